@@ -1,0 +1,73 @@
+/**
+ * The only place that talks to onnxruntime-node: sessions from model bytes, runs with named feeds,
+ * results as plain host tensors.
+ */
+import * as ort from 'onnxruntime-node';
+import type { DType, HostTensor } from './tensor.js';
+
+export type OrtTensor = ort.Tensor;
+
+export interface SessionOptions {
+  /** Threads for one operator; defaults to onnxruntime's choice (all cores). */
+  intraOpThreads?: number;
+  /** 'all' lets onnxruntime fuse ops; 'basic' keeps the graph as built (used by fidelity tests). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export class Session {
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    readonly label: string,
+  ) {}
+
+  static async create(model: Uint8Array | string, label: string, opts: SessionOptions = {}): Promise<Session> {
+    const options: ort.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: opts.optimization ?? 'all',
+      executionMode: 'sequential',
+    };
+    if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
+    try {
+      const s =
+        typeof model === 'string'
+          ? await ort.InferenceSession.create(model, options)
+          : await ort.InferenceSession.create(model, options);
+      return new Session(s, label);
+    } catch (e) {
+      throw new Error(`${label}: onnxruntime could not load the model: ${(e as Error).message}`);
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.inner.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.inner.outputNames;
+  }
+
+  async run(feeds: Record<string, HostTensor | OrtTensor>, fetches?: string[]): Promise<Record<string, OrtTensor>> {
+    const f: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) f[k] = v instanceof ort.Tensor ? v : toOrt(v as HostTensor);
+    try {
+      return fetches ? await this.inner.run(f, fetches) : await this.inner.run(f);
+    } catch (e) {
+      throw new Error(`${this.label}: ${(e as Error).message}`);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}
+
+export function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(t.dtype as ort.Tensor.Type, t.data as never, [...t.dims]);
+}
+
+export function fromOrt(t: ort.Tensor): HostTensor {
+  return { dtype: t.type as DType, dims: [...t.dims], data: t.data as never };
+}
+
+export function ortTensor(dtype: DType, dims: readonly number[], data: HostTensor['data']): ort.Tensor {
+  return new ort.Tensor(dtype as ort.Tensor.Type, data as never, [...dims]);
+}

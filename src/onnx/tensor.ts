@@ -1,0 +1,101 @@
+/** Plain tensors as they travel between our code, safetensors/npy files and ONNX initializers. */
+
+export type DType = 'float32' | 'float16' | 'float64' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
+
+export type TypedArrayOf<D extends DType> = D extends 'float32'
+  ? Float32Array
+  : D extends 'float64'
+    ? Float64Array
+    : D extends 'float16'
+      ? Uint16Array
+      : D extends 'int32'
+        ? Int32Array
+        : D extends 'int64'
+          ? BigInt64Array
+          : D extends 'int8'
+            ? Int8Array
+            : Uint8Array;
+
+export type AnyTypedArray =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int32Array
+  | BigInt64Array
+  | Int8Array
+  | Uint8Array;
+
+export interface HostTensor<D extends DType = DType> {
+  readonly dtype: D;
+  readonly dims: readonly number[];
+  readonly data: TypedArrayOf<D>;
+}
+
+export function numel(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+export function tensor<D extends DType>(dtype: D, dims: readonly number[], data: TypedArrayOf<D>): HostTensor<D> {
+  if (data.length !== numel(dims)) {
+    throw new RangeError(`tensor data has ${data.length} elements but dims [${dims.join(', ')}] need ${numel(dims)}`);
+  }
+  return { dtype, dims: [...dims], data };
+}
+
+export function f32(dims: readonly number[], data?: ArrayLike<number>): HostTensor<'float32'> {
+  return tensor('float32', dims, data ? Float32Array.from(data) : new Float32Array(numel(dims)));
+}
+
+export function f64(dims: readonly number[], data?: ArrayLike<number>): HostTensor<'float64'> {
+  return tensor('float64', dims, data ? Float64Array.from(data) : new Float64Array(numel(dims)));
+}
+
+export function i64(dims: readonly number[], data: ArrayLike<number | bigint>): HostTensor<'int64'> {
+  const arr = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) arr[i] = BigInt(data[i]);
+  return tensor('int64', dims, arr);
+}
+
+export function bytesPerElement(dtype: DType): number {
+  switch (dtype) {
+    case 'float64':
+    case 'int64':
+      return 8;
+    case 'float32':
+    case 'int32':
+      return 4;
+    case 'float16':
+      return 2;
+    default:
+      return 1;
+  }
+}
+
+/** The tensor's data as little-endian bytes (a view where possible: this machine is little-endian). */
+export function tensorBytes(t: HostTensor): Uint8Array {
+  const d = t.data as AnyTypedArray;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** Copies bytes (which need not be aligned) into a new typed array of the dtype. */
+export function fromBytes<D extends DType>(dtype: D, dims: readonly number[], bytes: Uint8Array): HostTensor<D> {
+  const n = numel(dims);
+  const size = bytesPerElement(dtype);
+  if (bytes.length !== n * size) {
+    throw new RangeError(`expected ${n * size} bytes for ${dtype} [${dims.join(', ')}], got ${bytes.length}`);
+  }
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  const b = copy.buffer;
+  const data = {
+    float32: () => new Float32Array(b),
+    float64: () => new Float64Array(b),
+    float16: () => new Uint16Array(b),
+    int32: () => new Int32Array(b),
+    int64: () => new BigInt64Array(b),
+    int8: () => new Int8Array(b),
+    uint8: () => new Uint8Array(b),
+    bool: () => new Uint8Array(b),
+  }[dtype]();
+  return tensor(dtype, dims, data as TypedArrayOf<D>);
+}
