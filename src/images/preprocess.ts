@@ -1,0 +1,96 @@
+/**
+ * Resize-shorter-side + centre-crop + normalise as ONNX nodes, bit-exact with torchvision's
+ * `Resize(329)` on a PIL image (PIL's antialiased bilinear with 22-bit fixed-point coefficients and
+ * uint8 rounding after each pass) followed by `CenterCrop(288)`, `ToTensor` and `Normalize`.
+ *
+ * Sizes are dynamic: the coefficient matrices are computed inside the graph from the input's H and
+ * W, so the same graph serves any image size (and the exported model). Only the cropped output
+ * rows and columns are computed. The arithmetic is integer-exact in float64.
+ */
+import type { GraphBuilder } from '../onnx/builder.js';
+import { f32 } from '../onnx/tensor.js';
+
+export interface PreprocessOptions {
+  /** Target length of the shorter side before cropping (torchvision `Resize(int)`). */
+  resize: number;
+  /** Side of the centre crop. */
+  crop: number;
+  /** Per-channel mean/std on [0,1] pixels; omit for masks (output stays in [0,1]). */
+  mean?: readonly number[];
+  std?: readonly number[];
+}
+
+const PRECISION_BITS = 22;
+
+/**
+ * PIL `precompute_coeffs` for the bilinear filter, restricted to output indices
+ * [offset, offset+count): returns int-valued float64 weights [count, inSize].
+ */
+function addResizeCoefficients(
+  g: GraphBuilder,
+  inSize: string,
+  outSize: string,
+  offset: string,
+  count: number,
+): string {
+  const scale = g.op('Div', [inSize, outSize]);
+  const filterScale = g.op('Max', [scale, g.scalarF64(1)]);
+  const invFilterScale = g.op('Div', [g.scalarF64(1), filterScale]);
+  const outIdx = g.op('Add', [g.op('Range', [g.scalarF64(0), g.scalarF64(count), g.scalarF64(1)]), offset]);
+  const center = g.op('Mul', [g.op('Add', [outIdx, g.scalarF64(0.5)]), scale]);
+  const centerCol = g.op('Unsqueeze', [center, g.ints([1])]);
+  const inIdx = g.op('Range', [g.scalarF64(0), inSize, g.scalarF64(1)]);
+  const inRow = g.op('Unsqueeze', [inIdx, g.ints([0])]);
+  // ((j − center) + 0.5) · ss, in PIL's order of operations.
+  const t = g.op('Mul', [g.op('Add', [g.op('Sub', [inRow, centerCol]), g.scalarF64(0.5)]), invFilterScale]);
+  const w = g.op('Relu', [g.op('Sub', [g.scalarF64(1), g.op('Abs', [t])])]);
+  const total = g.op('ReduceSum', [w, g.ints([1])], { keepdims: 1 });
+  const k = g.op('Div', [w, total]);
+  return g.op('Floor', [g.op('Add', [g.op('Mul', [k, g.scalarF64(2 ** PRECISION_BITS)]), g.scalarF64(0.5)])]);
+}
+
+/** PIL's `clip8`: the fixed-point sum rounded down to uint8, kept in float64. */
+function addClip8(g: GraphBuilder, sum: string): string {
+  const shifted = g.op('Floor', [
+    g.op('Div', [g.op('Add', [sum, g.scalarF64(2 ** (PRECISION_BITS - 1))]), g.scalarF64(2 ** PRECISION_BITS)]),
+  ]);
+  return g.op('Min', [g.op('Max', [shifted, g.scalarF64(0)]), g.scalarF64(255)]);
+}
+
+/**
+ * Adds the preprocessing nodes. `image` is uint8 [N, H, W, C] (HWC as decoded); the result is
+ * float32 [N, C, crop, crop].
+ */
+export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOptions): string {
+  const { resize, crop } = opts;
+  if (!(Number.isInteger(resize) && Number.isInteger(crop) && crop > 0 && resize >= crop)) {
+    throw new RangeError(`preprocess: need integers resize >= crop > 0, got resize ${resize}, crop ${crop}`);
+  }
+  const shape = g.op('Shape', [image]);
+  const dim = (axis: number) => g.op('Cast', [g.op('Gather', [shape, g.scalarI64(axis)], { axis: 0 })], { to: 11 });
+  const h = dim(1);
+  const w = dim(2);
+  // torchvision: the shorter side becomes `resize`, the longer int(resize · long / short).
+  const target = g.scalarF64(resize);
+  const wIsShort = g.op('LessOrEqual', [w, h]);
+  const longH = g.op('Floor', [g.op('Div', [g.op('Mul', [target, h]), w])]);
+  const longW = g.op('Floor', [g.op('Div', [g.op('Mul', [target, w]), h])]);
+  const newH = g.op('Where', [wIsShort, longH, target]);
+  const newW = g.op('Where', [wIsShort, target, longW]);
+  // CenterCrop offset: int(round((size − crop) / 2)), Python rounds half to even like ONNX Round.
+  const half = (size: string) => g.op('Round', [g.op('Div', [g.op('Sub', [size, g.scalarF64(crop)]), g.scalarF64(2)])]);
+  const kx = addResizeCoefficients(g, w, newW, half(newW), crop);
+  const ky = addResizeCoefficients(g, h, newH, half(newH), crop);
+
+  const nchw = g.op('Cast', [g.op('Transpose', [image], { perm: [0, 3, 1, 2] })], { to: 11 });
+  // PIL resamples horizontally first, rounding to uint8, then vertically.
+  const horizontal = addClip8(g, g.op('MatMul', [nchw, g.op('Transpose', [kx], { perm: [1, 0] })]));
+  const vertical = addClip8(g, g.op('MatMul', [ky, horizontal]));
+  const unit = g.op('Div', [g.op('Cast', [vertical], { to: 1 }), g.scalarF32(255)]);
+  if (!opts.mean || !opts.std) return unit;
+  const c = opts.mean.length;
+  if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');
+  const mean = g.constant(f32([1, c, 1, 1], opts.mean), 'mean');
+  const std = g.constant(f32([1, c, 1, 1], opts.std), 'std');
+  return g.op('Div', [g.op('Sub', [unit, mean]), std]);
+}
