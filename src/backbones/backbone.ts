@@ -1,0 +1,45 @@
+/**
+ * The one backbone interface the engine uses: a frozen ONNX feature extractor plus the image
+ * normalisation it expects, from either a builtin name (+ weights) or a JSON manifest.
+ */
+import { existsSync, statSync } from 'node:fs';
+import './builtins.js';
+import { loadManifestBackbone, type Manifest } from './manifest.js';
+import { builtinBackbone, builtinNames } from './registry.js';
+
+export type BackboneIdentity =
+  | { kind: 'builtin'; name: string; weightsSha256: string }
+  | { kind: 'onnx'; manifest: Manifest; onnxSha256: string };
+
+export interface Backbone {
+  /** How to reproduce it: {kind:'builtin', name, weightsSha256} or {kind:'onnx', manifest (the JSON object), onnxSha256}. */
+  identity: BackboneIdentity;
+  /** Graph input fed with the normalised NCHW float32 image. */
+  inputName: string;
+  /** Normalisation applied BEFORE the backbone: (pixel/255 − mean)/std per RGB channel. */
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Output names, finest grid first. */
+  layers: string[];
+  /** The model bytes (built or loaded) that onnxruntime runs. */
+  onnx: Uint8Array;
+}
+
+export interface ResolveOptions {
+  /** A builtin name or the path of a manifest .json file. */
+  backbone: string;
+  /** safetensors state dict; required for builtins. */
+  weights?: string;
+  /** Overrides the default layers (builtins) or the manifest's layers. */
+  layers?: string[];
+}
+
+export async function resolveBackbone(opts: ResolveOptions): Promise<Backbone> {
+  const builtin = builtinBackbone(opts.backbone);
+  if (builtin) return builtin({ weights: opts.weights, layers: opts.layers });
+  if (opts.backbone.endsWith('.json') && existsSync(opts.backbone) && statSync(opts.backbone).isFile()) {
+    if (opts.weights) throw new Error(`--weights applies to builtin backbones only; the manifest ${opts.backbone} names its own ONNX file`);
+    return loadManifestBackbone(opts.backbone, { layers: opts.layers });
+  }
+  throw new Error(`unknown backbone '${opts.backbone}': expected one of ${builtinNames().join(', ')} or a manifest .json file`);
+}

@@ -1,0 +1,100 @@
+/**
+ * Any ONNX feature extractor, described by a JSON manifest next to (or pointing at) its model:
+ * `{"onnx": "<path relative to the manifest>", "input": "<name>", "mean": [r,g,b], "std": [r,g,b],
+ * "layers": ["<output>", …]}`. Everything is checked against the real model before use.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { Session } from '../onnx/session.js';
+import type { Backbone } from './backbone.js';
+
+const rgb = z.tuple([z.number(), z.number(), z.number()]);
+
+export const ManifestSchema = z
+  .object({
+    onnx: z.string().min(1),
+    input: z.string().min(1),
+    mean: rgb,
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    layers: z.array(z.string().min(1)).min(1),
+    /** Free text for people (provenance, licence); ignored by the engine. */
+    description: z.string().optional(),
+  })
+  .strict();
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+function fieldName(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let v = obj;
+  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Parses manifest text; errors read `<file>: field 'mean[1]': …`. */
+export function parseManifest(text: string, file: string): Manifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    throw new Error(`${file}: unknown field '${issue.keys[0]}' (allowed: ${Object.keys(ManifestSchema.shape).join(', ')})`);
+  }
+  if (issue.path.length === 0) throw new Error(`${file}: expected a JSON object with fields onnx, input, mean, std, layers`);
+  const field = fieldName(issue.path);
+  if (valueAt(raw, issue.path) === undefined) throw new Error(`${file}: field '${field}' is missing`);
+  throw new Error(`${file}: field '${field}': ${issue.message}`);
+}
+
+/**
+ * Loads and checks a manifest backbone: the ONNX file must exist and load, `input` must be one of
+ * its inputs and every layer (the manifest's, or `opts.layers` instead) one of its outputs.
+ */
+export async function loadManifestBackbone(file: string, opts: { layers?: string[] } = {}): Promise<Backbone> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`${file}: cannot read the manifest: ${(e as Error).message}`);
+  }
+  const manifest = parseManifest(text, file);
+  const onnxPath = resolve(dirname(file), manifest.onnx);
+  let onnx: Uint8Array;
+  try {
+    onnx = await readFile(onnxPath);
+  } catch (e) {
+    throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${(e as Error).message}`);
+  }
+  // Only names are needed here, so skip graph optimisation to load quickly.
+  const session = await Session.create(onnx, `${file}: ${manifest.onnx}`, { optimization: 'disabled' });
+  const inputs = [...session.inputNames];
+  const outputs = [...session.outputNames];
+  await session.release();
+  if (!inputs.includes(manifest.input)) {
+    throw new Error(`${file}: input '${manifest.input}' is not an input of ${manifest.onnx} (inputs: ${inputs.join(', ')})`);
+  }
+  const layers = opts.layers ?? manifest.layers;
+  if (layers.length === 0) throw new Error(`${file}: at least one layer is needed`);
+  for (const l of layers) {
+    if (!outputs.includes(l)) throw new Error(`${file}: layer '${l}' is not an output of ${manifest.onnx} (outputs: ${outputs.join(', ')})`);
+  }
+  if (new Set(layers).size !== layers.length) throw new Error(`${file}: layers [${layers.join(', ')}] name a layer twice`);
+  return {
+    identity: { kind: 'onnx', manifest, onnxSha256: createHash('sha256').update(onnx).digest('hex') },
+    inputName: manifest.input,
+    mean: [...manifest.mean],
+    std: [...manifest.std],
+    layers: [...layers],
+    onnx,
+  };
+}
