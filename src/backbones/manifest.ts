@@ -71,7 +71,8 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
   const onnxPath = resolve(dirname(file), manifest.onnx);
   let onnx: Uint8Array;
   try {
-    onnx = await readFile(onnxPath);
+    const buf = await readFile(onnxPath);
+    onnx = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain Uint8Array, not a Buffer
   } catch (e) {
     throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${(e as Error).message}`);
   }
