@@ -1,0 +1,146 @@
+"""Goldens for src/heads: BatchNorm1d, Adam/AdamW updates, full SimpleNet training steps, scoring head.
+
+Run with the Debian interpreter that has torch 1.13:  /usr/bin/python3 reference/golden_heads.py
+Writes small float32 .npy files under golden/heads/. Dims are tiny on purpose (D=12, Hd=8, R=10);
+the TypeScript graphs are dimension-generic.
+"""
+import os
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "heads")
+D, HD, R = 12, 8, 10
+NOISE_STD = 0.3  # large so that real and fake scores differ at these tiny dims; noise is an input anyway
+
+
+def save(rel, t):
+    path = os.path.join(ROOT, rel + ".npy")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    a = t.detach().cpu().numpy() if torch.is_tensor(t) else np.asarray(t)
+    np.save(path, np.ascontiguousarray(a.astype(np.float32)))
+
+
+def bn_goldens():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(2 * R, HD, generator=g) * 2 + 0.5
+    bn = nn.BatchNorm1d(HD)
+    with torch.no_grad():
+        bn.weight.copy_(1 + 0.3 * torch.randn(HD, generator=g))
+        bn.bias.copy_(0.2 * torch.randn(HD, generator=g))
+        bn.running_mean.copy_(0.1 * torch.randn(HD, generator=g))
+        bn.running_var.copy_(0.5 + torch.rand(HD, generator=g))
+    save("bn/x", x)
+    for k in ["weight", "bias", "running_mean", "running_var"]:
+        save(f"bn/{k}", getattr(bn, k))
+    bn.train()
+    y = bn(x)
+    save("bn/train_y", y)
+    save("bn/train_running_mean", bn.running_mean)
+    save("bn/train_running_var", bn.running_var)
+    bn.eval()
+    save("bn/eval_y", bn(x))  # uses the updated running stats
+
+
+def optim_goldens():
+    """State and result of the t-th update (t = 1 and 3) for Adam with L2 wd and for AdamW."""
+    g = torch.Generator().manual_seed(2)
+    n = 24
+    for kind, cls, lr, wd in [("adam", torch.optim.Adam, 1e-2, 0.1), ("adamw", torch.optim.AdamW, 1e-2, 0.05)]:
+        p = nn.Parameter(torch.randn(n, generator=g))
+        opt = cls([p], lr=lr, weight_decay=wd, betas=(0.9, 0.999), eps=1e-8)
+        grads = [torch.randn(n, generator=g) * s for s in (1.0, 0.3, 2.0)]
+        for t in (1, 2, 3):
+            st = opt.state[p]
+            m0 = st["exp_avg"].clone() if st else torch.zeros(n)
+            v0 = st["exp_avg_sq"].clone() if st else torch.zeros(n)
+            p0 = p.detach().clone()
+            p.grad = grads[t - 1].clone()
+            opt.step()
+            if t in (1, 3):
+                pre = f"optim/{kind}_t{t}"
+                save(pre + "_param", p0)
+                save(pre + "_grad", grads[t - 1])
+                save(pre + "_exp_avg", m0)
+                save(pre + "_exp_avg_sq", v0)
+                save(pre + "_param_next", p)
+                save(pre + "_exp_avg_next", opt.state[p]["exp_avg"])
+                save(pre + "_exp_avg_sq_next", opt.state[p]["exp_avg_sq"])
+        save(f"optim/{kind}_hparams", [lr, wd])
+
+
+def make_modules():
+    adaptor = nn.Linear(D, D)
+    disc = nn.Sequential(OrderedDict(
+        fc1=nn.Linear(D, HD),
+        bn=nn.BatchNorm1d(HD),
+        act=nn.LeakyReLU(0.2),
+        fc2=nn.Linear(HD, 1, bias=False),
+    ))
+    nn.init.xavier_normal_(adaptor.weight)
+    nn.init.xavier_normal_(disc.fc1.weight)
+    nn.init.xavier_normal_(disc.fc2.weight)
+    with torch.no_grad():  # non-default BN state so every term of the BN forward/backward matters
+        disc.bn.weight.copy_(1 + 0.2 * torch.randn(HD))
+        disc.bn.bias.copy_(0.1 * torch.randn(HD))
+        disc.bn.running_mean.copy_(0.1 * torch.randn(HD))
+        disc.bn.running_var.copy_(0.5 + torch.rand(HD))
+    return adaptor, disc
+
+
+def state(adaptor, disc):
+    out = {f"adaptor.{k}": v for k, v in adaptor.state_dict().items()}
+    out.update({f"discriminator.{k}": v for k, v in disc.state_dict().items() if "num_batches" not in k})
+    return out
+
+
+def step_goldens():
+    torch.manual_seed(3)
+    adaptor, disc = make_modules()
+    a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
+    d_opt = torch.optim.Adam(disc.parameters(), lr=2e-4, weight_decay=1e-5)
+    for k, v in state(adaptor, disc).items():
+        save(f"step/init/{k}", v)
+    th = 0.5
+    for s in (1, 2):
+        x = torch.randn(R, D) * 1.5
+        noise = torch.randn(R, D) * NOISE_STD
+        save(f"step/{s}/features", x)
+        save(f"step/{s}/noise", noise)
+        adaptor.train(); disc.train()
+        a_opt.zero_grad(); d_opt.zero_grad()
+        true_feats = adaptor(x)
+        fake_feats = true_feats + noise
+        scores = disc(torch.cat([true_feats, fake_feats]))
+        true_scores, fake_scores = scores[:R], scores[R:]
+        true_loss = torch.clip(-true_scores + th, min=0)
+        fake_loss = torch.clip(fake_scores + th, min=0)
+        loss = true_loss.mean() + fake_loss.mean()
+        p_true = (true_scores.detach() >= th).sum() / len(true_scores)
+        p_fake = (fake_scores.detach() < -th).sum() / len(fake_scores)
+        loss.backward()
+        a_opt.step(); d_opt.step()
+        save(f"step/{s}/metrics", [loss.item(), p_true.item(), p_fake.item()])
+        print(f"step {s}: loss {loss.item():.6f} p_true {p_true.item():.2f} p_fake {p_fake.item():.2f}")
+        for k, v in state(adaptor, disc).items():
+            save(f"step/{s}/{k}", v)
+        for prefix, module, opt in (("adaptor", adaptor, a_opt), ("discriminator", disc, d_opt)):
+            for k, p in module.named_parameters():
+                save(f"step/{s}/{prefix}.{k}.exp_avg", opt.state[p]["exp_avg"])
+                save(f"step/{s}/{prefix}.{k}.exp_avg_sq", opt.state[p]["exp_avg_sq"])
+    # Eval-mode scores of the trained head on fresh features.
+    adaptor.eval(); disc.eval()
+    x = torch.randn(15, D) * 1.5
+    with torch.no_grad():
+        scores = -disc(adaptor(x)).squeeze(1)
+    save("score/features", x)
+    save("score/scores", scores)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    bn_goldens()
+    optim_goldens()
+    step_goldens()

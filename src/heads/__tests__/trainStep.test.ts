@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { GraphBuilder } from '../../onnx/builder.js';
+import { Session } from '../../onnx/session.js';
+import { f32, type HostTensor } from '../../onnx/tensor.js';
+import { assertClose, golden } from '../../testing/golden.js';
+import { headConfig } from '../config.js';
+import { type HeadParams, PARAM_NAMES, TRAINABLE } from '../params.js';
+import { Rng } from '../rng.js';
+import { TrainStep } from '../trainStep.js';
+
+const cfg = headConfig({ featureDim: 12, hiddenDim: 8 });
+const gf = (rel: string) => golden(`heads/step/${rel}.npy`) as HostTensor<'float32'>;
+
+function initParams(): HeadParams {
+  const p = {} as HeadParams;
+  for (const n of PARAM_NAMES) p[n] = gf(`init/${n}`);
+  return p;
+}
+
+test('two full training steps match PyTorch (loss, metrics, params, Adam/AdamW states, BN stats)', async () => {
+  const ts = await TrainStep.create(cfg, initParams(), { noise: 'input' });
+  let before = initParams();
+  for (const s of [1, 2]) {
+    const r = await ts.step(gf(`${s}/features`), { noise: gf(`${s}/noise`) });
+    const [loss, pTrue, pFake] = Array.from(gf(`${s}/metrics`).data);
+    assertClose([r.loss], [loss], { rtol: 1e-4, label: `step ${s} loss` });
+    assert.equal(r.pTrue, pTrue, `step ${s} p_true`);
+    assert.equal(r.pFake, pFake, `step ${s} p_fake`);
+    const params = ts.params();
+    for (const n of PARAM_NAMES) {
+      // adaptor.bias gets a zero gradient in exact arithmetic (BN subtracts the batch mean, and the
+      // bias shifts every row of H alike), so Adam turns float round-off into steps of up to ±lr:
+      // only the decay-and-bounded-step behaviour can be compared.
+      const atol = n === 'adaptor.bias' ? 1.01 * s * cfg.adaptorLr : 0;
+      assertClose(params[n].data, gf(`${s}/${n}`).data, { rtol: 1e-4, atol, label: `step ${s} ${n}` });
+    }
+    // The updates are ~lr against O(1) weights: check them on their own scale too.
+    for (const n of TRAINABLE.filter((k) => k !== 'adaptor.bias')) {
+      const want = gf(`${s}/${n}`).data.map((x, i) => x - before[n].data[i]);
+      const got = params[n].data.map((x, i) => x - before[n].data[i]);
+      // fc1.bias likewise has a zero loss gradient; its update is driven by the L2 term plus round-off.
+      const rtol = n === 'discriminator.fc1.bias' ? 5e-2 : 2e-3;
+      assertClose(got, want, { rtol, label: `step ${s} ${n} update` });
+    }
+    const opt = ts.optimizerState();
+    assert.equal(opt.step, s);
+    for (const n of TRAINABLE) {
+      for (const k of [`${n}.exp_avg`, `${n}.exp_avg_sq`]) {
+        // Scale of the sibling weight's state: the gradient scale a real signal would have.
+        const wScale = (q: string) => Math.max(...gf(`${s}/${n.replace(/bias$/, 'weight')}.${q}`).data.map(Math.abs));
+        const q = k.endsWith('_sq') ? 'exp_avg_sq' : 'exp_avg';
+        const atol = n === 'adaptor.bias' || n === 'discriminator.fc1.bias' ? 1e-4 * wScale(q) : 0;
+        assertClose(opt.tensors[k].data, gf(`${s}/${k}`).data, { rtol: 1e-4, atol, label: `step ${s} ${k}` });
+      }
+    }
+    before = params;
+  }
+  await ts.release();
+});
+
+test('state round-trips through params()/optimizerState()/load(): a resumed step equals the original', async () => {
+  const a = await TrainStep.create(cfg, initParams(), { noise: 'input' });
+  await a.step(gf('1/features'), { noise: gf('1/noise') });
+  const b = await TrainStep.create(cfg, initParams(), { noise: 'input' });
+  b.load(a.params(), a.optimizerState());
+  const ra = await a.step(gf('2/features'), { noise: gf('2/noise') });
+  const rb = await b.step(gf('2/features'), { noise: gf('2/noise') });
+  assert.deepEqual(rb, ra);
+  assert.deepEqual(b.params()['adaptor.weight'].data, a.params()['adaptor.weight'].data);
+});
+
+async function toHalf(t: HostTensor<'float32'>): Promise<HostTensor<'float16'>> {
+  const g = new GraphBuilder('half');
+  g.output(g.op('Cast', [g.input('x', 'float32', [...t.dims])], { to: 10 }), 'y', 'float16');
+  const out = await (await Session.create(g.toModel(), 'half')).run({ x: t });
+  return { dtype: 'float16', dims: [...t.dims], data: out.y.data as Uint16Array };
+}
+
+test('float16 features are cast in-graph: same step as float32 features holding the same values', async () => {
+  const half = await toHalf(gf('1/features'));
+  const g = new GraphBuilder('back');
+  g.output(g.op('Cast', [g.input('x', 'float16', [...half.dims])], { to: 1 }), 'y', 'float32');
+  const back = (await (await Session.create(g.toModel(), 'back')).run({ x: half })).y.data as Float32Array;
+  const a = await TrainStep.create(cfg, initParams(), { noise: 'input', featureDtype: 'float16' });
+  const b = await TrainStep.create(cfg, initParams(), { noise: 'input' });
+  const ra = await a.step(half, { noise: gf('1/noise') });
+  const rb = await b.step(f32(half.dims, back), { noise: gf('1/noise') });
+  assertClose([ra.loss], [rb.loss], { rtol: 1e-6, label: 'loss' });
+  assertClose(a.params()['adaptor.weight'].data, b.params()['adaptor.weight'].data, { rtol: 1e-6 });
+  await assert.rejects(() => a.step(gf('1/features'), { noise: gf('1/noise') }), /features must be float16/);
+});
+
+test('in-graph noise: same seed gives the same run in fresh sessions, another seed differs', async () => {
+  const rng = new Rng(5);
+  const x = f32([10, 12], Array.from({ length: 120 }, () => rng.normal()));
+  const run = async (seed: number, c = headConfig({ featureDim: 12, hiddenDim: 8, noiseStd: 0.3 })) => {
+    const ts = await TrainStep.create(c, initParams(), { noise: { seed } });
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) losses.push((await ts.step(x)).loss);
+    await ts.release();
+    return losses;
+  };
+  const a = await run(7);
+  assert.deepEqual(await run(7), a);
+  assert.notDeepEqual(await run(8), a);
+  assert.ok(new Set(a).size === 3, 'the noise changes between steps of one session');
+  // With σ = 0 the in-graph noise is exactly zero: same as feeding zeros.
+  const zeroCfg = headConfig({ featureDim: 12, hiddenDim: 8, noiseStd: 0 });
+  const z = await TrainStep.create(zeroCfg, initParams(), { noise: 'input' });
+  const rz = await z.step(x, { noise: f32([10, 12]) });
+  assert.equal((await run(7, zeroCfg))[0], rz.loss);
+});
+
+test('bad arguments are refused with errors naming them', async () => {
+  await assert.rejects(() => TrainStep.create(cfg, initParams(), { noise: 'nope' as never }), /opts.noise must be/);
+  const p = initParams();
+  await assert.rejects(() => TrainStep.create(cfg, { ...p, 'adaptor.bias': f32([3]) }, { noise: 'input' }), /'adaptor.bias'.*\[12\]/);
+  const ts = await TrainStep.create(cfg, p, { noise: 'input' });
+  await assert.rejects(() => ts.step(f32([4, 11])), /features must be \[R ≥ 1, 12\]/);
+  await assert.rejects(() => ts.step(f32([4, 12])), /opts.noise \[4, 12\] float32 is required/);
+  await assert.rejects(() => ts.step(f32([4, 12]), { noise: f32([3, 12]) }), /opts.noise must be float32 \[4, 12\]/);
+  assert.equal(ts.stepCount, 0);
+});

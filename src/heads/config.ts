@@ -1,0 +1,58 @@
+/**
+ * Hyper-parameters of the trainable heads (adaptor + discriminator) and their optimizers.
+ * Defaults are the published SimpleNet run (spec §3–§6): every number can be overridden.
+ */
+export interface HeadConfig {
+  /** Patch feature length D (input and output of the adaptor). */
+  readonly featureDim: number;
+  /** Discriminator hidden width Hd. */
+  readonly hiddenDim: number;
+  /** σ of the Gaussian noise that turns adapted features into fakes. */
+  readonly noiseStd: number;
+  /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th. */
+  readonly margin: number;
+  readonly leakySlope: number;
+  readonly bnMomentum: number;
+  readonly bnEps: number;
+  /** AdamW (decoupled weight decay) on the adaptor. */
+  readonly adaptorLr: number;
+  readonly adaptorWeightDecay: number;
+  /** Adam with L2 weight decay (added to the gradient) on the discriminator. */
+  readonly discLr: number;
+  readonly discWeightDecay: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly adamEps: number;
+}
+
+export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
+  featureDim: 1536,
+  hiddenDim: 1024,
+  noiseStd: 0.015,
+  margin: 0.5,
+  leakySlope: 0.2,
+  bnMomentum: 0.1,
+  bnEps: 1e-5,
+  adaptorLr: 1e-4,
+  adaptorWeightDecay: 0.01,
+  discLr: 2e-4,
+  discWeightDecay: 1e-5,
+  beta1: 0.9,
+  beta2: 0.999,
+  adamEps: 1e-8,
+});
+
+/** The defaults with `overrides` applied, checked so that a bad number fails here, not in a graph. */
+export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
+  const cfg: HeadConfig = { ...DEFAULT_HEAD_CONFIG, ...overrides };
+  for (const k of ['featureDim', 'hiddenDim'] as const) {
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new RangeError(`headConfig: ${k} must be a positive integer, got ${cfg[k]}`);
+  }
+  for (const k of ['noiseStd', 'margin', 'leakySlope', 'bnEps', 'adaptorLr', 'adaptorWeightDecay', 'discLr', 'discWeightDecay', 'adamEps'] as const) {
+    if (!Number.isFinite(cfg[k]) || cfg[k] < 0) throw new RangeError(`headConfig: ${k} must be a finite number ≥ 0, got ${cfg[k]}`);
+  }
+  for (const k of ['bnMomentum', 'beta1', 'beta2'] as const) {
+    if (!(cfg[k] >= 0 && cfg[k] < 1)) throw new RangeError(`headConfig: ${k} must be in [0, 1), got ${cfg[k]}`);
+  }
+  return Object.freeze(cfg);
+}

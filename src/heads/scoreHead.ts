@@ -1,0 +1,119 @@
+/**
+ * Eval-mode scoring head: patch score s = −D(adaptor(x)) with BN on its running stats (spec §7).
+ * Folding: adaptor, fc1 and eval-mode BN are all affine, so they collapse into one Linear D→Hd,
+ * W = diag(α)·W1·Wa and b = α⊙(W1·ba + b1 − μ) + β with α = γ/√(var + eps). The product is
+ * formed in float64 by onnxruntime and rounded to float32 once.
+ */
+import { float, GraphBuilder } from '../onnx/builder.js';
+import { Session } from '../onnx/session.js';
+import type { HostTensor } from '../onnx/tensor.js';
+import { addBatchNormEval } from './batchNormGraph.js';
+import { checkHeadParams, type HeadParams, headDims } from './params.js';
+
+/** The folded head: scores = −fc2·LeakyReLU(x·weightᵀ + bias). */
+export interface FoldedHead {
+  readonly kind: 'folded';
+  /** [Hd, D] */
+  readonly weight: HostTensor<'float32'>;
+  /** [Hd] */
+  readonly bias: HostTensor<'float32'>;
+  /** discriminator.fc2.weight, [1, Hd] */
+  readonly fc2Weight: HostTensor<'float32'>;
+}
+
+export interface ScoreHeadOptions {
+  /** Use the folded single Linear (from a FoldedHead, or folded in-graph from HeadParams). */
+  fold: boolean;
+  /** BN eps; must match training (default 1e-5). */
+  bnEps?: number;
+  /** LeakyReLU slope (default 0.2). */
+  leakySlope?: number;
+}
+
+/**
+ * Adds nodes computing patch scores [N] from `features` ([N, D] float32 value name). With
+ * `params` = HeadParams and fold: true, the fold is built from constant nodes that onnxruntime
+ * evaluates once at session creation (constant folding); a FoldedHead is used as is.
+ */
+export function addPatchScores(g: GraphBuilder, features: string, params: HeadParams | FoldedHead, opts: ScoreHeadOptions): string {
+  if (typeof opts?.fold !== 'boolean') throw new TypeError('addPatchScores: opts.fold must be a boolean');
+  const eps = opts.bnEps ?? 1e-5;
+  const slope = opts.leakySlope ?? 0.2;
+  let hidden: string;
+  let fc2: HostTensor<'float32'>;
+  if (isFolded(params)) {
+    if (!opts.fold) throw new TypeError('addPatchScores: a FoldedHead needs opts.fold = true');
+    hidden = g.op('Gemm', [features, g.constant(params.weight, 'head_w'), g.constant(params.bias, 'head_b')], { transB: 1 });
+    fc2 = params.fc2Weight;
+  } else {
+    checkHeadParams(params, headDims(params));
+    if (opts.fold) {
+      const f = addFoldNodes(g, params, eps);
+      hidden = g.op('Gemm', [features, f.weight, f.bias], { transB: 1 });
+    } else {
+      const c = (name: keyof HeadParams): string => g.constant(params[name], name.replace(/\./g, '_'));
+      const a = g.op('Gemm', [features, c('adaptor.weight'), c('adaptor.bias')], { transB: 1 });
+      const h = g.op('Gemm', [a, c('discriminator.fc1.weight'), c('discriminator.fc1.bias')], { transB: 1 });
+      hidden = addBatchNormEval(
+        g,
+        h,
+        c('discriminator.bn.weight'),
+        c('discriminator.bn.bias'),
+        c('discriminator.bn.running_mean'),
+        c('discriminator.bn.running_var'),
+        eps,
+      );
+    }
+    fc2 = params['discriminator.fc2.weight'];
+  }
+  const act = g.op('LeakyRelu', [hidden], { alpha: float(slope) });
+  const d = g.op('Gemm', [act, g.constant(fc2, 'head_fc2')], { transB: 1 });
+  return g.op('Neg', [g.op('Reshape', [d, g.ints([-1])])]);
+}
+
+function isFolded(p: HeadParams | FoldedHead): p is FoldedHead {
+  return (p as FoldedHead).kind === 'folded';
+}
+
+/** Float64 fold nodes over constant params; returns float32 value names of [Hd, D] weight and [Hd] bias. */
+function addFoldNodes(g: GraphBuilder, params: HeadParams, eps: number): { weight: string; bias: string } {
+  const c64 = (name: keyof HeadParams): string => g.op('Cast', [g.constant(params[name], name.replace(/\./g, '_'))], { to: 11 });
+  const wa = c64('adaptor.weight');
+  const ba = c64('adaptor.bias');
+  const w1 = c64('discriminator.fc1.weight');
+  const b1 = c64('discriminator.fc1.bias');
+  const alpha = g.op('Div', [
+    c64('discriminator.bn.weight'),
+    g.op('Sqrt', [g.op('Add', [c64('discriminator.bn.running_var'), g.scalarF64(eps)])]),
+  ]);
+  const w = g.op('MatMul', [w1, wa]); // [Hd, D]
+  const wScaled = g.op('Mul', [w, g.op('Unsqueeze', [alpha, g.ints([1])])]);
+  const b = g.op('Add', [g.op('MatMul', [w1, ba]), b1]);
+  const bFolded = g.op('Add', [g.op('Mul', [g.op('Sub', [b, c64('discriminator.bn.running_mean')]), alpha]), c64('discriminator.bn.bias')]);
+  return { weight: g.op('Cast', [wScaled], { to: 1 }), bias: g.op('Cast', [bFolded], { to: 1 }) };
+}
+
+/** Folds adaptor + fc1 + eval BN into one Linear (float64 product in onnxruntime, rounded once). */
+export async function foldHead(params: HeadParams, opts: { bnEps?: number } = {}): Promise<FoldedHead> {
+  const dims = headDims(params);
+  checkHeadParams(params, dims);
+  const g = new GraphBuilder('simplenet_fold_head');
+  const f = addFoldNodes(g, params, opts.bnEps ?? 1e-5);
+  g.output(f.weight, 'weight', 'float32', [dims.hiddenDim, dims.featureDim]);
+  g.output(f.bias, 'bias', 'float32', [dims.hiddenDim]);
+  // No inputs: 'disabled' keeps onnxruntime from folding at load, since the run is the work anyway.
+  const s = await Session.create(g.toModel(), 'fold head', { optimization: 'disabled' });
+  try {
+    const out = await s.run({});
+    const host = (k: string): HostTensor<'float32'> => ({ dtype: 'float32', dims: [...out[k].dims], data: out[k].data as Float32Array });
+    const fc2 = params['discriminator.fc2.weight'];
+    return {
+      kind: 'folded',
+      weight: host('weight'),
+      bias: host('bias'),
+      fc2Weight: { dtype: 'float32', dims: [...fc2.dims], data: fc2.data.slice() },
+    };
+  } finally {
+    await s.release();
+  }
+}

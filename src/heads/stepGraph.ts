@@ -1,0 +1,161 @@
+/**
+ * The whole training step as ONE ONNX graph: adaptor → noise → discriminator on [real; fake] →
+ * hinge loss → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the
+ * BN running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
+ */
+import { float, GraphBuilder } from '../onnx/builder.js';
+import { addAdamUpdate, type AdamScalarInputs } from './adamGraph.js';
+import { addBatchNormTrain, addBatchNormTrainBackward, rowCount } from './batchNormGraph.js';
+import type { HeadConfig } from './config.js';
+import { ADAPTOR_TRAINABLE, DISC_TRAINABLE, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
+
+export type NoiseSource = 'input' | { seed: number };
+
+export interface StepGraphOptions {
+  /** 'input': ε is the graph input `noise` [R, D]; {seed}: drawn in-graph by RandomNormalLike. */
+  noise: NoiseSource;
+  featureDtype: 'float32' | 'float16';
+}
+
+/** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
+export const STEP_IO = {
+  features: 'features',
+  noise: 'noise',
+  loss: 'loss',
+  pTrue: 'p_true',
+  pFake: 'p_fake',
+  adaptor: { stepSize: 'adaptor.step_size', bc2Sqrt: 'adaptor.bc2_sqrt', decay: 'adaptor.decay' },
+  disc: { stepSize: 'discriminator.step_size', bc2Sqrt: 'discriminator.bc2_sqrt', l2: 'discriminator.l2' },
+} as const;
+export const NEXT = '.next';
+export const expAvgName = (p: string): string => `${p}.exp_avg`;
+export const expAvgSqName = (p: string): string => `${p}.exp_avg_sq`;
+
+/** Names of every tensor that the step reads and writes back (params, buffers, optimizer states). */
+export const STATE_NAMES: readonly string[] = [
+  ...PARAM_NAMES,
+  ...TRAINABLE.flatMap((p) => [expAvgName(p), expAvgSqName(p)]),
+];
+
+/** ONNX RandomNormalLike takes its seed as a float attribute: keep it an exact float32 integer. */
+export function noiseSeedAttr(seed: number): number {
+  if (!Number.isInteger(seed)) throw new TypeError(`noise.seed must be an integer, got ${seed}`);
+  let z = (seed ^ Math.floor(seed / 2 ** 32)) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x45d9f3b) >>> 0;
+  z = (z ^ (z >>> 16)) >>> 0;
+  return z & 0xffffff; // < 2^24: exactly representable
+}
+
+export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
+  const g = new GraphBuilder('simplenet_train_step');
+  const D = cfg.featureDim;
+  const Hd = cfg.hiddenDim;
+  const shapes = paramShapes(cfg);
+  const inp: Record<string, string> = {};
+  for (const name of PARAM_NAMES) inp[name] = g.input(name, 'float32', shapes[name]);
+  for (const name of TRAINABLE) {
+    inp[expAvgName(name)] = g.input(expAvgName(name), 'float32', shapes[name]);
+    inp[expAvgSqName(name)] = g.input(expAvgSqName(name), 'float32', shapes[name]);
+  }
+  const scalar = (n: string): string => g.input(n, 'float32', []);
+  const aS: AdamScalarInputs = {
+    stepSize: scalar(STEP_IO.adaptor.stepSize),
+    bc2Sqrt: scalar(STEP_IO.adaptor.bc2Sqrt),
+    decay: scalar(STEP_IO.adaptor.decay),
+  };
+  const dS: AdamScalarInputs = {
+    stepSize: scalar(STEP_IO.disc.stepSize),
+    bc2Sqrt: scalar(STEP_IO.disc.bc2Sqrt),
+    l2: scalar(STEP_IO.disc.l2),
+  };
+
+  // ---- forward ----
+  const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
+  const x = opts.featureDtype === 'float32' ? feats : g.op('Cast', [feats], { to: 1 });
+  const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
+  let fake: string;
+  if (opts.noise === 'input') {
+    fake = g.op('Add', [a, g.input(STEP_IO.noise, 'float32', ['R', D])]);
+  } else if (cfg.noiseStd === 0) {
+    // onnxruntime aborts the process on a zero scale; zero noise means the fakes equal A.
+    noiseSeedAttr(opts.noise.seed);
+    fake = g.op('Identity', [a]);
+  } else {
+    const eps = g.op('RandomNormalLike', [a], {
+      dtype: 1,
+      mean: float(0),
+      scale: float(cfg.noiseStd),
+      seed: float(noiseSeedAttr(opts.noise.seed)),
+    });
+    fake = g.op('Add', [a, eps]);
+  }
+  const z = g.op('Concat', [a, fake], { axis: 0 });
+  const h = g.op('Gemm', [z, inp['discriminator.fc1.weight'], inp['discriminator.fc1.bias']], { transB: 1 });
+  const bn = addBatchNormTrain(
+    g,
+    h,
+    inp['discriminator.bn.weight'],
+    inp['discriminator.bn.bias'],
+    inp['discriminator.bn.running_mean'],
+    inp['discriminator.bn.running_var'],
+    { momentum: cfg.bnMomentum, eps: cfg.bnEps },
+  );
+  const act = g.op('LeakyRelu', [bn.y], { alpha: float(cfg.leakySlope) });
+  const scores = g.op('Gemm', [act, inp['discriminator.fc2.weight']], { transB: 1 }); // [2R, 1]
+
+  // ---- loss: rows of [2, R] are (real, fake); hinge terms t = sign·s + margin, sign = (−1, +1) ----
+  const s2 = g.op('Reshape', [scores, g.ints([2, -1])]);
+  const sign = g.constant({ dtype: 'float32', dims: [2, 1], data: Float32Array.from([-1, 1]) }, 'sign');
+  const t = g.op('Add', [g.op('Mul', [s2, sign]), g.scalarF32(cfg.margin)]);
+  const perBranch = g.op('ReduceMean', [g.op('Relu', [t])], { axes: [1], keepdims: 0 });
+  const loss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
+  g.output(loss, STEP_IO.loss, 'float32', []);
+  // p_true = mean(real ≥ th), p_fake = mean(fake < −th); both are "t ≤ 0" except at the boundary.
+  const real = g.op('Gather', [s2, g.scalarI64(0)], { axis: 0 });
+  const fk = g.op('Gather', [s2, g.scalarI64(1)], { axis: 0 });
+  const pTrue = g.op('ReduceMean', [g.op('Cast', [g.op('GreaterOrEqual', [real, g.scalarF32(cfg.margin)])], { to: 1 })], { keepdims: 0 });
+  const pFake = g.op('ReduceMean', [g.op('Cast', [g.op('Less', [fk, g.scalarF32(-cfg.margin)])], { to: 1 })], { keepdims: 0 });
+  g.output(pTrue, STEP_IO.pTrue, 'float32', []);
+  g.output(pFake, STEP_IO.pFake, 'float32', []);
+
+  // ---- backward ----
+  // d loss / d t = [t ≥ 0]/R (clamp passes the gradient at 0, as PyTorch), d t / d s = sign.
+  const r = rowCount(g, x);
+  const dT = g.op('Div', [g.op('Cast', [g.op('GreaterOrEqual', [t, g.scalarF32(0)])], { to: 1 }), r]);
+  const dScores = g.op('Reshape', [g.op('Mul', [dT, sign]), g.ints([-1, 1])]); // [2R, 1]
+  const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
+  const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]
+  // LeakyReLU backward uses y > 0 (PyTorch); at exactly 0 the slope branch applies.
+  const slope = g.op('Where', [g.op('Greater', [bn.y, g.scalarF32(0)]), g.scalarF32(1), g.scalarF32(cfg.leakySlope)]);
+  const dY = g.op('Mul', [dAct, slope]);
+  const bnb = addBatchNormTrainBackward(g, dY, bn.hn, bn.invstd, inp['discriminator.bn.weight']);
+  const dW1 = g.op('Gemm', [bnb.dh, z], { transA: 1 }); // [Hd, D]
+  const db1 = g.op('ReduceSum', [bnb.dh, g.ints([0])], { keepdims: 0 });
+  // A feeds both halves of Z (F = A + ε), so dA = (dH_real + dH_fake)·W1: one R-row matmul.
+  const dHsum = g.op('ReduceSum', [g.op('Reshape', [bnb.dh, g.ints([2, -1, Hd])]), g.ints([0])], { keepdims: 0 });
+  const dA = g.op('MatMul', [dHsum, inp['discriminator.fc1.weight']]); // [R, D]
+  const dWa = g.op('Gemm', [dA, x], { transA: 1 }); // [D, D]
+  const dba = g.op('ReduceSum', [dA, g.ints([0])], { keepdims: 0 });
+
+  // ---- optimizer updates ----
+  const grads: Record<string, string> = {
+    'adaptor.weight': dWa,
+    'adaptor.bias': dba,
+    'discriminator.fc1.weight': dW1,
+    'discriminator.fc1.bias': db1,
+    'discriminator.bn.weight': bnb.dGamma,
+    'discriminator.bn.bias': bnb.dBeta,
+    'discriminator.fc2.weight': dW2,
+  };
+  const update = (name: string, s: AdamScalarInputs): void => {
+    const u = addAdamUpdate(g, inp[name], grads[name], inp[expAvgName(name)], inp[expAvgSqName(name)], s, cfg);
+    g.output(u.param, name + NEXT, 'float32', shapes[name as keyof typeof shapes]);
+    g.output(u.expAvg, expAvgName(name) + NEXT, 'float32', shapes[name as keyof typeof shapes]);
+    g.output(u.expAvgSq, expAvgSqName(name) + NEXT, 'float32', shapes[name as keyof typeof shapes]);
+  };
+  for (const name of ADAPTOR_TRAINABLE) update(name, aS);
+  for (const name of DISC_TRAINABLE) update(name, dS);
+  g.output(bn.runningMean, 'discriminator.bn.running_mean' + NEXT, 'float32', [Hd]);
+  g.output(bn.runningVar, 'discriminator.bn.running_var' + NEXT, 'float32', [Hd]);
+  return g.toModel({ purpose: 'simplenet head training step' });
+}

@@ -1,0 +1,187 @@
+/**
+ * Runs the one-graph training step and keeps every parameter, BN buffer and optimizer state as
+ * onnxruntime tensors between steps: each step's outputs are fed straight back as the next
+ * step's inputs, so no JS loop ever touches the ~10 M-element state.
+ */
+import type * as ort from 'onnxruntime-node';
+import { Session, type SessionOptions, ortTensor } from '../onnx/session.js';
+import type { HostTensor } from '../onnx/tensor.js';
+import { adamFactors } from './adamGraph.js';
+import type { HeadConfig } from './config.js';
+import { checkHeadParams, type HeadParams, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
+import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO } from './stepGraph.js';
+
+export interface TrainStepOptions {
+  noise: NoiseSource;
+  /** dtype of the features fed to step(); float16 is cast to float32 inside the graph. Default float32. */
+  featureDtype?: 'float32' | 'float16';
+  session?: SessionOptions;
+}
+
+export interface StepResult {
+  loss: number;
+  pTrue: number;
+  pFake: number;
+}
+
+/** Optimizer state for checkpoints: the step count t and exp_avg / exp_avg_sq per trainable param. */
+export interface HeadOptimizerState {
+  step: number;
+  /** Keys `<param>.exp_avg` and `<param>.exp_avg_sq`, e.g. `adaptor.weight.exp_avg`. */
+  tensors: Record<string, HostTensor<'float32'>>;
+}
+
+type FeatureTensor = HostTensor<'float32'> | HostTensor<'float16'> | ort.Tensor;
+
+export class TrainStep {
+  private t = 0;
+
+  private constructor(
+    readonly cfg: HeadConfig,
+    private readonly session: Session,
+    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype'>>,
+    private state: Record<string, ort.Tensor>,
+  ) {}
+
+  /** Builds the graph for `cfg` and starts from `params` with zero optimizer state (t = 0). */
+  static async create(cfg: HeadConfig, params: HeadParams, opts: TrainStepOptions): Promise<TrainStep> {
+    checkHeadParams(params, cfg);
+    const noise = opts?.noise;
+    if (noise !== 'input' && !(typeof noise === 'object' && noise !== null && Number.isInteger(noise.seed))) {
+      throw new TypeError(`TrainStep.create: opts.noise must be 'input' or {seed: integer}, got ${JSON.stringify(noise)}`);
+    }
+    const featureDtype = opts.featureDtype ?? 'float32';
+    if (featureDtype !== 'float32' && featureDtype !== 'float16') {
+      throw new TypeError(`TrainStep.create: opts.featureDtype must be 'float32' or 'float16', got ${String(featureDtype)}`);
+    }
+    const model = buildStepGraph(cfg, { noise, featureDtype });
+    const session = await Session.create(model, 'head training step', opts.session);
+    const state: Record<string, ort.Tensor> = {};
+    for (const name of PARAM_NAMES) state[name] = copyToOrt(params[name]);
+    const shapes = paramShapes(cfg);
+    for (const name of TRAINABLE) {
+      state[expAvgName(name)] = zeros(shapes[name]);
+      state[expAvgSqName(name)] = zeros(shapes[name]);
+    }
+    return new TrainStep(cfg, session, { noise, featureDtype }, state);
+  }
+
+  /** Optimizer steps taken so far (PyTorch's `state['step']`). */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /**
+   * One optimizer step on a batch of features [R, D]. `noise` [R, D] float32 is required when the
+   * step was created with noise 'input' and refused otherwise. Learning rates default to the config.
+   */
+  async step(
+    features: FeatureTensor,
+    opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number } = {},
+  ): Promise<StepResult> {
+    const D = this.cfg.featureDim;
+    const dims = features?.dims;
+    // HostTensor carries .dtype, ort.Tensor carries .type.
+    const dtype = 'dtype' in features ? features.dtype : features.type;
+    if (dtype !== this.opts.featureDtype) {
+      throw new TypeError(`TrainStep.step: features must be ${this.opts.featureDtype} (as created), got ${dtype}`);
+    }
+    if (!dims || dims.length !== 2 || dims[1] !== D || dims[0] < 1) {
+      throw new RangeError(`TrainStep.step: features must be [R ≥ 1, ${D}], got [${dims?.join(', ')}]`);
+    }
+    const feeds: Record<string, HostTensor | ort.Tensor> = { ...this.state, [STEP_IO.features]: features };
+    if (this.opts.noise === 'input') {
+      const n = opts.noise;
+      if (!n) throw new TypeError(`TrainStep.step: opts.noise [${dims[0]}, ${D}] float32 is required (created with noise 'input')`);
+      const nt = 'dtype' in n ? n.dtype : n.type;
+      if (nt !== 'float32' || n.dims.length !== 2 || n.dims[0] !== dims[0] || n.dims[1] !== D) {
+        throw new RangeError(`TrainStep.step: opts.noise must be float32 [${dims[0]}, ${D}], got ${nt} [${n.dims.join(', ')}]`);
+      }
+      feeds[STEP_IO.noise] = n;
+    } else if (opts.noise) {
+      throw new TypeError('TrainStep.step: opts.noise is only accepted when created with noise \'input\'');
+    }
+    const t = this.t + 1;
+    const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
+    const d = adamFactors(t, opts.discLr ?? this.cfg.discLr, this.cfg.discWeightDecay, this.cfg);
+    feeds[STEP_IO.adaptor.stepSize] = scalar(a.stepSize);
+    feeds[STEP_IO.adaptor.bc2Sqrt] = scalar(a.bc2Sqrt);
+    feeds[STEP_IO.adaptor.decay] = scalar(a.decay);
+    feeds[STEP_IO.disc.stepSize] = scalar(d.stepSize);
+    feeds[STEP_IO.disc.bc2Sqrt] = scalar(d.bc2Sqrt);
+    feeds[STEP_IO.disc.l2] = scalar(d.l2);
+
+    const out = await this.session.run(feeds);
+    const next: Record<string, ort.Tensor> = {};
+    for (const name of STATE_NAMES) next[name] = out[name + NEXT];
+    this.state = next;
+    this.t = t;
+    const num = (k: string): number => (out[k].data as Float32Array)[0];
+    return { loss: num(STEP_IO.loss), pTrue: num(STEP_IO.pTrue), pFake: num(STEP_IO.pFake) };
+  }
+
+  /** Current parameters and BN running stats (copies). */
+  params(): HeadParams {
+    const p = {} as HeadParams;
+    for (const name of PARAM_NAMES) p[name] = copyToHost(this.state[name]);
+    return p;
+  }
+
+  optimizerState(): HeadOptimizerState {
+    const tensors: Record<string, HostTensor<'float32'>> = {};
+    for (const name of TRAINABLE) {
+      for (const k of [expAvgName(name), expAvgSqName(name)]) tensors[k] = copyToHost(this.state[k]);
+    }
+    return { step: this.t, tensors };
+  }
+
+  /**
+   * Restores parameters and/or optimizer state (for resuming). With in-graph noise the generator
+   * restarts from the seed: a resumed run draws different noise than an uninterrupted one.
+   */
+  load(params?: HeadParams, optimizer?: HeadOptimizerState): void {
+    if (params) {
+      checkHeadParams(params, this.cfg);
+      for (const name of PARAM_NAMES) this.state[name] = copyToOrt(params[name]);
+    }
+    if (optimizer) {
+      if (!Number.isInteger(optimizer.step) || optimizer.step < 0) {
+        throw new RangeError(`TrainStep.load: optimizer.step must be an integer ≥ 0, got ${optimizer.step}`);
+      }
+      const shapes = paramShapes(this.cfg);
+      const next: Record<string, ort.Tensor> = {};
+      for (const name of TRAINABLE) {
+        for (const k of [expAvgName(name), expAvgSqName(name)]) {
+          const t = optimizer.tensors?.[k];
+          const want = shapes[name];
+          if (!t || t.dtype !== 'float32' || t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
+            throw new RangeError(`TrainStep.load: optimizer.tensors['${k}'] must be float32 [${want.join(', ')}]`);
+          }
+          next[k] = copyToOrt(t);
+        }
+      }
+      Object.assign(this.state, next);
+      this.t = optimizer.step;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+function scalar(v: number): ort.Tensor {
+  return ortTensor('float32', [], Float32Array.of(v));
+}
+
+function zeros(dims: number[]): ort.Tensor {
+  return ortTensor('float32', dims, new Float32Array(dims.reduce((a, b) => a * b, 1)));
+}
+
+function copyToOrt(t: HostTensor<'float32'>): ort.Tensor {
+  return ortTensor('float32', t.dims, Float32Array.from(t.data));
+}
+
+function copyToHost(t: ort.Tensor): HostTensor<'float32'> {
+  return { dtype: 'float32', dims: [...t.dims], data: (t.data as Float32Array).slice() };
+}
