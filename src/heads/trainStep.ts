@@ -7,7 +7,7 @@ import type * as ort from 'onnxruntime-node';
 import { Session, type SessionOptions, ortTensor } from '../onnx/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { adamFactors } from './adamGraph.js';
-import type { HeadConfig } from './config.js';
+import { type HeadConfig, headConfig } from './config.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
 import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO } from './stepGraph.js';
 
@@ -45,6 +45,7 @@ export class TrainStep {
 
   /** Builds the graph for `cfg` and starts from `params` with zero optimizer state (t = 0). */
   static async create(cfg: HeadConfig, params: HeadParams, opts: TrainStepOptions): Promise<TrainStep> {
+    cfg = headConfig(cfg); // validates every number before a graph is built from it
     checkHeadParams(params, cfg);
     const noise = opts?.noise;
     if (noise !== 'input' && !(typeof noise === 'object' && noise !== null && Number.isInteger(noise.seed))) {

@@ -121,4 +121,9 @@ test('bad arguments are refused with errors naming them', async () => {
   await assert.rejects(() => ts.step(f32([4, 12])), /opts.noise \[4, 12\] float32 is required/);
   await assert.rejects(() => ts.step(f32([4, 12]), { noise: f32([3, 12]) }), /opts.noise must be float32 \[4, 12\]/);
   assert.equal(ts.stepCount, 0);
+  await assert.rejects(() => TrainStep.create({ ...cfg, beta2: 1 }, p, { noise: 'input' }), /beta2 must be in \[0, 1\)/);
+  // R is a dynamic dim: one session takes batches of any row count.
+  const r = await ts.step(f32([1, 12], new Float32Array(12).fill(0.5)), { noise: f32([1, 12], new Float32Array(12).fill(0.1)) });
+  assert.ok(Number.isFinite(r.loss));
+  assert.equal(ts.stepCount, 1);
 });

@@ -1,0 +1,33 @@
+/**
+ * Times the training step at full size (not a test): `node dist/src/heads/bench.js [rows] [steps] [f16]`.
+ * Defaults: R = 10368 (8 images × 1296 patches), D = 1536, Hd = 1024, in-graph noise.
+ */
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_HEAD_CONFIG } from './config.js';
+import { initHeadParams } from './params.js';
+import { Rng } from './rng.js';
+import { TrainStep } from './trainStep.js';
+import { foldHead } from './scoreHead.js';
+
+const rows = Number(process.argv[2] ?? 10368);
+const steps = Number(process.argv[3] ?? 3);
+const cfg = DEFAULT_HEAD_CONFIG;
+const rng = new Rng(0);
+let t0 = performance.now();
+const params = initHeadParams(cfg, rng);
+console.log(`init ${(performance.now() - t0).toFixed(0)} ms`);
+t0 = performance.now();
+const ts = await TrainStep.create(cfg, params, { noise: { seed: 0 } });
+console.log(`session ${(performance.now() - t0).toFixed(0)} ms`);
+const x = new Float32Array(rows * cfg.featureDim);
+for (let i = 0; i < x.length; i++) x[i] = rng.nextFloat();
+const features = { dtype: 'float32' as const, dims: [rows, cfg.featureDim], data: x };
+for (let i = 0; i < steps; i++) {
+  t0 = performance.now();
+  const r = await ts.step(features);
+  console.log(`step ${i + 1}: ${(performance.now() - t0).toFixed(0)} ms  loss ${r.loss.toFixed(4)} p_true ${r.pTrue.toFixed(3)} p_fake ${r.pFake.toFixed(3)}`);
+}
+t0 = performance.now();
+await foldHead(ts.params());
+console.log(`foldHead ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
