@@ -1,0 +1,85 @@
+/**
+ * Area under the per-region-overlap curve (Bergmann et al., MVTec AD), up to a false-positive rate,
+ * normalised so that 1 is perfect. Same definition as anomalib's AUPRO without mask dilation.
+ */
+import { connectedComponents } from './connectedComponents.js';
+import { sweepThresholds } from './sweep.js';
+
+export interface AuproOptions {
+  width: number;
+  height: number;
+  /** Integrate up to this false-positive rate, in (0, 1]; default 0.3. */
+  fprLimit?: number;
+}
+
+/**
+ * `maps` and `masks` hold n images of width×height each, concatenated (mask 1 = defect). For each
+ * threshold t over the distinct map values (predict defect when map >= t): FPR over all defect-free
+ * pixels, PRO = mean over every 8-connected defect region of every image of the share of the region
+ * predicted. PRO is integrated over FPR by trapezoids from 0 to `fprLimit` (interpolating at the limit)
+ * and divided by `fprLimit`. Exact, from one sort. Throws RangeError without any defect region or any
+ * defect-free pixel.
+ */
+export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions): number {
+  const { width, height, fprLimit = 0.3 } = opts;
+  if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
+    throw new RangeError(`aupro: 'width' and 'height' must be positive integers (${width}×${height})`);
+  }
+  if (!(fprLimit > 0 && fprLimit <= 1)) {
+    throw new RangeError(`aupro: 'fprLimit' must be in (0, 1] (got ${fprLimit})`);
+  }
+  const plane = width * height;
+  if (maps.length % plane !== 0) {
+    throw new RangeError(`aupro: 'maps' must hold whole ${width}×${height} images (${maps.length} values)`);
+  }
+  if (masks.length !== maps.length) {
+    throw new RangeError(`aupro: 'masks' must have the same length as 'maps' (${masks.length} vs ${maps.length})`);
+  }
+  for (let i = 0; i < masks.length; i++) {
+    if (masks[i] > 1) throw new RangeError(`aupro: 'masks' must hold only 0 and 1 (masks[${i}] is ${masks[i]})`);
+  }
+
+  // Tag every pixel with its region, numbered across all images (0 = defect-free).
+  const tags = new Uint32Array(maps.length);
+  let regions = 0;
+  for (let o = 0; o < maps.length; o += plane) {
+    const { count } = connectedComponents(masks.subarray(o, o + plane), width, height, {
+      out: tags.subarray(o, o + plane),
+      firstLabel: regions + 1,
+    });
+    regions += count;
+  }
+  const areas = new Float64Array(regions + 1);
+  for (let i = 0; i < tags.length; i++) areas[tags[i]]++;
+  const negatives = areas[0];
+  if (regions === 0) throw new RangeError(`aupro: 'masks' contain no defect region; PRO is undefined`);
+  if (negatives === 0) throw new RangeError(`aupro: 'masks' contain no defect-free pixel; FPR is undefined`);
+
+  // A region pixel adds 1/area to its region's overlap, hence 1/(regions·area) to the mean overlap.
+  const weights = new Float64Array(regions + 1);
+  for (let r = 1; r <= regions; r++) weights[r] = 1 / (regions * areas[r]);
+
+  let fp = 0;
+  let pro = 0;
+  let lastFpr = 0;
+  let lastPro = 0;
+  let area = 0;
+  let done = false;
+  sweepThresholds('aupro', maps, tags, weights, (_t, fpStep, proStep) => {
+    if (done) return;
+    fp += fpStep;
+    pro += proStep;
+    const fpr = fp / negatives;
+    if (fpr >= fprLimit) {
+      // Only the part of this segment up to the limit counts (lastFpr < fprLimit <= fpr).
+      const proAtLimit = lastPro + ((pro - lastPro) * (fprLimit - lastFpr)) / (fpr - lastFpr);
+      area += ((fprLimit - lastFpr) * (lastPro + proAtLimit)) / 2;
+      done = true;
+      return;
+    }
+    area += ((fpr - lastFpr) * (lastPro + pro)) / 2;
+    lastFpr = fpr;
+    lastPro = pro;
+  });
+  return area / fprLimit;
+}

@@ -1,0 +1,23 @@
+/** Average precision, equal to scikit-learn's `average_precision_score` for 0/1 labels. */
+import { checkSameLength, countBinaryLabels, requirePositives } from './checks.js';
+import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
+
+/**
+ * Σ (recall step) × precision over the distinct thresholds, highest first: the step-wise sum sklearn
+ * uses (no interpolation), ties grouped into one threshold. Throws RangeError when there is no positive
+ * (sklearn warns and returns 0 there, a number that would read as a real result).
+ */
+export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  checkSameLength('averagePrecision', scores, labels);
+  const { positives } = countBinaryLabels('averagePrecision', labels);
+  requirePositives('averagePrecision', positives, 'average precision');
+  let tp = 0;
+  let fp = 0;
+  let ap = 0;
+  sweepThresholds('averagePrecision', scores, labels, LABEL_WEIGHTS, (_t, fpStep, tpStep) => {
+    tp += tpStep;
+    fp += fpStep;
+    if (tpStep > 0) ap += (tpStep / positives) * (tp / (tp + fp));
+  });
+  return ap;
+}

@@ -1,0 +1,43 @@
+/** The best F1 score over all thresholds of scikit-learn's `precision_recall_curve`. */
+import { checkSameLength, countBinaryLabels, requirePositives } from './checks.js';
+import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
+
+export interface F1Max {
+  f1: number;
+  /** Predict positive when score >= threshold; one of the scores. */
+  threshold: number;
+  precision: number;
+  recall: number;
+}
+
+/**
+ * Maximum of F1 = 2PR/(P+R) (0 where P+R = 0) over the distinct scores as thresholds. P, R and F1 are
+ * computed with the same floating-point operations as sklearn, so exact ties between thresholds break
+ * the same way as `np.argmax` over sklearn's ascending thresholds: the lowest threshold wins.
+ * Throws RangeError when there is no positive (recall is undefined).
+ */
+export function f1Max(scores: ArrayLike<number>, labels: ArrayLike<number>): F1Max {
+  checkSameLength('f1Max', scores, labels);
+  const { positives } = countBinaryLabels('f1Max', labels);
+  requirePositives('f1Max', positives, 'F1');
+  let tp = 0;
+  let fp = 0;
+  let best = -1;
+  let bestThreshold = NaN;
+  let bestPrecision = 0;
+  let bestRecall = 0;
+  sweepThresholds('f1Max', scores, labels, LABEL_WEIGHTS, (threshold, fpStep, tpStep) => {
+    tp += tpStep;
+    fp += fpStep;
+    const precision = tp / (tp + fp);
+    const recall = tp / positives;
+    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    if (f1 >= best) {
+      best = f1;
+      bestThreshold = threshold;
+      bestPrecision = precision;
+      bestRecall = recall;
+    }
+  });
+  return { f1: best, threshold: bestThreshold, precision: bestPrecision, recall: bestRecall };
+}
