@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { resolveBackbone } from '../backbones/backbone.js';
+import { FeatureExtractor } from '../embedding/featureExtractor.js';
+import { decodeImage } from '../images/decode.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { encodeNpy } from '../io/npy.js';
+import type { HostTensor } from '../onnx/tensor.js';
+import { loadConfig } from './options.js';
+
+interface EmbedFlags {
+  backbone: string;
+  weights?: string;
+  image: string;
+  out: string;
+  config?: string;
+}
+
+export function embedCommand(program: Command): void {
+  program
+    .command('embed')
+    .description("write one image's patch features (N×targetDim float32, row i·W + j) as .npy")
+    .requiredOption('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json')
+    .option('--weights <file>', 'torchvision-named state dict (safetensors) for a builtin backbone')
+    .requiredOption('--image <file>', 'image to embed')
+    .requiredOption('--out <features.npy>', 'output file')
+    .option('--config <file>', 'JSON or YAML configuration (image and embed sections apply)')
+    .action(async (flags: EmbedFlags) => {
+      const config = await loadConfig(flags.config, {});
+      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights });
+      const image = await decodeImage(flags.image);
+      const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
+      const features = await extractor.extract([image]);
+      await extractor.release();
+      const t: HostTensor = { dtype: 'float32', dims: [...features.dims], data: features.data as Float32Array };
+      await writeFileAtomic(flags.out, encodeNpy(t));
+      process.stdout.write(`${JSON.stringify({ out: flags.out, shape: t.dims, grid: extractor.grid })}\n`);
+    });
+}

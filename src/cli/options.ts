@@ -1,0 +1,30 @@
+/** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
+import { InvalidArgumentError } from 'commander';
+import { mergeConfig, parseConfig, readConfigFile, type SimpleNetConfig } from '../model/config.js';
+import { type Reporter, silentReporter, stderrReporter } from './progress.js';
+
+export function intOption(name: string, min = 0) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got '${value}'`);
+    return n;
+  };
+}
+
+export function intListOption(name: string) {
+  return (value: string): number[] =>
+    value.split(',').map((v) => {
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a comma-separated list of positive integers, got '${value}'`);
+      return n;
+    });
+}
+
+export async function loadConfig(file: string | undefined, overrides: Record<string, unknown>): Promise<SimpleNetConfig> {
+  const fromFile = file ? await readConfigFile(file) : {};
+  return parseConfig(mergeConfig(fromFile, overrides), file ?? 'options');
+}
+
+export function reporterFor(opts: { quiet?: boolean }): Reporter {
+  return opts.quiet ? silentReporter : stderrReporter();
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { loadMvtec } from '../datasets/mvtec.js';
+import { FeatureExtractor } from '../embedding/featureExtractor.js';
+import { evaluate } from '../evaluation/evaluate.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { loadModel } from '../model/modelDir.js';
+import { Scorer } from '../scoring/scorer.js';
+import { formatMetrics } from './format.js';
+import { reporterFor } from './options.js';
+
+interface TestFlags {
+  model: string;
+  data: string;
+  category: string;
+  json?: string;
+  quiet?: boolean;
+}
+
+export function testCommand(program: Command): void {
+  program
+    .command('test')
+    .description("score a category's test split with a trained model and report metrics")
+    .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
+    .requiredOption('--data <root>', 'dataset root (MVTec AD layout)')
+    .requiredOption('--category <name>', 'category folder under the root')
+    .option('--json <metrics.json>', 'also write the metrics as JSON')
+    .option('--quiet', 'no progress output')
+    .action(async (flags: TestFlags) => {
+      const reporter = reporterFor(flags);
+      const model = await loadModel(flags.model);
+      const dataset = await loadMvtec(flags.data, flags.category);
+      const { config } = model;
+      const extractor = await FeatureExtractor.create(model.backbone, { image: config.image, embed: config.embed });
+      const scorer = await Scorer.create(extractor, model.params, {
+        map: { size: config.image.crop, ...config.map },
+        bnEps: config.head.bnEps,
+        leakySlope: config.head.leakySlope,
+      });
+      const result = await evaluate(scorer, dataset, { image: config.image, reporter });
+      await scorer.release();
+      await extractor.release();
+      const training = model.manifest.training;
+      const report = {
+        ...result.metrics,
+        epochs: training.epochs,
+        seed: training.seed,
+        preset: model.manifest.preset,
+        category: flags.category,
+        model: flags.model,
+        backbone: model.backbone.identity,
+        test_seconds: Number(result.seconds.toFixed(2)),
+        images_per_second: Number((result.metrics.n_images / result.seconds).toFixed(2)),
+      };
+      if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${formatMetrics(result.metrics)}\n`);
+    });
+}

@@ -1,0 +1,27 @@
+/** What every dataset format gives the engine: good training images and a labelled test split. */
+
+export interface Sample {
+  path: string;
+  /** 1 = defective, 0 = good. */
+  label: 0 | 1;
+  /** 'good' or the defect type (folder name in MVTec AD). */
+  defectType: string;
+  /** Ground-truth mask; absent for good images (all zero) and for datasets without masks. */
+  maskPath?: string;
+}
+
+export interface AnomalyDataset {
+  format: string;
+  root: string;
+  category: string;
+  train: Sample[];
+  test: Sample[];
+  /** True when every defective test image has a mask, so pixel metrics exist. */
+  hasMasks: boolean;
+}
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
+
+export class DatasetError extends Error {
+  override name = 'DatasetError';
+}

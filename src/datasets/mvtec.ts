@@ -1,0 +1,75 @@
+/**
+ * MVTec AD layout: <root>/<category>/train/good, test/<defect>, ground_truth/<defect>/<stem>_mask.png.
+ * Masks are matched by file stem (not by sorted position as the official code does), so a missing
+ * or extra file is an error instead of a silent misalignment.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join, parse } from 'node:path';
+import { type AnomalyDataset, DatasetError, IMAGE_EXTENSIONS, type Sample } from './dataset.js';
+
+async function listImages(dir: string): Promise<string[]> {
+  const names = await readdir(dir);
+  return names
+    .filter((n) => !n.startsWith('.') && IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()))
+    .sort()
+    .map((n) => join(dir, n));
+}
+
+async function isDir(p: string): Promise<boolean> {
+  return existsSync(p) && (await stat(p)).isDirectory();
+}
+
+async function subdirs(p: string): Promise<string[]> {
+  const names = await readdir(p);
+  const out: string[] = [];
+  for (const n of names.sort()) if (!n.startsWith('.') && (await isDir(join(p, n)))) out.push(n);
+  return out;
+}
+
+export async function loadMvtec(root: string, category: string): Promise<AnomalyDataset> {
+  if (!(await isDir(root))) throw new DatasetError(`${root}: dataset root is not a directory`);
+  const catDir = join(root, category);
+  if (!(await isDir(catDir))) {
+    const known = await subdirs(root);
+    throw new DatasetError(
+      `${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ' (the root holds no categories)'}`,
+    );
+  }
+  const trainDir = join(catDir, 'train', 'good');
+  if (!(await isDir(trainDir))) throw new DatasetError(`${trainDir}: missing (MVTec AD layout needs train/good)`);
+  const train: Sample[] = (await listImages(trainDir)).map((path) => ({ path, label: 0, defectType: 'good' }));
+  if (train.length === 0) throw new DatasetError(`${trainDir}: no training images (extensions ${IMAGE_EXTENSIONS.join(' ')})`);
+
+  const test: Sample[] = [];
+  const testDir = join(catDir, 'test');
+  const gtDir = join(catDir, 'ground_truth');
+  if (await isDir(testDir)) {
+    for (const defect of await subdirs(testDir)) {
+      const images = await listImages(join(testDir, defect));
+      if (defect === 'good') {
+        for (const path of images) test.push({ path, label: 0, defectType: defect });
+        continue;
+      }
+      const masks = new Map<string, string>();
+      if (await isDir(join(gtDir, defect))) {
+        for (const m of await listImages(join(gtDir, defect))) {
+          const stem = parse(m).name.replace(/_mask$/, '');
+          masks.set(stem, m);
+        }
+      }
+      for (const path of images) {
+        const stem = parse(path).name;
+        const maskPath = masks.get(stem);
+        if (!maskPath) {
+          throw new DatasetError(`${path}: no ground-truth mask (expected ${join(gtDir, defect, `${stem}_mask.png`)})`);
+        }
+        masks.delete(stem);
+        test.push({ path, label: 1, defectType: defect, maskPath });
+      }
+      const orphan = masks.values().next().value as string | undefined;
+      if (orphan) throw new DatasetError(`${orphan}: mask without a matching image in ${join(testDir, defect)}`);
+    }
+  }
+  return { format: 'mvtec', root, category, train, test, hasMasks: true };
+}

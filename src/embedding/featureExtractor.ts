@@ -1,0 +1,124 @@
+/**
+ * Decoded pixels → patch features, the front half of the one scoring path: the preprocessing graph
+ * (resize, crop, normalise), the frozen backbone and the patch-embedding graph. Training caches
+ * `extract()`'s output; scoring runs `backboneLayers()` and feeds them to the scoring graph, which
+ * embeds with the same `addPatchEmbedding` nodes.
+ */
+import type { Backbone } from '../backbones/backbone.js';
+import type { DecodedImage } from '../images/decode.js';
+import { addPreprocess } from '../images/preprocess.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { type OrtTensor, ortTensor, Session } from '../onnx/session.js';
+import { addPatchEmbedding, type LayerShape, type PatchEmbedOptions } from './patchEmbed.js';
+
+export interface FeatureExtractorOptions {
+  image: { resize: number; crop: number };
+  embed: PatchEmbedOptions;
+  /** dtype of `extract()`'s output (float16 halves the training cache). */
+  featureDtype?: 'float32' | 'float16';
+}
+
+export function buildPreprocessModel(backbone: Pick<Backbone, 'mean' | 'std'>, image: { resize: number; crop: number }) {
+  const g = new GraphBuilder('preprocess');
+  const input = g.input('image', 'uint8', ['batch', 'height', 'width', 3]);
+  const pixels = addPreprocess(g, input, { ...image, mean: backbone.mean, std: backbone.std });
+  g.output(pixels, 'pixels', 'float32', ['batch', 3, image.crop, image.crop]);
+  return g.toModel();
+}
+
+/** Graph inputs of the embedding/scoring graphs: one per backbone layer. */
+export function layerInputs(g: GraphBuilder, shapes: readonly LayerShape[]): string[] {
+  return shapes.map((s, i) => g.input(`layer${i}`, 'float32', ['batch', s.channels, s.height, s.width]));
+}
+
+function buildEmbedModel(shapes: LayerShape[], embed: PatchEmbedOptions, dtype: 'float32' | 'float16') {
+  const g = new GraphBuilder('patch_embedding');
+  let features = addPatchEmbedding(g, layerInputs(g, shapes), shapes, embed);
+  if (dtype === 'float16') features = g.op('Cast', [features], { to: 10 });
+  g.output(features, 'features', dtype, ['patches', embed.targetDim]);
+  return g.toModel();
+}
+
+/** Concatenates same-shaped [1, ...] tensors along the batch axis (a memcpy per image). */
+function concatBatch(parts: OrtTensor[]): OrtTensor {
+  if (parts.length === 1) return parts[0];
+  const each = parts[0].data as Float32Array;
+  const out = new Float32Array(each.length * parts.length);
+  parts.forEach((p, i) => out.set(p.data as Float32Array, i * each.length));
+  return ortTensor('float32', [parts.length, ...parts[0].dims.slice(1)], out);
+}
+
+export class FeatureExtractor {
+  private constructor(
+    readonly backbone: Backbone,
+    readonly options: FeatureExtractorOptions,
+    private readonly prep: Session,
+    private readonly net: Session,
+    private embed: Session,
+    readonly layerShapes: LayerShape[],
+  ) {}
+
+  /** Switches the dtype of `extract()`'s output (rebuilds only the embedding session). */
+  async setFeatureDtype(dtype: 'float32' | 'float16'): Promise<void> {
+    if ((this.options.featureDtype ?? 'float32') === dtype) return;
+    const next = await Session.create(buildEmbedModel(this.layerShapes, this.options.embed, dtype), 'patch embedding');
+    await this.embed.release();
+    this.embed = next;
+    this.options.featureDtype = dtype;
+  }
+
+  static async create(backbone: Backbone, options: FeatureExtractorOptions): Promise<FeatureExtractor> {
+    const prep = await Session.create(buildPreprocessModel(backbone, options.image), 'preprocessing');
+    const net = await Session.create(backbone.onnx, 'backbone');
+    for (const l of backbone.layers) {
+      if (!net.outputNames.includes(l)) throw new Error(`backbone: layer '${l}' is not an output (outputs: ${net.outputNames.join(', ')})`);
+    }
+    const c = options.image.crop;
+    const probe = await net.run({ [backbone.inputName]: ortTensor('float32', [1, 3, c, c], new Float32Array(3 * c * c)) }, [
+      ...backbone.layers,
+    ]);
+    const shapes = backbone.layers.map((l) => {
+      const d = probe[l].dims;
+      if (d.length !== 4) throw new Error(`backbone: layer '${l}' has shape [${d.join(', ')}], expected [N, C, H, W]`);
+      return { channels: d[1], height: d[2], width: d[3] };
+    });
+    const embed = await Session.create(buildEmbedModel(shapes, options.embed, options.featureDtype ?? 'float32'), 'patch embedding');
+    return new FeatureExtractor(backbone, options, prep, net, embed, shapes);
+  }
+
+  /** The patch grid (the first layer's feature map). */
+  get grid(): { height: number; width: number } {
+    return { height: this.layerShapes[0].height, width: this.layerShapes[0].width };
+  }
+
+  get patchesPerImage(): number {
+    return this.grid.height * this.grid.width;
+  }
+
+  async pixels(image: DecodedImage): Promise<OrtTensor> {
+    if (image.channels !== 3) throw new TypeError(`FeatureExtractor: expected an RGB image, got ${image.channels} channel(s)`);
+    const input = ortTensor('uint8', [1, image.height, image.width, 3], image.data);
+    return (await this.prep.run({ image: input })).pixels;
+  }
+
+  /** Backbone outputs for a batch of decoded images (any sizes). */
+  async backboneLayers(images: readonly DecodedImage[]): Promise<OrtTensor[]> {
+    const parts: OrtTensor[] = [];
+    for (const im of images) parts.push(await this.pixels(im));
+    const pixels = concatBatch(parts);
+    const out = await this.net.run({ [this.backbone.inputName]: pixels }, [...this.backbone.layers]);
+    return this.backbone.layers.map((l) => out[l]);
+  }
+
+  /** Patch features [B·H·W, targetDim], row b·H·W + i·W + j. */
+  async extract(images: readonly DecodedImage[]): Promise<OrtTensor> {
+    const layers = await this.backboneLayers(images);
+    const feeds: Record<string, OrtTensor> = {};
+    layers.forEach((t, i) => (feeds[`layer${i}`] = t));
+    return (await this.embed.run(feeds)).features;
+  }
+
+  async release(): Promise<void> {
+    await Promise.all([this.prep.release(), this.net.release(), this.embed.release()]);
+  }
+}

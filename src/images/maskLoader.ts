@@ -1,0 +1,36 @@
+/**
+ * Ground-truth masks go through the same resize and crop as their images (the preprocessing graph
+ * on one channel), then are binarised at 0.5, so pixel metrics compare like with like.
+ */
+import { GraphBuilder } from '../onnx/builder.js';
+import { ortTensor, Session } from '../onnx/session.js';
+import { decodeImage } from './decode.js';
+import { addPreprocess } from './preprocess.js';
+
+export class MaskLoader {
+  private constructor(
+    private readonly session: Session,
+    readonly size: number,
+  ) {}
+
+  static async create(image: { resize: number; crop: number }): Promise<MaskLoader> {
+    const g = new GraphBuilder('mask');
+    const input = g.input('mask', 'uint8', [1, 'height', 'width', 1]);
+    const unit = addPreprocess(g, input, image);
+    const binary = g.op('Cast', [g.op('Greater', [unit, g.scalarF32(0.5)])], { to: 2 });
+    g.output(binary, 'binary', 'uint8', [1, 1, image.crop, image.crop]);
+    return new MaskLoader(await Session.create(g.toModel(), 'mask preprocessing'), image.crop);
+  }
+
+  /** The binary mask (1 = defect) in the crop frame, [size·size]. */
+  async load(path: string, expected?: { width: number; height: number }): Promise<{ mask: Uint8Array; resized: boolean }> {
+    const m = await decodeImage(path, { channels: 1 });
+    const resized = expected !== undefined && (m.width !== expected.width || m.height !== expected.height);
+    const out = await this.session.run({ mask: ortTensor('uint8', [1, m.height, m.width, 1], m.data) });
+    return { mask: out.binary.data as Uint8Array, resized };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

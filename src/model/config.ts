@@ -1,0 +1,111 @@
+/**
+ * Every hyper-parameter of a SimpleNet run in one validated object. Defaults are the paper's
+ * published configuration (spec §1–§7); `--config` files and CLI flags override parts of it.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().nonnegative();
+
+export const ConfigSchema = z
+  .object({
+    preset: z.literal('paper').default('paper'),
+    image: z
+      .object({ resize: positiveInt.default(329), crop: positiveInt.default(288) })
+      .strict()
+      .refine((v) => v.resize >= v.crop, { message: 'image.resize must be >= image.crop' })
+      .prefault({}),
+    embed: z
+      .object({
+        patchSize: positiveInt.default(3),
+        pretrainDim: positiveInt.default(1536),
+        targetDim: positiveInt.default(1536),
+      })
+      .strict()
+      .refine((v) => v.patchSize % 2 === 1, { message: 'embed.patchSize must be odd' })
+      .prefault({}),
+    head: z
+      .object({
+        hiddenDim: positiveInt.default(DEFAULT_HEAD_CONFIG.hiddenDim),
+        noiseStd: nonNegative.default(DEFAULT_HEAD_CONFIG.noiseStd),
+        margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
+        leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
+        bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
+        bnEps: z.number().positive().default(DEFAULT_HEAD_CONFIG.bnEps),
+        adaptorLr: nonNegative.default(DEFAULT_HEAD_CONFIG.adaptorLr),
+        adaptorWeightDecay: nonNegative.default(DEFAULT_HEAD_CONFIG.adaptorWeightDecay),
+        discLr: nonNegative.default(DEFAULT_HEAD_CONFIG.discLr),
+        discWeightDecay: nonNegative.default(DEFAULT_HEAD_CONFIG.discWeightDecay),
+        beta1: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.beta1),
+        beta2: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.beta2),
+        adamEps: z.number().positive().default(DEFAULT_HEAD_CONFIG.adamEps),
+      })
+      .strict()
+      .prefault({}),
+    train: z
+      .object({
+        epochs: positiveInt.default(160),
+        batchSize: positiveInt.default(8),
+        seed: z.number().int().nonnegative().default(0),
+        /** Memory for the cached training features; past it they are stored as float16, then on disk. */
+        cacheMemoryMB: positiveInt.default(4096),
+        cacheDtype: z.enum(['auto', 'float32', 'float16']).default('auto'),
+      })
+      .strict()
+      .prefault({}),
+    map: z
+      .object({ sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
+
+export function defaultConfig(): SimpleNetConfig {
+  return ConfigSchema.parse({});
+}
+
+function formatIssues(err: z.ZodError): string {
+  return err.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+}
+
+/** Validates a partial config (from a file and/or flags) over the defaults. */
+export function parseConfig(input: unknown, source = 'config'): SimpleNetConfig {
+  const r = ConfigSchema.safeParse(input ?? {});
+  if (!r.success) throw new Error(`${source}: ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+/** Reads a JSON or YAML config file (partial; unspecified values keep their defaults). */
+export async function readConfigFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new Error(`${path}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${(e as Error).message})`);
+  }
+}
+
+/** Deep-merges plain objects; later sources win. */
+export function mergeConfig(...parts: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of parts) {
+    if (!p || typeof p !== 'object') continue;
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] =
+        v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? mergeConfig(prev, v) : v;
+    }
+  }
+  return out;
+}

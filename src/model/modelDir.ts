@@ -1,0 +1,161 @@
+/**
+ * The model directory: one self-describing artifact that `test` (and later `predict`, the server and
+ * `export`) needs nothing beside. It holds the validated config, the backbone as the exact ONNX
+ * graph that was trained on with its identity, the head weights with BN running stats, and the log.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
+import type { LayerShape } from '../embedding/patchEmbed.js';
+import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
+import { writeDirAtomic } from '../io/atomic.js';
+import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { parseConfig, type SimpleNetConfig } from './config.js';
+
+export const MODEL_FORMAT = 'simplenet-model';
+export const MODEL_FORMAT_VERSION = 1;
+export const PACKAGE_VERSION = '0.1.0';
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  pTrue: number;
+  pFake: number;
+  seconds: number;
+}
+
+export interface TrainingRecord {
+  dataset: { format: string; root: string; category: string; nTrain: number };
+  epochs: number;
+  seed: number;
+  steps: number;
+  seconds: number;
+  featureSeconds: number;
+  log: EpochLog[];
+}
+
+export interface ModelManifest {
+  format: typeof MODEL_FORMAT;
+  formatVersion: number;
+  simplenetVersion: string;
+  createdAt: string;
+  preset: string;
+  config: SimpleNetConfig;
+  backbone: {
+    identity: BackboneIdentity;
+    inputName: string;
+    mean: [number, number, number];
+    std: [number, number, number];
+    layers: string[];
+    layerShapes: LayerShape[];
+    file: string;
+    sha256: string;
+  };
+  heads: { file: string; sha256: string };
+  training: Omit<TrainingRecord, 'log'> & { logFile: string };
+}
+
+export interface SimpleNetModel {
+  dir: string;
+  manifest: ModelManifest;
+  config: SimpleNetConfig;
+  backbone: Backbone;
+  params: HeadParams;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+function logCsv(log: EpochLog[]): string {
+  const rows = log.map((e) => [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3)].join(','));
+  return ['epoch,loss,p_true,p_fake,seconds', ...rows].join('\n') + '\n';
+}
+
+/** Writes the model directory atomically: a failure leaves nothing behind and keeps an old model. */
+export async function saveModel(
+  dir: string,
+  m: { config: SimpleNetConfig; backbone: Backbone; layerShapes: LayerShape[]; params: HeadParams; training: TrainingRecord },
+): Promise<ModelManifest> {
+  const heads = encodeSafetensors(m.params, { format: MODEL_FORMAT });
+  const { log, ...training } = m.training;
+  const manifest: ModelManifest = {
+    format: MODEL_FORMAT,
+    formatVersion: MODEL_FORMAT_VERSION,
+    simplenetVersion: PACKAGE_VERSION,
+    createdAt: new Date().toISOString(),
+    preset: m.config.preset,
+    config: m.config,
+    backbone: {
+      identity: m.backbone.identity,
+      inputName: m.backbone.inputName,
+      mean: m.backbone.mean,
+      std: m.backbone.std,
+      layers: m.backbone.layers,
+      layerShapes: m.layerShapes,
+      file: 'backbone.onnx',
+      sha256: sha256(m.backbone.onnx),
+    },
+    heads: { file: 'heads.safetensors', sha256: sha256(heads) },
+    training: { ...training, logFile: 'training_log.csv' },
+  };
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeFile(join(tmp, 'backbone.onnx'), m.backbone.onnx);
+    await writeFile(join(tmp, 'heads.safetensors'), heads);
+    await writeFile(join(tmp, 'training_log.csv'), logCsv(log));
+    await writeFile(join(tmp, 'simplenet.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  });
+  return manifest;
+}
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+export async function loadModel(dir: string): Promise<SimpleNetModel> {
+  const manifestPath = join(dir, 'simplenet.json');
+  if (!existsSync(manifestPath)) throw new ModelLoadError(`${dir}: not a simplenet model directory (no simplenet.json)`);
+  let manifest: ModelManifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+  } catch (e) {
+    throw new ModelLoadError(`${manifestPath}: not valid JSON (${(e as Error).message})`);
+  }
+  if (manifest.format !== MODEL_FORMAT) throw new ModelLoadError(`${manifestPath}: not a simplenet model (format '${manifest.format}')`);
+  if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {
+    throw new ModelLoadError(
+      `${dir}: model format version ${manifest.formatVersion} (written by simplenet ${manifest.simplenetVersion}) ` +
+        `is not supported by simplenet ${PACKAGE_VERSION}, which reads format version ${MODEL_FORMAT_VERSION}`,
+    );
+  }
+  const config = parseConfig(manifest.config, manifestPath);
+  const read = async (file: string, expected: string): Promise<Uint8Array> => {
+    const p = join(dir, file);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(p));
+    } catch {
+      throw new ModelLoadError(`${p}: missing from the model directory`);
+    }
+    if (sha256(bytes) !== expected) throw new ModelLoadError(`${p}: sha256 does not match simplenet.json (file changed or corrupt)`);
+    return bytes;
+  };
+  const onnx = await read(manifest.backbone.file, manifest.backbone.sha256);
+  const headsPath = join(dir, manifest.heads.file);
+  const heads = decodeSafetensors(await read(manifest.heads.file, manifest.heads.sha256), headsPath);
+  const params = {} as HeadParams;
+  for (const name of PARAM_NAMES) {
+    const t = heads.tensors.get(name);
+    if (!t) throw new ModelLoadError(`${headsPath}: tensor '${name}' is missing`);
+    params[name] = t as HeadParams[typeof name];
+  }
+  checkHeadParams(params, { featureDim: config.embed.targetDim, hiddenDim: config.head.hiddenDim }, headsPath);
+  const b = manifest.backbone;
+  return {
+    dir,
+    manifest,
+    config,
+    params,
+    backbone: { identity: b.identity, inputName: b.inputName, mean: b.mean, std: b.std, layers: b.layers, onnx },
+  };
+}

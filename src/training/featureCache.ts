@@ -1,0 +1,103 @@
+/**
+ * SimpleNet uses no augmentation, so each training image's patch features are computed once and
+ * reused every epoch. The cache is bounded: float32 in memory when it fits the budget, else
+ * float16 in memory, else float16 in a temporary file read back batch by batch.
+ */
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type OrtTensor, ortTensor } from '../onnx/session.js';
+
+export type CacheDtype = 'float32' | 'float16';
+
+export interface CachePlan {
+  dtype: CacheDtype;
+  storage: 'memory' | 'disk';
+  bytes: number;
+}
+
+export function planCache(
+  nImages: number,
+  rowsPerImage: number,
+  dim: number,
+  opts: { memoryMB: number; dtype: 'auto' | CacheDtype },
+): CachePlan {
+  const budget = opts.memoryMB * 1024 * 1024;
+  const size = (d: CacheDtype) => nImages * rowsPerImage * dim * (d === 'float32' ? 4 : 2);
+  if (opts.dtype !== 'auto') {
+    return { dtype: opts.dtype, storage: size(opts.dtype) <= budget ? 'memory' : 'disk', bytes: size(opts.dtype) };
+  }
+  if (size('float32') <= budget) return { dtype: 'float32', storage: 'memory', bytes: size('float32') };
+  return { dtype: 'float16', storage: size('float16') <= budget ? 'memory' : 'disk', bytes: size('float16') };
+}
+
+type Rows = Float32Array | Uint16Array;
+
+export class FeatureCache {
+  private readonly memory: Rows[] = [];
+  private fd = -1;
+  private dir = '';
+  private batchBuffer: Rows | undefined;
+
+  constructor(
+    readonly plan: CachePlan,
+    readonly nImages: number,
+    readonly rowsPerImage: number,
+    readonly dim: number,
+  ) {
+    if (plan.storage === 'disk') {
+      this.dir = mkdtempSync(join(tmpdir(), 'simplenet-features-'));
+      this.fd = openSync(join(this.dir, 'features.bin'), 'w+');
+    }
+  }
+
+  private get elementsPerImage(): number {
+    return this.rowsPerImage * this.dim;
+  }
+
+  private get bytesPerElement(): number {
+    return this.plan.dtype === 'float32' ? 4 : 2;
+  }
+
+  put(index: number, features: OrtTensor): void {
+    if (features.type !== this.plan.dtype) throw new TypeError(`FeatureCache.put: expected ${this.plan.dtype}, got ${features.type}`);
+    const data = features.data as Rows;
+    if (data.length !== this.elementsPerImage) {
+      throw new RangeError(`FeatureCache.put: expected ${this.elementsPerImage} values for image ${index}, got ${data.length}`);
+    }
+    if (this.plan.storage === 'memory') {
+      this.memory[index] = data;
+      return;
+    }
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    writeSync(this.fd, bytes, 0, bytes.length, index * this.elementsPerImage * this.bytesPerElement);
+  }
+
+  /** The features of `indices`, concatenated: [indices.length · rowsPerImage, dim]. */
+  batch(indices: readonly number[]): OrtTensor {
+    const n = indices.length * this.elementsPerImage;
+    // One buffer reused across steps: the training step has consumed the previous batch by now.
+    if (!this.batchBuffer || this.batchBuffer.length < n) {
+      this.batchBuffer = this.plan.dtype === 'float32' ? new Float32Array(n) : new Uint16Array(n);
+    }
+    const out = this.batchBuffer.subarray(0, n);
+    indices.forEach((img, k) => {
+      if (this.plan.storage === 'memory') {
+        out.set(this.memory[img], k * this.elementsPerImage);
+      } else {
+        const bytes = new Uint8Array(out.buffer, out.byteOffset + k * this.elementsPerImage * this.bytesPerElement, this.elementsPerImage * this.bytesPerElement);
+        readSync(this.fd, bytes, 0, bytes.length, img * this.elementsPerImage * this.bytesPerElement);
+      }
+    });
+    return ortTensor(this.plan.dtype, [indices.length * this.rowsPerImage, this.dim], out);
+  }
+
+  release(): void {
+    this.memory.length = 0;
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+      rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+}
