@@ -2,9 +2,9 @@
 /** The `simplenet` command line: thin commands over the library; progress on stderr, results on stdout. */
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from '../model/modelDir.js';
-import { embedCommand } from './embed.js';
-import { testCommand } from './test.js';
-import { trainCommand } from './train.js';
+import { embedCommand } from './embedCommand.js';
+import { testCommand } from './testCommand.js';
+import { trainCommand } from './trainCommand.js';
 
 const program = new Command()
   .name('simplenet')

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { decodeNpy } from '../../io/npy.js';
+import { REPO_ROOT } from '../../testing/golden.js';
+import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+
+const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
+
+function simplenet(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('simplenet CLI on a tiny dataset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-cli-'));
+  const data = join(dir, 'data');
+  const config = join(dir, 'tiny.json');
+  let manifest = '';
+  before(async () => {
+    await makeTinyDataset(data);
+    manifest = makeTinyBackbone(join(dir, 'backbone'));
+    writeFileSync(config, JSON.stringify(TINY_CONFIG));
+  });
+
+  test('train writes a self-describing model dir; test reports metrics from it alone', () => {
+    const model = join(dir, 'model');
+    const train = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--seed', '3', '--out', model);
+    assert.equal(train.code, 0, train.stderr);
+    const summary = JSON.parse(train.stdout);
+    assert.equal(summary.epochs, 3);
+    assert.equal(summary.steps, 9);
+    assert.deepEqual(readdirSync(model).sort(), ['backbone.onnx', 'heads.safetensors', 'simplenet.json', 'training_log.csv']);
+    const manifestJson = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
+    assert.equal(manifestJson.backbone.identity.kind, 'onnx');
+    assert.match(manifestJson.backbone.identity.onnxSha256, /^[0-9a-f]{64}$/);
+    assert.equal(manifestJson.config.train.seed, 3);
+    assert.equal(readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').length, 4);
+    assert.match(train.stderr, /epoch 3\/3/);
+
+    const metricsFile = join(dir, 'metrics.json');
+    const t = simplenet('test', '--model', model, '--data', data, '--category', 'widget', '--json', metricsFile, '--quiet');
+    assert.equal(t.code, 0, t.stderr);
+    assert.equal(t.stderr, '');
+    assert.match(t.stdout, /image AUROC/);
+    const m = JSON.parse(readFileSync(metricsFile, 'utf8'));
+    for (const k of ['image_auroc', 'pixel_auroc', 'pixel_aupro', 'image_f1_max']) {
+      assert.equal(typeof m[k], 'number', k);
+      assert.ok(m[k] >= 0 && m[k] <= 1, `${k} = ${m[k]}`);
+    }
+    assert.equal(m.n_images, 5);
+    assert.equal(m.epochs, 3);
+    assert.equal(m.seed, 3);
+  });
+
+  test('the same seed trains the same model', () => {
+    const a = join(dir, 'seed-a');
+    const b = join(dir, 'seed-b');
+    for (const out of [a, b]) {
+      const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', out);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.deepEqual(readFileSync(join(a, 'heads.safetensors')), readFileSync(join(b, 'heads.safetensors')));
+  });
+
+  test('embed writes N×targetDim float32 features in row-major grid order', () => {
+    const out = join(dir, 'f.npy');
+    const image = join(data, 'widget/test/spot/000.png');
+    const r = simplenet('embed', '--backbone', manifest, '--image', image, '--config', config, '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const t = decodeNpy(readFileSync(out));
+    assert.equal(t.dtype, 'float32');
+    assert.deepEqual(t.dims, [64, 16]);
+  });
+
+  describe('bad input: one line naming the file, non-zero exit, no model dir', () => {
+    const expectFailure = (args: string[], pattern: RegExp, out?: string) => {
+      const r = simplenet(...args);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, pattern);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      if (out) {
+        assert.equal(existsSync(out), false, 'no model dir is left behind');
+        assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.') && n.includes('tmp')), []);
+      }
+    };
+    const train = (root: string, category: string, out: string, extra: string[] = []) => [
+      'train', '--data', root, '--category', category, '--backbone', manifest, '--config', config, '--quiet', '--out', out, ...extra,
+    ];
+
+    test('unknown category', () => expectFailure(train(data, 'nope', join(dir, 'm1')), /unknown category 'nope' \(found: widget\)/, join(dir, 'm1')));
+
+    test('corrupt training image', async () => {
+      const root = join(dir, 'corrupt');
+      await makeTinyDataset(root);
+      const bad = join(root, 'widget/train/good/002.png');
+      writeFileSync(bad, readFileSync(bad).subarray(0, 60));
+      expectFailure(train(root, 'widget', join(dir, 'm2')), new RegExp(`${bad.replace(/[/.]/g, '\\$&')}: cannot decode image`), join(dir, 'm2'));
+    });
+
+    test('non-image file with an image extension', async () => {
+      const root = join(dir, 'text');
+      await makeTinyDataset(root);
+      writeFileSync(join(root, 'widget/train/good/001.png'), 'hello');
+      expectFailure(train(root, 'widget', join(dir, 'm3')), /001\.png: cannot decode image/, join(dir, 'm3'));
+    });
+
+    test('empty train/good', async () => {
+      const root = join(dir, 'empty');
+      await makeTinyDataset(root, 'widget', { nTrain: 0 });
+      expectFailure(train(root, 'widget', join(dir, 'm4')), /train\/good: no training images/, join(dir, 'm4'));
+    });
+
+    test('missing mask', async () => {
+      const root = join(dir, 'nomask');
+      await makeTinyDataset(root);
+      const { rmSync } = await import('node:fs');
+      rmSync(join(root, 'widget/ground_truth/spot/001_mask.png'));
+      expectFailure(train(root, 'widget', join(dir, 'm5')), /spot\/001\.png: no ground-truth mask/, join(dir, 'm5'));
+    });
+
+    test('manifest whose layer is not an output of its ONNX', () => {
+      const bad = join(dir, 'backbone', 'bad.json');
+      writeFileSync(bad, JSON.stringify({ onnx: 'tiny.onnx', input: 'pixels', mean: [0, 0, 0], std: [1, 1, 1], layers: ['fine', 'layer9'] }));
+      expectFailure(
+        ['train', '--data', data, '--category', 'widget', '--backbone', bad, '--quiet', '--out', join(dir, 'm6')],
+        /bad\.json: layer 'layer9' is not an output of tiny\.onnx/,
+        join(dir, 'm6'),
+      );
+    });
+
+    test('builtin backbone weights with a missing tensor', async () => {
+      const { encodeSafetensors } = await import('../../io/safetensors.js');
+      const { f32 } = await import('../../onnx/tensor.js');
+      const weights = join(dir, 'partial.safetensors');
+      writeFileSync(weights, encodeSafetensors({ 'conv1.weight': f32([64, 3, 7, 7]) }));
+      expectFailure(
+        ['train', '--data', data, '--category', 'widget', '--backbone', 'resnet18', '--weights', weights, '--quiet', '--out', join(dir, 'm7')],
+        /partial\.safetensors: tensor 'bn1\.\w+' is missing/,
+        join(dir, 'm7'),
+      );
+    });
+
+    test('invalid config value names the key', () => {
+      const badConfig = join(dir, 'bad-config.json');
+      writeFileSync(badConfig, JSON.stringify({ train: { epochs: 0 } }));
+      expectFailure(['train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', badConfig, '--out', join(dir, 'm8')], /train\.epochs/, join(dir, 'm8'));
+    });
+
+    test('test with a directory that is not a model', () =>
+      expectFailure(['test', '--model', data, '--data', data, '--category', 'widget'], /not a simplenet model directory/));
+  });
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Backbone } from '../../backbones/backbone.js';
+import { buildResNet } from '../../backbones/resnet.js';
+import { decodeSafetensors } from '../../io/safetensors.js';
+import { assertClose, golden, REPO_ROOT } from '../../testing/golden.js';
+import { patternImage } from '../../testing/patterns.js';
+import { FeatureExtractor } from '../featureExtractor.js';
+import { DEFAULT_PATCH_EMBED } from '../patchEmbed.js';
+
+function smallResNet(): Backbone {
+  const file = join(REPO_ROOT, 'golden/backbones/bottleneck.safetensors');
+  const state = decodeSafetensors(new Uint8Array(readFileSync(file)), file).tensors;
+  const built = buildResNet(state, {
+    arch: { block: 'bottleneck', blocks: [1, 1, 1, 1], widthPerGroup: 16, groups: 1 },
+    source: file,
+    layers: ['layer2', 'layer3'],
+  });
+  return {
+    identity: { kind: 'builtin', name: 'test-bottleneck', weightsSha256: '' },
+    inputName: 'image',
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    layers: built.layers,
+    onnx: built.onnx,
+  };
+}
+
+test('image → preprocessing → bottleneck ResNet → patch embedding matches PyTorch to 1e-4', async () => {
+  const fx = await FeatureExtractor.create(smallResNet(), { image: { resize: 72, crop: 64 }, embed: DEFAULT_PATCH_EMBED });
+  assert.deepEqual(fx.grid, { height: 8, width: 8 });
+  const features = await fx.extract([{ data: patternImage(90, 75), width: 90, height: 75, channels: 3 }]);
+  assert.deepEqual(features.dims, [64, 1536]);
+  const rel = assertClose(features.data as Float32Array, golden('pipeline/e2e_bottleneck_90x75_72_64.npy').data as Float32Array, {
+    rtol: 1e-4,
+    label: 'embedding',
+  });
+  assert.ok(rel < 1e-4);
+  await fx.release();
+});
+
+test('float16 features are the float32 features rounded', async () => {
+  const fx = await FeatureExtractor.create(smallResNet(), { image: { resize: 72, crop: 64 }, embed: DEFAULT_PATCH_EMBED });
+  const image = { data: patternImage(90, 75), width: 90, height: 75, channels: 3 as const };
+  const full = (await fx.extract([image])).data as Float32Array;
+  await fx.setFeatureDtype('float16');
+  const half = await fx.extract([image]);
+  assert.equal(half.type, 'float16');
+  const bits = half.data as Uint16Array;
+  assert.equal(bits.length, full.length);
+  for (let i = 0; i < full.length; i += 97) {
+    const h = bits[i];
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    const v = (h & 0x8000 ? -1 : 1) * (exp === 0 ? mant * 2 ** -24 : (1 + mant / 1024) * 2 ** (exp - 15));
+    assert.ok(Math.abs(v - full[i]) <= Math.abs(full[i]) * 2 ** -11 + 2 ** -24, `element ${i}: ${v} vs ${full[i]}`);
+  }
+  await fx.release();
+});
