@@ -1,0 +1,22 @@
+/**
+ * simplenet: SimpleNet visual anomaly detection in TypeScript on onnxruntime.
+ * The public API, in pipeline order: images → datasets → backbones → patch embedding → heads →
+ * scoring → metrics → model directories and training.
+ * @packageDocumentation
+ */
+export { type DecodedImage, decodeImage, ImageDecodeError } from './images/decode.js';
+export { addPreprocess, type PreprocessOptions } from './images/preprocess.js';
+export { MaskLoader } from './images/maskLoader.js';
+export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
+export { loadMvtec } from './datasets/mvtec.js';
+export { type Backbone, type BackboneIdentity, resolveBackbone } from './backbones/backbone.js';
+export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/featureExtractor.js';
+export { addPatchEmbedding, DEFAULT_PATCH_EMBED, type LayerShape, type PatchEmbedOptions } from './embedding/patchEmbed.js';
+export * from './heads/index.js';
+export { addAnomalyMap, type AnomalyMapOptions, DEFAULT_ANOMALY_MAP } from './scoring/anomalyMap.js';
+export { type ImageScores, Scorer } from './scoring/scorer.js';
+export * from './metrics/index.js';
+export { type Evaluation, evaluate, type Metrics } from './evaluation/evaluate.js';
+export { ConfigSchema, defaultConfig, parseConfig, type SimpleNetConfig } from './model/config.js';
+export { loadModel, ModelLoadError, saveModel, type SimpleNetModel } from './model/modelDir.js';
+export { type TrainOptions, type TrainResult, trainSimpleNet } from './training/trainer.js';
