@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { initHeadParams } from '../../heads/params.js';
+import { Rng } from '../../heads/rng.js';
+import { defaultConfig, parseConfig } from '../config.js';
+import { loadModel, saveModel } from '../modelDir.js';
+
+function sample() {
+  const config = parseConfig({ embed: { targetDim: 8 }, head: { hiddenDim: 4 } });
+  return {
+    config,
+    backbone: {
+      identity: { kind: 'builtin' as const, name: 'resnet18', weightsSha256: 'ab'.repeat(32) },
+      inputName: 'image',
+      mean: [0.485, 0.456, 0.406] as [number, number, number],
+      std: [0.229, 0.224, 0.225] as [number, number, number],
+      layers: ['layer2', 'layer3'],
+      onnx: new Uint8Array([1, 2, 3]),
+    },
+    layerShapes: [{ channels: 2, height: 4, width: 4 }],
+    params: initHeadParams({ featureDim: 8, hiddenDim: 4 }, new Rng(1)),
+    training: {
+      dataset: { format: 'mvtec', root: '/data', category: 'x', nTrain: 3 },
+      epochs: 2,
+      seed: 1,
+      steps: 4,
+      seconds: 1,
+      featureSeconds: 0.5,
+      log: [{ epoch: 1, loss: 1, pTrue: 0, pFake: 0, seconds: 0.1 }],
+    },
+  };
+}
+
+test('a saved model loads back with identical weights and config', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const s = sample();
+  await saveModel(dir, s);
+  const m = await loadModel(dir);
+  assert.deepEqual(m.config, s.config);
+  assert.deepEqual(Array.from(m.params['adaptor.weight'].data), Array.from(s.params['adaptor.weight'].data));
+  assert.deepEqual(Array.from(m.backbone.onnx), [1, 2, 3]);
+  assert.equal(m.manifest.training.epochs, 2);
+  assert.match(readFileSync(join(dir, 'training_log.csv'), 'utf8'), /^epoch,loss,p_true,p_fake,seconds\n1,1,0,0,0.100\n$/);
+});
+
+test('a model from another format version names both versions', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  await saveModel(dir, sample());
+  const p = join(dir, 'simplenet.json');
+  const j = JSON.parse(readFileSync(p, 'utf8'));
+  writeFileSync(p, JSON.stringify({ ...j, formatVersion: 9, simplenetVersion: '9.0.0' }));
+  await assert.rejects(loadModel(dir), /format version 9 \(written by simplenet 9\.0\.0\) is not supported by simplenet 0\.1\.0, which reads format version 1/);
+});
+
+test('a changed weights file is detected', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  await saveModel(dir, sample());
+  const p = join(dir, 'heads.safetensors');
+  const b = readFileSync(p);
+  b[b.length - 1] ^= 1;
+  writeFileSync(p, b);
+  await assert.rejects(loadModel(dir), /heads\.safetensors: sha256 does not match/);
+});
+
+test('a failed save leaves an existing model untouched and no temporary folder', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'simplenet-model-'));
+  const dir = join(parent, 'm');
+  await saveModel(dir, sample());
+  const before = readFileSync(join(dir, 'simplenet.json'), 'utf8');
+  const broken = { ...sample(), params: { ...sample().params, 'adaptor.weight': undefined as never } };
+  await assert.rejects(saveModel(dir, broken));
+  assert.equal(readFileSync(join(dir, 'simplenet.json'), 'utf8'), before);
+  const { readdirSync } = await import('node:fs');
+  assert.deepEqual(readdirSync(parent), ['m']);
+});
+
+test('defaults are the paper configuration', () => {
+  const c = defaultConfig();
+  assert.deepEqual(c.image, { resize: 329, crop: 288 });
+  assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
+  assert.equal(c.head.noiseStd, 0.015);
+  assert.equal(c.head.adaptorLr, 1e-4);
+  assert.equal(c.head.discLr, 2e-4);
+  assert.deepEqual([c.train.epochs, c.train.batchSize], [160, 8]);
+  assert.deepEqual(c.map, { sigma: 4, truncate: 4 });
+});
