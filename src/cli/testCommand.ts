@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { loadMvtec } from '../datasets/mvtec.js';
-import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../model/modelDir.js';
@@ -30,15 +29,10 @@ export function testCommand(program: Command): void {
       const model = await loadModel(flags.model);
       const dataset = await loadMvtec(flags.data, flags.category);
       const { config } = model;
-      const extractor = await FeatureExtractor.create(model.backbone, { image: config.image, embed: config.embed });
-      const scorer = await Scorer.create(extractor, model.params, {
-        map: { size: config.image.crop, ...config.map },
-        bnEps: config.head.bnEps,
-        leakySlope: config.head.leakySlope,
-      });
+      // The one scoring graph, as `predict` and the export run it.
+      const scorer = await Scorer.fromModel(model);
       const result = await evaluate(scorer, dataset, { image: config.image, reporter });
       await scorer.release();
-      await extractor.release();
       const training = model.manifest.training;
       const report = {
         ...result.metrics,

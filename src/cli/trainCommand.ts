@@ -64,7 +64,14 @@ export function trainCommand(program: Command): void {
       const training = monitorLog.length
         ? { ...result.training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } }
         : result.training;
-      await saveModel(flags.out, { config, backbone, layerShapes: result.extractor.layerShapes, params: result.params, training });
+      await saveModel(flags.out, {
+        config,
+        backbone,
+        layerShapes: result.extractor.layerShapes,
+        params: result.params,
+        training,
+        scoring: result.calibration,
+      });
       const last = result.training.log.at(-1);
       process.stdout.write(
         `${JSON.stringify({

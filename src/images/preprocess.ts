@@ -62,6 +62,14 @@ function addClip8(g: GraphBuilder, sum: string): string {
  * float32 [N, C, crop, crop].
  */
 export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOptions): string {
+  return addPreprocessParts(g, image, opts).pixels;
+}
+
+/**
+ * The preprocessing nodes, also exposing the resized and cropped image before normalisation
+ * (`crop`: float64 [N, C, crop, crop] holding PIL's uint8 values), which overlays are drawn on.
+ */
+export function addPreprocessParts(g: GraphBuilder, image: string, opts: PreprocessOptions): { pixels: string; crop: string } {
   const { resize, crop } = opts;
   if (!(Number.isInteger(resize) && Number.isInteger(crop) && crop > 0 && resize >= crop)) {
     throw new RangeError(`preprocess: need integers resize >= crop > 0, got resize ${resize}, crop ${crop}`);
@@ -87,10 +95,10 @@ export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOp
   const horizontal = addClip8(g, g.op('MatMul', [nchw, g.op('Transpose', [kx], { perm: [1, 0] })]));
   const vertical = addClip8(g, g.op('MatMul', [ky, horizontal]));
   const unit = g.op('Div', [g.op('Cast', [vertical], { to: 1 }), g.scalarF32(255)]);
-  if (!opts.mean || !opts.std) return unit;
+  if (!opts.mean || !opts.std) return { pixels: unit, crop: vertical };
   const c = opts.mean.length;
   if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');
   const mean = g.constant(f32([1, c, 1, 1], opts.mean), 'mean');
   const std = g.constant(f32([1, c, 1, 1], opts.std), 'std');
-  return g.op('Div', [g.op('Sub', [unit, mean]), std]);
+  return { pixels: g.op('Div', [g.op('Sub', [unit, mean]), std]), crop: vertical };
 }

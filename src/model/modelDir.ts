@@ -12,6 +12,7 @@ import type { LayerShape } from '../embedding/patchEmbed.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { type Calibration, parseCalibration } from '../scoring/calibration.js';
 import { parseConfig, type SimpleNetConfig } from './config.js';
 
 export const MODEL_FORMAT = 'simplenet-model';
@@ -55,6 +56,11 @@ export interface ModelManifest {
   };
   heads: { file: string; sha256: string };
   training: Omit<TrainingRecord, 'log'> & { logFile: string };
+  /**
+   * Image-score threshold and normalisation range used by the scoring graph (absent in models
+   * written before it existed; `resolveCalibration` then recomputes it from the training images).
+   */
+  scoring?: Calibration;
 }
 
 export interface SimpleNetModel {
@@ -75,7 +81,14 @@ function logCsv(log: EpochLog[]): string {
 /** Writes the model directory atomically: a failure leaves nothing behind and keeps an old model. */
 export async function saveModel(
   dir: string,
-  m: { config: SimpleNetConfig; backbone: Backbone; layerShapes: LayerShape[]; params: HeadParams; training: TrainingRecord },
+  m: {
+    config: SimpleNetConfig;
+    backbone: Backbone;
+    layerShapes: LayerShape[];
+    params: HeadParams;
+    training: TrainingRecord;
+    scoring?: Calibration;
+  },
 ): Promise<ModelManifest> {
   const heads = encodeSafetensors(m.params, { format: MODEL_FORMAT });
   const { log, ...training } = m.training;
@@ -98,6 +111,7 @@ export async function saveModel(
     },
     heads: { file: 'heads.safetensors', sha256: sha256(heads) },
     training: { ...training, logFile: 'training_log.csv' },
+    ...(m.scoring ? { scoring: m.scoring } : {}),
   };
   await writeDirAtomic(dir, async (tmp) => {
     await writeFile(join(tmp, 'backbone.onnx'), m.backbone.onnx);
@@ -129,6 +143,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
     );
   }
   const config = parseConfig(manifest.config, manifestPath);
+  if (manifest.scoring !== undefined) manifest.scoring = parseCalibration(manifest.scoring, manifestPath);
   const read = async (file: string, expected: string): Promise<Uint8Array> => {
     const p = join(dir, file);
     let bytes: Uint8Array;

@@ -120,7 +120,8 @@ export class GraphBuilder {
       if (i !== '' && !this.used.has(i)) throw new Error(`graph '${this.name}': ${opType} reads unknown value '${i}'`);
     }
     const outputs =
-      opts.outputs?.map((o) => this.claim(o)) ??
+      // '' marks an optional output that is not produced (inlined foreign nodes).
+      opts.outputs?.map((o) => (o === '' ? o : this.claim(o))) ??
       Array.from({ length: nOutputs }, (_, k) =>
         k === 0 && opts.output ? this.claim(opts.output) : this.fresh(opType.toLowerCase()),
       );

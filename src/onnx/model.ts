@@ -22,8 +22,11 @@ export type AttrValue =
   | { kind: 'string'; value: string }
   | { kind: 'floats'; value: number[] }
   | { kind: 'ints'; value: number[] }
+  | { kind: 'strings'; value: string[] }
   | { kind: 'tensor'; value: HostTensor }
-  | { kind: 'graph'; value: GraphProto };
+  | { kind: 'graph'; value: GraphProto }
+  /** A decoded foreign AttributeProto kept as its exact bytes (name included): subgraphs, sparse tensors, type protos. */
+  | { kind: 'raw'; value: Uint8Array; subgraph?: boolean };
 
 export interface NodeProto {
   opType: string;
@@ -92,6 +95,7 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
 }
 
 function writeAttribute(w: ProtoWriter, name: string, a: AttrValue): void {
+  if (a.kind === 'raw') return void w.raw(a.value);
   w.string(1, name);
   switch (a.kind) {
     case 'float':
@@ -114,6 +118,10 @@ function writeAttribute(w: ProtoWriter, name: string, a: AttrValue): void {
       break;
     case 'ints':
       w.packedInts(8, a.value).int(20, 7);
+      break;
+    case 'strings':
+      for (const v of a.value) w.string(9, v);
+      w.int(20, 8);
       break;
   }
 }

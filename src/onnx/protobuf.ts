@@ -63,6 +63,14 @@ export class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(value));
   }
 
+  /** Appends already-encoded fields verbatim (a decoded message's body). */
+  raw(data: Uint8Array): this {
+    this.flushScratch();
+    this.chunks.push(data);
+    this.length += data.length;
+    return this;
+  }
+
   message(field: number, write: (w: ProtoWriter) => void): this {
     const inner = new ProtoWriter();
     write(inner);

@@ -1,55 +1,138 @@
 /**
- * The one scoring path: `test`, `predict` and every later consumer score images through this class
- * (decode → preprocessing graph → backbone → scoring graph). Nothing re-implements any step.
+ * The one scoring path: `test`, `predict` and every later consumer score decoded images through
+ * this class, which runs the one scoring graph (`buildFullScoringModel`: preprocessing, backbone,
+ * patch embedding, folded head, map, threshold and normalisation) in one onnxruntime session. The
+ * exported model is the same graph, so its outputs are these.
  */
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
-import { foldHead } from '../heads/scoreHead.js';
 import type { HeadParams } from '../heads/params.js';
 import type { DecodedImage } from '../images/decode.js';
-import { type OrtTensor, Session } from '../onnx/session.js';
+import type { SimpleNetModel } from '../model/modelDir.js';
+import { encodeModel } from '../onnx/model.js';
+import { ortTensor, Session, type SessionOptions } from '../onnx/session.js';
 import type { AnomalyMapOptions } from './anomalyMap.js';
-import { buildScoringGraph } from './scoringGraph.js';
+import { type Calibration, UNCALIBRATED } from './calibration.js';
+import { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './fullScoringModel.js';
 
 export interface ImageScores {
   /** Raw image scores (max patch score; higher = more anomalous), one per image. */
   scores: Float32Array;
-  /** Anomaly maps [B, size, size] in the crop frame. */
+  /** clamp((score − threshold)/(max − min) + 0.5, 0, 1) with the scorer's calibration. */
+  normalized: Float32Array;
+  /** 1 = anomalous (score > threshold). */
+  labels: Uint8Array;
+  /** Anomaly maps [B, size, size] in the crop frame (raw). */
   maps: Float32Array;
+  /** The maps normalised like the scores (one colour scale for all images). */
+  mapsNormalized: Float32Array;
+  /** With `withCrop`: the resized, cropped RGB input [B, size, size, 3]. */
+  crops?: Uint8Array;
   mapSize: number;
+}
+
+export interface ScorerOptions extends Omit<FullScoringOptions, 'calibration' | 'batch'> {
+  calibration?: Calibration;
+  session?: SessionOptions;
 }
 
 export class Scorer {
   private constructor(
-    readonly extractor: FeatureExtractor,
     private readonly session: Session,
     readonly mapSize: number,
+    readonly calibration: Calibration,
+    private readonly withCrop: boolean,
   ) {}
 
+  /** A scorer for a loaded model directory (its stored calibration unless one is given). */
+  static async fromModel(model: SimpleNetModel, opts: ScorerOptions = {}): Promise<Scorer> {
+    return Scorer.fromSpec(scoringSpecOf(model), { ...opts, calibration: opts.calibration ?? model.manifest.scoring ?? UNCALIBRATED });
+  }
+
+  static async fromSpec(spec: ScoringSpec, opts: ScorerOptions = {}): Promise<Scorer> {
+    const calibration = opts.calibration ?? UNCALIBRATED;
+    const model = await buildFullScoringModel(spec, { ...opts, calibration });
+    const session = await Session.create(encodeModel(model), 'scoring graph', opts.session);
+    return new Scorer(session, spec.config.image.crop, calibration, Boolean(opts.withCrop));
+  }
+
+  /** A scorer for weights still in training (raw scores only; used by test-split monitoring). */
   static async create(
     extractor: FeatureExtractor,
     params: HeadParams,
     opts: { map: AnomalyMapOptions; bnEps: number; leakySlope: number; fold?: boolean },
   ): Promise<Scorer> {
-    const head = opts.fold === false ? params : await foldHead(params, { bnEps: opts.bnEps });
-    const model = buildScoringGraph(head, {
+    const { image, embed } = extractor.options;
+    const spec: ScoringSpec = {
+      backbone: extractor.backbone,
       layerShapes: extractor.layerShapes,
-      embed: extractor.options.embed,
-      map: opts.map,
-      bnEps: opts.bnEps,
-      leakySlope: opts.leakySlope,
-    });
-    return new Scorer(extractor, await Session.create(model, 'scoring'), opts.map.size);
+      params,
+      config: {
+        image,
+        embed: { ...embed },
+        head: { bnEps: opts.bnEps, leakySlope: opts.leakySlope },
+        map: { sigma: opts.map.sigma, truncate: opts.map.truncate },
+      },
+    };
+    if (opts.map.size !== image.crop) throw new RangeError(`Scorer: map size ${opts.map.size} must equal the crop ${image.crop}`);
+    return Scorer.fromSpec(spec, { fold: opts.fold });
   }
 
+  /**
+   * Scores decoded RGB images. Images of one size run as one batch; mixed sizes run one image at a
+   * time (the graph takes one size per batch), in order.
+   */
   async score(images: readonly DecodedImage[]): Promise<ImageScores> {
-    const layers = await this.extractor.backboneLayers(images);
-    const feeds: Record<string, OrtTensor> = {};
-    layers.forEach((t, i) => (feeds[`layer${i}`] = t));
-    const out = await this.session.run(feeds, ['score', 'anomaly_map']);
-    return { scores: out.score.data as Float32Array, maps: out.anomaly_map.data as Float32Array, mapSize: this.mapSize };
+    if (images.length === 0) throw new RangeError('Scorer.score: no images');
+    for (const im of images) {
+      if (im.channels !== 3) throw new TypeError(`Scorer: expected an RGB image, got ${im.channels} channel(s)`);
+    }
+    const sameSize = images.every((im) => im.width === images[0].width && im.height === images[0].height);
+    if (!sameSize) {
+      const parts: ImageScores[] = [];
+      for (const im of images) parts.push(await this.score([im]));
+      return concatScores(parts, this.mapSize);
+    }
+    const { width, height } = images[0];
+    const pixels = images.length === 1 ? images[0].data : new Uint8Array(images.length * width * height * 3);
+    if (images.length > 1) images.forEach((im, i) => pixels.set(im.data, i * width * height * 3));
+    const fetches = ['score', 'score_normalized', 'label', 'anomaly_map', 'anomaly_map_normalized'];
+    if (this.withCrop) fetches.push('image_crop');
+    const out = await this.session.run({ image: ortTensor('uint8', [images.length, height, width, 3], pixels) }, fetches);
+    const labels = out.label.data as BigInt64Array;
+    return {
+      scores: out.score.data as Float32Array,
+      normalized: out.score_normalized.data as Float32Array,
+      labels: Uint8Array.from(labels, (v) => Number(v)),
+      maps: out.anomaly_map.data as Float32Array,
+      mapsNormalized: out.anomaly_map_normalized.data as Float32Array,
+      crops: this.withCrop ? (out.image_crop.data as Uint8Array) : undefined,
+      mapSize: this.mapSize,
+    };
   }
 
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+function concatScores(parts: ImageScores[], mapSize: number): ImageScores {
+  const cat = <T extends Float32Array | Uint8Array>(get: (p: ImageScores) => T | undefined, make: (n: number) => T): T => {
+    const arrays = parts.map(get) as T[];
+    const out = make(arrays.reduce((a, x) => a + x.length, 0));
+    let o = 0;
+    for (const a of arrays) {
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  return {
+    scores: cat((p) => p.scores, (n) => new Float32Array(n)),
+    normalized: cat((p) => p.normalized, (n) => new Float32Array(n)),
+    labels: cat((p) => p.labels, (n) => new Uint8Array(n)),
+    maps: cat((p) => p.maps, (n) => new Float32Array(n)),
+    mapsNormalized: cat((p) => p.mapsNormalized, (n) => new Float32Array(n)),
+    crops: parts[0].crops ? cat((p) => p.crops, (n) => new Uint8Array(n)) : undefined,
+    mapSize,
+  };
 }

@@ -15,6 +15,8 @@ import { TrainStep } from '../heads/trainStep.js';
 import { decodeImage } from '../images/decode.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog, TrainingRecord } from '../model/modelDir.js';
+import type { Calibration } from '../scoring/calibration.js';
+import { calibrateFromCache } from './calibrate.js';
 import { FeatureCache, planCache } from './featureCache.js';
 
 export interface TrainOptions {
@@ -30,6 +32,8 @@ export interface TrainResult {
   params: HeadParams;
   extractor: FeatureExtractor;
   training: TrainingRecord;
+  /** Threshold and normalisation from the training images' own scores ('train-max'). */
+  calibration: Calibration;
 }
 
 export function headConfigOf(config: SimpleNetConfig): HeadConfig {
@@ -102,9 +106,11 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         if (monitorAt.has(epoch) && opts.monitor) await opts.monitor.run(epoch, step.params(), extractor);
       }
       const params = step.params();
+      const calibration = await calibrateFromCache(cache, params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
       return {
         params,
         extractor,
+        calibration,
         training: {
           dataset: { format: dataset.format, root: dataset.root, category: dataset.category, nTrain: dataset.train.length },
           epochs,

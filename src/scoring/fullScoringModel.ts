@@ -1,0 +1,101 @@
+/**
+ * The one scoring graph (issue 5): decoded uint8 pixels → resize, centre crop, normalise → backbone
+ * (the model directory's ONNX, inlined) → patch embedding → folded head → image score, anomaly map,
+ * threshold and normalisation. `test`, `predict` and `export` all run this graph; decoding is the
+ * only work outside it.
+ *
+ * Inputs:  image uint8 [N, H, W, 3] (RGB, any size; one size within a batch).
+ * Outputs: score float32 [N] (raw: max patch score), score_normalized [N], label int64 [N]
+ *          (1 = anomalous: score > threshold), anomaly_map [N, crop, crop] (raw, crop frame),
+ *          anomaly_map_normalized [N, crop, crop] (same normalisation as the score), and with
+ *          `withCrop` image_crop uint8 [N, crop, crop, 3] (the resized, cropped input for overlays).
+ */
+import type { Backbone } from '../backbones/backbone.js';
+import { addPatchEmbedding, type LayerShape } from '../embedding/patchEmbed.js';
+import { type FoldedHead, addPatchScores, foldHead } from '../heads/scoreHead.js';
+import type { HeadParams } from '../heads/params.js';
+import { addPreprocessParts } from '../images/preprocess.js';
+import type { SimpleNetConfig } from '../model/config.js';
+import type { SimpleNetModel } from '../model/modelDir.js';
+import { GraphBuilder, OPSET } from '../onnx/builder.js';
+import { composedModel, inlineModel, mergeOpsets, upgradeGraph } from '../onnx/compose.js';
+import { decodeModel } from '../onnx/decode.js';
+import type { ModelProto } from '../onnx/model.js';
+import { addAnomalyMap } from './anomalyMap.js';
+import { type Calibration, calibrationRange } from './calibration.js';
+
+/** Everything the graph is built from (a loaded model directory, or a model still in training). */
+export interface ScoringSpec {
+  backbone: Backbone;
+  layerShapes: readonly LayerShape[];
+  config: {
+    image: SimpleNetConfig['image'];
+    embed: SimpleNetConfig['embed'];
+    head: Pick<SimpleNetConfig['head'], 'bnEps' | 'leakySlope'>;
+    map: SimpleNetConfig['map'];
+  };
+  params: HeadParams;
+}
+
+export interface FullScoringOptions {
+  calibration: Calibration;
+  /** Fold adaptor + fc1 + BN into one Linear (default true); false keeps them as separate ops. */
+  fold?: boolean;
+  /** Batch dimension of the input: a fixed N or 'dynamic' (default). */
+  batch?: number | 'dynamic';
+  /** Adds the image_crop output (predict's overlays). */
+  withCrop?: boolean;
+  /** A precomputed fold of `params` (saves the float64 fold when several graphs are built). */
+  folded?: FoldedHead;
+}
+
+export const FULL_SCORING_OUTPUTS = ['score', 'score_normalized', 'label', 'anomaly_map', 'anomaly_map_normalized'] as const;
+
+export function scoringSpecOf(model: SimpleNetModel): ScoringSpec {
+  return { backbone: model.backbone, layerShapes: model.manifest.backbone.layerShapes, config: model.config, params: model.params };
+}
+
+export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoringOptions): Promise<ModelProto> {
+  const { backbone, layerShapes, config } = spec;
+  const fold = opts.fold ?? true;
+  const head: HeadParams | FoldedHead = fold ? (opts.folded ?? (await foldHead(spec.params, { bnEps: config.head.bnEps }))) : spec.params;
+  const crop = config.image.crop;
+  const batch = opts.batch === undefined || opts.batch === 'dynamic' ? 'N' : opts.batch;
+  const g = new GraphBuilder('simplenet');
+  const image = g.input('image', 'uint8', [batch, 'H', 'W', 3]);
+  const { pixels, crop: cropped } = addPreprocessParts(g, image, { ...config.image, mean: backbone.mean, std: backbone.std });
+
+  const source = 'backbone.onnx';
+  const decoded = decodeModel(backbone.onnx, source);
+  const inlined = inlineModel(g, decoded, {
+    prefix: 'backbone/',
+    inputs: { [backbone.inputName]: pixels },
+    outputs: backbone.layers,
+    opset: OPSET,
+    source,
+  });
+  const features = addPatchEmbedding(g, inlined.outputs, layerShapes, config.embed);
+  const patch = addPatchScores(g, features, head, { fold, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope });
+  const grid = { height: layerShapes[0].height, width: layerShapes[0].width };
+  const perImage = g.op('Reshape', [patch, g.ints([-1, grid.height, grid.width])]);
+  const score = g.op('ReduceMax', [perImage], { axes: [1, 2], keepdims: 0 });
+  const map = addAnomalyMap(g, perImage, grid, { size: crop, ...config.map });
+
+  const c = opts.calibration;
+  const threshold = g.scalarF32(c.imageThreshold);
+  const range = g.scalarF32(calibrationRange(c));
+  const normalize = (x: string) =>
+    g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [x, threshold]), range]), g.scalarF32(0.5)]), g.scalarF32(0), g.scalarF32(1)]);
+  g.output(score, 'score', 'float32', [batch]);
+  g.output(normalize(score), 'score_normalized', 'float32', [batch]);
+  g.output(g.op('Cast', [g.op('Greater', [score, threshold])], { to: 7 }), 'label', 'int64', [batch]);
+  g.output(map, 'anomaly_map', 'float32', [batch, crop, crop]);
+  g.output(normalize(map), 'anomaly_map_normalized', 'float32', [batch, crop, crop]);
+  if (opts.withCrop) {
+    const hwc = g.op('Transpose', [cropped], { perm: [0, 2, 3, 1] });
+    g.output(g.op('Cast', [hwc], { to: 2 }), 'image_crop', 'uint8', [batch, crop, crop, 3]);
+  }
+  // Our nodes are written for OPSET; a newer backbone lifts the whole graph to its opset.
+  const opsets = mergeOpsets({ '': OPSET }, inlined.opsets);
+  return composedModel(upgradeGraph(g.graph(), OPSET, opsets['']), opsets, {});
+}
