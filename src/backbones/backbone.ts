@@ -3,6 +3,7 @@
  * normalisation it expects, from either a builtin name (+ weights) or a JSON manifest.
  */
 import { existsSync, statSync } from 'node:fs';
+import type { Reporter } from '../cli/progress.js';
 import './builtins.js';
 import { loadManifestBackbone, type Manifest } from './manifest.js';
 import { builtinBackbone, builtinNames } from './registry.js';
@@ -28,15 +29,17 @@ export interface Backbone {
 export interface ResolveOptions {
   /** A builtin name or the path of a manifest .json file. */
   backbone: string;
-  /** safetensors state dict; required for builtins. */
+  /** State dict (safetensors or torchvision .pth) for builtins; default: the weights cache, pulled on first use. */
   weights?: string;
   /** Overrides the default layers (builtins) or the manifest's layers. */
   layers?: string[];
+  /** Download progress when a builtin's weights are pulled. */
+  reporter?: Reporter;
 }
 
 export async function resolveBackbone(opts: ResolveOptions): Promise<Backbone> {
   const builtin = builtinBackbone(opts.backbone);
-  if (builtin) return builtin({ weights: opts.weights, layers: opts.layers });
+  if (builtin) return builtin({ weights: opts.weights, layers: opts.layers, reporter: opts.reporter });
   if (opts.backbone.endsWith('.json') && existsSync(opts.backbone) && statSync(opts.backbone).isFile()) {
     if (opts.weights) throw new Error(`--weights applies to builtin backbones only; the manifest ${opts.backbone} names its own ONNX file`);
     return loadManifestBackbone(opts.backbone, { layers: opts.layers });

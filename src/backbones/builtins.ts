@@ -1,7 +1,12 @@
-/** Registers the torchvision ResNets, whose weights come from a safetensors state dict the user supplies. */
+/**
+ * Registers the torchvision ResNets. Their weights come from --weights (safetensors or a
+ * torchvision .pth) or, without it, from the weights cache, pulled on first use.
+ */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { decodeSafetensors } from '../io/safetensors.js';
+import { type Checksum, knownWeights, matches } from '../weights/known.js';
+import { decodeStateDict } from '../weights/load.js';
+import { damagedWeightsError, weightsForBuiltin } from '../weights/pull.js';
 import type { Backbone } from './backbone.js';
 import { registerBackbone } from './registry.js';
 import { RESNET_ARCHS } from './resnet-arch.js';
@@ -12,23 +17,28 @@ const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
 for (const [name, arch] of Object.entries(RESNET_ARCHS)) {
-  registerBackbone(name, async ({ weights, layers }): Promise<Backbone> => {
-    if (!weights) {
-      throw new Error(
-        `backbone '${name}' needs weights: pass --weights <file.safetensors>, a torchvision ${name} state dict ` +
-          `saved as safetensors (safetensors.torch.save_file(model.state_dict(), path))`,
-      );
+  registerBackbone(name, async ({ weights, layers, reporter }): Promise<Backbone> => {
+    let file = weights;
+    let check: Checksum | undefined;
+    if (!file) {
+      if (!knownWeights(name)) {
+        throw new Error(`backbone '${name}' needs weights: pass --weights <file> (safetensors or a torchvision .pth state dict)`);
+      }
+      ({ path: file, check } = await weightsForBuiltin(name, { reporter }));
     }
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(weights);
+      bytes = await readFile(file);
     } catch (e) {
-      throw new Error(`${weights}: cannot read the weights of backbone '${name}': ${(e as Error).message}`);
+      throw new Error(`${file}: cannot read the weights of backbone '${name}': ${(e as Error).message}`);
     }
-    const { tensors } = decodeSafetensors(bytes, weights);
-    const built = buildResNet(tensors, { arch, source: weights, layers, name });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // A cached torchvision file is re-checked on every use: a damaged cache must not give silently different numbers.
+    if (check && !matches(check, sha256)) throw damagedWeightsError(file, sha256, check, name);
+    const { tensors } = decodeStateDict(bytes, file);
+    const built = buildResNet(tensors, { arch, source: file, layers, name });
     return {
-      identity: { kind: 'builtin', name, weightsSha256: createHash('sha256').update(bytes).digest('hex') },
+      identity: { kind: 'builtin', name, weightsSha256: sha256 },
       inputName: RESNET_INPUT,
       mean: IMAGENET_MEAN,
       std: IMAGENET_STD,

@@ -2,12 +2,15 @@
  * Builtin backbones by name. Each builtin registers itself (see `builtins.ts`); `resolveBackbone`
  * only looks names up here, so adding a backbone never touches the resolver.
  */
+import type { Reporter } from '../cli/progress.js';
 import type { Backbone } from './backbone.js';
 
 export interface BuiltinOptions {
-  /** Path of the weights file (safetensors); builtins without bundled weights require it. */
+  /** Path of the weights file (safetensors or .pth); without it, builtins use the weights cache (pulling on first use). */
   weights?: string;
   layers?: string[];
+  /** Download progress when weights are pulled. */
+  reporter?: Reporter;
 }
 
 export type BuiltinFactory = (opts: BuiltinOptions) => Promise<Backbone>;

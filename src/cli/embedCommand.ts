@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { loadConfig } from './options.js';
+import { stderrReporter } from './progress.js';
 
 interface EmbedFlags {
   backbone: string;
@@ -20,13 +21,13 @@ export function embedCommand(program: Command): void {
     .command('embed')
     .description("write one image's patch features (N×targetDim float32, row i·W + j) as .npy")
     .requiredOption('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json')
-    .option('--weights <file>', 'torchvision-named state dict (safetensors) for a builtin backbone')
+    .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
     .requiredOption('--image <file>', 'image to embed')
     .requiredOption('--out <features.npy>', 'output file')
     .option('--config <file>', 'JSON or YAML configuration (image and embed sections apply)')
     .action(async (flags: EmbedFlags) => {
       const config = await loadConfig(flags.config, {});
-      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights });
+      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter: stderrReporter() });
       const image = await decodeImage(flags.image);
       const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
       const features = await extractor.extract([image]);

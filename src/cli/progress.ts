@@ -7,8 +7,15 @@ export interface ProgressBar {
   done(info?: string): void;
 }
 
+export interface BarOptions {
+  /** Counts are bytes: shown as MB with a MB/s rate (downloads). A total of 0 means unknown. */
+  bytes?: boolean;
+  /** Already done before this bar started (a resumed download): shown, but not counted in the rate. */
+  initial?: number;
+}
+
 export interface Reporter {
-  bar(label: string, total: number): ProgressBar;
+  bar(label: string, total: number, opts?: BarOptions): ProgressBar;
   /** A line of information (epoch summaries, warnings). */
   line(text: string): void;
 }
@@ -17,6 +24,12 @@ export const silentReporter: Reporter = {
   bar: () => ({ tick() {}, done() {} }),
   line() {},
 };
+
+function fmtBytes(n: number): string {
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
 
 function fmtTime(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -30,16 +43,21 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): Rep
     line(text) {
       stream.write(`${text}\n`);
     },
-    bar(label, total) {
+    bar(label, total, opts = {}) {
       const start = Date.now();
-      let count = 0;
+      const initial = opts.initial ?? 0;
+      let count = initial;
       let lastInfo = '';
       let lastPlain = -1;
+      let lastDraw = 0;
       const render = (final: boolean) => {
+        lastDraw = Date.now();
         const elapsed = (Date.now() - start) / 1000;
-        const rate = count / Math.max(elapsed, 1e-9);
-        const eta = (total - count) / rate;
-        const head = `${label} ${count}/${total}`;
+        const rate = (count - initial) / Math.max(elapsed, 1e-9);
+        const eta = total > 0 ? (total - count) / rate : Number.NaN;
+        const head = opts.bytes
+          ? `${label} ${fmtBytes(count)}${total > 0 ? `/${fmtBytes(total)}` : ''} ${fmtBytes(rate)}/s`
+          : `${label} ${count}/${total}`;
         const tail = `${fmtTime(elapsed)}${final ? '' : ` eta ${fmtTime(eta)}`}${lastInfo ? ` ${lastInfo}` : ''}`;
         if (tty) {
           const width = 24;
@@ -53,16 +71,18 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): Rep
           }
         }
       };
-      if (!tty) stream.write(`${label}: ${total}\n`);
+      if (!tty) stream.write(`${label}: ${opts.bytes ? (total > 0 ? fmtBytes(total) : 'size unknown') : total}\n`);
       return {
         tick(n = 1, info) {
           count += n;
           if (info !== undefined) lastInfo = info;
+          // Downloads tick per network chunk: redraw at most ten times a second.
+          if (opts.bytes && Date.now() - lastDraw < 100) return;
           if (tty || count < total) render(false);
         },
         done(info) {
           if (info !== undefined) lastInfo = info;
-          count = total;
+          if (!opts.bytes || total > 0) count = total;
           render(true);
         },
       };

@@ -28,7 +28,7 @@ export function trainCommand(program: Command): void {
     .requiredOption('--data <root>', 'dataset root (MVTec AD layout: <root>/<category>/train/good, ...)')
     .requiredOption('--category <name>', 'category folder under the root')
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
-    .option('--weights <file>', 'torchvision-named state dict (safetensors) for a builtin backbone')
+    .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
     .option('--epochs <n>', 'passes over the training set (paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
@@ -43,7 +43,7 @@ export function trainCommand(program: Command): void {
       const reporter = reporterFor(flags);
       const config = await loadConfig(flags.config, { train: { epochs: flags.epochs, seed: flags.seed } });
       const dataset = await loadMvtec(flags.data, flags.category);
-      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights });
+      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const monitorLog: { epoch: number; metrics: unknown }[] = [];
       const monitor = flags.monitorTest && {
         epochs: flags.monitorTest,

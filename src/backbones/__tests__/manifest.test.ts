@@ -74,7 +74,14 @@ test('unknown backbones and builtins without weights are clear errors', async ()
     /^Error: unknown backbone 'vgg16': expected one of resnet18, resnet50, wide_resnet50_2, wide_resnet101_2 or a manifest \.json file$/,
   );
   await assert.rejects(resolveBackbone({ backbone: join(dir, 'missing.json') }), /unknown backbone '.*missing\.json'/);
-  await assert.rejects(resolveBackbone({ backbone: 'wide_resnet50_2' }), /backbone 'wide_resnet50_2' needs weights: pass --weights <file\.safetensors>/);
+  // Without --weights a builtin pulls its weights; offline (a proxy that refuses connections) that is one clear error.
+  const saved = { ...process.env };
+  Object.assign(process.env, { SIMPLENET_HOME: join(dir, 'home'), HTTPS_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' });
+  try {
+    await assert.rejects(resolveBackbone({ backbone: 'wide_resnet50_2' }), /cannot download the wide_resnet50_2 weights[^]*sha256 starting with 95faca4d[^]*wide_resnet50_2-95faca4d\.pth/);
+  } finally {
+    process.env = saved;
+  }
   await assert.rejects(resolveBackbone({ backbone: 'resnet18', weights: join(dir, 'none.safetensors') }), /none\.safetensors: cannot read/);
 });
 
