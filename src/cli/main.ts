@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from '../model/modelDir.js';
 import { embedCommand } from './embedCommand.js';
+import { exportCommand } from './exportCommand.js';
+import { predictCommand } from './predictCommand.js';
 import { testCommand } from './testCommand.js';
 import { trainCommand } from './trainCommand.js';
 
@@ -15,6 +17,8 @@ const program = new Command()
 trainCommand(program);
 testCommand(program);
 embedCommand(program);
+predictCommand(program);
+exportCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as Error;

@@ -44,6 +44,8 @@ export function testCommand(program: Command): void {
         backbone: model.backbone.identity,
         test_seconds: Number(result.seconds.toFixed(2)),
         images_per_second: Number((result.metrics.n_images / result.seconds).toFixed(2)),
+        // Raw per-image scores, the same numbers `predict` and the exported model give.
+        images: result.predictions.map((p) => ({ path: p.path, label: p.label, defect_type: p.defectType, score: p.score })),
       };
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(`${formatMetrics(result.metrics)}\n`);

@@ -1,0 +1,84 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadModel } from '../model/modelDir.js';
+import { resolveCalibration } from '../predict/calibration.js';
+import { expandInputs } from '../predict/inputs.js';
+import { predictImages } from '../predict/predictImages.js';
+import { OutputNamer, writePredictionFiles } from '../predict/writeOutputs.js';
+import { Scorer } from '../scoring/scorer.js';
+import { reporterFor } from './options.js';
+
+interface PredictFlags {
+  model: string;
+  out?: string;
+  json?: boolean;
+  threshold?: number;
+  quiet?: boolean;
+}
+
+/** Exit code when some images could not be scored (the others were). */
+export const EXIT_SOME_FAILED = 2;
+
+function numberOption(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'`);
+    return n;
+  };
+}
+
+export function predictCommand(program: Command): void {
+  program
+    .command('predict')
+    .description('score images with a trained model: raw and normalised score, label, and optionally heatmaps')
+    .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
+    .argument('<images...>', 'image files, folders (searched recursively) or glob patterns')
+    .option('--out <dir>', 'write <name>.png (JET heatmap over the cropped image) and <name>.npy (raw anomaly map) per image')
+    .option('--json', 'print one JSON object per image: {"path","score","score_normalized","label",...}')
+    .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", numberOption('--threshold'))
+    .option('--quiet', 'no progress output')
+    .action(async (images: string[], flags: PredictFlags) => {
+      const reporter = reporterFor(flags);
+      const model = await loadModel(flags.model);
+      const inputs = expandInputs(images);
+      const calibration = await resolveCalibration(model, { threshold: flags.threshold, reporter });
+      const scorer = await Scorer.fromModel(model, { calibration, withCrop: Boolean(flags.out) });
+      const namer = flags.out ? new OutputNamer(flags.out) : undefined;
+      const bar = reporter.bar('predicting', inputs.length);
+      let failed = 0;
+      try {
+        if (!flags.json) process.stdout.write('path\tscore\tscore_normalized\tlabel\n');
+        for await (const r of predictImages(scorer, inputs)) {
+          if (!r.ok) {
+            failed++;
+            // Always on stderr, even with --quiet: a skipped image must not go unnoticed.
+            process.stderr.write(`simplenet: ${r.error.message.startsWith(r.input.path) ? '' : `${r.input.path}: `}${r.error.message}\n`);
+            bar.tick();
+            continue;
+          }
+          const p = r.prediction;
+          const files = namer ? await writePredictionFiles(p, namer.stem(p.input.relative)) : undefined;
+          if (flags.json) {
+            const obj = {
+              path: p.input.path,
+              score: p.score,
+              score_normalized: p.scoreNormalized,
+              label: p.label,
+              threshold: calibration.imageThreshold,
+              ...(files ? { overlay: files.overlay, map: files.map } : {}),
+            };
+            process.stdout.write(`${JSON.stringify(obj)}\n`);
+          } else {
+            process.stdout.write(`${p.input.path}\t${p.score.toPrecision(6)}\t${p.scoreNormalized.toFixed(4)}\t${p.label ? 'anomalous' : 'normal'}\n`);
+          }
+          bar.tick();
+        }
+      } finally {
+        await scorer.release();
+      }
+      bar.done(failed ? `${failed} failed` : undefined);
+      if (failed > 0) {
+        process.stderr.write(`simplenet: ${failed} of ${inputs.length} images could not be scored\n`);
+        process.exitCode = EXIT_SOME_FAILED;
+      }
+    });
+}

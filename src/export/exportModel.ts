@@ -1,0 +1,61 @@
+/**
+ * The export: the one scoring graph as a single self-contained .onnx file (weights embedded),
+ * input `image` uint8 [N, H, W, 3] RGB of any size, outputs score, score_normalized, label,
+ * anomaly_map and anomaly_map_normalized, with everything needed to interpret them in
+ * metadata_props.
+ */
+import type { SimpleNetModel } from '../model/modelDir.js';
+import { MODEL_FORMAT_VERSION, PACKAGE_VERSION } from '../model/modelDir.js';
+import { encodeModel, type ModelProto } from '../onnx/model.js';
+import { type Calibration, calibrationRange } from '../scoring/calibration.js';
+import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
+import { weightsToFp16 } from './fp16.js';
+
+export interface ExportOptions {
+  calibration: Calibration;
+  /** Fixed batch size or 'dynamic' (default). */
+  batch?: number | 'dynamic';
+  /** Store large weights as float16 (cast to float32 inside the graph). */
+  fp16?: boolean;
+}
+
+export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Record<string, string> {
+  const c = opts.calibration;
+  const { config, manifest } = model;
+  return {
+    simplenet_version: PACKAGE_VERSION,
+    model_format_version: String(MODEL_FORMAT_VERSION),
+    model_created_at: manifest.createdAt,
+    backbone: JSON.stringify(model.backbone.identity),
+    backbone_layers: model.backbone.layers.join(','),
+    preprocessing: JSON.stringify({
+      resize_shorter_side: config.image.resize,
+      center_crop: config.image.crop,
+      resample: 'PIL bilinear (antialiased), torchvision Resize + CenterCrop',
+      mean: model.backbone.mean,
+      std: model.backbone.std,
+    }),
+    input: 'image: uint8 [N, H, W, 3] RGB, any H and W (one size per batch)',
+    outputs:
+      'score [N] raw (max patch score); score_normalized [N]; label [N] int64 (1 = anomalous: score > image_threshold); ' +
+      `anomaly_map [N, ${config.image.crop}, ${config.image.crop}] raw, in the resized and centre-cropped frame; anomaly_map_normalized (same normalisation)`,
+    image_threshold: String(c.imageThreshold),
+    threshold_source: c.thresholdSource,
+    normalization: 'clamp((x - image_threshold) / (score_max - score_min) + 0.5, 0, 1)',
+    score_min: String(c.min),
+    score_max: String(c.max),
+    normalization_range: String(calibrationRange(c)),
+    anomaly_map: JSON.stringify({ size: config.image.crop, ...config.map }),
+    weights: opts.fp16 ? 'float16 (cast to float32 in the graph)' : 'float32',
+    training: JSON.stringify({ dataset: manifest.training.dataset, epochs: manifest.training.epochs, seed: manifest.training.seed }),
+  };
+}
+
+export async function buildExportModel(model: SimpleNetModel, opts: ExportOptions): Promise<ModelProto> {
+  const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic' });
+  return { ...m, graph: opts.fp16 ? weightsToFp16(m.graph) : m.graph, metadata: exportMetadata(model, opts) };
+}
+
+export async function exportModelBytes(model: SimpleNetModel, opts: ExportOptions): Promise<Uint8Array> {
+  return encodeModel(await buildExportModel(model, opts));
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { JET_LUT, overlayJet } from '../colormap.js';
+import { expandInputs } from '../inputs.js';
+import { OutputNamer } from '../writeOutputs.js';
+
+test('files, folders (recursive, sorted, images only) and globs expand to paths with relative names', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-'));
+  for (const p of ['a/good/1.png', 'a/good/0.JPG', 'a/bad/x.png', 'a/notes.txt', 'b.bmp']) {
+    mkdirSync(join(dir, p, '..'), { recursive: true });
+    writeFileSync(join(dir, p), '');
+  }
+  const rel = (args: string[]) => expandInputs(args).map((i) => i.relative);
+  assert.deepEqual(rel([join(dir, 'a')]), ['a/bad/x.png', 'a/good/0.JPG', 'a/good/1.png']);
+  assert.deepEqual(rel([join(dir, 'b.bmp')]), ['b.bmp']);
+  assert.deepEqual(rel([join(dir, 'a/*/*.png')]), ['bad/x.png', 'good/1.png']);
+  assert.deepEqual(rel([join(dir, '**/?.png')]), ['a/bad/x.png', 'a/good/1.png']);
+  assert.throws(() => expandInputs([join(dir, 'missing.png')]), /missing\.png: no such file or folder/);
+  assert.throws(() => expandInputs([join(dir, '*.webp')]), /\*\.webp: no image files match/);
+});
+
+test('output names drop the extension and never collide', () => {
+  const n = new OutputNamer('/out');
+  assert.equal(n.stem('good/000.png'), '/out/good/000');
+  assert.equal(n.stem('good/000.jpg'), '/out/good/000_2');
+  assert.equal(n.stem('../x.png'), '/out/x');
+});
+
+test('jet runs dark blue → cyan → yellow → dark red and blends half over the image', () => {
+  const at = (v: number) => Array.from(JET_LUT.subarray(3 * Math.round(v * 255), 3 * Math.round(v * 255) + 3));
+  assert.deepEqual(at(0), [0, 0, 128]);
+  assert.deepEqual(at(1), [128, 0, 0]);
+  assert.deepEqual(overlayJet(new Uint8Array([200, 100, 0]), new Float32Array([0])), new Uint8Array([100, 50, 64]));
+});

@@ -1,0 +1,83 @@
+/**
+ * `predict`'s positional arguments → image paths: a file is taken as is, a folder is walked
+ * recursively for image files (sorted, so runs are reproducible), anything with * ? [ is a glob
+ * (`**` crosses folders). Each path keeps the part relative to its argument, used to name outputs.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve, sep } from 'node:path';
+
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+
+export interface InputImage {
+  path: string;
+  /** Path relative to the folder or glob base it came from (the basename for plain files). */
+  relative: string;
+}
+
+const isImage = (name: string) => IMAGE_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e));
+
+function walk(dir: string, out: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile() && isImage(e.name)) out.push(p);
+  }
+}
+
+function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*' && pattern[i + 1] === '*') {
+      re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += pattern[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i);
+      if (end < 0) re += '\\[';
+      else {
+        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function expandGlob(pattern: string): InputImage[] {
+  const posix = pattern.split(sep).join('/');
+  const parts = posix.split('/');
+  const firstGlob = parts.findIndex((p) => /[*?[]/.test(p));
+  const base = parts.slice(0, firstGlob).join('/') || (posix.startsWith('/') ? '/' : '.');
+  const re = globToRegExp(parts.slice(firstGlob).join('/'));
+  if (!existsSync(base) || !statSync(base).isDirectory()) return [];
+  const files: string[] = [];
+  walk(base, files);
+  return files
+    .map((p) => ({ path: p, relative: relative(base, p).split(sep).join('/') }))
+    .filter((f) => re.test(f.relative));
+}
+
+/** Expands the arguments; throws naming the first argument that matches nothing. */
+export function expandInputs(args: readonly string[]): InputImage[] {
+  const out: InputImage[] = [];
+  for (const arg of args) {
+    if (existsSync(arg)) {
+      if (statSync(arg).isDirectory()) {
+        const files: string[] = [];
+        walk(arg, files);
+        if (files.length === 0) throw new Error(`${arg}: no image files in this folder (looked for ${IMAGE_EXTENSIONS.join(' ')})`);
+        // The folder's own name is kept so that two folders with the same file names do not clash.
+        const name = basename(resolve(arg));
+        for (const f of files) out.push({ path: f, relative: [name, ...relative(arg, f).split(sep)].join('/') });
+      } else out.push({ path: arg, relative: basename(arg) });
+    } else if (/[*?[]/.test(arg)) {
+      const found = expandGlob(arg);
+      if (found.length === 0) throw new Error(`${arg}: no image files match this pattern`);
+      out.push(...found);
+    } else throw new Error(`${arg}: no such file or folder`);
+  }
+  return out;
+}
