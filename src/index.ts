@@ -14,7 +14,12 @@ export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/feat
 export { addPatchEmbedding, DEFAULT_PATCH_EMBED, type LayerShape, type PatchEmbedOptions } from './embedding/patchEmbed.js';
 export * from './heads/index.js';
 export { addAnomalyMap, type AnomalyMapOptions, DEFAULT_ANOMALY_MAP } from './scoring/anomalyMap.js';
-export { type ImageScores, Scorer } from './scoring/scorer.js';
+export { type ImageScores, Scorer, type ScorerOptions } from './scoring/scorer.js';
+export { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './scoring/fullScoringModel.js';
+export { type Calibration, normalizeScore } from './scoring/calibration.js';
+export { buildExportModel, exportModelBytes, type ExportOptions } from './export/exportModel.js';
+export { type Prediction, type PredictionResult, predictImages } from './predict/predictImages.js';
+export { decodeModel, OnnxDecodeError } from './onnx/decode.js';
 export * from './metrics/index.js';
 export { type Evaluation, evaluate, type Metrics } from './evaluation/evaluate.js';
 export { ConfigSchema, defaultConfig, parseConfig, type SimpleNetConfig } from './model/config.js';

@@ -1,8 +1,8 @@
 /**
- * Decoded pixels → patch features, the front half of the one scoring path: the preprocessing graph
- * (resize, crop, normalise), the frozen backbone and the patch-embedding graph. Training caches
- * `extract()`'s output; scoring runs `backboneLayers()` and feeds them to the scoring graph, which
- * embeds with the same `addPatchEmbedding` nodes.
+ * Decoded pixels → patch features for training: the preprocessing graph (resize, crop, normalise),
+ * the frozen backbone and the patch-embedding graph, built from the same `addPreprocess` and
+ * `addPatchEmbedding` nodes and the same backbone ONNX that the one scoring graph
+ * (`buildFullScoringModel`) inlines. Training caches `extract()`'s output.
  */
 import type { Backbone } from '../backbones/backbone.js';
 import type { DecodedImage } from '../images/decode.js';
@@ -26,7 +26,7 @@ export function buildPreprocessModel(backbone: Pick<Backbone, 'mean' | 'std'>, i
   return g.toModel();
 }
 
-/** Graph inputs of the embedding/scoring graphs: one per backbone layer. */
+/** Graph inputs of the embedding graph: one per backbone layer. */
 export function layerInputs(g: GraphBuilder, shapes: readonly LayerShape[]): string[] {
   return shapes.map((s, i) => g.input(`layer${i}`, 'float32', ['batch', s.channels, s.height, s.width]));
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -219,5 +219,28 @@ describe('one scoring graph: test = predict = export', () => {
     const missing = simplenet('predict', '--model', model, join(dir, 'nope.png'));
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /nope\.png: no such file or folder/);
+  });
+
+  test('a model dir without a stored calibration gets one recomputed from its training images, else needs --threshold', async () => {
+    const legacy = join(dir, 'legacy');
+    cpSync(model, legacy, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(legacy, 'simplenet.json'), 'utf8'));
+    const stored = manifest.scoring;
+    delete manifest.scoring;
+    writeFileSync(join(legacy, 'simplenet.json'), JSON.stringify(manifest));
+    const image = join(data, 'widget/test/spot/001.png');
+    const r = simplenet('predict', '--model', legacy, image, '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no stored calibration; threshold recomputed from the training images/);
+    assert.ok(relClose(JSON.parse(r.stdout).threshold, stored.imageThreshold, 1e-4));
+
+    manifest.training.dataset.root = join(dir, 'gone');
+    writeFileSync(join(legacy, 'simplenet.json'), JSON.stringify(manifest));
+    const none = simplenet('predict', '--model', legacy, image, '--json');
+    assert.notEqual(none.code, 0);
+    assert.match(none.stderr, /stores no threshold and its training images are unavailable .*pass --threshold/);
+    const given = simplenet('predict', '--model', legacy, image, '--json', '--threshold', '0');
+    assert.equal(given.code, 0, given.stderr);
+    assert.equal(JSON.parse(given.stdout).label, 1);
   });
 });
