@@ -7,6 +7,7 @@ import { exportCommand } from './exportCommand.js';
 import { predictCommand } from './predictCommand.js';
 import { testCommand } from './testCommand.js';
 import { trainCommand } from './trainCommand.js';
+import { weightsCommand } from './weightsCommand.js';
 
 const program = new Command()
   .name('simplenet')
@@ -17,6 +18,7 @@ const program = new Command()
 trainCommand(program);
 testCommand(program);
 embedCommand(program);
+weightsCommand(program);
 predictCommand(program);
 exportCommand(program);
 

@@ -48,9 +48,9 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isFinite(s) && s > 0 ? s * 1000 : 30_000;
 }
 
-/** The proxy for a URL per the usual variables (lower case wins, as in curl), unless NO_PROXY exempts the host. */
+/** The proxy for a URL per the usual variables (lower case first, as in curl; empty means unset), unless NO_PROXY exempts the host. */
 export function proxyFor(target: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
-  const noProxy = env.no_proxy ?? env.NO_PROXY ?? '';
+  const noProxy = env.no_proxy || env.NO_PROXY || '';
   const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   for (const raw of noProxy.split(/[\s,]+/).filter(Boolean)) {
     const entry = raw.toLowerCase().replace(/:\d+$/, '');
@@ -58,7 +58,7 @@ export function proxyFor(target: URL, env: NodeJS.ProcessEnv = process.env): URL
     const bare = entry.replace(/^\*?\./, '');
     if (host === bare || host.endsWith(`.${bare}`)) return undefined;
   }
-  const value = target.protocol === 'https:' ? (env.https_proxy ?? env.HTTPS_PROXY) : (env.http_proxy ?? env.HTTP_PROXY);
+  const value = target.protocol === 'https:' ? (env.https_proxy || env.HTTPS_PROXY) : (env.http_proxy || env.HTTP_PROXY);
   if (!value) return undefined;
   const proxy = new URL(value.includes('://') ? value : `http://${value}`);
   if (proxy.protocol !== 'http:') throw new DownloadError(`proxy ${value}: only http:// proxies are supported`, false);

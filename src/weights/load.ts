@@ -11,13 +11,14 @@ import { isZip } from './zip.js';
 
 export type WeightsFormat = 'safetensors' | 'pth-zip' | 'pth-legacy';
 
-export function detectFormat(bytes: Uint8Array): WeightsFormat | undefined {
+/** `size` is the whole file's size when `bytes` is only its beginning. */
+export function detectFormat(bytes: Uint8Array, size = bytes.length): WeightsFormat | undefined {
   if (isZip(bytes)) return 'pth-zip';
   if (isLegacyPth(bytes)) return 'pth-legacy';
   // safetensors: u64 header length that fits the file, then a JSON object.
   if (bytes.length >= 10) {
     const len = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-    if (len >= 2n && len <= BigInt(bytes.length - 8) && bytes[8] === 0x7b) return 'safetensors';
+    if (len >= 2n && len <= BigInt(size - 8) && bytes[8] === 0x7b) return 'safetensors';
   }
   return undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { customPaths, findCached, officialPath, partPath, simplenetHome, weightsDir } from './cache.js';
@@ -118,7 +118,7 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
     const isOfficial = matches(official, sha);
     let final = dest;
     if (!isOfficial) {
-      const format = detectFormat(await firstBytes(part, 64));
+      const format = detectFormat(await firstBytes(part, 64), (await stat(part)).size);
       if (!format) {
         await rm(part, { force: true });
         throw new Error(`${url}: the downloaded file is not a weights file (neither safetensors nor a PyTorch .pth); it was discarded`);
