@@ -68,14 +68,17 @@ function globalsFor(): Map<string, GlobalHandler> {
     if (Array.isArray(pairs)) for (const p of pairs) if (Array.isArray(p) && p.length === 2) d.items.set(p[0], p[1]);
     return d;
   });
-  // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-  g.set('torch._utils._rebuild_tensor_v2', (args) => {
+  // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]); torch < 1.0 wrote
+  // _rebuild_tensor with the same first four arguments.
+  const rebuild = (args: unknown[]) => {
     const [storage, offset, size, stride] = args;
     if (!(storage instanceof StorageRef) || !isInt(offset) || !isIntList(size) || !isIntList(stride) || size.length !== stride.length) {
       throw new Error('refusing to load: _rebuild_tensor_v2 with arguments that are not (storage, offset, size, stride)');
     }
     return new TensorRef(storage, offset, size, stride);
-  });
+  };
+  g.set('torch._utils._rebuild_tensor_v2', rebuild);
+  g.set('torch._utils._rebuild_tensor', rebuild);
   // (data, requires_grad, backward_hooks): an nn.Parameter is its tensor for our purposes.
   g.set('torch._utils._rebuild_parameter', (args) => {
     if (!(args[0] instanceof TensorRef)) throw new Error('refusing to load: _rebuild_parameter of something that is not a tensor');
