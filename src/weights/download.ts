@@ -41,7 +41,7 @@ export class DownloadError extends Error {
   }
 }
 
-const USER_AGENT = 'simplenet (+https://github.com/; node)';
+const USER_AGENT = `simplenet node/${process.versions.node}`;
 
 export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const s = Number(env.SIMPLENET_DOWNLOAD_TIMEOUT);

@@ -68,11 +68,23 @@ function damaged(path: string, sha: string, want: Checksum, name: string): Error
   );
 }
 
+/** One partial file per source, so a resume never mixes bytes of two files. */
+function partFor(entry: KnownWeights, dir: string, url: string): string {
+  let file = '';
+  try {
+    file = basename(new URL(url).pathname);
+  } catch {
+    // not a URL: download() reports that
+  }
+  return partPath(join(dir, file === entry.file ? entry.file : `${entry.name}--${file || 'download'}`));
+}
+
 export async function pullWeights(name: string, opts: PullOptions = {}): Promise<PullResult> {
   const entry = opts.entry ?? knownWeightsOrThrow(name);
   const home = opts.home ?? simplenetHome(opts.env ?? process.env);
   const official = checksumOf(entry);
   const explicit = opts.sha256 ? parseChecksum(opts.sha256, '--sha256') : undefined;
+  if (opts.url && !/^https?:\/\/[^/]/.test(opts.url)) throw new Error(`--url '${opts.url}' is not an http(s) URL`);
 
   const cached = findCached(entry, home);
   if (cached) {
@@ -93,15 +105,8 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
 
   let lastError = '';
   for (const url of urls) {
-    // One partial file per source, so a resume never mixes bytes of two files.
-    const fileName = (() => {
-      try {
-        return basename(new URL(url).pathname) || entry.name;
-      } catch {
-        return entry.name;
-      }
-    })();
-    const part = partPath(join(dir, fileName === entry.file ? entry.file : `${entry.name}--${fileName}`));
+    const part = partFor(entry, dir, url);
+    const fileName = basename(part).replace(/\.part$/, '').replace(`${entry.name}--`, '');
     try {
       await download(url, part, { ...opts, label: opts.label ?? `${entry.name} ${fileName}` });
     } catch (e) {
@@ -128,16 +133,7 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
     await rename(part, final);
     return { name: entry.name, path: final, sha256: sha, official: isOfficial, downloaded: true, url };
   }
-  const partial = urls
-    .map((u) => {
-      try {
-        return basename(new URL(u).pathname);
-      } catch {
-        return '';
-      }
-    })
-    .map((f) => partPath(join(dir, f === entry.file ? entry.file : `${entry.name}--${f}`)))
-    .find((p) => existsSync(p));
+  const partial = urls.map((u) => partFor(entry, dir, u)).find((p) => existsSync(p));
   // The official slot is only right for torchvision's file; anything else goes through import.
   const compatible = official.hex.startsWith(expected.hex) || expected.hex.startsWith(official.hex);
   throw new Error(
