@@ -77,6 +77,21 @@ export function tensorBytes(t: HostTensor): Uint8Array {
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
+/** The whole of `buffer` seen as elements of `dtype` (no copy). */
+export function typedView<D extends DType>(dtype: D, buffer: ArrayBuffer): TypedArrayOf<D> {
+  const view = {
+    float32: () => new Float32Array(buffer),
+    float64: () => new Float64Array(buffer),
+    float16: () => new Uint16Array(buffer),
+    int32: () => new Int32Array(buffer),
+    int64: () => new BigInt64Array(buffer),
+    int8: () => new Int8Array(buffer),
+    uint8: () => new Uint8Array(buffer),
+    bool: () => new Uint8Array(buffer),
+  }[dtype]();
+  return view as TypedArrayOf<D>;
+}
+
 /** Copies bytes (which need not be aligned) into a new typed array of the dtype. */
 export function fromBytes<D extends DType>(dtype: D, dims: readonly number[], bytes: Uint8Array): HostTensor<D> {
   const n = numel(dims);
@@ -86,16 +101,6 @@ export function fromBytes<D extends DType>(dtype: D, dims: readonly number[], by
   }
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
-  const b = copy.buffer;
-  const data = {
-    float32: () => new Float32Array(b),
-    float64: () => new Float64Array(b),
-    float16: () => new Uint16Array(b),
-    int32: () => new Int32Array(b),
-    int64: () => new BigInt64Array(b),
-    int8: () => new Int8Array(b),
-    uint8: () => new Uint8Array(b),
-    bool: () => new Uint8Array(b),
-  }[dtype]();
-  return tensor(dtype, dims, data as TypedArrayOf<D>);
+  const data = typedView(dtype, copy.buffer);
+  return tensor(dtype, dims, data);
 }

@@ -7,7 +7,7 @@
  * Tensors are `_rebuild_tensor_v2(storage, offset, size, stride, ...)` calls in the pickle; the
  * storages come in as persistent ids `('storage', torch.FloatStorage, key, location, numel[, view])`.
  */
-import { type DType, type HostTensor, numel, tensor, type TypedArrayOf } from '../onnx/tensor.js';
+import { type DType, type HostTensor, numel, tensor, typedView } from '../onnx/tensor.js';
 import { describe, type GlobalHandler, PyDict, PyGlobal, unpickle } from './pickle.js';
 import { isZip, readZip, zipEntryData } from './zip.js';
 
@@ -159,19 +159,9 @@ function materialise(name: string, ref: TensorRef, storage: Uint8Array, source: 
       }
     }
   }
-  const b = out.buffer;
   if (kind.bf16) return tensor('float32', ref.size, bf16ToF32(out));
-  const data = {
-    float32: () => new Float32Array(b),
-    float64: () => new Float64Array(b),
-    float16: () => new Uint16Array(b),
-    int32: () => new Int32Array(b),
-    int64: () => new BigInt64Array(b),
-    int8: () => new Int8Array(b),
-    uint8: () => new Uint8Array(b),
-    bool: () => new Uint8Array(b),
-  }[kind.dtype]();
-  return tensor(kind.dtype, ref.size, data as TypedArrayOf<DType>);
+  const data = typedView(kind.dtype, out.buffer);
+  return tensor(kind.dtype, ref.size, data);
 }
 
 function collect(root: unknown, storageBytes: (ref: StorageRef) => Uint8Array, source: string): Map<string, HostTensor> {
