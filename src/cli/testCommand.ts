@@ -1,33 +1,29 @@
 import type { Command } from 'commander';
-import { loadMvtec } from '../datasets/mvtec.js';
+import { loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
+import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
 import { reporterFor } from './options.js';
 
-interface TestFlags {
+interface TestFlags extends DatasetFlags {
   model: string;
-  data: string;
-  category: string;
   json?: string;
   quiet?: boolean;
 }
 
 export function testCommand(program: Command): void {
-  program
-    .command('test')
-    .description("score a category's test split with a trained model and report metrics")
+  addDatasetOptions(program.command('test').description("score a dataset's test split with a trained model and report metrics"))
     .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
-    .requiredOption('--data <root>', 'dataset root (MVTec AD layout)')
-    .requiredOption('--category <name>', 'category folder under the root')
     .option('--json <metrics.json>', 'also write the metrics as JSON')
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
       const model = await loadModel(flags.model);
-      const dataset = await loadMvtec(flags.data, flags.category);
+      // The folder format's held-out good images come from the training seed's split.
+      const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
       const { config } = model;
       // The one scoring graph, as `predict` and the export run it.
       const scorer = await Scorer.fromModel(model);
@@ -39,7 +35,8 @@ export function testCommand(program: Command): void {
         epochs: training.epochs,
         seed: training.seed,
         preset: model.manifest.preset,
-        category: flags.category,
+        category: dataset.category,
+        dataset_format: dataset.format,
         model: flags.model,
         backbone: model.backbone.identity,
         test_seconds: Number(result.seconds.toFixed(2)),

@@ -1,16 +1,15 @@
 import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
-import { loadMvtec } from '../datasets/mvtec.js';
+import { loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainSimpleNet } from '../training/trainer.js';
+import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
 
-interface TrainFlags {
-  data: string;
-  category: string;
+interface TrainFlags extends DatasetFlags {
   backbone: string;
   weights?: string;
   epochs?: number;
@@ -22,11 +21,7 @@ interface TrainFlags {
 }
 
 export function trainCommand(program: Command): void {
-  program
-    .command('train')
-    .description('train a SimpleNet detector on the good images of one category')
-    .requiredOption('--data <root>', 'dataset root (MVTec AD layout: <root>/<category>/train/good, ...)')
-    .requiredOption('--category <name>', 'category folder under the root')
+  addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category'))
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
     .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
     .option('--epochs <n>', 'passes over the training set (paper: 160)', intOption('--epochs', 1))
@@ -42,7 +37,7 @@ export function trainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
       const config = await loadConfig(flags.config, { train: { epochs: flags.epochs, seed: flags.seed } });
-      const dataset = await loadMvtec(flags.data, flags.category);
+      const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const monitorLog: { epoch: number; metrics: unknown }[] = [];
       const monitor = flags.monitorTest && {

@@ -3,29 +3,9 @@
  * Masks are matched by file stem (not by sorted position as the official code does), so a missing
  * or extra file is an error instead of a silent misalignment.
  */
-import { existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { extname, join, parse } from 'node:path';
+import { join, parse } from 'node:path';
 import { type AnomalyDataset, DatasetError, IMAGE_EXTENSIONS, type Sample } from './dataset.js';
-
-async function listImages(dir: string): Promise<string[]> {
-  const names = await readdir(dir);
-  return names
-    .filter((n) => !n.startsWith('.') && IMAGE_EXTENSIONS.includes(extname(n).toLowerCase()))
-    .sort()
-    .map((n) => join(dir, n));
-}
-
-async function isDir(p: string): Promise<boolean> {
-  return existsSync(p) && (await stat(p)).isDirectory();
-}
-
-async function subdirs(p: string): Promise<string[]> {
-  const names = await readdir(p);
-  const out: string[] = [];
-  for (const n of names.sort()) if (!n.startsWith('.') && (await isDir(join(p, n)))) out.push(n);
-  return out;
-}
+import { isDir, listImages, masksByStem, subdirs } from './files.js';
 
 export async function loadMvtec(root: string, category: string): Promise<AnomalyDataset> {
   if (!(await isDir(root))) throw new DatasetError(`${root}: dataset root is not a directory`);
@@ -51,13 +31,7 @@ export async function loadMvtec(root: string, category: string): Promise<Anomaly
         for (const path of images) test.push({ path, label: 0, defectType: defect });
         continue;
       }
-      const masks = new Map<string, string>();
-      if (await isDir(join(gtDir, defect))) {
-        for (const m of await listImages(join(gtDir, defect))) {
-          const stem = parse(m).name.replace(/_mask$/, '');
-          masks.set(stem, m);
-        }
-      }
+      const masks = (await isDir(join(gtDir, defect))) ? await masksByStem(join(gtDir, defect)) : new Map<string, string>();
       for (const path of images) {
         const stem = parse(path).name;
         const maskPath = masks.get(stem);

@@ -1,9 +1,11 @@
 /**
  * Ground-truth masks go through the same resize and crop as their images (the preprocessing graph
- * on one channel), then are binarised at 0.5, so pixel metrics compare like with like.
+ * on one channel), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
+ * value marks a defect before resizing (VisA and users' masks use 1 as well as 255).
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
+import { tensor } from '../onnx/tensor.js';
 import { decodeImage } from './decode.js';
 import { addPreprocess } from './preprocess.js';
 
@@ -16,7 +18,9 @@ export class MaskLoader {
   static async create(image: { resize: number; crop: number }): Promise<MaskLoader> {
     const g = new GraphBuilder('mask');
     const input = g.input('mask', 'uint8', [1, 'height', 'width', 1]);
-    const unit = addPreprocess(g, input, image);
+    const u8 = (v: number) => g.constant(tensor('uint8', [], Uint8Array.of(v)), 'u8');
+    const binary255 = g.op('Where', [g.op('Greater', [input, u8(0)]), u8(255), u8(0)]);
+    const unit = addPreprocess(g, binary255, image);
     const binary = g.op('Cast', [g.op('Greater', [unit, g.scalarF32(0.5)])], { to: 2 });
     g.output(binary, 'binary', 'uint8', [1, 1, image.crop, image.crop]);
     return new MaskLoader(await Session.create(g.toModel(), 'mask preprocessing'), image.crop);

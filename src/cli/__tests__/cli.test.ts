@@ -76,6 +76,30 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.deepEqual(t.dims, [64, 16]);
   });
 
+  test('the folder format trains and tests on plain directories, with or without defects and masks', () => {
+    const w = join(data, 'widget');
+    const model = join(dir, 'folder-model');
+    const folder = ['--format', 'folder', '--normal-dir', join(w, 'train/good')];
+    const train = simplenet('train', ...folder, '--config', config, '--backbone', manifest, '--quiet', '--out', model);
+    assert.equal(train.code, 0, train.stderr);
+    const withMasks = join(dir, 'folder-metrics.json');
+    const t = simplenet('test', '--model', model, ...folder, '--normal-test-dir', join(w, 'test/good'), '--abnormal-dir', join(w, 'test/spot'),
+      '--mask-dir', join(w, 'ground_truth/spot'), '--json', withMasks, '--quiet');
+    assert.equal(t.code, 0, t.stderr);
+    const m = JSON.parse(readFileSync(withMasks, 'utf8'));
+    assert.equal(m.dataset_format, 'folder');
+    assert.equal(m.n_images, 5);
+    assert.equal(typeof m.pixel_auroc, 'number');
+    // No defects: what needs them is n/a and said so, the run still succeeds.
+    const goodOnly = simplenet('test', '--model', model, ...folder, '--normal-test-dir', join(w, 'test/good'), '--quiet');
+    assert.equal(goodOnly.code, 0, goodOnly.stderr);
+    assert.match(goodOnly.stdout, /image AUROC\s+n\/a/);
+    assert.match(goodOnly.stdout, /note: image_auroc: .*/);
+    const wrong = simplenet('test', '--model', model, '--format', 'folder', '--data', data, '--quiet');
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /--format folder needs --normal-dir/);
+  });
+
   describe('bad input: one line naming the file, non-zero exit, no model dir', () => {
     const expectFailure = (args: string[], pattern: RegExp, out?: string) => {
       const r = simplenet(...args);
