@@ -6,7 +6,7 @@ import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
 import { decodeImage } from '../images/decode.js';
 import { MaskLoader } from '../images/maskLoader.js';
 import { aupro, averagePrecision, f1Max, rocAuc } from '../metrics/index.js';
-import type { Scorer } from '../scoring/scorer.js';
+import type { ImageScores, Scorer } from '../scoring/scorer.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
 
 export interface Metrics {
@@ -29,7 +29,11 @@ export interface ImagePrediction {
   path: string;
   label: 0 | 1;
   defectType: string;
+  /** Raw image score. */
   score: number;
+  /** The scorer's calibrated score (0.5 = threshold) and decision (1 = anomalous). */
+  scoreNormalized: number;
+  predLabel: 0 | 1;
 }
 
 export interface Evaluation {
@@ -50,7 +54,13 @@ function tryMetric(notes: string[], name: string, f: () => number): number | nul
 export async function evaluate(
   scorer: Scorer,
   dataset: AnomalyDataset,
-  opts: { image: { resize: number; crop: number }; reporter?: Reporter; label?: string },
+  opts: {
+    image: { resize: number; crop: number };
+    reporter?: Reporter;
+    label?: string;
+    /** Called with every scored image, in order (report writers stream maps to disk from here). */
+    onImage?: (sample: Sample, result: ImageScores) => Promise<void>;
+  },
 ): Promise<Evaluation> {
   const reporter = opts.reporter ?? silentReporter;
   const samples: Sample[] = dataset.test;
@@ -61,6 +71,8 @@ export async function evaluate(
   const masks = withMasks ? new Uint8Array(samples.length * pixelsPerMap) : undefined;
   const maskLoader = withMasks ? await MaskLoader.create(opts.image) : undefined;
   const scores = new Float32Array(samples.length);
+  const normalized = new Float32Array(samples.length);
+  const predLabels = new Uint8Array(samples.length);
   const labels = new Uint8Array(samples.length);
   const start = Date.now();
   const bar = reporter.bar(opts.label ?? 'testing', samples.length);
@@ -70,7 +82,10 @@ export async function evaluate(
       const image = await decodeImage(s.path);
       const r = await scorer.score([image]);
       scores[i] = r.scores[0];
+      normalized[i] = r.normalized[0];
+      predLabels[i] = r.labels[0];
       labels[i] = s.label;
+      await opts.onImage?.(s, r);
       if (maps && masks && maskLoader) {
         maps.set(r.maps, i * pixelsPerMap);
         if (s.maskPath) {
@@ -87,12 +102,16 @@ export async function evaluate(
   bar.done();
   const notes: string[] = [];
   const nDefective = labels.reduce((a, b) => a + b, 0);
-  const f1 = tryMetric(notes, 'image_f1_max', () => f1Max(scores, labels).f1);
+  let f1Threshold: number | null = null;
   const metrics: Metrics = {
     image_auroc: tryMetric(notes, 'image_auroc', () => rocAuc(scores, labels)),
     image_ap: tryMetric(notes, 'image_ap', () => averagePrecision(scores, labels)),
-    image_f1_max: f1,
-    image_f1_threshold: f1 === null ? null : f1Max(scores, labels).threshold,
+    image_f1_max: tryMetric(notes, 'image_f1_max', () => {
+      const best = f1Max(scores, labels);
+      f1Threshold = best.threshold;
+      return best.f1;
+    }),
+    image_f1_threshold: null,
     pixel_auroc: null,
     pixel_aupro: null,
     pixel_ap: null,
@@ -102,6 +121,7 @@ export async function evaluate(
     n_good: samples.length - nDefective,
     notes,
   };
+  metrics.image_f1_threshold = f1Threshold;
   if (maps && masks) {
     metrics.pixel_auroc = tryMetric(notes, 'pixel_auroc', () => rocAuc(maps, masks));
     metrics.pixel_aupro = tryMetric(notes, 'pixel_aupro', () =>
@@ -112,6 +132,13 @@ export async function evaluate(
   } else {
     notes.push('pixel metrics: the dataset has no ground-truth masks');
   }
-  const predictions = samples.map((s, i) => ({ path: s.path, label: s.label, defectType: s.defectType, score: scores[i] }));
+  const predictions: ImagePrediction[] = samples.map((s, i) => ({
+    path: s.path,
+    label: s.label,
+    defectType: s.defectType,
+    score: scores[i],
+    scoreNormalized: normalized[i],
+    predLabel: predLabels[i] ? 1 : 0,
+  }));
   return { metrics, predictions, seconds: (Date.now() - start) / 1000 };
 }

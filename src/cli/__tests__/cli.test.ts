@@ -56,6 +56,25 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(m.seed, 3);
   });
 
+  test('test --report writes metrics.json/.md, predictions.csv and every map as .npy', () => {
+    const report = join(dir, 'report');
+    const r = simplenet('test', '--model', join(dir, 'model'), '--data', data, '--category', 'widget', '--report', report, '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(report).sort(), ['maps', 'metrics.json', 'metrics.md', 'predictions.csv']);
+    const m = JSON.parse(readFileSync(join(report, 'metrics.json'), 'utf8'));
+    assert.equal(typeof m.pixel_aupro, 'number');
+    assert.equal(m.threshold_source, 'train-max');
+    const csv = readFileSync(join(report, 'predictions.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv[0], 'path,label,defect_type,score,score_normalized,pred_label');
+    assert.equal(csv.length, 6);
+    const spot = csv.find((l) => l.includes('spot/000.png'))?.split(',') ?? [];
+    assert.deepEqual([spot[1], spot[2]], ['1', 'spot']);
+    assert.deepEqual(readdirSync(join(report, 'maps')).sort(), ['good', 'spot']);
+    const map = decodeNpy(readFileSync(join(report, 'maps/spot/000.npy')));
+    assert.deepEqual(map.dims, [32, 32]);
+    assert.match(readFileSync(join(report, 'metrics.md'), 'utf8'), /\| pixel AUPRO@0\.3 \| \d\.\d{4} \|/);
+  });
+
   test('the same seed trains the same model', () => {
     const a = join(dir, 'seed-a');
     const b = join(dir, 'seed-b');
