@@ -2,6 +2,7 @@
 /** The `simplenet` command line: thin commands over the library; progress on stderr, results on stdout. */
 import { Command } from 'commander';
 import { PACKAGE_VERSION } from '../model/modelDir.js';
+import { benchmarkCommand } from './benchmarkCommand.js';
 import { embedCommand } from './embedCommand.js';
 import { exportCommand } from './exportCommand.js';
 import { predictCommand } from './predictCommand.js';
@@ -21,6 +22,7 @@ embedCommand(program);
 weightsCommand(program);
 predictCommand(program);
 exportCommand(program);
+benchmarkCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as Error;

@@ -11,11 +11,13 @@ export function intOption(name: string, min = 0) {
   };
 }
 
-export function intListOption(name: string) {
+export function intListOption(name: string, min = 1) {
   return (value: string): number[] =>
     value.split(',').map((v) => {
       const n = Number(v.trim());
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a comma-separated list of positive integers, got '${value}'`);
+      if (v.trim() === '' || !Number.isInteger(n) || n < min) {
+        throw new InvalidArgumentError(`${name} must be a comma-separated list of integers ≥ ${min}, got '${value}'`);
+      }
       return n;
     });
 }

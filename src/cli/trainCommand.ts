@@ -1,10 +1,7 @@
 import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { loadDataset } from '../datasets/load.js';
-import { evaluate } from '../evaluation/evaluate.js';
-import { saveModel } from '../model/modelDir.js';
-import { Scorer } from '../scoring/scorer.js';
-import { trainSimpleNet } from '../training/trainer.js';
+import { trainToDir } from '../training/trainToDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
@@ -39,33 +36,14 @@ export function trainCommand(program: Command): void {
       const config = await loadConfig(flags.config, { train: { epochs: flags.epochs, seed: flags.seed } });
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
-      const monitorLog: { epoch: number; metrics: unknown }[] = [];
-      const monitor = flags.monitorTest && {
-        epochs: flags.monitorTest,
-        run: async (epoch: number, params: Parameters<typeof Scorer.create>[1], extractor: Parameters<typeof Scorer.create>[0]) => {
-          const scorer = await Scorer.create(extractor, params, {
-            map: { size: config.image.crop, ...config.map },
-            bnEps: config.head.bnEps,
-            leakySlope: config.head.leakySlope,
-          });
-          const r = await evaluate(scorer, dataset, { image: config.image, label: `monitor (test split) epoch ${epoch}` });
-          await scorer.release();
-          monitorLog.push({ epoch, metrics: r.metrics });
-          reporter.line(`[test-split monitor, chooses nothing] epoch ${epoch}: ${formatMetrics(r.metrics, true)}`);
-        },
-      };
-      const result = await trainSimpleNet({ dataset, backbone, config, reporter, monitor: monitor || undefined });
-      await result.extractor.release();
-      const training = monitorLog.length
-        ? { ...result.training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } }
-        : result.training;
-      await saveModel(flags.out, {
-        config,
+      const { result } = await trainToDir({
+        dataset,
         backbone,
-        layerShapes: result.extractor.layerShapes,
-        params: result.params,
-        training,
-        scoring: result.calibration,
+        config,
+        out: flags.out,
+        reporter,
+        monitorEpochs: flags.monitorTest,
+        onMonitor: (epoch, m) => reporter.line(`[test-split monitor, chooses nothing] epoch ${epoch}: ${formatMetrics(m, true)}`),
       });
       const last = result.training.log.at(-1);
       process.stdout.write(

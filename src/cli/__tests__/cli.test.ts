@@ -75,6 +75,24 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.match(readFileSync(join(report, 'metrics.md'), 'utf8'), /\| pixel AUPRO@0\.3 \| \d\.\d{4} \|/);
   });
 
+  test('benchmark trains and tests every category × seed and summarises mean ± std', async () => {
+    const root = join(dir, 'bench-data');
+    await makeTinyDataset(root, 'widget');
+    await makeTinyDataset(root, 'gadget');
+    const out = join(dir, 'bench');
+    const r = simplenet('benchmark', '--data', root, '--categories', 'widget,gadget', '--seeds', '0,1', '--backbone', manifest,
+      '--config', config, '--epochs', '1', '--out', out, '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 5);
+    assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(',')), ['widget,0,1', 'widget,1,1', 'gadget,0,1', 'gadget,1,1']);
+    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    assert.match(md, /\| widget \| 2 \| \d\.\d{3} ± \d\.\d{3} \|/);
+    assert.match(md, /\*\*overall\*\*/);
+    assert.equal(r.stdout, md);
+    assert.deepEqual(readdirSync(join(out, 'models', 'gadget')).sort(), ['seed0', 'seed1']);
+  });
+
   test('the same seed trains the same model', () => {
     const a = join(dir, 'seed-a');
     const b = join(dir, 'seed-b');

@@ -1,0 +1,63 @@
+/**
+ * `simplenet benchmark`: trains and tests every category × seed with one configuration, keeps each
+ * model, and writes results.csv (one row per run) and results.md (mean ± std). Test data only
+ * measures; nothing is chosen on it.
+ */
+import { join } from 'node:path';
+import type { Backbone } from '../backbones/backbone.js';
+import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type DatasetSpec, loadDataset } from '../datasets/load.js';
+import { evaluate } from '../evaluation/evaluate.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type SimpleNetConfig, parseConfig } from '../model/config.js';
+import { loadModel } from '../model/modelDir.js';
+import { Scorer } from '../scoring/scorer.js';
+import { trainToDir } from '../training/trainToDir.js';
+import { type BenchmarkRow, rowsCsv, summaryMarkdown } from './summary.js';
+
+export interface BenchmarkOptions {
+  dataset: (category: string) => DatasetSpec;
+  categories: string[];
+  seeds: number[];
+  backbone: Backbone;
+  config: SimpleNetConfig;
+  out: string;
+  reporter?: Reporter;
+}
+
+export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow[]> {
+  const reporter = opts.reporter ?? silentReporter;
+  const rows: BenchmarkRow[] = [];
+  const write = async () => {
+    await writeFileAtomic(join(opts.out, 'results.csv'), rowsCsv(rows));
+    await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, `SimpleNet benchmark (${opts.config.train.epochs} epochs)`));
+  };
+  for (const category of opts.categories) {
+    const dataset = await loadDataset(opts.dataset(category));
+    for (const seed of opts.seeds) {
+      reporter.line(`benchmark: ${category}, seed ${seed}`);
+      const config = parseConfig({ ...opts.config, train: { ...opts.config.train, seed } });
+      const dir = join(opts.out, 'models', category, `seed${seed}`);
+      const { result } = await trainToDir({ dataset, backbone: opts.backbone, config, out: dir, reporter });
+      const scorer = await Scorer.fromModel(await loadModel(dir));
+      const ev = await evaluate(scorer, dataset, { image: config.image, reporter, label: `testing ${category} seed ${seed}` });
+      await scorer.release();
+      rows.push({
+        category,
+        seed,
+        epochs: config.train.epochs,
+        metrics: {
+          image_auroc: ev.metrics.image_auroc,
+          pixel_auroc: ev.metrics.pixel_auroc,
+          pixel_aupro: ev.metrics.pixel_aupro,
+          image_f1_max: ev.metrics.image_f1_max,
+        },
+        trainSeconds: result.training.seconds,
+        testImagesPerSecond: ev.metrics.n_images / ev.seconds,
+      });
+      // Results so far survive an interruption of a long benchmark.
+      await write();
+    }
+  }
+  return rows;
+}

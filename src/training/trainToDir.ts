@@ -1,0 +1,59 @@
+/**
+ * Train and save in one call (what `train` and `benchmark` both do): optional test-split
+ * monitoring is recorded in the training record for study and never changes the model.
+ */
+import type { Backbone } from '../backbones/backbone.js';
+import { type Reporter, silentReporter } from '../cli/progress.js';
+import type { AnomalyDataset } from '../datasets/dataset.js';
+import { evaluate, type Metrics } from '../evaluation/evaluate.js';
+import type { SimpleNetConfig } from '../model/config.js';
+import { type ModelManifest, saveModel } from '../model/modelDir.js';
+import { Scorer } from '../scoring/scorer.js';
+import { type TrainResult, trainSimpleNet } from './trainer.js';
+
+export interface TrainToDirOptions {
+  dataset: AnomalyDataset;
+  backbone: Backbone;
+  config: SimpleNetConfig;
+  out: string;
+  reporter?: Reporter;
+  /** Evaluate the test split after these epochs (recorded only). */
+  monitorEpochs?: number[];
+  onMonitor?: (epoch: number, metrics: Metrics) => void;
+}
+
+export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult }> {
+  const { dataset, backbone, config } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  const monitorLog: { epoch: number; metrics: Metrics }[] = [];
+  const monitor = opts.monitorEpochs?.length
+    ? {
+        epochs: opts.monitorEpochs,
+        run: async (epoch: number, params: TrainResult['params'], extractor: TrainResult['extractor']) => {
+          const scorer = await Scorer.create(extractor, params, {
+            map: { size: config.image.crop, ...config.map },
+            bnEps: config.head.bnEps,
+            leakySlope: config.head.leakySlope,
+          });
+          const r = await evaluate(scorer, dataset, { image: config.image, label: `monitor (test split) epoch ${epoch}` });
+          await scorer.release();
+          monitorLog.push({ epoch, metrics: r.metrics });
+          opts.onMonitor?.(epoch, r.metrics);
+        },
+      }
+    : undefined;
+  const result = await trainSimpleNet({ dataset, backbone, config, reporter, monitor });
+  await result.extractor.release();
+  const training = monitorLog.length
+    ? { ...result.training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } }
+    : result.training;
+  const manifest = await saveModel(opts.out, {
+    config,
+    backbone,
+    layerShapes: result.extractor.layerShapes,
+    params: result.params,
+    training,
+    scoring: result.calibration,
+  });
+  return { manifest, result };
+}
