@@ -7,7 +7,7 @@ import { intListOption, intOption, loadConfig, reporterFor } from './options.js'
 
 interface BenchmarkFlags {
   data: string;
-  format: 'mvtec' | 'visa';
+  format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco';
   categories: string;
   seeds: number[];
   backbone: string;
@@ -33,7 +33,9 @@ export function benchmarkCommand(program: Command): void {
     .requiredOption('--out <dir>', 'folder for results.csv, results.md and models/<category>/seed<s>/')
     .option('--quiet', 'no progress output')
     .action(async (flags: BenchmarkFlags) => {
-      if (flags.format !== 'mvtec' && flags.format !== 'visa') throw new Error(`--format must be mvtec or visa, got '${flags.format}'`);
+      if (!DATASET_FORMATS.includes(flags.format) || flags.format === ('folder' as string)) {
+        throw new Error(`--format must be one of ${DATASET_FORMATS.filter((f) => f !== 'folder').join(', ')}, got '${flags.format}'`);
+      }
       const reporter = reporterFor(flags);
       const config = await loadConfig(flags.config, { train: { epochs: flags.epochs } });
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });

@@ -20,7 +20,7 @@ export function addDatasetOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--format <format>', 'dataset layout').choices([...DATASET_FORMATS]).default('mvtec'))
     .option('--data <root>', 'dataset root (mvtec: <root>/<category>/train/good, ...; visa: <root>/split_csv/1cls.csv)')
-    .option('--category <name>', 'category (mvtec: folder under the root; visa: the object column)')
+    .option('--category <name>', 'category (mvtec, mvtec3d, loco: folder under the root; visa: the object column)')
     .option('--normal-dir <dir>', 'folder format: good images for training')
     .option('--normal-test-dir <dir>', 'folder format: good images for testing (default: a seeded split of --normal-dir)')
     .option('--abnormal-dir <dir>', 'folder format: defective images (repeatable; the folder name is the defect type)', collect)

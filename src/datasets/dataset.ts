@@ -8,6 +8,8 @@ export interface Sample {
   defectType: string;
   /** Ground-truth mask; absent for good images (all zero) and for datasets without masks. */
   maskPath?: string;
+  /** Further masks whose union with maskPath is the image's mask (MVTec LOCO: one file per defect). */
+  extraMaskPaths?: string[];
 }
 
 export interface AnomalyDataset {

@@ -89,7 +89,7 @@ export async function evaluate(
       if (maps && masks && maskLoader) {
         maps.set(r.maps, i * pixelsPerMap);
         if (s.maskPath) {
-          const m = await maskLoader.load(s.maskPath, { width: image.width, height: image.height });
+          const m = await maskLoader.load([s.maskPath, ...(s.extraMaskPaths ?? [])], { width: image.width, height: image.height });
           if (m.resized) reporter.line(`warning: ${s.maskPath}: mask size differs from its image; resized to match`);
           masks.set(m.mask, i * pixelsPerMap);
         }

@@ -26,11 +26,24 @@ export class MaskLoader {
     return new MaskLoader(await Session.create(g.toModel(), 'mask preprocessing'), image.crop);
   }
 
-  /** The binary mask (1 = defect) in the crop frame, [size·size]. */
-  async load(path: string, expected?: { width: number; height: number }): Promise<{ mask: Uint8Array; resized: boolean }> {
-    const m = await decodeImage(path, { channels: 1 });
-    const resized = expected !== undefined && (m.width !== expected.width || m.height !== expected.height);
-    const out = await this.session.run({ mask: ortTensor('uint8', [1, m.height, m.width, 1], m.data) });
+  /**
+   * The binary mask (1 = defect) in the crop frame, [size·size]. Several files (one per defect, as
+   * MVTec LOCO stores them) are united at full resolution first, then resized once like one mask.
+   */
+  async load(paths: string | readonly string[], expected?: { width: number; height: number }): Promise<{ mask: Uint8Array; resized: boolean }> {
+    const list = typeof paths === 'string' ? [paths] : paths;
+    if (list.length === 0) throw new RangeError('MaskLoader.load: no mask files');
+    const first = await decodeImage(list[0], { channels: 1 });
+    const union = first.data;
+    for (const p of list.slice(1)) {
+      const m = await decodeImage(p, { channels: 1 });
+      if (m.width !== first.width || m.height !== first.height) {
+        throw new Error(`${p}: mask is ${m.width}×${m.height} but ${list[0]} is ${first.width}×${first.height}`);
+      }
+      for (let i = 0; i < union.length; i++) union[i] |= m.data[i];
+    }
+    const resized = expected !== undefined && (first.width !== expected.width || first.height !== expected.height);
+    const out = await this.session.run({ mask: ortTensor('uint8', [1, first.height, first.width, 1], union) });
     return { mask: out.binary.data as Uint8Array, resized };
   }
 

@@ -93,6 +93,34 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.deepEqual(readdirSync(join(out, 'models', 'gadget')).sort(), ['seed0', 'seed1']);
   });
 
+  test('LOCO masks split over several files score like one mask (their union)', async () => {
+    const sharp = (await import('sharp')).default;
+    const { cpSync, mkdirSync } = await import('node:fs');
+    const loco = join(dir, 'loco');
+    const w = join(data, 'widget');
+    cpSync(join(w, 'train'), join(loco, 'widget/train'), { recursive: true });
+    cpSync(join(w, 'test'), join(loco, 'widget/test'), { recursive: true });
+    for (const name of ['000', '001', '002']) {
+      const gt = join(loco, 'widget/ground_truth/spot', name);
+      mkdirSync(gt, { recursive: true });
+      const { data: px, info } = await sharp(join(w, 'ground_truth/spot', `${name}_mask.png`)).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const top = Buffer.from(px);
+      const bottom = Buffer.from(px);
+      top.fill(0, (info.height / 2) * info.width);
+      bottom.fill(0, 0, (info.height / 2) * info.width);
+      await sharp(top, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toFile(join(gt, '000.png'));
+      await sharp(bottom, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toFile(join(gt, '001.png'));
+    }
+    const model = join(dir, 'model');
+    const asMvtec = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    const out = join(dir, 'loco-metrics.json');
+    const r = simplenet('test', '--model', model, '--format', 'loco', '--data', loco, '--category', 'widget', '--json', out, '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const asLoco = JSON.parse(readFileSync(out, 'utf8'));
+    assert.equal(asLoco.pixel_auroc, asMvtec.pixel_auroc);
+    assert.equal(asLoco.pixel_aupro, asMvtec.pixel_aupro);
+  });
+
   test('the same seed trains the same model', () => {
     const a = join(dir, 'seed-a');
     const b = join(dir, 'seed-b');
