@@ -10,7 +10,7 @@ import os
 import numpy as np
 from scipy.ndimage import gaussian_filter
 from skimage.measure import label
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
+from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "metrics")
 
@@ -65,11 +65,14 @@ def binary_cases():
             ap=float(average_precision_score(labels, scores)),
             **f1_max(labels, scores),
         )
+        if len(labels) <= 1000:
+            fpr, tpr, _ = roc_curve(labels, scores, drop_intermediate=False)
+            expected[name].update(roc_fpr=fpr.tolist(), roc_tpr=tpr.tolist())
     return expected
 
 
-def aupro_ref(maps, masks, fpr_limit=0.3, connectivity=2):
-    """Threshold by threshold, the obvious way."""
+def pro_curve_ref(maps, masks, connectivity=2):
+    """(FPR, PRO) threshold by threshold, the obvious way, from (0, 0)."""
     masks = masks.astype(bool)
     regions = []
     for i, m in enumerate(masks):
@@ -81,7 +84,11 @@ def aupro_ref(maps, masks, fpr_limit=0.3, connectivity=2):
         pred = maps >= t
         fprs.append((pred & neg).sum() / neg.sum())
         pros.append(np.mean([pred[i][r].sum() / r.sum() for i, r in regions]))
-    fprs, pros = np.array(fprs), np.array(pros)
+    return np.array(fprs), np.array(pros)
+
+
+def aupro_ref(maps, masks, fpr_limit=0.3, connectivity=2):
+    fprs, pros = pro_curve_ref(maps, masks, connectivity)
     k = int(np.searchsorted(fprs, fpr_limit, side="left"))  # first point with fpr >= limit
     x0, x1, y0, y1 = fprs[k - 1], fprs[k], pros[k - 1], pros[k]
     x = np.append(fprs[:k], fpr_limit)
@@ -131,6 +138,9 @@ def aupro_cases():
         n, h, w = maps.shape
         e = dict(width=w, height=h, fprLimit=limit, aupro=aupro_ref(maps, masks, limit))
         e["aupro_4conn"] = aupro_ref(maps, masks, limit, connectivity=1)
+        if name in ("diagonal", "random", "ties"):
+            fprs, pros = pro_curve_ref(maps, masks)
+            e.update(curve_fpr=fprs[fprs <= limit].tolist(), curve_pro=pros[fprs <= limit].tolist())
         expected[name] = e
     d = expected["diagonal"]
     assert abs(d["aupro"] - d["aupro_4conn"]) > 1e-3, "diagonal case does not pin 8-connectivity"
@@ -156,6 +166,16 @@ def main():
     with open(os.path.join(OUT, "aupro_expected.json"), "w") as f:
         json.dump(aupro_cases(), f, indent=1)
     components_case()
+    with open(os.path.join(OUT, "quantile_expected.json"), "w") as f:
+        json.dump(quantile_cases(), f, indent=1)
+
+
+def quantile_cases():
+    """numpy.quantile (default linear method), used for thresholds from good validation scores."""
+    rng = np.random.default_rng(11)
+    arrays = {"one": [0.25], "two": [1.0, 3.0], "random": rng.normal(size=21).tolist(), "ties": [0.5, 0.5, 0.5, 2.0]}
+    qs = [0.0, 0.1, 0.5, 0.9, 0.995, 1.0]
+    return {k: dict(values=v, q=qs, expected=[float(np.quantile(np.asarray(v), q)) for q in qs]) for k, v in arrays.items()}
 
 
 if __name__ == "__main__":

@@ -11,6 +11,14 @@ export function intOption(name: string, min = 0) {
   };
 }
 
+export function numberOption(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'`);
+    return n;
+  };
+}
+
 export function intListOption(name: string, min = 1) {
   return (value: string): number[] =>
     value.split(',').map((v) => {

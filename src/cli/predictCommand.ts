@@ -1,11 +1,11 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { loadModel } from '../model/modelDir.js';
 import { resolveCalibration } from '../predict/calibration.js';
 import { expandInputs } from '../predict/inputs.js';
 import { predictImages } from '../predict/predictImages.js';
 import { OutputNamer, writePredictionFiles } from '../predict/writeOutputs.js';
 import { Scorer } from '../scoring/scorer.js';
-import { reporterFor } from './options.js';
+import { numberOption, reporterFor } from './options.js';
 
 interface PredictFlags {
   model: string;
@@ -17,14 +17,6 @@ interface PredictFlags {
 
 /** Exit code when some images could not be scored (the others were). */
 export const EXIT_SOME_FAILED = 2;
-
-function numberOption(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got '${value}'`);
-    return n;
-  };
-}
 
 export function predictCommand(program: Command): void {
   program

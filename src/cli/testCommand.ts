@@ -1,26 +1,77 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadModel } from '../model/modelDir.js';
-import { Scorer } from '../scoring/scorer.js';
-import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
+import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
 import { writeTestReport } from '../report/testReport.js';
+import { type Calibration, pixelCalibration, UNCALIBRATED } from '../scoring/calibration.js';
+import { Scorer } from '../scoring/scorer.js';
+import type { AnomalyDataset } from '../datasets/dataset.js';
+import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
-import { reporterFor } from './options.js';
+import { intOption, numberOption, reporterFor } from './options.js';
+import type { Reporter } from './progress.js';
 
 interface TestFlags extends DatasetFlags {
   model: string;
   json?: string;
   report?: string;
+  thresholdFrom: 'validation' | 'test';
+  threshold?: number;
+  pixelThreshold?: number;
+  galleryLimit?: number;
   quiet?: boolean;
+}
+
+export const ORACLE_NOTE =
+  'ORACLE: thresholds chosen on this test split (F1-max, --threshold-from test); the threshold-dependent figures are optimistic and not a deployable result.';
+
+/**
+ * The thresholds `test` scores with: the model's (from its validation split), overridden by
+ * --threshold/--pixel-threshold, or, only on request, the test split's own F1-max thresholds.
+ */
+async function resolveTestCalibration(model: SimpleNetModel, dataset: AnomalyDataset, flags: TestFlags, reporter: Reporter): Promise<Calibration> {
+  let c: Calibration = model.manifest.scoring ?? UNCALIBRATED;
+  if (flags.thresholdFrom === 'test') {
+    const scorer = await Scorer.fromModel(model, { calibration: c });
+    const first = await evaluate(scorer, dataset, { image: model.config.image, reporter, label: 'testing (oracle thresholds: pass 1)' }).finally(() =>
+      scorer.release(),
+    );
+    if (first.oracle.image === null) throw new Error(`--threshold-from test needs good and defective test images (${dataset.root}/${dataset.category})`);
+    const pixel = pixelCalibration(c);
+    c = {
+      ...c,
+      imageThreshold: first.oracle.image,
+      pixelThreshold: first.oracle.pixel ?? pixel.threshold,
+      pixelMin: c.pixelMin ?? c.min,
+      pixelMax: c.pixelMax ?? c.max,
+      thresholdSource: 'test-f1 (oracle)',
+    };
+  }
+  if (flags.threshold !== undefined) c = { ...c, imageThreshold: flags.threshold, thresholdSource: 'user' };
+  if (flags.pixelThreshold !== undefined) {
+    c = { ...c, pixelThreshold: flags.pixelThreshold, pixelMin: c.pixelMin ?? c.min, pixelMax: c.pixelMax ?? c.max, thresholdSource: 'user' };
+  }
+  return c;
 }
 
 export function testCommand(program: Command): void {
   addDatasetOptions(program.command('test').description("score a dataset's test split with a trained model and report metrics"))
     .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
     .option('--json <metrics.json>', 'also write the metrics as JSON')
-    .option('--report <dir>', 'write metrics.json, metrics.md, predictions.csv and every anomaly map (.npy) to <dir>')
+    .option('--report <dir>', 'write metrics.json/.md, predictions.csv, every anomaly map (.npy), gallery PNGs and report.html to <dir>')
+    .option(
+      '--threshold-from <source>',
+      "'validation': the thresholds stored at training (from held-out good training images); 'test': F1-max on this test split, an ORACLE, labelled as such",
+      (v: string) => {
+        if (v !== 'validation' && v !== 'test') throw new InvalidArgumentError(`--threshold-from must be 'validation' or 'test', got '${v}'`);
+        return v;
+      },
+      'validation',
+    )
+    .option('--threshold <t>', "raw image-score threshold (overrides the model's)", numberOption('--threshold'))
+    .option('--pixel-threshold <t>', "raw anomaly-map threshold for predicted regions (overrides the model's)", numberOption('--pixel-threshold'))
+    .option('--gallery-limit <n>', 'gallery pictures embedded in report.html, worst first (default 200; all are written to images/)', intOption('--gallery-limit', 0))
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
@@ -28,10 +79,13 @@ export function testCommand(program: Command): void {
       // The folder format's held-out good images come from the training seed's split.
       const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
       const { config } = model;
+      const calibration = await resolveTestCalibration(model, dataset, flags, reporter);
+      const oracleNote = calibration.thresholdSource === 'test-f1 (oracle)' ? ORACLE_NOTE : undefined;
+      if (oracleNote) reporter.line(oracleNote);
       // The one scoring graph, as `predict` and the export run it.
-      const scorer = await Scorer.fromModel(model);
+      const scorer = await Scorer.fromModel(model, { calibration, withCrop: Boolean(flags.report) });
       const training = model.manifest.training;
-      const calibration = scorer.calibration;
+      const pixel = pixelCalibration(calibration);
       const summary = {
         epochs: training.epochs,
         seed: training.seed,
@@ -41,21 +95,26 @@ export function testCommand(program: Command): void {
         model: flags.model,
         backbone: model.backbone.identity,
         threshold: calibration.imageThreshold,
+        pixel_threshold: pixel.threshold,
         threshold_source: calibration.thresholdSource,
+        ...(oracleNote ? { oracle: oracleNote } : {}),
       };
       const run = (onImage?: Parameters<typeof evaluate>[2]['onImage']) =>
-        evaluate(scorer, dataset, { image: config.image, reporter, onImage });
-      const result = flags.report
-        ? await writeTestReport(flags.report, run, {
+        evaluate(scorer, dataset, { image: config.image, reporter, onImage, curves: Boolean(flags.report) });
+      const result = await (flags.report
+        ? writeTestReport(flags.report, run, {
             summary,
             title: `SimpleNet test: ${dataset.category} (${dataset.format})`,
             lines: [
               `model ${flags.model}: ${training.epochs} epochs, seed ${training.seed}, preset ${model.manifest.preset}`,
-              `threshold ${calibration.imageThreshold} (${calibration.thresholdSource}); predictions.csv score is raw`,
+              `image threshold ${calibration.imageThreshold.toPrecision(6)}, pixel threshold ${pixel.threshold.toPrecision(6)} (${calibration.thresholdSource}); predictions.csv score is raw`,
             ],
+            pixelThreshold: pixel.threshold,
+            oracleNote,
+            galleryLimit: flags.galleryLimit,
           })
-        : await run();
-      await scorer.release();
+        : run()
+      ).finally(() => scorer.release());
       const report = {
         ...result.metrics,
         ...summary,
@@ -66,5 +125,6 @@ export function testCommand(program: Command): void {
       };
       if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(`${formatMetrics(result.metrics)}\n`);
+      if (oracleNote) process.stdout.write(`${oracleNote}\n`);
     });
 }

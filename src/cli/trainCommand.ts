@@ -4,7 +4,7 @@ import { loadDataset } from '../datasets/load.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
-import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
+import { intListOption, intOption, loadConfig, numberOption, reporterFor } from './options.js';
 
 interface TrainFlags extends DatasetFlags {
   backbone: string;
@@ -14,6 +14,8 @@ interface TrainFlags extends DatasetFlags {
   config?: string;
   out: string;
   monitorTest?: number[];
+  valFraction?: number;
+  thresholdQuantile?: number;
   quiet?: boolean;
 }
 
@@ -23,6 +25,12 @@ export function trainCommand(program: Command): void {
     .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
     .option('--epochs <n>', 'passes over the training set (paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
+    .option(
+      '--val-fraction <f>',
+      'share of the good training images held out to set thresholds (default 0.1; 0 trains on all and thresholds at the training max)',
+      numberOption('--val-fraction'),
+    )
+    .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
     .option(
       '--monitor-test <epochs>',
@@ -33,7 +41,10 @@ export function trainCommand(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
-      const config = await loadConfig(flags.config, { train: { epochs: flags.epochs, seed: flags.seed } });
+      const config = await loadConfig(flags.config, {
+        train: { epochs: flags.epochs, seed: flags.seed },
+        threshold: { validationFraction: flags.valFraction, quantile: flags.thresholdQuantile },
+      });
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const { result } = await trainToDir({

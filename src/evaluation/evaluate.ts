@@ -5,7 +5,8 @@
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
 import { decodeImage } from '../images/decode.js';
 import { MaskLoader } from '../images/maskLoader.js';
-import { aupro, averagePrecision, f1Max, rocAuc } from '../metrics/index.js';
+import { aupro, averagePrecision, f1Max, proCurve, rocAuc, rocCurve } from '../metrics/index.js';
+import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../scoring/calibration.js';
 import type { ImageScores, Scorer } from '../scoring/scorer.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
 
@@ -18,6 +19,19 @@ export interface Metrics {
   pixel_aupro: number | null;
   pixel_ap: number | null;
   pixel_f1_max: number | null;
+  /** Raw map value achieving pixel F1-max (predict defect when map >= it). */
+  pixel_f1_threshold: number | null;
+  /** The scorer's thresholds (the model's, unless overridden) and how they do on this split. */
+  image_threshold: number;
+  pixel_threshold: number;
+  image_precision_at_threshold: number | null;
+  image_recall_at_threshold: number | null;
+  image_f1_at_threshold: number | null;
+  /** Share of good images labelled anomalous. */
+  image_fpr_at_threshold: number | null;
+  pixel_f1_at_threshold: number | null;
+  /** Raw scores of the good test images (what can be measured without defects). */
+  good_scores: ScoreStats | null;
   n_images: number;
   n_defective: number;
   n_good: number;
@@ -36,10 +50,26 @@ export interface ImagePrediction {
   predLabel: 0 | 1;
 }
 
+/** Points for plots (thinned), present when `evaluate` is asked for them. */
+export interface Curves {
+  imageRoc?: { fpr: number[]; tpr: number[] };
+  pixelRoc?: { fpr: number[]; tpr: number[] };
+  pro?: { fpr: number[]; pro: number[] };
+}
+
 export interface Evaluation {
   metrics: Metrics;
   predictions: ImagePrediction[];
   seconds: number;
+  curves?: Curves;
+  /** Test-split F1-max thresholds, for `--threshold-from test` (an oracle; never the default). */
+  oracle: OracleThresholds;
+}
+
+/** Thresholds that reproduce F1-max with the graph's strict `x > threshold` (the test-split oracle). */
+export interface OracleThresholds {
+  image: number | null;
+  pixel: number | null;
 }
 
 function tryMetric(notes: string[], name: string, f: () => number): number | null {
@@ -59,7 +89,9 @@ export async function evaluate(
     reporter?: Reporter;
     label?: string;
     /** Called with every scored image, in order (report writers stream maps to disk from here). */
-    onImage?: (sample: Sample, result: ImageScores) => Promise<void>;
+    onImage?: (sample: Sample, result: ImageScores, mask?: Uint8Array) => Promise<void>;
+    /** Also compute curve points for plots. */
+    curves?: boolean;
   },
 ): Promise<Evaluation> {
   const reporter = opts.reporter ?? silentReporter;
@@ -74,6 +106,7 @@ export async function evaluate(
   const normalized = new Float32Array(samples.length);
   const predLabels = new Uint8Array(samples.length);
   const labels = new Uint8Array(samples.length);
+  let oracle: OracleThresholds = { image: null, pixel: null };
   const start = Date.now();
   const bar = reporter.bar(opts.label ?? 'testing', samples.length);
   try {
@@ -85,15 +118,17 @@ export async function evaluate(
       normalized[i] = r.normalized[0];
       predLabels[i] = r.labels[0];
       labels[i] = s.label;
-      await opts.onImage?.(s, r);
+      let mask: Uint8Array | undefined;
       if (maps && masks && maskLoader) {
         maps.set(r.maps, i * pixelsPerMap);
         if (s.maskPath) {
           const m = await maskLoader.load([s.maskPath, ...(s.extraMaskPaths ?? [])], { width: image.width, height: image.height });
           if (m.resized) reporter.line(`warning: ${s.maskPath}: mask size differs from its image; resized to match`);
           masks.set(m.mask, i * pixelsPerMap);
+          mask = m.mask;
         }
       }
+      await opts.onImage?.(s, r, mask);
       bar.tick();
     }
   } finally {
@@ -102,6 +137,8 @@ export async function evaluate(
   bar.done();
   const notes: string[] = [];
   const nDefective = labels.reduce((a, b) => a + b, 0);
+  const nGood = samples.length - nDefective;
+  const pixel = pixelCalibration(scorer.calibration);
   let f1Threshold: number | null = null;
   const metrics: Metrics = {
     image_auroc: tryMetric(notes, 'image_auroc', () => rocAuc(scores, labels)),
@@ -116,22 +153,41 @@ export async function evaluate(
     pixel_aupro: null,
     pixel_ap: null,
     pixel_f1_max: null,
+    pixel_f1_threshold: null,
+    image_threshold: scorer.calibration.imageThreshold,
+    pixel_threshold: pixel.threshold,
+    ...atThreshold(predLabels, labels),
+    pixel_f1_at_threshold: null,
+    good_scores: nGood > 0 ? scoreStats(scores.filter((_, i) => labels[i] === 0), 0.995) : null,
     n_images: samples.length,
     n_defective: nDefective,
-    n_good: samples.length - nDefective,
+    n_good: nGood,
     notes,
   };
   metrics.image_f1_threshold = f1Threshold;
+  if (nDefective === 0) notes.push('no defective test images: AUROC, AP and F1 need defects; good_scores and image_fpr_at_threshold are what can be measured');
+  const curves: Curves | undefined = opts.curves ? {} : undefined;
+  if (curves && nDefective > 0 && nGood > 0) curves.imageRoc = rocCurve(scores, labels);
   if (maps && masks) {
+    const size = { width: scorer.mapSize, height: scorer.mapSize, fprLimit: 0.3 };
     metrics.pixel_auroc = tryMetric(notes, 'pixel_auroc', () => rocAuc(maps, masks));
-    metrics.pixel_aupro = tryMetric(notes, 'pixel_aupro', () =>
-      aupro(maps, masks, { width: scorer.mapSize, height: scorer.mapSize, fprLimit: 0.3 }),
-    );
+    metrics.pixel_aupro = tryMetric(notes, 'pixel_aupro', () => aupro(maps, masks, size));
     metrics.pixel_ap = tryMetric(notes, 'pixel_ap', () => averagePrecision(maps, masks));
-    metrics.pixel_f1_max = tryMetric(notes, 'pixel_f1_max', () => f1Max(maps, masks).f1);
+    metrics.pixel_f1_max = tryMetric(notes, 'pixel_f1_max', () => {
+      const best = f1Max(maps, masks);
+      metrics.pixel_f1_threshold = best.threshold;
+      return best.f1;
+    });
+    metrics.pixel_f1_at_threshold = tryMetric(notes, 'pixel_f1_at_threshold', () => f1At(maps, masks, pixel.threshold));
+    if (curves && metrics.pixel_auroc !== null) curves.pixelRoc = rocCurve(maps, masks);
+    if (curves && metrics.pixel_aupro !== null) curves.pro = proCurve(maps, masks, size);
   } else {
     notes.push('pixel metrics: the dataset has no ground-truth masks');
   }
+  oracle = {
+    image: f1Threshold === null ? null : strictThresholdBelow(scores, f1Threshold),
+    pixel: metrics.pixel_f1_threshold === null || !maps ? null : strictThresholdBelow(maps, metrics.pixel_f1_threshold),
+  };
   const predictions: ImagePrediction[] = samples.map((s, i) => ({
     path: s.path,
     label: s.label,
@@ -140,5 +196,44 @@ export async function evaluate(
     scoreNormalized: normalized[i],
     predLabel: predLabels[i] ? 1 : 0,
   }));
-  return { metrics, predictions, seconds: (Date.now() - start) / 1000 };
+  return { metrics, predictions, seconds: (Date.now() - start) / 1000, curves, oracle };
+}
+
+/** Precision, recall, F1 and false-positive rate of the scorer's labels. */
+function atThreshold(pred: Uint8Array, labels: Uint8Array) {
+  let tp = 0;
+  let fp = 0;
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) {
+    pos += labels[i];
+    if (pred[i]) {
+      if (labels[i]) tp++;
+      else fp++;
+    }
+  }
+  const neg = labels.length - pos;
+  const precision = tp + fp > 0 ? tp / (tp + fp) : null;
+  const recall = pos > 0 ? tp / pos : null;
+  return {
+    image_precision_at_threshold: precision,
+    image_recall_at_threshold: recall,
+    image_f1_at_threshold: pos === 0 ? null : precision && recall ? (2 * precision * recall) / (precision + recall) : 0,
+    image_fpr_at_threshold: neg > 0 ? fp / neg : null,
+  };
+}
+
+/** Pixel F1 with "defect where map > threshold". */
+function f1At(maps: Float32Array, masks: Uint8Array, threshold: number): number {
+  let tp = 0;
+  let fp = 0;
+  let pos = 0;
+  for (let i = 0; i < maps.length; i++) {
+    pos += masks[i];
+    if (maps[i] > threshold) {
+      if (masks[i]) tp++;
+      else fp++;
+    }
+  }
+  if (pos === 0) throw new RangeError('no defect pixels');
+  return tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + (pos - tp));
 }

@@ -7,7 +7,7 @@
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { MODEL_FORMAT_VERSION, PACKAGE_VERSION } from '../model/modelDir.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
-import { type Calibration, calibrationRange } from '../scoring/calibration.js';
+import { type Calibration, calibrationRange, pixelCalibration } from '../scoring/calibration.js';
 import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
 import { weightsToFp16 } from './fp16.js';
 
@@ -22,6 +22,7 @@ export interface ExportOptions {
 export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Record<string, string> {
   const c = opts.calibration;
   const { config, manifest } = model;
+  const pixel = pixelCalibration(c);
   return {
     simplenet_version: PACKAGE_VERSION,
     model_format_version: String(MODEL_FORMAT_VERSION),
@@ -38,13 +39,16 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
     input: 'image: uint8 [N, H, W, 3] RGB, any H and W (one size per batch)',
     outputs:
       'score [N] raw (max patch score); score_normalized [N]; label [N] int64 (1 = anomalous: score > image_threshold); ' +
-      `anomaly_map [N, ${config.image.crop}, ${config.image.crop}] raw, in the resized and centre-cropped frame; anomaly_map_normalized (same normalisation)`,
+      `anomaly_map [N, ${config.image.crop}, ${config.image.crop}] raw, in the resized and centre-cropped frame; anomaly_map_normalized (pixel_threshold at 0.5)`,
     image_threshold: String(c.imageThreshold),
     threshold_source: c.thresholdSource,
     normalization: 'clamp((x - image_threshold) / (score_max - score_min) + 0.5, 0, 1)',
     score_min: String(c.min),
     score_max: String(c.max),
     normalization_range: String(calibrationRange(c)),
+    pixel_threshold: String(pixel.threshold),
+    pixel_normalization: 'clamp((map - pixel_threshold) / pixel_normalization_range + 0.5, 0, 1)',
+    pixel_normalization_range: String(pixel.range),
     anomaly_map: JSON.stringify({ size: config.image.crop, ...config.map }),
     weights: opts.fp16 ? 'float16 (cast to float32 in the graph)' : 'float32',
     training: JSON.stringify({ dataset: manifest.training.dataset, epochs: manifest.training.epochs, seed: manifest.training.seed }),

@@ -21,22 +21,79 @@ export interface AuproOptions {
  * defect-free pixel.
  */
 export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions): number {
+  const fprLimit = opts.fprLimit ?? 0.3;
+  let lastFpr = 0;
+  let lastPro = 0;
+  let area = 0;
+  sweepPro('aupro', maps, masks, opts, (fpr, pro) => {
+    if (fpr >= fprLimit) {
+      // Only the part of this segment up to the limit counts (lastFpr < fprLimit <= fpr).
+      const proAtLimit = lastPro + ((pro - lastPro) * (fprLimit - lastFpr)) / (fpr - lastFpr);
+      area += ((fprLimit - lastFpr) * (lastPro + proAtLimit)) / 2;
+      return false;
+    }
+    area += ((fpr - lastFpr) * (lastPro + pro)) / 2;
+    lastFpr = fpr;
+    lastPro = pro;
+    return true;
+  });
+  return area / fprLimit;
+}
+
+/**
+ * The PRO curve itself (for plots): (FPR, PRO) at every threshold up to `fprLimit`, thinned to
+ * about `maxPoints` points (a point is kept when it moves 1/maxPoints along either axis).
+ */
+export function proCurve(
+  maps: Float32Array,
+  masks: Uint8Array,
+  opts: AuproOptions & { maxPoints?: number },
+): { fpr: number[]; pro: number[] } {
+  const fprLimit = opts.fprLimit ?? 0.3;
+  const step = 1 / (opts.maxPoints ?? 500);
+  const out = { fpr: [0], pro: [0] };
+  let pending: [number, number] | undefined;
+  sweepPro('proCurve', maps, masks, opts, (fpr, pro) => {
+    if (fpr > fprLimit) return false;
+    pending = [fpr, pro];
+    if (fpr - out.fpr[out.fpr.length - 1] >= step * fprLimit || pro - out.pro[out.pro.length - 1] >= step) {
+      out.fpr.push(fpr);
+      out.pro.push(pro);
+      pending = undefined;
+    }
+    return true;
+  });
+  if (pending) {
+    out.fpr.push(pending[0]);
+    out.pro.push(pending[1]);
+  }
+  return out;
+}
+
+/** Visits (FPR, PRO) for each threshold from the highest down, while `visit` returns true. */
+function sweepPro(
+  fn: string,
+  maps: Float32Array,
+  masks: Uint8Array,
+  opts: AuproOptions,
+  visit: (fpr: number, pro: number) => boolean,
+): void {
   const { width, height, fprLimit = 0.3 } = opts;
   if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
-    throw new RangeError(`aupro: 'width' and 'height' must be positive integers (${width}×${height})`);
+    throw new RangeError(`${fn}: 'width' and 'height' must be positive integers (${width}×${height})`);
   }
   if (!(fprLimit > 0 && fprLimit <= 1)) {
-    throw new RangeError(`aupro: 'fprLimit' must be in (0, 1] (got ${fprLimit})`);
+    throw new RangeError(`${fn}: 'fprLimit' must be in (0, 1] (got ${fprLimit})`);
   }
   const plane = width * height;
   if (maps.length % plane !== 0) {
-    throw new RangeError(`aupro: 'maps' must hold whole ${width}×${height} images (${maps.length} values)`);
+    throw new RangeError(`${fn}: 'maps' must hold whole ${width}×${height} images (${maps.length} values)`);
   }
   if (masks.length !== maps.length) {
-    throw new RangeError(`aupro: 'masks' must have the same length as 'maps' (${masks.length} vs ${maps.length})`);
+    throw new RangeError(`${fn}: 'masks' must have the same length as 'maps' (${masks.length} vs ${maps.length})`);
   }
   for (let i = 0; i < masks.length; i++) {
-    if (masks[i] > 1) throw new RangeError(`aupro: 'masks' must hold only 0 and 1 (masks[${i}] is ${masks[i]})`);
+    if (masks[i] > 1) throw new RangeError(`${fn}: 'masks' must hold only 0 and 1 (masks[${i}] is ${masks[i]})`);
   }
 
   // Tag every pixel with its region, numbered across all images (0 = defect-free).
@@ -52,8 +109,8 @@ export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions)
   const areas = new Float64Array(regions + 1);
   for (let i = 0; i < tags.length; i++) areas[tags[i]]++;
   const negatives = areas[0];
-  if (regions === 0) throw new RangeError(`aupro: 'masks' contain no defect region; PRO is undefined`);
-  if (negatives === 0) throw new RangeError(`aupro: 'masks' contain no defect-free pixel; FPR is undefined`);
+  if (regions === 0) throw new RangeError(`${fn}: 'masks' contain no defect region; PRO is undefined`);
+  if (negatives === 0) throw new RangeError(`${fn}: 'masks' contain no defect-free pixel; FPR is undefined`);
 
   // A region pixel adds 1/area to its region's overlap, hence 1/(regions·area) to the mean overlap.
   const weights = new Float64Array(regions + 1);
@@ -61,25 +118,11 @@ export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions)
 
   let fp = 0;
   let pro = 0;
-  let lastFpr = 0;
-  let lastPro = 0;
-  let area = 0;
   let done = false;
-  sweepThresholds('aupro', maps, tags, weights, (_t, fpStep, proStep) => {
+  sweepThresholds(fn, maps, tags, weights, (_t, fpStep, proStep) => {
     if (done) return;
     fp += fpStep;
     pro += proStep;
-    const fpr = fp / negatives;
-    if (fpr >= fprLimit) {
-      // Only the part of this segment up to the limit counts (lastFpr < fprLimit <= fpr).
-      const proAtLimit = lastPro + ((pro - lastPro) * (fprLimit - lastFpr)) / (fpr - lastFpr);
-      area += ((fprLimit - lastFpr) * (lastPro + proAtLimit)) / 2;
-      done = true;
-      return;
-    }
-    area += ((fpr - lastFpr) * (lastPro + pro)) / 2;
-    lastFpr = fpr;
-    lastPro = pro;
+    done = !visit(fp / negatives, pro);
   });
-  return area / fprLimit;
 }

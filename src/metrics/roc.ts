@@ -24,3 +24,33 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   });
   return area2 / (2 * positives * negatives);
 }
+
+/**
+ * The ROC curve for plots: (FPR, TPR) from (0, 0) to (1, 1) through every threshold, thinned to
+ * about `maxPoints` points (a point is kept when it moves 1/maxPoints along either axis).
+ */
+export function rocCurve(
+  scores: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  opts: { maxPoints?: number } = {},
+): { fpr: number[]; tpr: number[] } {
+  checkSameLength('rocCurve', scores, labels);
+  const { positives, negatives } = countBinaryLabels('rocCurve', labels);
+  if (positives === 0 || negatives === 0) throw new RangeError("rocCurve: 'labels' must hold both classes");
+  const step = 1 / (opts.maxPoints ?? 500);
+  const out = { fpr: [0], tpr: [0] };
+  let tp = 0;
+  let fp = 0;
+  sweepThresholds('rocCurve', scores, labels, LABEL_WEIGHTS, (_t, fpStep, tpStep) => {
+    tp += tpStep;
+    fp += fpStep;
+    const x = fp / negatives;
+    const y = tp / positives;
+    const last = out.fpr.length - 1;
+    if (x - out.fpr[last] >= step || y - out.tpr[last] >= step || (x === 1 && y === 1)) {
+      out.fpr.push(x);
+      out.tpr.push(y);
+    }
+  });
+  return out;
+}

@@ -56,6 +56,15 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Thresholds come from good training images held out of training (never from test data). */
+    threshold: z
+      .object({
+        validationFraction: z.number().min(0).lt(1).default(0.1),
+        /** Image threshold = this quantile of the held-out images' scores (pixel: of their map maxima). */
+        quantile: z.number().min(0).max(1).default(0.995),
+      })
+      .strict()
+      .prefault({}),
     map: z
       .object({ sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
       .strict()

@@ -35,6 +35,8 @@ export interface TrainingRecord {
   seconds: number;
   featureSeconds: number;
   log: EpochLog[];
+  /** Good training images held out for thresholds (absent: none were). */
+  validation?: { fraction: number; quantile: number; images: string[] };
 }
 
 export interface ModelManifest {

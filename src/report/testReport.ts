@@ -1,44 +1,93 @@
 /**
- * `simplenet test --report <dir>`: metrics.json, metrics.md, predictions.csv and every anomaly map
- * as float32 .npy in the crop frame (maps/<defect type>/<image stem>.npy). The folder is written
- * under a temporary name and renamed when complete, so a failed run leaves no partial report.
+ * `simplenet test --report <dir>`: metrics.json, metrics.md, predictions.csv, every anomaly map as
+ * float32 .npy in the crop frame (maps/<defect type>/<image stem>.npy), a gallery picture per image
+ * (images/<defect type>/<image stem>.png) and report.html. The folder is written under a temporary
+ * name and renamed when complete, so a failed run leaves no partial report.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import type { Sample } from '../datasets/dataset.js';
-import type { Evaluation } from '../evaluation/evaluate.js';
+import type { Evaluation, ImagePrediction } from '../evaluation/evaluate.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { ImageScores } from '../scoring/scorer.js';
 import { csvRow } from './csv.js';
+import { encodeGallery } from './gallery.js';
+import { type GalleryEntry, reportHtml } from './html.js';
 import { metricsMarkdown } from './markdown.js';
 
 export const PREDICTIONS_HEADER = ['path', 'label', 'defect_type', 'score', 'score_normalized', 'pred_label'];
 
-export async function writeTestReport(
-  dir: string,
-  run: (onImage: (sample: Sample, result: ImageScores) => Promise<void>) => Promise<Evaluation>,
-  info: { summary: Record<string, unknown>; title: string; lines: string[] },
-): Promise<Evaluation> {
+export type OnImage = (sample: Sample, result: ImageScores, mask?: Uint8Array) => Promise<void>;
+
+export interface TestReportInfo {
+  summary: Record<string, unknown>;
+  title: string;
+  lines: string[];
+  /** The raw map value the predicted contours are drawn at. */
+  pixelThreshold: number;
+  /** Set when thresholds come from the test split; shown as a warning in every file. */
+  oracleNote?: string;
+  /** Gallery pictures embedded in report.html, worst first (all are written to images/). */
+  galleryLimit?: number;
+}
+
+/** How wrong a prediction is: positive when misclassified, larger = further on the wrong side. */
+export function wrongness(p: ImagePrediction, threshold: number): number {
+  return p.label === 1 ? threshold - p.score : p.score - threshold;
+}
+
+export async function writeTestReport(dir: string, run: (onImage: OnImage) => Promise<Evaluation>, info: TestReportInfo): Promise<Evaluation> {
   return writeDirAtomic(dir, async (tmp) => {
     const used = new Set<string>();
-    const onImage = async (sample: Sample, r: ImageScores) => {
-      const folder = join('maps', sample.defectType.replace(/[^\w.-]/g, '_'));
+    const pictures = new Map<string, { image: string; thumbnail: Buffer }>();
+    const onImage: OnImage = async (sample, r, mask) => {
+      const folder = sample.defectType.replace(/[^\w.-]/g, '_');
       let name = parse(sample.path).name;
       for (let k = 2; used.has(join(folder, name)); k++) name = `${parse(sample.path).name}_${k}`;
       used.add(join(folder, name));
-      await mkdir(join(tmp, folder), { recursive: true });
+      await mkdir(join(tmp, 'maps', folder), { recursive: true });
+      await mkdir(join(tmp, 'images', folder), { recursive: true });
       const size = r.mapSize;
       const map = r.maps.subarray(0, size * size);
-      await writeFile(join(tmp, folder, `${name}.npy`), encodeNpy({ dtype: 'float32', dims: [size, size], data: map }));
+      await writeFile(join(tmp, 'maps', folder, `${name}.npy`), encodeNpy({ dtype: 'float32', dims: [size, size], data: map }));
+      if (!r.crops) throw new Error('writeTestReport: the scorer must be built with image crops');
+      const { png, thumbnail } = await encodeGallery({
+        crop: r.crops.subarray(0, size * size * 3),
+        map,
+        mapNormalized: r.mapsNormalized.subarray(0, size * size),
+        pixelThreshold: info.pixelThreshold,
+        mask,
+        size,
+      });
+      const image = `images/${folder}/${name}.png`;
+      await writeFile(join(tmp, image), png);
+      pictures.set(sample.path, { image, thumbnail });
     };
     const evaluation = await run(onImage);
-    const rows = evaluation.predictions.map((p) =>
-      csvRow([p.path, p.label, p.defectType, p.score, p.scoreNormalized, p.predLabel]),
-    );
+    const { metrics, predictions } = evaluation;
+    const lines = info.oracleNote ? [info.oracleNote, ...info.lines] : info.lines;
+    const rows = predictions.map((p) => csvRow([p.path, p.label, p.defectType, p.score, p.scoreNormalized, p.predLabel]));
     await writeFile(join(tmp, 'predictions.csv'), `${[PREDICTIONS_HEADER.join(','), ...rows].join('\n')}\n`);
-    await writeFile(join(tmp, 'metrics.json'), `${JSON.stringify({ ...evaluation.metrics, ...info.summary }, null, 2)}\n`);
-    await writeFile(join(tmp, 'metrics.md'), metricsMarkdown(evaluation.metrics, info));
+    await writeFile(join(tmp, 'metrics.json'), `${JSON.stringify({ ...metrics, ...info.summary }, null, 2)}\n`);
+    await writeFile(join(tmp, 'metrics.md'), metricsMarkdown(metrics, { title: info.title, lines }));
+    const worstFirst = [...predictions].sort((a, b) => wrongness(b, metrics.image_threshold) - wrongness(a, metrics.image_threshold));
+    const gallery: GalleryEntry[] = [];
+    for (const p of worstFirst.slice(0, info.galleryLimit ?? 200)) {
+      const pic = pictures.get(p.path);
+      if (pic) gallery.push({ prediction: p, ...pic });
+    }
+    const html = reportHtml({
+      title: info.title,
+      lines: info.lines,
+      oracleNote: info.oracleNote,
+      metrics,
+      curves: evaluation.curves,
+      predictions,
+      gallery,
+      galleryTotal: pictures.size,
+    });
+    await writeFile(join(tmp, 'report.html'), html);
     return evaluation;
   });
 }

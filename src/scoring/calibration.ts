@@ -1,39 +1,134 @@
 /**
- * Image-score calibration stored with a model: the decision threshold and the range used for
- * anomalib-style normalisation, normalised = clamp((score − threshold) / (max − min) + 0.5, 0, 1),
- * so 0.5 is the threshold. It is never derived from test data: training computes it from the
- * training images' own scores ('train-max': threshold = their max, min/max = their range).
+ * Score calibration stored with a model: decision thresholds for images and pixels and the ranges
+ * used for anomalib-style normalisation, normalised = clamp((x − threshold) / (max − min) + 0.5, 0, 1),
+ * so 0.5 is the threshold. Training derives it from good images held out of training (the
+ * validation split), never from test data; with no validation split, from the training images' own
+ * scores ('train-max'). `test --threshold-from test` builds an oracle one, labelled as such.
  */
+
+/** Summary of the scores a threshold was derived from (kept so users can judge the threshold). */
+export interface ScoreStats {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  /** The q-quantile (numpy's default linear interpolation) and q. */
+  quantile: number;
+  q: number;
+}
 
 export interface Calibration {
   /** Raw image score above which an image is labelled anomalous (label = score > threshold). */
   imageThreshold: number;
-  /** Normalisation range: (score − threshold) / (max − min) + 0.5, clamped to [0, 1]. */
+  /** Image normalisation range: (score − threshold) / (max − min) + 0.5, clamped to [0, 1]. */
   min: number;
   max: number;
-  /** Where the threshold came from: 'train-max', 'user' (--threshold), 'none' (raw scores only). */
+  /**
+   * Raw anomaly-map value above which a pixel is anomalous, and the maps' normalisation range.
+   * Absent in older models: maps then use the image threshold and range.
+   */
+  pixelThreshold?: number;
+  pixelMin?: number;
+  pixelMax?: number;
+  /**
+   * Where the thresholds came from: 'validation-quantile', 'validation-f1', 'train-max',
+   * 'user' (--threshold), 'test-f1 (oracle)', 'none' (raw scores only).
+   */
   thresholdSource: string;
+  /** Image scores and per-image map maxima of the images the thresholds came from. */
+  stats?: { images: ScoreStats; mapMax?: ScoreStats };
 }
 
 /** For graphs whose only use is raw scores (test-split monitoring during training). */
 export const UNCALIBRATED: Calibration = { imageThreshold: 0, min: 0, max: 1, thresholdSource: 'none' };
 
-/** Calibration from the training images' own image scores: threshold = their max. */
-export function trainMaxCalibration(scores: ArrayLike<number>): Calibration {
-  if (scores.length === 0) throw new RangeError('calibration: no training scores');
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < scores.length; i++) {
-    min = Math.min(min, scores[i]);
-    max = Math.max(max, scores[i]);
-  }
-  if (!Number.isFinite(min) || !Number.isFinite(max)) throw new RangeError('calibration: training scores are not finite');
-  return { imageThreshold: max, min, max, thresholdSource: 'train-max' };
+/** numpy.quantile with its default linear interpolation; `sorted` ascending. */
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) throw new RangeError('quantile: no values');
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
+  const pos = q * (sorted.length - 1);
+  const lo = Math.floor(pos);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-/** The normalisation denominator; a degenerate range (one training image) falls back to 1. */
+export function scoreStats(values: ArrayLike<number>, q: number): ScoreStats {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length === 0) throw new RangeError('calibration: no scores');
+  if (!Number.isFinite(sorted[0]) || !Number.isFinite(sorted[sorted.length - 1])) {
+    throw new RangeError('calibration: scores are not finite');
+  }
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const mean = sum / sorted.length;
+  let ss = 0;
+  for (const v of sorted) ss += (v - mean) ** 2;
+  return {
+    n: sorted.length,
+    mean,
+    std: Math.sqrt(ss / sorted.length),
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
+    quantile: quantileSorted(sorted, q),
+    q,
+  };
+}
+
+/** Calibration from the training images' own image scores: threshold = their max. */
+export function trainMaxCalibration(scores: ArrayLike<number>): Calibration {
+  const s = scoreStats(scores, 1);
+  return { imageThreshold: s.max, min: s.min, max: s.max, thresholdSource: 'train-max', stats: { images: s } };
+}
+
+/**
+ * Calibration from good held-out images: image threshold = the q-quantile of their image scores;
+ * pixel threshold = the q-quantile of their per-image map maxima, so that a good image shows a
+ * predicted defect region about as often as it is labelled anomalous (a quantile over all pixels
+ * would instead mark 1 − q of every good image). Ranges are the observed min..max.
+ */
+export function goodImagesCalibration(
+  scores: ArrayLike<number>,
+  maps: { max: ArrayLike<number>; min: number; maxValue: number },
+  q: number,
+): Calibration {
+  const images = scoreStats(scores, q);
+  const mapMax = scoreStats(maps.max, q);
+  return {
+    imageThreshold: images.quantile,
+    min: images.min,
+    max: images.max,
+    pixelThreshold: mapMax.quantile,
+    pixelMin: maps.min,
+    pixelMax: maps.maxValue,
+    thresholdSource: 'validation-quantile',
+    stats: { images, mapMax },
+  };
+}
+
+/**
+ * The largest value strictly below `t` among `values` (or just below t): with it as the threshold,
+ * `x > threshold` selects exactly the values `x >= t` that F1-max thresholds are defined with.
+ */
+export function strictThresholdBelow(values: ArrayLike<number>, t: number): number {
+  let best = -Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i] < t && values[i] > best) best = values[i];
+  return Number.isFinite(best) ? best : t - Math.max(Math.abs(t), 1) * 1e-6;
+}
+
+/** The normalisation denominator; a degenerate range (one image) falls back to 1. */
 export function calibrationRange(c: Calibration): number {
-  const r = c.max - c.min;
+  return rangeOf(c.min, c.max);
+}
+
+/** The pixel threshold and range the maps use (the image ones for older models). */
+export function pixelCalibration(c: Calibration): { threshold: number; range: number } {
+  if (c.pixelThreshold === undefined) return { threshold: c.imageThreshold, range: calibrationRange(c) };
+  return { threshold: c.pixelThreshold, range: rangeOf(c.pixelMin ?? 0, c.pixelMax ?? 1) };
+}
+
+function rangeOf(min: number, max: number): number {
+  const r = max - min;
   return r > 0 && Number.isFinite(r) ? r : 1;
 }
 
@@ -45,11 +140,26 @@ export function normalizeScore(score: number, c: Calibration): number {
 /** Checks a calibration read from a file; `source` names it in errors. */
 export function parseCalibration(v: unknown, source: string): Calibration {
   const o = v as Partial<Calibration> | null;
-  const num = (k: 'imageThreshold' | 'min' | 'max') => {
-    const x = o?.[k];
+  if (!o || typeof o !== 'object') throw new Error(`${source}: scoring must be an object`);
+  type NumKey = 'imageThreshold' | 'min' | 'max' | 'pixelThreshold' | 'pixelMin' | 'pixelMax';
+  const num = (k: NumKey, optional = false) => {
+    const x = o[k];
+    if (optional && x === undefined) return undefined;
     if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${source}: scoring.${k} must be a finite number, got ${JSON.stringify(x)}`);
     return x;
   };
-  if (!o || typeof o !== 'object') throw new Error(`${source}: scoring must be an object`);
-  return { imageThreshold: num('imageThreshold'), min: num('min'), max: num('max'), thresholdSource: String(o.thresholdSource ?? 'unknown') };
+  const c: Calibration = {
+    imageThreshold: num('imageThreshold') as number,
+    min: num('min') as number,
+    max: num('max') as number,
+    thresholdSource: String(o.thresholdSource ?? 'unknown'),
+  };
+  const pixelThreshold = num('pixelThreshold', true);
+  if (pixelThreshold !== undefined) {
+    c.pixelThreshold = pixelThreshold;
+    c.pixelMin = num('pixelMin') as number;
+    c.pixelMax = num('pixelMax') as number;
+  }
+  if (o.stats && typeof o.stats === 'object') c.stats = o.stats;
+  return c;
 }

@@ -7,7 +7,7 @@
  * Inputs:  image uint8 [N, H, W, 3] (RGB, any size; one size within a batch).
  * Outputs: score float32 [N] (raw: max patch score), score_normalized [N], label int64 [N]
  *          (1 = anomalous: score > threshold), anomaly_map [N, crop, crop] (raw, crop frame),
- *          anomaly_map_normalized [N, crop, crop] (same normalisation as the score), and with
+ *          anomaly_map_normalized [N, crop, crop] (the pixel threshold at 0.5), and with
  *          `withCrop` image_crop uint8 [N, crop, crop, 3] (the resized, cropped input for overlays).
  */
 import type { Backbone } from '../backbones/backbone.js';
@@ -22,7 +22,7 @@ import { composedModel, inlineModel, mergeOpsets, upgradeGraph } from '../onnx/c
 import { decodeModel } from '../onnx/decode.js';
 import type { ModelProto } from '../onnx/model.js';
 import { addAnomalyMap } from './anomalyMap.js';
-import { type Calibration, calibrationRange } from './calibration.js';
+import { type Calibration, calibrationRange, pixelCalibration } from './calibration.js';
 
 /** Everything the graph is built from (a loaded model directory, or a model still in training). */
 export interface ScoringSpec {
@@ -83,14 +83,14 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
 
   const c = opts.calibration;
   const threshold = g.scalarF32(c.imageThreshold);
-  const range = g.scalarF32(calibrationRange(c));
-  const normalize = (x: string) =>
-    g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [x, threshold]), range]), g.scalarF32(0.5)]), g.scalarF32(0), g.scalarF32(1)]);
+  const normalize = (x: string, t: string, range: number) =>
+    g.op('Clip', [g.op('Add', [g.op('Div', [g.op('Sub', [x, t]), g.scalarF32(range)]), g.scalarF32(0.5)]), g.scalarF32(0), g.scalarF32(1)]);
+  const pixel = pixelCalibration(c);
   g.output(score, 'score', 'float32', [batch]);
-  g.output(normalize(score), 'score_normalized', 'float32', [batch]);
+  g.output(normalize(score, threshold, calibrationRange(c)), 'score_normalized', 'float32', [batch]);
   g.output(g.op('Cast', [g.op('Greater', [score, threshold])], { to: 7 }), 'label', 'int64', [batch]);
   g.output(map, 'anomaly_map', 'float32', [batch, crop, crop]);
-  g.output(normalize(map), 'anomaly_map_normalized', 'float32', [batch, crop, crop]);
+  g.output(normalize(map, g.scalarF32(pixel.threshold), pixel.range), 'anomaly_map_normalized', 'float32', [batch, crop, crop]);
   if (opts.withCrop) {
     const hwc = g.op('Transpose', [cropped], { perm: [0, 2, 3, 1] });
     g.output(g.op('Cast', [hwc], { to: 2 }), 'image_crop', 'uint8', [batch, crop, crop, 3]);

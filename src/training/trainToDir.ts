@@ -1,6 +1,7 @@
 /**
- * Train and save in one call (what `train` and `benchmark` both do): optional test-split
- * monitoring is recorded in the training record for study and never changes the model.
+ * Train and save in one call (what `train` and `benchmark` both do): a seeded fraction of the good
+ * training images is held out and sets the thresholds; optional test-split monitoring is recorded
+ * in the training record for study and never changes the model.
  */
 import type { Backbone } from '../backbones/backbone.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
@@ -9,6 +10,7 @@ import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
+import { calibrateOnGoodImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
 
 export interface TrainToDirOptions {
@@ -42,18 +44,33 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
         },
       }
     : undefined;
-  const result = await trainSimpleNet({ dataset, backbone, config, reporter, monitor });
+  const { fraction, quantile } = { fraction: config.threshold.validationFraction, quantile: config.threshold.quantile };
+  const split = splitValidation(dataset.train, fraction, config.train.seed);
+  const result = await trainSimpleNet({ dataset: { ...dataset, train: split.train }, backbone, config, reporter, monitor });
   await result.extractor.release();
-  const training = monitorLog.length
-    ? { ...result.training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } }
-    : result.training;
+  let calibration = result.calibration;
+  if (split.validation.length > 0) {
+    const scorer = await Scorer.fromSpec({ backbone, layerShapes: result.extractor.layerShapes, config, params: result.params });
+    try {
+      calibration = await calibrateOnGoodImages(scorer, split.validation, { quantile, reporter });
+    } finally {
+      await scorer.release();
+    }
+  }
+  let training: TrainResult['training'] & { testMonitor?: unknown } = result.training;
+  if (split.validation.length > 0) {
+    training = { ...training, validation: { fraction, quantile, images: split.validation.map((s) => s.path) } };
+  }
+  if (monitorLog.length) {
+    training = { ...training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } };
+  }
   const manifest = await saveModel(opts.out, {
     config,
     backbone,
     layerShapes: result.extractor.layerShapes,
     params: result.params,
     training,
-    scoring: result.calibration,
+    scoring: calibration,
   });
-  return { manifest, result };
+  return { manifest, result: { ...result, calibration } };
 }

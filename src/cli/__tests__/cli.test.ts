@@ -38,6 +38,12 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(manifestJson.backbone.identity.kind, 'onnx');
     assert.match(manifestJson.backbone.identity.onnxSha256, /^[0-9a-f]{64}$/);
     assert.equal(manifestJson.config.train.seed, 3);
+    // Thresholds come from held-out good training images, never from the test split.
+    assert.equal(manifestJson.scoring.thresholdSource, 'validation-quantile');
+    assert.equal(typeof manifestJson.scoring.pixelThreshold, 'number');
+    const held: string[] = manifestJson.training.validation.images;
+    assert.ok(held.length >= 1 && held.every((p) => p.includes('train/good')), held.join());
+    assert.equal(manifestJson.training.dataset.nTrain + held.length, readdirSync(join(data, 'widget/train/good')).length);
     assert.equal(readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').length, 4);
     assert.match(train.stderr, /epoch 3\/3/);
 
@@ -56,14 +62,16 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(m.seed, 3);
   });
 
-  test('test --report writes metrics.json/.md, predictions.csv and every map as .npy', () => {
+  test('test --report writes metrics, predictions, maps, gallery pictures and report.html', () => {
     const report = join(dir, 'report');
     const r = simplenet('test', '--model', join(dir, 'model'), '--data', data, '--category', 'widget', '--report', report, '--quiet');
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(readdirSync(report).sort(), ['maps', 'metrics.json', 'metrics.md', 'predictions.csv']);
+    assert.deepEqual(readdirSync(report).sort(), ['images', 'maps', 'metrics.json', 'metrics.md', 'predictions.csv', 'report.html']);
     const m = JSON.parse(readFileSync(join(report, 'metrics.json'), 'utf8'));
     assert.equal(typeof m.pixel_aupro, 'number');
-    assert.equal(m.threshold_source, 'train-max');
+    assert.equal(m.threshold_source, 'validation-quantile');
+    assert.equal(m.oracle, undefined);
+    for (const k of ['image_threshold', 'pixel_threshold', 'pixel_f1_threshold']) assert.equal(typeof m[k], 'number', k);
     const csv = readFileSync(join(report, 'predictions.csv'), 'utf8').trim().split('\n');
     assert.equal(csv[0], 'path,label,defect_type,score,score_normalized,pred_label');
     assert.equal(csv.length, 6);
@@ -72,7 +80,34 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.deepEqual(readdirSync(join(report, 'maps')).sort(), ['good', 'spot']);
     const map = decodeNpy(readFileSync(join(report, 'maps/spot/000.npy')));
     assert.deepEqual(map.dims, [32, 32]);
+    assert.deepEqual(readdirSync(join(report, 'images/spot')).sort(), ['000.png', '001.png', '002.png']);
+    const png = readFileSync(join(report, 'images/spot/000.png'));
+    // Three 32-pixel panels with two 4-pixel gaps, 32 high (PNG IHDR width and height).
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [104, 32]);
     assert.match(readFileSync(join(report, 'metrics.md'), 'utf8'), /\| pixel AUPRO@0\.3 \| \d\.\d{4} \|/);
+    const html = readFileSync(join(report, 'report.html'), 'utf8');
+    assert.equal((html.match(/<img /g) ?? []).length, 5);
+    assert.match(html, /Pixel ROC/);
+    assert.doesNotMatch(html, /ORACLE/);
+  });
+
+  test('--threshold-from test is an oracle and says so everywhere', () => {
+    const report = join(dir, 'oracle-report');
+    const json = join(dir, 'oracle.json');
+    const r = simplenet('test', '--model', join(dir, 'model'), '--data', data, '--category', 'widget', '--threshold-from', 'test',
+      '--report', report, '--json', json, '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ORACLE: thresholds chosen on this test split/);
+    const m = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(m.threshold_source, 'test-f1 (oracle)');
+    assert.match(m.oracle, /ORACLE/);
+    // F1-max thresholds applied with the graph's strict ">": the labels reach the F1-max itself.
+    assert.equal(m.image_f1_at_threshold, m.image_f1_max);
+    assert.match(readFileSync(join(report, 'metrics.md'), 'utf8'), /ORACLE/);
+    assert.match(readFileSync(join(report, 'report.html'), 'utf8'), /class="oracle"/);
+    const bad = simplenet('test', '--model', join(dir, 'model'), '--data', data, '--category', 'widget', '--threshold-from', 'best');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--threshold-from must be 'validation' or 'test'/);
   });
 
   test('benchmark trains and tests every category × seed and summarises mean ± std', async () => {
@@ -159,7 +194,9 @@ describe('simplenet CLI on a tiny dataset', () => {
     const goodOnly = simplenet('test', '--model', model, ...folder, '--normal-test-dir', join(w, 'test/good'), '--quiet');
     assert.equal(goodOnly.code, 0, goodOnly.stderr);
     assert.match(goodOnly.stdout, /image AUROC\s+n\/a/);
-    assert.match(goodOnly.stdout, /note: image_auroc: .*/);
+    assert.match(goodOnly.stdout, /note: no defective test images: AUROC, AP and F1 need defects/);
+    assert.match(goodOnly.stdout, /good scores\s+n 2, mean/);
+    assert.match(goodOnly.stdout, /threshold\s+image [-\d.e]+, pixel [-\d.e]+: good images above it \d\.\d{4}/);
     const wrong = simplenet('test', '--model', model, '--format', 'folder', '--data', data, '--quiet');
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /--format folder needs --normal-dir/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { golden, goldenJson } from '../../testing/golden.js';
-import { aupro } from '../aupro.js';
+import { aupro, proCurve } from '../aupro.js';
 
 interface Expected {
   width: number;
@@ -9,6 +9,8 @@ interface Expected {
   fprLimit: number;
   aupro: number;
   aupro_4conn: number;
+  curve_fpr?: number[];
+  curve_pro?: number[];
 }
 
 const cases = goldenJson<Record<string, Expected>>('metrics/aupro_expected.json');
@@ -51,3 +53,22 @@ test('bad arguments and undefined cases are RangeErrors that say why', () => {
   assert.throws(() => aupro(new Float32Array(4), new Uint8Array([0, 1, 0, 0]), { width: 0, height: 4 }), /'width' and 'height'/);
   assert.throws(() => aupro(new Float32Array([0, NaN, 0, 0]), new Uint8Array([0, 1, 0, 0]), wh), /aupro: scores must be finite/);
 });
+
+for (const [name, e] of Object.entries(cases)) {
+  if (!e.curve_fpr || !e.curve_pro) continue;
+  test(`proCurve gives the reference's (FPR, PRO) points up to the limit: ${name}`, () => {
+    const maps = golden(`metrics/aupro_${name}_maps.npy`).data as Float32Array;
+    const masks = golden(`metrics/aupro_${name}_masks.npy`).data as Uint8Array;
+    const opts = { width: e.width, height: e.height, fprLimit: e.fprLimit };
+    const full = proCurve(maps, masks, { ...opts, maxPoints: 1e12 });
+    assert.equal(full.fpr.length, e.curve_fpr!.length);
+    for (let i = 0; i < full.fpr.length; i++) {
+      assert.ok(Math.abs(full.fpr[i] - e.curve_fpr![i]) <= 1e-9 && Math.abs(full.pro[i] - e.curve_pro![i]) <= 1e-9, `${name} point ${i}`);
+    }
+    // Thinned for plots: fewer points, all on the curve, ending where the full curve ends.
+    const thin = proCurve(maps, masks, { ...opts, maxPoints: 20 });
+    assert.ok(thin.fpr.length < full.fpr.length && thin.fpr.length >= 2);
+    assert.equal(thin.fpr.at(-1), full.fpr.at(-1));
+    for (let i = 0; i < thin.fpr.length; i++) assert.ok(full.fpr.includes(thin.fpr[i]));
+  });
+}

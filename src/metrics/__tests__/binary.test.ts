@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { golden, goldenJson } from '../../testing/golden.js';
 import { averagePrecision } from '../averagePrecision.js';
 import { f1Max } from '../f1.js';
-import { rocAuc } from '../roc.js';
+import { rocAuc, rocCurve } from '../roc.js';
 
 interface Expected {
   roc: number;
@@ -12,6 +12,8 @@ interface Expected {
   threshold: number;
   precision: number;
   recall: number;
+  roc_fpr?: number[];
+  roc_tpr?: number[];
 }
 
 const TOL = 1e-6;
@@ -38,6 +40,13 @@ for (const [name, e] of Object.entries(cases)) {
       near(f.precision, e.precision, `${name} (${kind}) precision`);
       near(f.recall, e.recall, `${name} (${kind}) recall`);
       assert.ok(f.threshold === e.threshold, `${name} (${kind}) threshold: ${f.threshold} vs ${e.threshold}`); // -0 === 0
+    }
+    if (e.roc_fpr && e.roc_tpr) {
+      // sklearn's roc_curve(drop_intermediate=False): (0, 0), then one point per distinct score.
+      const c = rocCurve(scores, labels, { maxPoints: 1e12 });
+      assert.deepEqual(c.fpr.length, e.roc_fpr.length, `${name} roc curve length`);
+      c.fpr.forEach((x, i) => near(x, e.roc_fpr![i], `${name} fpr[${i}]`));
+      c.tpr.forEach((y, i) => near(y, e.roc_tpr![i], `${name} tpr[${i}]`));
     }
   });
 }

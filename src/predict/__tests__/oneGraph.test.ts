@@ -15,7 +15,7 @@ import { decodeImage } from '../../images/decode.js';
 import { decodeNpy } from '../../io/npy.js';
 import { loadModel } from '../../model/modelDir.js';
 import { decodeModel } from '../../onnx/decode.js';
-import { normalizeScore } from '../../scoring/calibration.js';
+import { normalizeScore, pixelCalibration, quantileSorted } from '../../scoring/calibration.js';
 import { Scorer } from '../../scoring/scorer.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
@@ -60,12 +60,39 @@ describe('one scoring graph: test = predict = export', () => {
     assert.equal(r.code, 0, r.stderr);
   });
 
-  test('training stores a train-max calibration from the training images only', async () => {
+  test('training stores thresholds from held-out good training images (numpy quantiles of their scores)', async () => {
     const m = await loadModel(model);
     const c = m.manifest.scoring!;
+    assert.equal(c.thresholdSource, 'validation-quantile');
+    const held = m.manifest.training.validation!.images;
+    assert.equal(held.length, 1);
+    const scorer = await Scorer.fromModel(m);
+    const scores: number[] = [];
+    const mapMax: number[] = [];
+    for (const p of held) {
+      const r = await scorer.score([await decodeImage(p)]);
+      scores.push(r.scores[0]);
+      mapMax.push(Math.max(...r.maps));
+      const { threshold, range } = pixelCalibration(c);
+      const expected = r.maps.map((v) => Math.min(1, Math.max(0, (v - threshold) / range + 0.5)));
+      assert.ok(maxAbsDiff(r.mapsNormalized, expected) < 1e-6);
+    }
+    await scorer.release();
+    // One held-out image: every quantile is its score.
+    assert.ok(relClose(c.imageThreshold, quantileSorted(scores.sort(), 0.995), 1e-6), `${c.imageThreshold} vs ${scores}`);
+    assert.ok(relClose(c.pixelThreshold!, quantileSorted(mapMax.sort(), 0.995), 1e-6));
+  });
+
+  test('--val-fraction 0 trains on every image and thresholds at their maximum (train-max)', async () => {
+    const out = join(dir, 'model-all');
+    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', join(dir, 'backbone', 'tiny.json'),
+      '--config', join(dir, 'tiny.json'), '--val-fraction', '0', '--quiet', '--out', out);
+    assert.equal(r.code, 0, r.stderr);
+    const m = await loadModel(out);
+    const c = m.manifest.scoring!;
     assert.equal(c.thresholdSource, 'train-max');
+    assert.equal(m.manifest.training.validation, undefined);
     assert.equal(c.imageThreshold, c.max);
-    assert.ok(c.min <= c.max);
     // Rescoring the training images through the scoring graph gives (nearly) the same maximum.
     const scorer = await Scorer.fromModel(m);
     const train = Array.from({ length: 6 }, (_, i) => join(data, 'widget/train/good', `${String(i).padStart(3, '0')}.png`));
@@ -140,7 +167,8 @@ describe('one scoring graph: test = predict = export', () => {
     );
     const c = (await loadModel(model)).manifest.scoring!;
     assert.equal(Number(decoded.metadata.image_threshold), c.imageThreshold);
-    assert.equal(decoded.metadata.threshold_source, 'train-max');
+    assert.equal(decoded.metadata.threshold_source, 'validation-quantile');
+    assert.equal(Number(decoded.metadata.pixel_threshold), c.pixelThreshold);
     assert.equal(JSON.parse(decoded.metadata.backbone).kind, 'onnx');
     for (const k of ['simplenet_version', 'score_min', 'score_max', 'normalization', 'preprocessing']) assert.ok(decoded.metadata[k], k);
 
@@ -223,7 +251,8 @@ describe('one scoring graph: test = predict = export', () => {
 
   test('a model dir without a stored calibration gets one recomputed from its training images, else needs --threshold', async () => {
     const legacy = join(dir, 'legacy');
-    cpSync(model, legacy, { recursive: true });
+    // A train-max model: the recomputation reproduces its stored threshold.
+    cpSync(join(dir, 'model-all'), legacy, { recursive: true });
     const manifest = JSON.parse(readFileSync(join(legacy, 'simplenet.json'), 'utf8'));
     const stored = manifest.scoring;
     delete manifest.scoring;

@@ -1,0 +1,55 @@
+/**
+ * The validation split: good training images held out of training so that thresholds come from
+ * images the detector has not fitted (never from the test split). Scored through the one scoring
+ * graph, exactly as `test` and `predict` will score.
+ */
+import type { Reporter } from '../cli/progress.js';
+import type { Sample } from '../datasets/dataset.js';
+import { Rng } from '../heads/rng.js';
+import { decodeImage } from '../images/decode.js';
+import { type Calibration, goodImagesCalibration } from '../scoring/calibration.js';
+import type { Scorer } from '../scoring/scorer.js';
+
+/** Its own stream, so the split does not shift the init and shuffle streams seeded with `seed`. */
+const SPLIT_STREAM = 0x7a11d;
+
+/**
+ * Holds out round(n · fraction) images (at least 1 when fraction > 0, and always leaving one to
+ * train on), chosen by a seeded shuffle. Both parts keep the original order.
+ */
+export function splitValidation(train: Sample[], fraction: number, seed: number): { train: Sample[]; validation: Sample[] } {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`splitValidation: fraction must be in [0, 1), got ${fraction}`);
+  if (fraction === 0 || train.length < 2) return { train, validation: [] };
+  const n = Math.min(train.length - 1, Math.max(1, Math.round(train.length * fraction)));
+  const order = new Rng(seed ^ SPLIT_STREAM).shuffle(train.map((_, i) => i));
+  const held = new Set(order.slice(0, n));
+  return { train: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
+}
+
+/** Scores good held-out images and derives the quantile thresholds from them. */
+export async function calibrateOnGoodImages(
+  scorer: Scorer,
+  samples: Sample[],
+  opts: { quantile: number; reporter: Reporter },
+): Promise<Calibration> {
+  if (samples.length === 0) throw new RangeError('calibrateOnGoodImages: no validation images');
+  const scores = new Float64Array(samples.length);
+  const mapMax = new Float64Array(samples.length);
+  let min = Infinity;
+  let max = -Infinity;
+  const bar = opts.reporter.bar('thresholds from validation images', samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const r = await scorer.score([await decodeImage(samples[i].path)]);
+    scores[i] = r.scores[0];
+    let m = -Infinity;
+    for (const v of r.maps) {
+      if (v > m) m = v;
+      if (v < min) min = v;
+    }
+    mapMax[i] = m;
+    max = Math.max(max, m);
+    bar.tick();
+  }
+  bar.done();
+  return goodImagesCalibration(scores, { max: mapMax, min, maxValue: max }, opts.quantile);
+}
