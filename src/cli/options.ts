@@ -1,7 +1,7 @@
 /** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
 import { InvalidArgumentError } from 'commander';
 import { mergeConfig, parseConfig, readConfigFile, type SimpleNetConfig } from '../model/config.js';
-import { type Reporter, silentReporter, stderrReporter } from './progress.js';
+import { type Reporter, stderrReporter, warningsOnlyReporter } from './progress.js';
 
 export function intOption(name: string, min = 0) {
   return (value: string): number => {
@@ -36,5 +36,5 @@ export async function loadConfig(file: string | undefined, overrides: Record<str
 }
 
 export function reporterFor(opts: { quiet?: boolean }): Reporter {
-  return opts.quiet ? silentReporter : stderrReporter();
+  return opts.quiet ? warningsOnlyReporter() : stderrReporter();
 }

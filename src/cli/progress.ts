@@ -1,6 +1,6 @@
 /**
  * Progress on stderr (results go to stdout): a redrawn bar on a terminal, a few plain lines
- * otherwise (CI logs), nothing with --quiet.
+ * otherwise (CI logs), only warnings with --quiet.
  */
 export interface ProgressBar {
   tick(n?: number, info?: string): void;
@@ -16,14 +16,22 @@ export interface BarOptions {
 
 export interface Reporter {
   bar(label: string, total: number, opts?: BarOptions): ProgressBar;
-  /** A line of information (epoch summaries, warnings). */
+  /** A line of information (epoch summaries). */
   line(text: string): void;
+  /** Something the user must see even with --quiet (printed as 'warning: ...'). */
+  warn(text: string): void;
 }
 
 export const silentReporter: Reporter = {
   bar: () => ({ tick() {}, done() {} }),
   line() {},
+  warn() {},
 };
+
+/** --quiet: no progress, but warnings still reach stderr. */
+export function warningsOnlyReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
+  return { ...silentReporter, warn: (text) => stream.write(`warning: ${text}\n`) };
+}
 
 function fmtBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
@@ -42,6 +50,9 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): Rep
   return {
     line(text) {
       stream.write(`${text}\n`);
+    },
+    warn(text) {
+      stream.write(`warning: ${text}\n`);
     },
     bar(label, total, opts = {}) {
       const start = Date.now();

@@ -123,7 +123,7 @@ export async function evaluate(
         maps.set(r.maps, i * pixelsPerMap);
         if (s.maskPath) {
           const m = await maskLoader.load([s.maskPath, ...(s.extraMaskPaths ?? [])], { width: image.width, height: image.height });
-          if (m.resized) reporter.line(`warning: ${s.maskPath}: mask size differs from its image; resized to match`);
+          if (m.resized) reporter.warn(`${s.maskPath}: mask size differs from its image; resized to match`);
           masks.set(m.mask, i * pixelsPerMap);
           mask = m.mask;
         }

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import sharp from 'sharp';
 import { decodeNpy } from '../../io/npy.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
@@ -200,6 +201,29 @@ describe('simplenet CLI on a tiny dataset', () => {
     const wrong = simplenet('test', '--model', model, '--format', 'folder', '--data', data, '--quiet');
     assert.notEqual(wrong.code, 0);
     assert.match(wrong.stderr, /--format folder needs --normal-dir/);
+  });
+
+  test('test-time bad input: a mask of another size is resized with a warning; an undecodable image is named, no report left', async () => {
+    const w = join(data, 'widget');
+    const root = join(dir, 'folder-bad');
+    cpSync(join(w, 'test/spot'), join(root, 'spot'), { recursive: true });
+    cpSync(join(w, 'ground_truth/spot'), join(root, 'masks'), { recursive: true });
+    const big = await sharp(join(root, 'masks/000_mask.png')).resize(80, 80, { kernel: 'nearest' }).png().toBuffer();
+    writeFileSync(join(root, 'masks/000_mask.png'), big);
+    const folder = ['--format', 'folder', '--normal-dir', join(w, 'train/good'), '--normal-test-dir', join(w, 'test/good'),
+      '--abnormal-dir', join(root, 'spot'), '--mask-dir', join(root, 'masks')];
+    const ok = simplenet('test', '--model', join(dir, 'model'), ...folder, '--quiet');
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stderr, `warning: ${join(root, 'masks/000_mask.png')}: mask size differs from its image; resized to match\n`);
+
+    writeFileSync(join(root, 'spot/001.png'), 'not a png');
+    const report = join(dir, 'bad-report');
+    const bad = simplenet('test', '--model', join(dir, 'model'), ...folder, '--report', report, '--quiet');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /spot\/001\.png/);
+    assert.equal(bad.stderr.trim().split('\n').filter((l) => !l.startsWith('warning:')).length, 1, bad.stderr);
+    assert.equal(existsSync(report), false, 'no partial report');
+    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('bad-report')), []);
   });
 
   describe('bad input: one line naming the file, non-zero exit, no model dir', () => {
