@@ -5,7 +5,7 @@
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
 import { decodeImage } from '../images/decode.js';
 import { MaskLoader } from '../images/maskLoader.js';
-import { aupro, averagePrecision, f1Max, proCurve, rocAuc, rocCurve } from '../metrics/index.js';
+import { aupro, binaryMetrics, proCurve } from '../metrics/index.js';
 import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../scoring/calibration.js';
 import type { ImageScores, Scorer } from '../scoring/scorer.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
@@ -139,16 +139,13 @@ export async function evaluate(
   const nDefective = labels.reduce((a, b) => a + b, 0);
   const nGood = samples.length - nDefective;
   const pixel = pixelCalibration(scorer.calibration);
-  let f1Threshold: number | null = null;
+  const image = binaryMetrics(scores, labels, { curve: opts.curves });
+  for (const n of image.notes) notes.push(`image metrics: ${n}`);
   const metrics: Metrics = {
-    image_auroc: tryMetric(notes, 'image_auroc', () => rocAuc(scores, labels)),
-    image_ap: tryMetric(notes, 'image_ap', () => averagePrecision(scores, labels)),
-    image_f1_max: tryMetric(notes, 'image_f1_max', () => {
-      const best = f1Max(scores, labels);
-      f1Threshold = best.threshold;
-      return best.f1;
-    }),
-    image_f1_threshold: null,
+    image_auroc: image.rocAuc,
+    image_ap: image.averagePrecision,
+    image_f1_max: image.f1Max?.f1 ?? null,
+    image_f1_threshold: image.f1Max?.threshold ?? null,
     pixel_auroc: null,
     pixel_aupro: null,
     pixel_ap: null,
@@ -164,28 +161,26 @@ export async function evaluate(
     n_good: nGood,
     notes,
   };
-  metrics.image_f1_threshold = f1Threshold;
   if (nDefective === 0) notes.push('no defective test images: AUROC, AP and F1 need defects; good_scores and image_fpr_at_threshold are what can be measured');
   const curves: Curves | undefined = opts.curves ? {} : undefined;
-  if (curves && nDefective > 0 && nGood > 0) curves.imageRoc = rocCurve(scores, labels);
+  if (curves && image.rocCurve) curves.imageRoc = image.rocCurve;
   if (maps && masks) {
     const size = { width: scorer.mapSize, height: scorer.mapSize, fprLimit: 0.3 };
-    metrics.pixel_auroc = tryMetric(notes, 'pixel_auroc', () => rocAuc(maps, masks));
+    const px = binaryMetrics(maps, masks, { curve: opts.curves });
+    for (const n of px.notes) notes.push(`pixel metrics: ${n}`);
+    metrics.pixel_auroc = px.rocAuc;
+    metrics.pixel_ap = px.averagePrecision;
+    metrics.pixel_f1_max = px.f1Max?.f1 ?? null;
+    metrics.pixel_f1_threshold = px.f1Max?.threshold ?? null;
     metrics.pixel_aupro = tryMetric(notes, 'pixel_aupro', () => aupro(maps, masks, size));
-    metrics.pixel_ap = tryMetric(notes, 'pixel_ap', () => averagePrecision(maps, masks));
-    metrics.pixel_f1_max = tryMetric(notes, 'pixel_f1_max', () => {
-      const best = f1Max(maps, masks);
-      metrics.pixel_f1_threshold = best.threshold;
-      return best.f1;
-    });
     metrics.pixel_f1_at_threshold = tryMetric(notes, 'pixel_f1_at_threshold', () => f1At(maps, masks, pixel.threshold));
-    if (curves && metrics.pixel_auroc !== null) curves.pixelRoc = rocCurve(maps, masks);
+    if (curves && px.rocCurve) curves.pixelRoc = px.rocCurve;
     if (curves && metrics.pixel_aupro !== null) curves.pro = proCurve(maps, masks, size);
   } else {
     notes.push('pixel metrics: the dataset has no ground-truth masks');
   }
   oracle = {
-    image: f1Threshold === null ? null : strictThresholdBelow(scores, f1Threshold),
+    image: metrics.image_f1_threshold === null ? null : strictThresholdBelow(scores, metrics.image_f1_threshold),
     pixel: metrics.pixel_f1_threshold === null || !maps ? null : strictThresholdBelow(maps, metrics.pixel_f1_threshold),
   };
   const predictions: ImagePrediction[] = samples.map((s, i) => ({

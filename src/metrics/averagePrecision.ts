@@ -1,4 +1,5 @@
 /** Average precision, equal to scikit-learn's `average_precision_score` for 0/1 labels. */
+import type { Accumulator } from './accumulator.js';
 import { checkSameLength, countBinaryLabels, requirePositives } from './checks.js';
 import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
 
@@ -11,13 +12,21 @@ export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<nu
   checkSameLength('averagePrecision', scores, labels);
   const { positives } = countBinaryLabels('averagePrecision', labels);
   requirePositives('averagePrecision', positives, 'average precision');
+  const acc = averagePrecisionAccumulator(positives);
+  sweepThresholds('averagePrecision', scores, labels, LABEL_WEIGHTS, acc.visit);
+  return acc.result();
+}
+
+export function averagePrecisionAccumulator(positives: number): Accumulator<number> {
   let tp = 0;
   let fp = 0;
   let ap = 0;
-  sweepThresholds('averagePrecision', scores, labels, LABEL_WEIGHTS, (_t, fpStep, tpStep) => {
-    tp += tpStep;
-    fp += fpStep;
-    if (tpStep > 0) ap += (tpStep / positives) * (tp / (tp + fp));
-  });
-  return ap;
+  return {
+    visit: (_t, fpStep, tpStep) => {
+      tp += tpStep;
+      fp += fpStep;
+      if (tpStep > 0) ap += (tpStep / positives) * (tp / (tp + fp));
+    },
+    result: () => ap,
+  };
 }

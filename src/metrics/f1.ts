@@ -1,4 +1,5 @@
 /** The best F1 score over all thresholds of scikit-learn's `precision_recall_curve`. */
+import type { Accumulator } from './accumulator.js';
 import { checkSameLength, countBinaryLabels, requirePositives } from './checks.js';
 import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
 
@@ -20,24 +21,32 @@ export function f1Max(scores: ArrayLike<number>, labels: ArrayLike<number>): F1M
   checkSameLength('f1Max', scores, labels);
   const { positives } = countBinaryLabels('f1Max', labels);
   requirePositives('f1Max', positives, 'F1');
+  const acc = f1MaxAccumulator(positives);
+  sweepThresholds('f1Max', scores, labels, LABEL_WEIGHTS, acc.visit);
+  return acc.result();
+}
+
+export function f1MaxAccumulator(positives: number): Accumulator<F1Max> {
   let tp = 0;
   let fp = 0;
   let best = -1;
   let bestThreshold = NaN;
   let bestPrecision = 0;
   let bestRecall = 0;
-  sweepThresholds('f1Max', scores, labels, LABEL_WEIGHTS, (threshold, fpStep, tpStep) => {
-    tp += tpStep;
-    fp += fpStep;
-    const precision = tp / (tp + fp);
-    const recall = tp / positives;
-    const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    if (f1 >= best) {
-      best = f1;
-      bestThreshold = threshold;
-      bestPrecision = precision;
-      bestRecall = recall;
-    }
-  });
-  return { f1: best, threshold: bestThreshold, precision: bestPrecision, recall: bestRecall };
+  return {
+    visit: (threshold, fpStep, tpStep) => {
+      tp += tpStep;
+      fp += fpStep;
+      const precision = tp / (tp + fp);
+      const recall = tp / positives;
+      const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+      if (f1 >= best) {
+        best = f1;
+        bestThreshold = threshold;
+        bestPrecision = precision;
+        bestRecall = recall;
+      }
+    },
+    result: () => ({ f1: best, threshold: bestThreshold, precision: bestPrecision, recall: bestRecall }),
+  };
 }

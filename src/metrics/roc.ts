@@ -1,6 +1,30 @@
-/** Area under the ROC curve, equal to scikit-learn's `roc_auc_score` for 0/1 labels. */
+/** Area under the ROC curve, equal to scikit-learn's `roc_auc_score` for 0/1 labels, and its curve. */
+import type { Accumulator } from './accumulator.js';
 import { checkSameLength, countBinaryLabels } from './checks.js';
 import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
+
+export function requireBothClasses(fn: string, positives: number, negatives: number): void {
+  if (positives === 0 || negatives === 0) {
+    const only = positives === 0 ? 'negatives (0)' : 'positives (1)';
+    throw new RangeError(`${fn}: 'labels' hold only ${only}; ROC AUC is undefined with one class`);
+  }
+}
+
+/**
+ * Twice the trapezoid area in units of counts: integers, so nothing rounds until the final division
+ * (exact while 2·P·N < 2^53, i.e. up to ~1.3e8 elements).
+ */
+export function rocAucAccumulator(positives: number, negatives: number): Accumulator<number> {
+  let tp = 0;
+  let area2 = 0;
+  return {
+    visit: (_t, fpStep, tpStep) => {
+      area2 += fpStep * (2 * tp + tpStep);
+      tp += tpStep;
+    },
+    result: () => area2 / (2 * positives * negatives),
+  };
+}
 
 /**
  * ROC AUC of `scores` (higher = more likely positive) against `labels` (0/1). Tied scores form one
@@ -10,47 +34,45 @@ import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkSameLength('rocAuc', scores, labels);
   const { positives, negatives } = countBinaryLabels('rocAuc', labels);
-  if (positives === 0 || negatives === 0) {
-    const only = positives === 0 ? 'negatives (0)' : 'positives (1)';
-    throw new RangeError(`rocAuc: 'labels' hold only ${only}; ROC AUC is undefined with one class`);
-  }
-  // Twice the trapezoid area in units of counts: integers, so nothing rounds until the final division
-  // (exact while 2·P·N < 2^53, i.e. up to ~1.3e8 elements).
-  let tp = 0;
-  let area2 = 0;
-  sweepThresholds('rocAuc', scores, labels, LABEL_WEIGHTS, (_t, fpStep, tpStep) => {
-    area2 += fpStep * (2 * tp + tpStep);
-    tp += tpStep;
-  });
-  return area2 / (2 * positives * negatives);
+  requireBothClasses('rocAuc', positives, negatives);
+  const acc = rocAucAccumulator(positives, negatives);
+  sweepThresholds('rocAuc', scores, labels, LABEL_WEIGHTS, acc.visit);
+  return acc.result();
 }
 
-/**
- * The ROC curve for plots: (FPR, TPR) from (0, 0) to (1, 1) through every threshold, thinned to
- * about `maxPoints` points (a point is kept when it moves 1/maxPoints along either axis).
- */
-export function rocCurve(
-  scores: ArrayLike<number>,
-  labels: ArrayLike<number>,
-  opts: { maxPoints?: number } = {},
-): { fpr: number[]; tpr: number[] } {
-  checkSameLength('rocCurve', scores, labels);
-  const { positives, negatives } = countBinaryLabels('rocCurve', labels);
-  if (positives === 0 || negatives === 0) throw new RangeError("rocCurve: 'labels' must hold both classes");
-  const step = 1 / (opts.maxPoints ?? 500);
-  const out = { fpr: [0], tpr: [0] };
+export interface RocCurve {
+  fpr: number[];
+  tpr: number[];
+}
+
+/** Curve points, thinned: a point is kept when it moves 1/maxPoints along either axis. */
+export function rocCurveAccumulator(positives: number, negatives: number, maxPoints = 500): Accumulator<RocCurve> {
+  const step = 1 / maxPoints;
+  const out: RocCurve = { fpr: [0], tpr: [0] };
   let tp = 0;
   let fp = 0;
-  sweepThresholds('rocCurve', scores, labels, LABEL_WEIGHTS, (_t, fpStep, tpStep) => {
-    tp += tpStep;
-    fp += fpStep;
-    const x = fp / negatives;
-    const y = tp / positives;
-    const last = out.fpr.length - 1;
-    if (x - out.fpr[last] >= step || y - out.tpr[last] >= step || (x === 1 && y === 1)) {
-      out.fpr.push(x);
-      out.tpr.push(y);
-    }
-  });
-  return out;
+  return {
+    visit: (_t, fpStep, tpStep) => {
+      tp += tpStep;
+      fp += fpStep;
+      const x = fp / negatives;
+      const y = tp / positives;
+      const last = out.fpr.length - 1;
+      if (x - out.fpr[last] >= step || y - out.tpr[last] >= step || (x === 1 && y === 1)) {
+        out.fpr.push(x);
+        out.tpr.push(y);
+      }
+    },
+    result: () => out,
+  };
+}
+
+/** The ROC curve for plots: (FPR, TPR) from (0, 0) to (1, 1) through every threshold, thinned. */
+export function rocCurve(scores: ArrayLike<number>, labels: ArrayLike<number>, opts: { maxPoints?: number } = {}): RocCurve {
+  checkSameLength('rocCurve', scores, labels);
+  const { positives, negatives } = countBinaryLabels('rocCurve', labels);
+  requireBothClasses('rocCurve', positives, negatives);
+  const acc = rocCurveAccumulator(positives, negatives, opts.maxPoints);
+  sweepThresholds('rocCurve', scores, labels, LABEL_WEIGHTS, acc.visit);
+  return acc.result();
 }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { golden, goldenJson } from '../../testing/golden.js';
 import { averagePrecision } from '../averagePrecision.js';
 import { f1Max } from '../f1.js';
+import { binaryMetrics } from '../binaryMetrics.js';
 import { rocAuc, rocCurve } from '../roc.js';
 
 interface Expected {
@@ -92,4 +93,23 @@ test('bad arguments are named in the error', () => {
   assert.throws(() => f1Max([1, NaN, 3], [0, 1, 1]), /f1Max: scores must be finite numbers \(element 1 is NaN\)/);
   assert.throws(() => rocAuc(new Float32Array([1, Infinity]), [0, 1]), /element 1 is Infinity/);
   assert.throws(() => rocAuc([0.1, -Infinity], [0, 1]), /element 1 is -Infinity/);
+});
+
+test('binaryMetrics: one sort, the same numbers as the separate metrics, nulls that say why', () => {
+  for (const name of Object.keys(cases)) {
+    const scores = golden(`metrics/binary_${name}_scores.npy`).data as Float32Array | Float64Array;
+    const labels = golden(`metrics/binary_${name}_labels.npy`).data as Uint8Array;
+    const m = binaryMetrics(scores, labels, { curve: true });
+    assert.equal(m.rocAuc, rocAuc(scores, labels), name);
+    assert.equal(m.averagePrecision, averagePrecision(scores, labels), name);
+    assert.deepEqual(m.f1Max, f1Max(scores, labels), name);
+    assert.deepEqual(m.rocCurve, rocCurve(scores, labels), name);
+  }
+  const good = binaryMetrics([0.1, 0.2], [0, 0]);
+  assert.deepEqual([good.rocAuc, good.averagePrecision, good.f1Max], [null, null, null]);
+  assert.match(good.notes[0], /no positives/);
+  const bad = binaryMetrics([0.1, 0.2], [1, 1]);
+  assert.equal(bad.rocAuc, null);
+  assert.equal(bad.averagePrecision, 1);
+  assert.match(bad.notes[0], /no negatives \(0\): ROC AUC is undefined/);
 });
