@@ -15,6 +15,8 @@ interface TrainFlags extends DatasetFlags {
   out: string;
   monitorTest?: number[];
   valFraction?: number;
+  checkpointEvery: number;
+  resume?: boolean;
   thresholdQuantile?: number;
   quiet?: boolean;
 }
@@ -31,6 +33,8 @@ export function trainCommand(program: Command): void {
       numberOption('--val-fraction'),
     )
     .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
+    .option('--checkpoint-every <epochs>', 'save a checkpoint beside the model dir (<out>.checkpoint) every N epochs; 0: never', intOption('--checkpoint-every', 0), 1)
+    .option('--resume', "continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)")
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
     .option(
       '--monitor-test <epochs>',
@@ -54,6 +58,7 @@ export function trainCommand(program: Command): void {
         out: flags.out,
         reporter,
         monitorEpochs: flags.monitorTest,
+        checkpoint: { every: flags.checkpointEvery, resume: flags.resume },
         onMonitor: (epoch, m) => reporter.line(`[test-split monitor, chooses nothing] epoch ${epoch}: ${formatMetrics(m, true)}`),
       });
       const last = result.training.log.at(-1);

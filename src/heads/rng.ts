@@ -30,6 +30,19 @@ export class Rng {
     this.s3 = next();
   }
 
+  /** The generator's whole state (checkpoints continue the same stream from it). */
+  getState(): number[] {
+    return this.spare === null ? [this.s0, this.s1, this.s2, this.s3] : [this.s0, this.s1, this.s2, this.s3, this.spare];
+  }
+
+  setState(state: readonly number[]): void {
+    if (!Array.isArray(state) || (state.length !== 4 && state.length !== 5) || !state.every(Number.isFinite)) {
+      throw new RangeError(`Rng.setState: expected 4 or 5 finite numbers, got ${JSON.stringify(state)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state;
+    this.spare = state.length === 5 ? state[4] : null;
+  }
+
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
     const t = this.s1 << 9;

@@ -35,6 +35,8 @@ export interface TrainingRecord {
   seconds: number;
   featureSeconds: number;
   log: EpochLog[];
+  /** Epochs after which an interrupted run was resumed from a checkpoint. */
+  resumedAt?: number[];
   /** Good training images held out for thresholds (absent: none were). */
   validation?: { fraction: number; quantile: number; images: string[] };
 }

@@ -10,6 +10,7 @@ import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
+import { checkpointPath, removeCheckpoint } from './checkpoint.js';
 import { calibrateOnGoodImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
 
@@ -22,6 +23,8 @@ export interface TrainToDirOptions {
   /** Evaluate the test split after these epochs (recorded only). */
   monitorEpochs?: number[];
   onMonitor?: (epoch: number, metrics: Metrics) => void;
+  /** Checkpoint every N epochs beside the model dir (`<out>.checkpoint`), and resume from it. */
+  checkpoint?: { every: number; resume?: boolean };
 }
 
 export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult }> {
@@ -46,7 +49,8 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     : undefined;
   const { fraction, quantile } = { fraction: config.threshold.validationFraction, quantile: config.threshold.quantile };
   const split = splitValidation(dataset.train, fraction, config.train.seed);
-  const result = await trainSimpleNet({ dataset: { ...dataset, train: split.train }, backbone, config, reporter, monitor });
+  const checkpoint = opts.checkpoint && { ...opts.checkpoint, path: checkpointPath(opts.out) };
+  const result = await trainSimpleNet({ dataset: { ...dataset, train: split.train }, backbone, config, reporter, monitor, checkpoint });
   await result.extractor.release();
   let calibration = result.calibration;
   if (split.validation.length > 0) {
@@ -72,5 +76,6 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     training,
     scoring: calibration,
   });
+  if (checkpoint) await removeCheckpoint(checkpoint.path);
   return { manifest, result: { ...result, calibration } };
 }

@@ -17,6 +17,7 @@ import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog, TrainingRecord } from '../model/modelDir.js';
 import type { Calibration } from '../scoring/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
+import { loadCheckpoint, resumedNoiseSeed, saveCheckpoint, type TrainCheckpoint, trainingFingerprint } from './checkpoint.js';
 import { FeatureCache, planCache } from './featureCache.js';
 
 export interface TrainOptions {
@@ -26,6 +27,8 @@ export interface TrainOptions {
   reporter?: Reporter;
   /** Called after the given epochs with the current weights; its result is only logged. */
   monitor?: { epochs: number[]; run: (epoch: number, params: HeadParams, extractor: FeatureExtractor) => Promise<void> };
+  /** Save a checkpoint every `every` epochs to `path` (0: never); `resume` continues from it. */
+  checkpoint?: { path: string; every: number; resume?: boolean };
 }
 
 export interface TrainResult {
@@ -70,16 +73,37 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
 
     const cfg = headConfigOf(config);
     const rng = new Rng(seed);
-    const step = await TrainStep.create(cfg, initHeadParams(cfg, rng), {
-      noise: { seed },
-      featureDtype: plan.dtype,
-    });
-    const order = Array.from({ length: dataset.train.length }, (_, i) => i);
+    const init = initHeadParams(cfg, rng);
+    let order = Array.from({ length: dataset.train.length }, (_, i) => i);
     const stepsPerEpoch = Math.ceil(order.length / batchSize);
     const log: EpochLog[] = [];
+    const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
+    const ckpt = opts.checkpoint;
+    let resumed: TrainCheckpoint | undefined;
+    let resumedAt: number[] = [];
+    if (ckpt?.resume) {
+      resumed = await loadCheckpoint(ckpt.path);
+      if (!resumed) reporter.warn(`${ckpt.path}: no checkpoint to resume from; starting at epoch 1`);
+      else {
+        if (resumed.fingerprint !== fingerprint) {
+          throw new Error(`${ckpt.path}: the checkpoint belongs to a different configuration, training set or backbone; remove it or drop --resume`);
+        }
+        if (resumed.epoch >= epochs) throw new Error(`${ckpt.path}: the checkpoint already holds ${resumed.epoch} epochs; ask for more with --epochs`);
+        rng.setState(resumed.rng);
+        order = resumed.order;
+        log.push(...resumed.log);
+        resumedAt = [...resumed.resumedAt, resumed.epoch];
+        reporter.line(`resuming from ${ckpt.path} after epoch ${resumed.epoch} (the noise stream restarts from a seed derived from it)`);
+      }
+    }
+    const step = await TrainStep.create(cfg, init, {
+      noise: { seed: resumedNoiseSeed(seed, resumedAt) },
+      featureDtype: plan.dtype,
+    });
+    if (resumed) step.load(resumed.params, resumed.optimizer);
     const monitorAt = new Set(opts.monitor?.epochs ?? []);
     try {
-      for (let epoch = 1; epoch <= epochs; epoch++) {
+      for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= epochs; epoch++) {
         const epochStart = Date.now();
         rng.shuffle(order);
         let loss = 0;
@@ -104,6 +128,10 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         log.push(e);
         bar.done(`loss ${e.loss.toFixed(4)} p_true ${e.pTrue.toFixed(3)} p_fake ${e.pFake.toFixed(3)}`);
         if (monitorAt.has(epoch) && opts.monitor) await opts.monitor.run(epoch, step.params(), extractor);
+        if (ckpt && ckpt.every > 0 && epoch % ckpt.every === 0 && epoch < epochs) {
+          const { path } = ckpt;
+          await saveCheckpoint(path, { epoch, fingerprint, rng: rng.getState(), order, log, resumedAt, params: step.params(), optimizer: step.optimizerState() });
+        }
       }
       const params = step.params();
       const calibration = await calibrateFromCache(cache, params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
@@ -119,6 +147,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
           seconds: (Date.now() - started) / 1000,
           featureSeconds,
           log,
+          ...(resumedAt.length ? { resumedAt } : {}),
         },
       };
     } finally {

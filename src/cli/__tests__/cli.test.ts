@@ -47,6 +47,7 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(manifestJson.training.dataset.nTrain + held.length, readdirSync(join(data, 'widget/train/good')).length);
     assert.equal(readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').length, 4);
     assert.match(train.stderr, /epoch 3\/3/);
+    assert.equal(existsSync(`${model}.checkpoint`), false, 'the checkpoint is removed once the model is saved');
 
     const metricsFile = join(dir, 'metrics.json');
     const t = simplenet('test', '--model', model, '--data', data, '--category', 'widget', '--json', metricsFile, '--quiet');
