@@ -4,9 +4,11 @@ import { loadDataset } from '../datasets/load.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
-import { intListOption, intOption, loadConfig, numberOption, reporterFor } from './options.js';
+import { mergeConfig, presetOf } from '../model/config.js';
+import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
+import { addTrainingOptions, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
 
-interface TrainFlags extends DatasetFlags {
+interface TrainFlags extends DatasetFlags, TrainingFlags {
   backbone: string;
   weights?: string;
   epochs?: number;
@@ -14,25 +16,17 @@ interface TrainFlags extends DatasetFlags {
   config?: string;
   out: string;
   monitorTest?: number[];
-  valFraction?: number;
   checkpointEvery: number;
   resume?: boolean;
-  thresholdQuantile?: number;
   quiet?: boolean;
 }
 
 export function trainCommand(program: Command): void {
-  addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category'))
+  addTrainingOptions(addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category')))
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
     .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
     .option('--epochs <n>', 'passes over the training set (paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
-    .option(
-      '--val-fraction <f>',
-      'share of the good training images held out to set thresholds (default 0.1; 0 trains on all and thresholds at the training max)',
-      numberOption('--val-fraction'),
-    )
-    .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
     .option('--checkpoint-every <epochs>', 'save a checkpoint beside the model dir (<out>.checkpoint) every N epochs; 0: never', intOption('--checkpoint-every', 0), 1)
     .option('--resume', "continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)")
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
@@ -45,10 +39,7 @@ export function trainCommand(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
-      const config = await loadConfig(flags.config, {
-        train: { epochs: flags.epochs, seed: flags.seed },
-        threshold: { validationFraction: flags.valFraction, quantile: flags.thresholdQuantile },
-      });
+      const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs, seed: flags.seed } }, trainingOverrides(flags)));
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const { result } = await trainToDir({
@@ -70,6 +61,8 @@ export function trainCommand(program: Command): void {
           steps: result.training.steps,
           seconds: Number(result.training.seconds.toFixed(1)),
           final: last && { loss: last.loss, p_true: last.pTrue, p_fake: last.pFake },
+          preset: presetOf(config),
+          selected: result.training.selected,
         })}\n`,
       );
     });

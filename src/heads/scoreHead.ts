@@ -8,7 +8,7 @@ import { float, GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { addBatchNormEval } from './batchNormGraph.js';
-import { checkHeadParams, type HeadParams, headDims } from './params.js';
+import { checkHeadParams, type HeadParams, headDims, PARAM_NAMES, paramShapes } from './params.js';
 
 /** The folded head: scores = −fc2·LeakyReLU(x·weightᵀ + bias). */
 export interface FoldedHead {
@@ -48,7 +48,7 @@ export function addPatchScores(g: GraphBuilder, features: string, params: HeadPa
   } else {
     checkHeadParams(params, headDims(params));
     if (opts.fold) {
-      const f = addFoldNodes(g, params, eps);
+      const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), eps, 11);
       hidden = g.op('Gemm', [features, f.weight, f.bias], { transB: 1 });
     } else {
       const c = (name: keyof HeadParams): string => g.constant(params[name], name.replace(/\./g, '_'));
@@ -75,22 +75,48 @@ function isFolded(p: HeadParams | FoldedHead): p is FoldedHead {
   return (p as FoldedHead).kind === 'folded';
 }
 
-/** Float64 fold nodes over constant params; returns float32 value names of [Hd, D] weight and [Hd] bias. */
-function addFoldNodes(g: GraphBuilder, params: HeadParams, eps: number): { weight: string; bias: string } {
-  const c64 = (name: keyof HeadParams): string => g.op('Cast', [g.constant(params[name], name.replace(/\./g, '_'))], { to: 11 });
-  const wa = c64('adaptor.weight');
-  const ba = c64('adaptor.bias');
-  const w1 = c64('discriminator.fc1.weight');
-  const b1 = c64('discriminator.fc1.bias');
+/**
+ * Fold nodes over param values (`value(name)`: a float32 value name) computed in `dtype` (11 =
+ * float64 for stored models; 1 = float32 where speed matters more, e.g. validation every epoch);
+ * returns float32 value names of the [Hd, D] weight and [Hd] bias.
+ */
+function addFoldNodes(g: GraphBuilder, value: (name: keyof HeadParams) => string, eps: number, dtype: 1 | 11): { weight: string; bias: string } {
+  const c = (name: keyof HeadParams): string => (dtype === 1 ? value(name) : g.op('Cast', [value(name)], { to: dtype }));
+  const scalar = (v: number) => (dtype === 1 ? g.scalarF32(v) : g.scalarF64(v));
+  const wa = c('adaptor.weight');
+  const ba = c('adaptor.bias');
+  const w1 = c('discriminator.fc1.weight');
+  const b1 = c('discriminator.fc1.bias');
   const alpha = g.op('Div', [
-    c64('discriminator.bn.weight'),
-    g.op('Sqrt', [g.op('Add', [c64('discriminator.bn.running_var'), g.scalarF64(eps)])]),
+    c('discriminator.bn.weight'),
+    g.op('Sqrt', [g.op('Add', [c('discriminator.bn.running_var'), scalar(eps)])]),
   ]);
   const w = g.op('MatMul', [w1, wa]); // [Hd, D]
   const wScaled = g.op('Mul', [w, g.op('Unsqueeze', [alpha, g.ints([1])])]);
   const b = g.op('Add', [g.op('MatMul', [w1, ba]), b1]);
-  const bFolded = g.op('Add', [g.op('Mul', [g.op('Sub', [b, c64('discriminator.bn.running_mean')]), alpha]), c64('discriminator.bn.bias')]);
+  const bFolded = g.op('Add', [g.op('Mul', [g.op('Sub', [b, c('discriminator.bn.running_mean')]), alpha]), c('discriminator.bn.bias')]);
+  if (dtype === 1) return { weight: wScaled, bias: bFolded };
   return { weight: g.op('Cast', [wScaled], { to: 1 }), bias: g.op('Cast', [bFolded], { to: 1 }) };
+}
+
+/**
+ * Patch scores [N] with the head's parameters as graph inputs (named as in HeadParams), folded in
+ * float32: one session serves every epoch's weights (validation during training).
+ */
+export function addPatchScoresFromInputs(
+  g: GraphBuilder,
+  features: string,
+  dims: { featureDim: number; hiddenDim: number },
+  opts: { bnEps: number; leakySlope: number },
+): string {
+  const shapes = paramShapes(dims);
+  const inputs = {} as Record<keyof HeadParams, string>;
+  for (const name of PARAM_NAMES) inputs[name] = g.input(name, 'float32', shapes[name]);
+  const f = addFoldNodes(g, (name) => inputs[name], opts.bnEps, 1);
+  const hidden = g.op('Gemm', [features, f.weight, f.bias], { transB: 1 });
+  const act = g.op('LeakyRelu', [hidden], { alpha: float(opts.leakySlope) });
+  const d = g.op('Gemm', [act, inputs['discriminator.fc2.weight']], { transB: 1 });
+  return g.op('Neg', [g.op('Reshape', [d, g.ints([-1])])]);
 }
 
 /** Folds adaptor + fc1 + eval BN into one Linear (float64 product in onnxruntime, rounded once). */
@@ -98,7 +124,7 @@ export async function foldHead(params: HeadParams, opts: { bnEps?: number } = {}
   const dims = headDims(params);
   checkHeadParams(params, dims);
   const g = new GraphBuilder('simplenet_fold_head');
-  const f = addFoldNodes(g, params, opts.bnEps ?? 1e-5);
+  const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), opts.bnEps ?? 1e-5, 11);
   g.output(f.weight, 'weight', 'float32', [dims.hiddenDim, dims.featureDim]);
   g.output(f.bias, 'bias', 'float32', [dims.hiddenDim]);
   // No inputs: 'disabled' keeps onnxruntime from folding at load, since the run is the work anyway.

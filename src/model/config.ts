@@ -12,7 +12,7 @@ const nonNegative = z.number().nonnegative();
 
 export const ConfigSchema = z
   .object({
-    preset: z.literal('paper').default('paper'),
+    preset: z.enum(['paper', 'custom']).default('paper'),
     image: z
       .object({ resize: positiveInt.default(329), crop: positiveInt.default(288) })
       .strict()
@@ -31,6 +31,8 @@ export const ConfigSchema = z
       .object({
         hiddenDim: positiveInt.default(DEFAULT_HEAD_CONFIG.hiddenDim),
         noiseStd: nonNegative.default(DEFAULT_HEAD_CONFIG.noiseStd),
+        /** 'absolute': σ = noiseStd (paper); 'feature-std': σ = noiseStd × the features' measured per-dimension std. */
+        noiseScale: z.enum(['absolute', 'feature-std']).default('absolute'),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -53,7 +55,33 @@ export const ConfigSchema = z
         /** Memory for the cached training features; past it they are stored as float16, then on disk. */
         cacheMemoryMB: positiveInt.default(4096),
         cacheDtype: z.enum(['auto', 'float32', 'float16']).default('auto'),
+        /** Learning-rate schedule (paper: constant) with optional warm-up; cosine decays to minLrFactor. */
+        schedule: z.enum(['constant', 'cosine']).default('constant'),
+        minLrFactor: z.number().min(0).max(1).default(0.4),
+        warmupEpochs: z.number().int().nonnegative().default(0),
+        /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
+        ema: z.number().min(0).lt(1).default(0),
+        /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
+        guard: z
+          .object({
+            enabled: z.boolean().default(false),
+            spike: z.number().positive().default(0.05),
+            lrFactor: z.number().positive().max(1).default(0.5),
+            maxRollbacks: z.number().int().nonnegative().default(5),
+          })
+          .strict()
+          .prefault({}),
+        /** The model: the final weights (paper) or the best on the synthetic-defect validation. */
+        select: z.enum(['final', 'validation']).default('final'),
       })
+      .strict()
+      .prefault({}),
+    /**
+     * Validation on the held-out good images plus synthetic-defect copies of them (no test labels),
+     * every `every` epochs (0: never).
+     */
+    validation: z
+      .object({ every: z.number().int().nonnegative().default(0), syntheticPerImage: positiveInt.default(1) })
       .strict()
       .prefault({}),
     /** Thresholds come from good training images held out of training (never from test data). */
@@ -73,6 +101,23 @@ export const ConfigSchema = z
   .strict();
 
 export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
+
+/**
+ * 'paper' when every choice that changes the trained model is the paper's (constant rates, final
+ * weights, absolute σ, no EMA or guard), else 'custom'. Validation alone only measures.
+ */
+export function presetOf(c: SimpleNetConfig): 'paper' | 'custom' {
+  const t = c.train;
+  const paper =
+    c.head.noiseScale === 'absolute' && t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled && t.select === 'final';
+  return paper ? 'paper' : 'custom';
+}
+
+/** The paper's values of every issue-6 mechanism (what `--preset paper` forces). */
+export const PAPER_MECHANISMS = {
+  head: { noiseScale: 'absolute' },
+  train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
+} as const;
 
 export function defaultConfig(): SimpleNetConfig {
   return ConfigSchema.parse({});

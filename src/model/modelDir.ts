@@ -13,7 +13,7 @@ import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.j
 import { writeDirAtomic } from '../io/atomic.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { type Calibration, parseCalibration } from '../scoring/calibration.js';
-import { parseConfig, type SimpleNetConfig } from './config.js';
+import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 
 export const MODEL_FORMAT = 'simplenet-model';
 export const MODEL_FORMAT_VERSION = 1;
@@ -25,6 +25,13 @@ export interface EpochLog {
   pTrue: number;
   pFake: number;
   seconds: number;
+  /** Learning-rate multiplier at the epoch's last step (schedule × guard). */
+  lrFactor?: number;
+  /** Synthetic-defect validation, when run after this epoch. */
+  valImageAuroc?: number;
+  valPatchAuroc?: number;
+  /** A divergence-guard rollback after this epoch. */
+  event?: string;
 }
 
 export interface TrainingRecord {
@@ -35,6 +42,12 @@ export interface TrainingRecord {
   seconds: number;
   featureSeconds: number;
   log: EpochLog[];
+  /** σ of the synthetic noise actually used (and the feature std it was scaled by, if relative). */
+  noiseStd?: number;
+  featureStd?: number;
+  /** Which weights are the model: the final epoch's or the best on validation. */
+  selected?: { by: 'final' | 'validation'; epoch: number; score?: number };
+  rollbacks?: { epoch: number; loss: number; restoredEpoch: number; lrScale: number }[];
   /** Epochs after which an interrupted run was resumed from a checkpoint. */
   resumedAt?: number[];
   /** Good training images held out for thresholds (absent: none were). */
@@ -77,9 +90,14 @@ export interface SimpleNetModel {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-function logCsv(log: EpochLog[]): string {
-  const rows = log.map((e) => [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3)].join(','));
-  return ['epoch,loss,p_true,p_fake,seconds', ...rows].join('\n') + '\n';
+export const TRAINING_LOG_HEADER = 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event';
+
+export function logCsv(log: EpochLog[]): string {
+  const opt = (v: number | undefined) => (v === undefined ? '' : String(v));
+  const rows = log.map((e) =>
+    [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3), opt(e.lrFactor), opt(e.valImageAuroc), opt(e.valPatchAuroc), e.event ? `"${e.event}"` : ''].join(','),
+  );
+  return [TRAINING_LOG_HEADER, ...rows].join('\n') + '\n';
 }
 
 /** Writes the model directory atomically: a failure leaves nothing behind and keeps an old model. */
@@ -101,7 +119,7 @@ export async function saveModel(
     formatVersion: MODEL_FORMAT_VERSION,
     simplenetVersion: PACKAGE_VERSION,
     createdAt: new Date().toISOString(),
-    preset: m.config.preset,
+    preset: presetOf(m.config),
     config: m.config,
     backbone: {
       identity: m.backbone.identity,

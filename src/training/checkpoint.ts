@@ -17,6 +17,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog } from '../model/modelDir.js';
+import type { Reporter } from '../cli/progress.js';
+import type { Rng } from '../heads/rng.js';
+import type { LoopState } from './epochLoop.js';
 import type { HostTensor } from '../onnx/tensor.js';
 
 const FORMAT = 'simplenet-checkpoint';
@@ -32,6 +35,11 @@ export interface TrainCheckpoint {
   resumedAt: number[];
   params: HeadParams;
   optimizer: HeadOptimizerState;
+  /** The divergence guard's learning-rate multiplier. */
+  lrScale?: number;
+  /** Best-by-validation weights so far, and the EMA weights (when those mechanisms are on). */
+  best?: { epoch: number; score: number; params: HeadParams };
+  ema?: HeadParams;
 }
 
 export function checkpointPath(modelDir: string): string {
@@ -55,7 +63,12 @@ export async function saveCheckpoint(path: string, ck: TrainCheckpoint): Promise
   const tensors: Record<string, HostTensor> = {};
   for (const name of PARAM_NAMES) tensors[`param.${name}`] = ck.params[name];
   for (const [k, t] of Object.entries(ck.optimizer.tensors)) tensors[`adam.${k}`] = t;
-  const state = { epoch: ck.epoch, fingerprint: ck.fingerprint, rng: ck.rng, order: ck.order, log: ck.log, resumedAt: ck.resumedAt, step: ck.optimizer.step };
+  for (const name of PARAM_NAMES) {
+    if (ck.best) tensors[`best.${name}`] = ck.best.params[name];
+    if (ck.ema) tensors[`ema.${name}`] = ck.ema[name];
+  }
+  const best = ck.best && { epoch: ck.best.epoch, score: ck.best.score };
+  const state = { epoch: ck.epoch, fingerprint: ck.fingerprint, rng: ck.rng, order: ck.order, log: ck.log, resumedAt: ck.resumedAt, step: ck.optimizer.step, lrScale: ck.lrScale, best };
   await writeFileAtomic(path, encodeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(state) }));
 }
 
@@ -70,19 +83,61 @@ export async function loadCheckpoint(path: string): Promise<TrainCheckpoint | un
   }
   const st = decodeSafetensors(bytes, path);
   if (st.metadata.format !== FORMAT || !st.metadata.state) throw new Error(`${path}: not a simplenet training checkpoint`);
-  const state = JSON.parse(st.metadata.state) as Omit<TrainCheckpoint, 'params' | 'optimizer'> & { step: number };
-  const params = {} as HeadParams;
-  const adam: Record<string, HostTensor<'float32'>> = {};
+  type State = Omit<TrainCheckpoint, 'params' | 'optimizer' | 'best' | 'ema'> & { step: number; best?: { epoch: number; score: number } };
+  const state = JSON.parse(st.metadata.state) as State;
+  const groups: Record<string, Record<string, HostTensor<'float32'>>> = { param: {}, adam: {}, best: {}, ema: {} };
   for (const [k, t] of st.tensors) {
     if (t.dtype !== 'float32') throw new Error(`${path}: tensor ${k} is ${t.dtype}, expected float32`);
-    if (k.startsWith('param.')) params[k.slice(6) as keyof HeadParams] = t as HostTensor<'float32'>;
-    else if (k.startsWith('adam.')) adam[k.slice(5)] = t as HostTensor<'float32'>;
+    const dot = k.indexOf('.');
+    const group = groups[k.slice(0, dot)];
+    if (!group) throw new Error(`${path}: unexpected tensor ${k}`);
+    group[k.slice(dot + 1)] = t as HostTensor<'float32'>;
   }
-  for (const name of PARAM_NAMES) if (!params[name]) throw new Error(`${path}: missing tensor param.${name}`);
-  const { step, ...rest } = state;
-  return { ...rest, params, optimizer: { step, tensors: adam } };
+  const headParams = (group: string): HeadParams => {
+    for (const name of PARAM_NAMES) if (!groups[group][name]) throw new Error(`${path}: missing tensor ${group}.${name}`);
+    return groups[group] as HeadParams;
+  };
+  const { step, best, ...rest } = state;
+  return {
+    ...rest,
+    params: headParams('param'),
+    optimizer: { step, tensors: groups.adam },
+    ...(best ? { best: { ...best, params: headParams('best') } } : {}),
+    ...(Object.keys(groups.ema).length ? { ema: headParams('ema') } : {}),
+  };
 }
 
 export async function removeCheckpoint(path: string): Promise<void> {
   await rm(path, { force: true });
+}
+
+/** The loop's starting state: fresh, or the checkpoint's when resuming (checked against the run). */
+export async function resumeOrStart(
+  ckpt: { path: string; resume?: boolean } | undefined,
+  fingerprint: string,
+  epochs: number,
+  nTrain: number,
+  rng: Rng,
+  reporter: Reporter,
+): Promise<LoopState> {
+  const fresh: LoopState = { firstEpoch: 1, resumedAt: [], order: Array.from({ length: nTrain }, (_, i) => i), log: [] };
+  if (!ckpt?.resume) return fresh;
+  const resumed = await loadCheckpoint(ckpt.path);
+  if (!resumed) {
+    reporter.warn(`${ckpt.path}: no checkpoint to resume from; starting at epoch 1`);
+    return fresh;
+  }
+  if (resumed.fingerprint !== fingerprint) {
+    throw new Error(`${ckpt.path}: the checkpoint belongs to a different configuration, training set or backbone; remove it or drop --resume`);
+  }
+  if (resumed.epoch >= epochs) throw new Error(`${ckpt.path}: the checkpoint already holds ${resumed.epoch} epochs; ask for more with --epochs`);
+  rng.setState(resumed.rng);
+  reporter.line(`resuming from ${ckpt.path} after epoch ${resumed.epoch} (the noise stream restarts from a seed derived from it)`);
+  return {
+    firstEpoch: resumed.epoch + 1,
+    resumedAt: [...resumed.resumedAt, resumed.epoch],
+    resumed,
+    order: resumed.order,
+    log: resumed.log,
+  };
 }

@@ -50,7 +50,15 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
   const { fraction, quantile } = { fraction: config.threshold.validationFraction, quantile: config.threshold.quantile };
   const split = splitValidation(dataset.train, fraction, config.train.seed);
   const checkpoint = opts.checkpoint && { ...opts.checkpoint, path: checkpointPath(opts.out) };
-  const result = await trainSimpleNet({ dataset: { ...dataset, train: split.train }, backbone, config, reporter, monitor, checkpoint });
+  const result = await trainSimpleNet({
+    dataset: { ...dataset, train: split.train },
+    backbone,
+    config,
+    reporter,
+    monitor,
+    checkpoint,
+    validation: split.validation,
+  });
   await result.extractor.release();
   let calibration = result.calibration;
   if (split.validation.length > 0) {

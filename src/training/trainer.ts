@@ -1,12 +1,13 @@
 /**
  * SimpleNet training (spec §6): features of every good training image are extracted once and
  * cached, then the adaptor and discriminator are trained for a fixed number of epochs with a seeded
- * shuffle, seeded init and seeded noise. The final weights are the model; nothing is chosen on
- * test data. Optional test monitoring only records metrics at given epochs.
+ * shuffle, seeded init and seeded noise. With the paper's configuration the final weights are the
+ * model; the issue-6 mechanisms (EpochLoop) may instead choose them on synthetic-defect validation.
+ * Nothing is ever chosen on test data: test monitoring only records metrics at given epochs.
  */
 import type { Backbone } from '../backbones/backbone.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
-import type { AnomalyDataset } from '../datasets/dataset.js';
+import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { headConfig, type HeadConfig } from '../heads/config.js';
 import { initHeadParams, type HeadParams } from '../heads/params.js';
@@ -17,7 +18,10 @@ import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog, TrainingRecord } from '../model/modelDir.js';
 import type { Calibration } from '../scoring/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
-import { loadCheckpoint, resumedNoiseSeed, saveCheckpoint, type TrainCheckpoint, trainingFingerprint } from './checkpoint.js';
+import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
+import { EpochLoop } from './epochLoop.js';
+import { featureStd } from './featureStats.js';
+import { SyntheticValidation } from '../validation/syntheticValidation.js';
 import { FeatureCache, planCache } from './featureCache.js';
 
 export interface TrainOptions {
@@ -29,6 +33,8 @@ export interface TrainOptions {
   monitor?: { epochs: number[]; run: (epoch: number, params: HeadParams, extractor: FeatureExtractor) => Promise<void> };
   /** Save a checkpoint every `every` epochs to `path` (0: never); `resume` continues from it. */
   checkpoint?: { path: string; every: number; resume?: boolean };
+  /** Held-out good images for synthetic-defect validation (config.validation). */
+  validation?: Sample[];
 }
 
 export interface TrainResult {
@@ -39,8 +45,16 @@ export interface TrainResult {
   calibration: Calibration;
 }
 
-export function headConfigOf(config: SimpleNetConfig): HeadConfig {
-  return headConfig({ ...config.head, featureDim: config.embed.targetDim });
+export function headConfigOf(config: SimpleNetConfig, noiseStd = config.head.noiseStd): HeadConfig {
+  const { noiseScale: _scale, ...head } = config.head;
+  return headConfig({ ...head, noiseStd, featureDim: config.embed.targetDim });
+}
+
+/** σ of the synthetic noise: the configured value, or that fraction of the features' std. */
+async function effectiveNoise(config: SimpleNetConfig, cache: FeatureCache): Promise<{ std: number; featureStd?: number }> {
+  if (config.head.noiseScale === 'absolute') return { std: config.head.noiseStd };
+  const measured = await featureStd(cache);
+  return { std: config.head.noiseStd * measured, featureStd: measured };
 }
 
 export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
@@ -71,72 +85,43 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     bar.done();
     const featureSeconds = (Date.now() - started) / 1000;
 
-    const cfg = headConfigOf(config);
+    const noise = await effectiveNoise(config, cache);
+    const cfg = headConfigOf(config, noise.std);
     const rng = new Rng(seed);
     const init = initHeadParams(cfg, rng);
-    let order = Array.from({ length: dataset.train.length }, (_, i) => i);
-    const stepsPerEpoch = Math.ceil(order.length / batchSize);
-    const log: EpochLog[] = [];
     const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
-    const ckpt = opts.checkpoint;
-    let resumed: TrainCheckpoint | undefined;
-    let resumedAt: number[] = [];
-    if (ckpt?.resume) {
-      resumed = await loadCheckpoint(ckpt.path);
-      if (!resumed) reporter.warn(`${ckpt.path}: no checkpoint to resume from; starting at epoch 1`);
-      else {
-        if (resumed.fingerprint !== fingerprint) {
-          throw new Error(`${ckpt.path}: the checkpoint belongs to a different configuration, training set or backbone; remove it or drop --resume`);
-        }
-        if (resumed.epoch >= epochs) throw new Error(`${ckpt.path}: the checkpoint already holds ${resumed.epoch} epochs; ask for more with --epochs`);
-        rng.setState(resumed.rng);
-        order = resumed.order;
-        log.push(...resumed.log);
-        resumedAt = [...resumed.resumedAt, resumed.epoch];
-        reporter.line(`resuming from ${ckpt.path} after epoch ${resumed.epoch} (the noise stream restarts from a seed derived from it)`);
-      }
-    }
+    const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
     const step = await TrainStep.create(cfg, init, {
-      noise: { seed: resumedNoiseSeed(seed, resumedAt) },
+      noise: { seed: resumedNoiseSeed(seed, state.resumedAt) },
       featureDtype: plan.dtype,
     });
-    if (resumed) step.load(resumed.params, resumed.optimizer);
-    const monitorAt = new Set(opts.monitor?.epochs ?? []);
+    if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
+    const validation = opts.validation?.length && config.validation.every > 0
+      ? await SyntheticValidation.create(extractor, opts.validation, {
+          seed,
+          perImage: config.validation.syntheticPerImage,
+          featureDtype: plan.dtype,
+          memoryMB: config.train.cacheMemoryMB,
+          head: { featureDim: cfg.featureDim, hiddenDim: cfg.hiddenDim, bnEps: cfg.bnEps, leakySlope: cfg.leakySlope },
+          reporter,
+        })
+      : undefined;
+    if (config.train.select === 'validation' && !validation) {
+      throw new Error('train.select = validation needs validation.every > 0 and held-out images (threshold.validationFraction > 0)');
+    }
     try {
-      for (let epoch = (resumed?.epoch ?? 0) + 1; epoch <= epochs; epoch++) {
-        const epochStart = Date.now();
-        rng.shuffle(order);
-        let loss = 0;
-        let pTrue = 0;
-        let pFake = 0;
-        const bar = reporter.bar(`epoch ${epoch}/${epochs}`, stepsPerEpoch);
-        for (let b = 0; b < order.length; b += batchSize) {
-          const r = await step.step(cache.batch(order.slice(b, b + batchSize)));
-          if (!Number.isFinite(r.loss)) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
-          loss += r.loss;
-          pTrue += r.pTrue;
-          pFake += r.pFake;
-          bar.tick(1, `loss ${r.loss.toFixed(4)}`);
-        }
-        const e: EpochLog = {
-          epoch,
-          loss: loss / stepsPerEpoch,
-          pTrue: pTrue / stepsPerEpoch,
-          pFake: pFake / stepsPerEpoch,
-          seconds: (Date.now() - epochStart) / 1000,
-        };
-        log.push(e);
-        bar.done(`loss ${e.loss.toFixed(4)} p_true ${e.pTrue.toFixed(3)} p_fake ${e.pFake.toFixed(3)}`);
-        if (monitorAt.has(epoch) && opts.monitor) await opts.monitor.run(epoch, step.params(), extractor);
-        if (ckpt && ckpt.every > 0 && epoch % ckpt.every === 0 && epoch < epochs) {
-          const { path } = ckpt;
-          await saveCheckpoint(path, { epoch, fingerprint, rng: rng.getState(), order, log, resumedAt, params: step.params(), optimizer: step.optimizerState() });
+      const loop = new EpochLoop({ config, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
+      for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
+        await loop.runEpoch(epoch);
+        if (opts.monitor?.epochs.includes(epoch)) await opts.monitor.run(epoch, loop.currentParams(), extractor);
+        if (opts.checkpoint && opts.checkpoint.every > 0 && epoch % opts.checkpoint.every === 0 && epoch < epochs) {
+          await saveCheckpoint(opts.checkpoint.path, { ...loop.checkpointState(epoch), fingerprint, resumedAt: state.resumedAt });
         }
       }
-      const params = step.params();
-      const calibration = await calibrateFromCache(cache, params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
+      const chosen = loop.chosen();
+      const calibration = await calibrateFromCache(cache, chosen.params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
       return {
-        params,
+        params: chosen.params,
         extractor,
         calibration,
         training: {
@@ -146,12 +131,17 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
           steps: step.stepCount,
           seconds: (Date.now() - started) / 1000,
           featureSeconds,
-          log,
-          ...(resumedAt.length ? { resumedAt } : {}),
+          log: loop.log,
+          noiseStd: noise.std,
+          ...(noise.featureStd !== undefined ? { featureStd: noise.featureStd } : {}),
+          selected: chosen.selected,
+          ...(loop.guardEvents.length ? { rollbacks: loop.guardEvents } : {}),
+          ...(state.resumedAt.length ? { resumedAt: state.resumedAt } : {}),
         },
       };
     } finally {
       await step.release();
+      await validation?.release();
     }
   } catch (e) {
     await extractor.release();

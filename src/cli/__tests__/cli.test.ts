@@ -112,6 +112,37 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.match(bad.stderr, /--threshold-from must be 'validation' or 'test'/);
   });
 
+  test('issue-6 mechanisms: synthetic-defect validation chooses the model; the log and manifest say so; --preset paper turns them off', () => {
+    const model = join(dir, 'model-mech');
+    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', model,
+      '--validate-every', '1', '--select', 'validation', '--guard', '--schedule', 'cosine', '--warmup-epochs', '1', '--ema', '0.9',
+      '--noise-scale', 'feature-std', '--noise-std', '0.2');
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
+    assert.equal(m.preset, 'custom');
+    assert.equal(m.training.selected.by, 'validation');
+    assert.ok(m.training.selected.epoch >= 1 && m.training.selected.epoch <= 3);
+    assert.ok(m.training.featureStd > 0 && Math.abs(m.training.noiseStd - 0.2 * m.training.featureStd) < 1e-9);
+    const log = readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n');
+    assert.equal(log[0], 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event');
+    for (const row of log.slice(1)) {
+      const [, , , , , lr, valImage, valPatch] = row.split(',');
+      assert.ok(Number(lr) > 0 && Number(lr) <= 1, row);
+      assert.ok(Number(valImage) >= 0 && Number(valImage) <= 1 && valPatch !== '', row);
+    }
+    const paper = join(dir, 'model-paper');
+    const p = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', paper,
+      '--guard', '--ema', '0.9', '--preset', 'paper');
+    assert.equal(p.code, 0, p.stderr);
+    const pm = JSON.parse(readFileSync(join(paper, 'simplenet.json'), 'utf8'));
+    assert.equal(pm.preset, 'paper');
+    assert.deepEqual(pm.training.selected, { by: 'final', epoch: 3 });
+    const bad = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet',
+      '--out', join(dir, 'm-bad'), '--select', 'validation');
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /train\.select = validation needs validation\.every > 0/);
+  });
+
   test('benchmark trains and tests every category × seed and summarises mean ± std', async () => {
     const root = join(dir, 'bench-data');
     await makeTinyDataset(root, 'widget');

@@ -1,0 +1,59 @@
+/**
+ * The options that shape a training run, shared by `train` and `benchmark`: the threshold split and
+ * the issue-6 mechanisms (each off in the paper's configuration). They become a partial config
+ * layered over `--config`; `--preset paper` then forces the paper's value of every mechanism.
+ */
+import { type Command, InvalidArgumentError } from 'commander';
+import { mergeConfig, PAPER_MECHANISMS } from '../model/config.js';
+import { intOption, numberOption } from './options.js';
+
+export interface TrainingFlags {
+  valFraction?: number;
+  thresholdQuantile?: number;
+  preset?: 'paper';
+  schedule?: 'constant' | 'cosine';
+  warmupEpochs?: number;
+  ema?: number;
+  guard?: boolean;
+  select?: 'final' | 'validation';
+  validateEvery?: number;
+  noiseScale?: 'absolute' | 'feature-std';
+  noiseStd?: number;
+}
+
+function choice<T extends string>(name: string, values: readonly T[]) {
+  return (v: string): T => {
+    if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be ${values.map((x) => `'${x}'`).join(' or ')}, got '${v}'`);
+    return v as T;
+  };
+}
+
+export function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--val-fraction <f>',
+      'share of the good training images held out for thresholds and validation (default 0.1; 0 trains on all, threshold = training max)',
+      numberOption('--val-fraction'),
+    )
+    .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
+    .option('--preset <name>', "'paper': the paper's algorithm exactly (overrides the mechanism options below)", choice('--preset', ['paper'] as const))
+    .option('--schedule <kind>', "learning rates: 'constant' (paper) or 'cosine' (to 0.4×, the official code's --cos_lr)", choice('--schedule', ['constant', 'cosine'] as const))
+    .option('--warmup-epochs <n>', 'linear learning-rate warm-up (default 0)', intOption('--warmup-epochs', 0))
+    .option('--ema <decay>', 'exponential moving average of the weights per step, e.g. 0.999 (default off)', numberOption('--ema'))
+    .option('--guard', 'roll back to the last good epoch and halve the learning rates on a loss spike')
+    .option('--select <what>', "the model: 'final' weights (paper) or the best on synthetic-defect 'validation'", choice('--select', ['final', 'validation'] as const))
+    .option('--validate-every <n>', 'score the held-out images and synthetic-defect copies every N epochs (default 0: never)', intOption('--validate-every', 0))
+    .option('--noise-scale <kind>', "'absolute' σ (paper) or 'feature-std': σ = --noise-std × the features' measured std", choice('--noise-scale', ['absolute', 'feature-std'] as const))
+    .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'));
+}
+
+/** The flags as a partial config (undefined values leave the file's or the defaults). */
+export function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
+  const flags = {
+    threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile },
+    head: { noiseScale: f.noiseScale, noiseStd: f.noiseStd },
+    train: { schedule: f.schedule, warmupEpochs: f.warmupEpochs, ema: f.ema, guard: f.guard ? { enabled: true } : undefined, select: f.select },
+    validation: { every: f.validateEvery },
+  };
+  return f.preset === 'paper' ? mergeConfig(flags, PAPER_MECHANISMS) : flags;
+}
