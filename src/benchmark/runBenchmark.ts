@@ -10,7 +10,10 @@ import { type DatasetSpec, loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type SimpleNetConfig, parseConfig } from '../model/config.js';
-import { loadModel } from '../model/modelDir.js';
+import { type EpochLog, loadModel, logCsv } from '../model/modelDir.js';
+import type { Metrics } from '../evaluation/evaluate.js';
+import { type MonitorEntry } from '../training/trainToDir.js';
+import { selectionResults } from './selection.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { type BenchmarkRow, rowsCsv, summaryMarkdown } from './summary.js';
@@ -23,6 +26,18 @@ export interface BenchmarkOptions {
   config: SimpleNetConfig;
   out: string;
   reporter?: Reporter;
+  /**
+   * Evaluate every N epochs: validation (when configured with held-out images) and the test split,
+   * for the final / validation-selected / oracle columns and the curves CSVs.
+   */
+  evalEvery?: number;
+}
+
+function curvesCsv(log: EpochLog[], monitor: MonitorEntry[]): string {
+  const at = new Map(monitor.map((m) => [m.epoch, m.metrics]));
+  const lines = logCsv(log).trimEnd().split('\n');
+  const test = (m: Metrics | undefined) => [m?.image_auroc, m?.pixel_auroc, m?.pixel_aupro].map((v) => (v === undefined || v === null ? '' : String(v)));
+  return `${[`${lines[0]},test_image_auroc,test_pixel_auroc,test_aupro`, ...log.map((e, i) => [lines[i + 1], ...test(at.get(e.epoch))].join(','))].join('\n')}\n`;
 }
 
 export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow[]> {
@@ -36,9 +51,18 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
     const dataset = await loadDataset(opts.dataset(category));
     for (const seed of opts.seeds) {
       reporter.line(`benchmark: ${category}, seed ${seed}`);
-      const config = parseConfig({ ...opts.config, train: { ...opts.config.train, seed } });
+      const every = opts.evalEvery ?? 0;
+      const validate = every > 0 && opts.config.threshold.validationFraction > 0;
+      const config = parseConfig({
+        ...opts.config,
+        train: { ...opts.config.train, seed },
+        validation: { ...opts.config.validation, every: validate ? every : opts.config.validation.every },
+      });
       const dir = join(opts.out, 'models', category, `seed${seed}`);
-      const { result } = await trainToDir({ dataset, backbone: opts.backbone, config, out: dir, reporter });
+      const epochs = config.train.epochs;
+      const monitorEpochs = every > 0 ? [...new Set([...Array.from({ length: Math.floor(epochs / every) }, (_, i) => (i + 1) * every), epochs])] : undefined;
+      const { result, monitor } = await trainToDir({ dataset, backbone: opts.backbone, config, out: dir, reporter, monitorEpochs });
+      if (every > 0) await writeFileAtomic(join(opts.out, 'curves', `${category}_seed${seed}.csv`), curvesCsv(result.training.log, monitor));
       const scorer = await Scorer.fromModel(await loadModel(dir));
       const ev = await evaluate(scorer, dataset, { image: config.image, reporter, label: `testing ${category} seed ${seed}` });
       await scorer.release();
@@ -54,6 +78,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
         },
         trainSeconds: result.training.seconds,
         testImagesPerSecond: ev.metrics.n_images / ev.seconds,
+        ...(every > 0 ? { selection: selectionResults(result.training.log, monitor) } : {}),
       });
       // Results so far survive an interruption of a long benchmark.
       await write();

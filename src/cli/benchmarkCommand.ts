@@ -3,9 +3,11 @@ import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { summaryMarkdown } from '../benchmark/summary.js';
 import { DATASET_FORMATS } from '../datasets/load.js';
+import { mergeConfig } from '../model/config.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
+import { addTrainingOptions, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
 
-interface BenchmarkFlags {
+interface BenchmarkFlags extends TrainingFlags {
   data: string;
   format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco';
   categories: string;
@@ -15,12 +17,12 @@ interface BenchmarkFlags {
   epochs?: number;
   config?: string;
   out: string;
+  evalEvery?: number;
   quiet?: boolean;
 }
 
 export function benchmarkCommand(program: Command): void {
-  program
-    .command('benchmark')
+  addTrainingOptions(program.command('benchmark'))
     .description('train and test every category × seed; write results.csv and results.md (mean ± std)')
     .requiredOption('--data <root>', 'dataset root')
     .option('--format <format>', `dataset layout (${DATASET_FORMATS.filter((f) => f !== 'folder').join(' or ')})`, 'mvtec')
@@ -30,6 +32,11 @@ export function benchmarkCommand(program: Command): void {
     .option('--weights <file>', 'state dict for a builtin backbone (default: cached ImageNet weights)')
     .option('--epochs <n>', 'passes over each training set (paper: 160)', intOption('--epochs', 1))
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
+    .option(
+      '--eval-every <n>',
+      'every N epochs, score validation and the TEST split: adds final / validation-selected / oracle columns and curves/<category>_seed<s>.csv',
+      intOption('--eval-every', 1),
+    )
     .requiredOption('--out <dir>', 'folder for results.csv, results.md and models/<category>/seed<s>/')
     .option('--quiet', 'no progress output')
     .action(async (flags: BenchmarkFlags) => {
@@ -37,7 +44,7 @@ export function benchmarkCommand(program: Command): void {
         throw new Error(`--format must be one of ${DATASET_FORMATS.filter((f) => f !== 'folder').join(', ')}, got '${flags.format}'`);
       }
       const reporter = reporterFor(flags);
-      const config = await loadConfig(flags.config, { train: { epochs: flags.epochs } });
+      const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs } }, trainingOverrides(flags)));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const categories = flags.categories.split(',').map((c) => c.trim()).filter(Boolean);
       const rows = await runBenchmark({
@@ -48,6 +55,7 @@ export function benchmarkCommand(program: Command): void {
         config,
         out: flags.out,
         reporter,
+        evalEvery: flags.evalEvery,
       });
       process.stdout.write(summaryMarkdown(rows, `SimpleNet benchmark (${config.train.epochs} epochs)`));
     });

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
+import { loadModel, readTrainingLog, type SimpleNetModel } from '../model/modelDir.js';
 import { writeTestReport } from '../report/testReport.js';
 import { type Calibration, pixelCalibration, UNCALIBRATED } from '../scoring/calibration.js';
 import { Scorer } from '../scoring/scorer.js';
@@ -112,6 +112,7 @@ export function testCommand(program: Command): void {
             pixelThreshold: pixel.threshold,
             oracleNote,
             galleryLimit: flags.galleryLimit,
+            trainingLog: await readTrainingLog(flags.model).catch(() => undefined),
           })
         : run()
       ).finally(() => scorer.release());

@@ -144,6 +144,30 @@ export async function saveModel(
   return manifest;
 }
 
+/** The model's training_log.csv (older models have only the first five columns). */
+export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
+  const path = join(dir, 'training_log.csv');
+  const lines = (await readFile(path, 'utf8')).trim().split('\n');
+  const header = lines[0].split(',');
+  const col = (name: string) => header.indexOf(name);
+  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  return lines.slice(1).map((line) => {
+    const f = line.split(',');
+    const value = (name: string) => (col(name) >= 0 ? f[col(name)] : undefined);
+    const e: EpochLog = { epoch: Number(f[0]), loss: Number(f[1]), pTrue: Number(f[2]), pFake: Number(f[3]), seconds: Number(f[4]) };
+    const lr = num(value('lr_factor'));
+    const vi = num(value('val_image_auroc'));
+    const vp = num(value('val_patch_auroc'));
+    if (lr !== undefined) e.lrFactor = lr;
+    if (vi !== undefined) e.valImageAuroc = vi;
+    if (vp !== undefined) e.valPatchAuroc = vp;
+    // The event is the last column and may itself hold commas.
+    const event = col('event') >= 0 ? f.slice(col('event')).join(',').replace(/^"|"$/g, '') : '';
+    if (event) e.event = event;
+    return e;
+  });
+}
+
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 }

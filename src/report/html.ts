@@ -4,6 +4,7 @@
  * first. Full-size gallery PNGs sit beside it in images/ and are linked.
  */
 import type { Curves, ImagePrediction, Metrics } from '../evaluation/evaluate.js';
+import type { EpochLog } from '../model/modelDir.js';
 import { fmtMetric, metricRows } from './markdown.js';
 import { curveChart, escapeHtml, scoreHistogram } from './svg.js';
 
@@ -26,6 +27,57 @@ export interface HtmlReport {
   gallery: GalleryEntry[];
   /** How many gallery pictures exist in images/ (more than are embedded when capped). */
   galleryTotal: number;
+  /** The model's training log (loss, p_true, p_fake, validation AUROC per epoch). */
+  trainingLog?: EpochLog[];
+}
+
+function trainingCharts(log: EpochLog[]): string[] {
+  if (log.length === 0) return [];
+  const x = log.map((e) => e.epoch);
+  const losses = log.map((e) => e.loss).filter(Number.isFinite);
+  const lo = Math.min(...losses);
+  const hi = Math.max(...losses);
+  const charts = [
+    curveChart({
+      title: 'Training loss',
+      xLabel: 'epoch',
+      yLabel: 'mean loss',
+      xMin: 1,
+      xMax: Math.max(2, x[x.length - 1]),
+      yMin: Math.floor(lo * 20) / 20,
+      yMax: Math.ceil(hi * 20) / 20 + (hi === lo ? 0.05 : 0),
+      series: [{ name: 'loss', x, y: log.map((e) => e.loss), colour: '#444' }],
+    }),
+    curveChart({
+      title: 'Training p_true / p_fake',
+      xLabel: 'epoch',
+      yLabel: 'share',
+      xMin: 1,
+      xMax: Math.max(2, x[x.length - 1]),
+      series: [
+        { name: 'p_true', x, y: log.map((e) => e.pTrue), colour: '#1f60c0' },
+        { name: 'p_fake', x, y: log.map((e) => e.pFake), colour: '#c04010' },
+      ],
+    }),
+  ];
+  const validated = log.filter((e) => e.valImageAuroc !== undefined);
+  if (validated.length > 0) {
+    const vx = validated.map((e) => e.epoch);
+    charts.push(
+      curveChart({
+        title: 'Validation (synthetic defects)',
+        xLabel: 'epoch',
+        yLabel: 'AUROC',
+        xMin: 1,
+        xMax: Math.max(2, x[x.length - 1]),
+        series: [
+          { name: 'image AUROC', x: vx, y: validated.map((e) => e.valImageAuroc ?? Number.NaN), colour: '#208040' },
+          { name: 'patch AUROC', x: vx, y: validated.map((e) => e.valPatchAuroc ?? Number.NaN), colour: '#8040a0' },
+        ],
+      }),
+    );
+  }
+  return charts;
 }
 
 const STYLE = `body{font-family:sans-serif;margin:24px;max-width:1400px;color:#222}
@@ -71,6 +123,7 @@ ${r.oracleNote ? `<p class="oracle">${escapeHtml(r.oracleNote)}</p>` : ''}
 <table id="metrics"><tbody>${rows}<tr><th>test images</th><td class="v">${m.n_images} (${m.n_defective} defective, ${m.n_good} good)</td></tr></tbody></table>
 <h2>Curves and scores</h2>
 <div class="charts">${charts.join('\n')}</div>
+${r.trainingLog?.length ? `<h2>Training</h2>\n<div class="charts">${trainingCharts(r.trainingLog).join('\n')}</div>` : ''}
 <h2>Gallery, worst first${capped}</h2>
 <p>Each picture: the input as the model sees it (resized, centre-cropped); the anomaly map over it on one colour scale for all images (0.5 = the pixel threshold); the ground-truth contour (green) and the predicted contour (red). Worst first: defective images by how far their score falls below the threshold, good images by how far it rises above it.</p>
 <div id="gallery">${figures.join('\n')}</div>

@@ -39,14 +39,29 @@ function svg(body: string, label: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeHtml(label)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">${body}</svg>`;
 }
 
-/** A line chart on fixed axes [0, xMax] × [0, 1] (ROC and PRO curves), with a legend. */
-export function curveChart(opts: { title: string; xLabel: string; yLabel: string; xMax: number; series: Series[]; diagonal?: boolean }): string {
-  const sx = (v: number) => M.left + (v / opts.xMax) * (W - M.left - M.right);
-  const sy = (v: number) => H - M.bottom - v * (H - M.top - M.bottom);
-  const body = [frame(opts.title, opts.xLabel, opts.yLabel, ticks(0, opts.xMax), ticks(0, 1), sx, sy)];
+/** A line chart on axes [xMin, xMax] × [yMin, yMax] (default [0, xMax] × [0, 1]: ROC and PRO curves), with a legend. */
+export function curveChart(opts: {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  xMax: number;
+  xMin?: number;
+  yMin?: number;
+  yMax?: number;
+  series: Series[];
+  diagonal?: boolean;
+}): string {
+  const [x0, y0, y1] = [opts.xMin ?? 0, opts.yMin ?? 0, opts.yMax ?? 1];
+  const sx = (v: number) => M.left + ((v - x0) / (opts.xMax - x0 || 1)) * (W - M.left - M.right);
+  const sy = (v: number) => H - M.bottom - ((v - y0) / (y1 - y0 || 1)) * (H - M.top - M.bottom);
+  const body = [frame(opts.title, opts.xLabel, opts.yLabel, ticks(x0, opts.xMax), ticks(y0, y1), sx, sy)];
   if (opts.diagonal) body.push(`<line x1="${sx(0)}" y1="${sy(0)}" x2="${sx(opts.xMax)}" y2="${sy(opts.xMax)}" stroke="#ccc" stroke-dasharray="4 3"/>`);
   opts.series.forEach((s, k) => {
-    const pts = s.x.map((x, i) => `${sx(x).toFixed(1)},${sy(s.y[i]).toFixed(1)}`).join(' ');
+    const pts = s.x
+      .map((x, i) => [x, s.y[i]])
+      .filter(([, y]) => Number.isFinite(y))
+      .map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`)
+      .join(' ');
     body.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="1.6" points="${pts}"/>`);
     const ly = M.top + 14 + 14 * k;
     body.push(`<line x1="${W - 150}" y1="${ly - 4}" x2="${W - 132}" y2="${ly - 4}" stroke="${s.colour}" stroke-width="2"/>`);

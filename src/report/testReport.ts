@@ -10,6 +10,7 @@ import type { Sample } from '../datasets/dataset.js';
 import type { Evaluation, ImagePrediction } from '../evaluation/evaluate.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
+import type { EpochLog } from '../model/modelDir.js';
 import type { ImageScores } from '../scoring/scorer.js';
 import { csvRow } from './csv.js';
 import { encodeGallery } from './gallery.js';
@@ -30,6 +31,8 @@ export interface TestReportInfo {
   oracleNote?: string;
   /** Gallery pictures embedded in report.html, worst first (all are written to images/). */
   galleryLimit?: number;
+  /** The model's training log, plotted in report.html. */
+  trainingLog?: EpochLog[];
 }
 
 /** How wrong a prediction is: positive when misclassified, larger = further on the wrong side. */
@@ -86,6 +89,7 @@ export async function writeTestReport(dir: string, run: (onImage: OnImage) => Pr
       predictions,
       gallery,
       galleryTotal: pictures.size,
+      trainingLog: info.trainingLog,
     });
     await writeFile(join(tmp, 'report.html'), html);
     return evaluation;

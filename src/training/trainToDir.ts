@@ -27,10 +27,15 @@ export interface TrainToDirOptions {
   checkpoint?: { every: number; resume?: boolean };
 }
 
-export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult }> {
+export interface MonitorEntry {
+  epoch: number;
+  metrics: Metrics;
+}
+
+export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult; monitor: MonitorEntry[] }> {
   const { dataset, backbone, config } = opts;
   const reporter = opts.reporter ?? silentReporter;
-  const monitorLog: { epoch: number; metrics: Metrics }[] = [];
+  const monitorLog: MonitorEntry[] = [];
   const monitor = opts.monitorEpochs?.length
     ? {
         epochs: opts.monitorEpochs,
@@ -85,5 +90,5 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     scoring: calibration,
   });
   if (checkpoint) await removeCheckpoint(checkpoint.path);
-  return { manifest, result: { ...result, calibration } };
+  return { manifest, result: { ...result, calibration }, monitor: monitorLog };
 }

@@ -90,6 +90,7 @@ describe('simplenet CLI on a tiny dataset', () => {
     const html = readFileSync(join(report, 'report.html'), 'utf8');
     assert.equal((html.match(/<img /g) ?? []).length, 5);
     assert.match(html, /Pixel ROC/);
+    assert.match(html, /aria-label="Training loss"/);
     assert.doesNotMatch(html, /ORACLE/);
   });
 
@@ -159,6 +160,23 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.match(md, /\*\*overall\*\*/);
     assert.equal(r.stdout, md);
     assert.deepEqual(readdirSync(join(out, 'models', 'gadget')).sort(), ['seed0', 'seed1']);
+  });
+
+  test('benchmark --eval-every: final, validation-selected and oracle columns, and per-run curves', () => {
+    const out = join(dir, 'bench-eval');
+    const r = simplenet('benchmark', '--data', data, '--categories', 'widget', '--seeds', '0,1', '--backbone', manifest,
+      '--config', config, '--epochs', '2', '--eval-every', '1', '--out', out, '--quiet');
+    assert.equal(r.code, 0, r.stderr);
+    const md = readFileSync(join(out, 'results.md'), 'utf8');
+    assert.match(md, /\| widget \| [\d.]+ ± [\d.]+ \/ [\d.]+ ± [\d.]+ \/ [\d.]+ ± [\d.]+ \| .* \| .* \| [12], [12]; [12], [12] \|/);
+    assert.match(md, /oracle column picks the epoch with the best TEST image AUROC/);
+    const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
+    assert.match(csv[0], /,final_epoch,final_image_auroc,final_pixel_auroc,final_pixel_aupro,validation_epoch,.*,oracle_epoch,/);
+    const curves = readFileSync(join(out, 'curves', 'widget_seed1.csv'), 'utf8').trim().split('\n');
+    assert.equal(curves.length, 3);
+    assert.match(curves[0], /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event,test_image_auroc,test_pixel_auroc,test_aupro$/);
+    const last = curves[2].split(',');
+    assert.ok(Number(last[6]) >= 0 && Number(last.at(-3)) >= 0, curves[2]);
   });
 
   test('LOCO masks split over several files score like one mask (their union)', async () => {

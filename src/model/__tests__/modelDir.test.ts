@@ -43,7 +43,7 @@ test('a saved model loads back with identical weights and config', async () => {
   assert.deepEqual(Array.from(m.params['adaptor.weight'].data), Array.from(s.params['adaptor.weight'].data));
   assert.deepEqual(Array.from(m.backbone.onnx), [1, 2, 3]);
   assert.equal(m.manifest.training.epochs, 2);
-  assert.match(readFileSync(join(dir, 'training_log.csv'), 'utf8'), /^epoch,loss,p_true,p_fake,seconds\n1,1,0,0,0.100\n$/);
+  assert.match(readFileSync(join(dir, 'training_log.csv'), 'utf8'), /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event\n1,1,0,0,0.100,,,,\n$/);
 });
 
 test('a model from another format version names both versions', async () => {

@@ -51,6 +51,10 @@ test('report.html opens in headless Chromium and shows the table, charts and ima
     predictions,
     gallery: predictions.map((prediction) => ({ prediction, image: 'images/x.png', thumbnail })),
     galleryTotal: 4,
+    trainingLog: [
+      { epoch: 1, loss: 1.2, pTrue: 0.2, pFake: 0.1, seconds: 1, valImageAuroc: 0.8, valPatchAuroc: 0.7 },
+      { epoch: 2, loss: 1.0, pTrue: 0.01, pFake: 0.02, seconds: 1, valImageAuroc: 0.9, valPatchAuroc: 0.75 },
+    ],
   });
   const dir = mkdtempSync(join(tmpdir(), 'simplenet-html-'));
   const file = join(dir, 'report.html');
@@ -70,7 +74,7 @@ test('report.html opens in headless Chromium and shows the table, charts and ima
     assert.ok(images.every((i) => i.w === Math.round((3 * size + 8) / 2)), JSON.stringify(images));
     assert.equal(images[3].alt, 'crack/<d>.png'); // escaped in the page, shown as written
     const charts = await page.$$eval('svg', (svgs) => svgs.map((s) => s.getAttribute('aria-label')));
-    assert.deepEqual(charts, ['Image ROC', 'PRO (to FPR 0.3)', 'Image scores']);
+    assert.deepEqual(charts, ['Image ROC', 'PRO (to FPR 0.3)', 'Image scores', 'Training loss', 'Training p_true / p_fake', 'Validation (synthetic defects)']);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type EpochLog, logCsv, readTrainingLog } from '../modelDir.js';
+
+test('training_log.csv round-trips, including events with commas and older five-column logs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-log-'));
+  const log: EpochLog[] = [
+    { epoch: 1, loss: 1.25, pTrue: 0.5, pFake: 0.25, seconds: 2, lrFactor: 1, valImageAuroc: 0.75, valPatchAuroc: 0.5 },
+    { epoch: 2, loss: 1.5, pTrue: 0, pFake: 0, seconds: 2, lrFactor: 0.5, event: 'rollback to epoch 1, learning rates ×0.5' },
+  ];
+  writeFileSync(join(dir, 'training_log.csv'), logCsv(log));
+  assert.deepEqual(await readTrainingLog(dir), log);
+  writeFileSync(join(dir, 'training_log.csv'), 'epoch,loss,p_true,p_fake,seconds\n1,1.2,0.1,0.2,3.000\n');
+  assert.deepEqual(await readTrainingLog(dir), [{ epoch: 1, loss: 1.2, pTrue: 0.1, pFake: 0.2, seconds: 3 }]);
+});
