@@ -6,6 +6,7 @@
  * Elements carry a tag: 0 marks a negative, t > 0 a positive that weighs `tagWeights[t]` (1 for plain
  * labels; 1/area for a defect region in AUPRO).
  */
+import { radixSortPacked } from './radixSort.js';
 
 /** Weights for 0/1 labels used as tags: a positive counts once. */
 export const LABEL_WEIGHTS = new Float64Array([0, 1]);
@@ -22,6 +23,7 @@ export type ThresholdVisitor = (threshold: number, negatives: number, positiveWe
 const TAG_BITS = 29;
 const TAG_MASK = (1 << TAG_BITS) - 1;
 const VALUE_MASK = ~TAG_MASK;
+const RADIX_FROM = 1 << 18;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
@@ -73,7 +75,9 @@ function sweepPacked(
     keys[i] = v + 0; // -0 becomes +0: one group for zero, as numpy sees it
     words[2 * i] |= tags[i]; // the low word also holds the last 3 bits of the float32 mantissa
   }
-  keys.sort();
+  // The native sort wins on small inputs; radix passes win from about a million elements.
+  if (n >= RADIX_FROM) radixSortPacked(words, n);
+  else keys.sort();
 
   const scratch = new Float64Array(1);
   const scratchWords = new Uint32Array(scratch.buffer);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { golden, goldenJson } from '../../testing/golden.js';
+import { radixSortPacked } from '../radixSort.js';
 import { LABEL_WEIGHTS, sweepThresholds } from '../sweep.js';
 
 /** Runs one path and records what it visits. */
@@ -64,4 +65,48 @@ test('scores that are not float32 values take the generic path', () => {
     () => sweepThresholds('test', [0.1], [1], LABEL_WEIGHTS, () => {}, { packed: true }),
     /not a float32 value/,
   );
+});
+
+test('the radix sort orders packed keys like the native sort (negatives, zero, ties, narrow ranges)', () => {
+  const rng = (() => {
+    let s = 7;
+    return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  })();
+  const cases: [string, () => number][] = [
+    ['signed normal-ish', () => Math.fround((rng() - 0.5) * 1e3)],
+    ['ties', () => Math.fround(Math.round(rng() * 20) / 4 - 2)],
+    ['narrow', () => Math.fround(1 + rng() * 1e-3)],
+    ['tiny and huge', () => Math.fround((rng() < 0.5 ? -1 : 1) * 10 ** (rng() * 60 - 30))],
+  ];
+  for (const [name, draw] of cases) {
+    const n = 5000;
+    const keys = new Float64Array(n);
+    const words = new Uint32Array(keys.buffer);
+    for (let i = 0; i < n; i++) {
+      keys[i] = draw() + 0;
+      words[2 * i] |= i % 1000; // tags in the low bits, as the sweep packs them
+    }
+    const expected = Float64Array.from(keys).map((v) => {
+      const w = new Uint32Array(Float64Array.of(v).buffer);
+      w[0] &= 0xe0000000;
+      return new Float64Array(w.buffer)[0];
+    }).sort();
+    radixSortPacked(words, n);
+    const values = Array.from(keys, (_, i) => {
+      const w = Uint32Array.of(words[2 * i] & 0xe0000000, words[2 * i + 1]);
+      return new Float64Array(w.buffer)[0];
+    });
+    assert.deepEqual(values, Array.from(expected), name);
+    const tags = Array.from({ length: n }, (_, i) => words[2 * i] & 0x1fffffff).sort((a, b) => a - b);
+    assert.deepEqual(tags, Array.from({ length: n }, (_, i) => i % 1000).sort((a, b) => a - b), `${name}: tags kept`);
+  }
+});
+
+test('above the radix threshold the packed path still visits what the generic path visits', () => {
+  const n = (1 << 18) + 17;
+  let s = 3;
+  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const scores = Float32Array.from({ length: n }, () => Math.round((rnd() - 0.3) * 500) / 7);
+  const labels = Uint8Array.from({ length: n }, () => (rnd() < 0.2 ? 1 : 0));
+  assertSamePaths(scores, labels, LABEL_WEIGHTS, 'large');
 });
