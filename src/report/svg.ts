@@ -22,13 +22,17 @@ function frame(title: string, xLabel: string, yLabel: string, xTicks: number[], 
     `<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle">${escapeHtml(xLabel)}</text>`,
     `<text x="12" y="${(M.top + H - M.bottom) / 2}" text-anchor="middle" transform="rotate(-90 12 ${(M.top + H - M.bottom) / 2})">${escapeHtml(yLabel)}</text>`,
   ];
-  for (const t of xTicks) parts.push(`<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" text-anchor="middle">${fmtTick(t)}</text>`);
-  for (const t of yTicks) parts.push(`<text x="${M.left - 4}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmtTick(t)}</text>`);
+  for (const t of xTicks) parts.push(`<text x="${sx(t).toFixed(1)}" y="${H - M.bottom + 14}" text-anchor="middle">${fmtTick(t, xTicks)}</text>`);
+  for (const t of yTicks) parts.push(`<text x="${M.left - 4}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end">${fmtTick(t, yTicks)}</text>`);
   return parts.join('');
 }
 
-function fmtTick(v: number): string {
-  return Math.abs(v) >= 100 || v === Math.round(v) ? String(Math.round(v)) : v.toPrecision(2);
+/** Enough decimals that neighbouring ticks read differently (whole numbers for wide spacings). */
+function fmtTick(v: number, all: number[]): string {
+  const step = all.length > 1 ? Math.abs(all[1] - all[0]) : 1;
+  if (step >= 1 || v === Math.round(v)) return String(Math.round(v));
+  const decimals = Math.min(6, Math.max(1, Math.ceil(-Math.log10(step)) + 1));
+  return String(Number(v.toFixed(decimals)));
 }
 
 function ticks(lo: number, hi: number, n = 5): number[] {
