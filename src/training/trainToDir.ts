@@ -73,6 +73,11 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     } finally {
       await scorer.release();
     }
+  } else {
+    reporter.warn(
+      'no held-out good images (--val-fraction 0): the threshold falls back to the training images\' own maximum score, ' +
+        'which new good images exceed more often than held-out ones would',
+    );
   }
   let training: TrainResult['training'] & { testMonitor?: unknown } = result.training;
   if (split.validation.length > 0) {

@@ -88,6 +88,7 @@ describe('one scoring graph: test = predict = export', () => {
     const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', join(dir, 'backbone', 'tiny.json'),
       '--config', join(dir, 'tiny.json'), '--val-fraction', '0', '--quiet', '--out', out);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: no held-out good images \(--val-fraction 0\): the threshold falls back/);
     const m = await loadModel(out);
     const c = m.manifest.scoring!;
     assert.equal(c.thresholdSource, 'train-max');
