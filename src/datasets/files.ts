@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join, parse } from 'node:path';
-import { IMAGE_EXTENSIONS } from './dataset.js';
+import { DatasetError, IMAGE_EXTENSIONS } from './dataset.js';
 
 /** Image files directly in `dir`, sorted by name. */
 export async function listImages(dir: string, extensions: readonly string[] = IMAGE_EXTENSIONS): Promise<string[]> {
@@ -30,4 +30,17 @@ export async function masksByStem(dir: string, extensions?: readonly string[]): 
   const masks = new Map<string, string>();
   for (const m of await listImages(dir, extensions)) masks.set(parse(m).name.replace(/_mask$/, ''), m);
   return masks;
+}
+
+/** `<root>/<category>`, or a DatasetError naming what the root holds instead. */
+export async function categoryDir(root: string, category: string): Promise<string> {
+  if (!(await isDir(root))) throw new DatasetError(`${root}: dataset root is not a directory`);
+  const catDir = join(root, category);
+  if (!(await isDir(catDir))) {
+    const known = await subdirs(root);
+    throw new DatasetError(
+      `${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ' (the root holds no categories)'}`,
+    );
+  }
+  return catDir;
 }

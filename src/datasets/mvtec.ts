@@ -5,17 +5,10 @@
  */
 import { join, parse } from 'node:path';
 import { type AnomalyDataset, DatasetError, IMAGE_EXTENSIONS, type Sample } from './dataset.js';
-import { isDir, listImages, masksByStem, subdirs } from './files.js';
+import { isDir, listImages, masksByStem, subdirs, categoryDir } from './files.js';
 
 export async function loadMvtec(root: string, category: string): Promise<AnomalyDataset> {
-  if (!(await isDir(root))) throw new DatasetError(`${root}: dataset root is not a directory`);
-  const catDir = join(root, category);
-  if (!(await isDir(catDir))) {
-    const known = await subdirs(root);
-    throw new DatasetError(
-      `${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ' (the root holds no categories)'}`,
-    );
-  }
+  const catDir = await categoryDir(root, category);
   const trainDir = join(catDir, 'train', 'good');
   if (!(await isDir(trainDir))) throw new DatasetError(`${trainDir}: missing (MVTec AD layout needs train/good)`);
   const train: Sample[] = (await listImages(trainDir)).map((path) => ({ path, label: 0, defectType: 'good' }));

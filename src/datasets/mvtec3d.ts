@@ -6,14 +6,10 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type AnomalyDataset, DatasetError, type Sample } from './dataset.js';
-import { isDir, listImages, subdirs } from './files.js';
+import { isDir, listImages, subdirs, categoryDir } from './files.js';
 
 export async function loadMvtec3d(root: string, category: string): Promise<AnomalyDataset> {
-  const catDir = join(root, category);
-  if (!(await isDir(catDir))) {
-    const known = (await isDir(root)) ? await subdirs(root) : [];
-    throw new DatasetError(`${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ''}`);
-  }
+  const catDir = await categoryDir(root, category);
   const trainDir = join(catDir, 'train', 'good', 'rgb');
   if (!(await isDir(trainDir))) throw new DatasetError(`${trainDir}: missing (MVTec 3D-AD layout needs train/good/rgb)`);
   const train: Sample[] = (await listImages(trainDir)).map((path) => ({ path, label: 0, defectType: 'good' }));
