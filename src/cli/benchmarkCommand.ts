@@ -5,7 +5,7 @@ import { summaryMarkdown } from '../benchmark/summary.js';
 import { DATASET_FORMATS } from '../datasets/load.js';
 import { mergeConfig } from '../model/config.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
-import { addTrainingOptions, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
+import { addTrainingOptions, checkSelection, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
 
 interface BenchmarkFlags extends TrainingFlags {
   data: string;
@@ -30,7 +30,7 @@ export function benchmarkCommand(program: Command): void {
     .option('--seeds <list>', 'comma-separated seeds', intListOption('--seeds', 0), [0])
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
     .option('--weights <file>', 'state dict for a builtin backbone (default: cached ImageNet weights)')
-    .option('--epochs <n>', 'passes over each training set (paper: 160)', intOption('--epochs', 1))
+    .option('--epochs <n>', 'passes over each training set (default 32; paper: 160)', intOption('--epochs', 1))
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
     .option(
       '--eval-every <n>',
@@ -45,6 +45,7 @@ export function benchmarkCommand(program: Command): void {
       }
       const reporter = reporterFor(flags);
       const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs } }, trainingOverrides(flags)));
+      checkSelection(flags, config);
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const categories = flags.categories.split(',').map((c) => c.trim()).filter(Boolean);
       const rows = await runBenchmark({

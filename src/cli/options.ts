@@ -1,6 +1,6 @@
 /** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
 import { InvalidArgumentError } from 'commander';
-import { mergeConfig, parseConfig, readConfigFile, type SimpleNetConfig } from '../model/config.js';
+import { applyPreset, mergeConfig, parseConfig, readConfigFile, type SimpleNetConfig } from '../model/config.js';
 import { type Reporter, stderrReporter, warningsOnlyReporter } from './progress.js';
 
 export function intOption(name: string, min = 0) {
@@ -32,7 +32,7 @@ export function intListOption(name: string, min = 1) {
 
 export async function loadConfig(file: string | undefined, overrides: Record<string, unknown>): Promise<SimpleNetConfig> {
   const fromFile = file ? await readConfigFile(file) : {};
-  return parseConfig(mergeConfig(fromFile, overrides), file ?? 'options');
+  return parseConfig(applyPreset(mergeConfig(fromFile, overrides)), file ?? 'options');
 }
 
 export function reporterFor(opts: { quiet?: boolean }): Reporter {

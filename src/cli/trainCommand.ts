@@ -6,7 +6,7 @@ import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './dataset
 import { formatMetrics } from './format.js';
 import { mergeConfig, presetOf } from '../model/config.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
-import { addTrainingOptions, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
+import { addTrainingOptions, checkSelection, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
 
 interface TrainFlags extends DatasetFlags, TrainingFlags {
   backbone: string;
@@ -25,7 +25,7 @@ export function trainCommand(program: Command): void {
   addTrainingOptions(addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category')))
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
     .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
-    .option('--epochs <n>', 'passes over the training set (paper: 160)', intOption('--epochs', 1))
+    .option('--epochs <n>', 'passes over the training set (default 32; paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
     .option('--checkpoint-every <epochs>', 'save a checkpoint beside the model dir (<out>.checkpoint) every N epochs; 0: never', intOption('--checkpoint-every', 0), 1)
     .option('--resume', "continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)")
@@ -40,6 +40,7 @@ export function trainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
       const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs, seed: flags.seed } }, trainingOverrides(flags)));
+      checkSelection(flags, config);
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const { result } = await trainToDir({
@@ -61,7 +62,7 @@ export function trainCommand(program: Command): void {
           steps: result.training.steps,
           seconds: Number(result.training.seconds.toFixed(1)),
           final: last && { loss: last.loss, p_true: last.pTrue, p_fake: last.pFake },
-          preset: presetOf(config),
+          preset: presetOf(result.config),
           selected: result.training.selected,
         })}\n`,
       );

@@ -1,16 +1,16 @@
 /**
  * The options that shape a training run, shared by `train` and `benchmark`: the threshold split and
- * the issue-6 mechanisms (each off in the paper's configuration). They become a partial config
- * layered over `--config`; `--preset paper` then forces the paper's value of every mechanism.
+ * the issue-6 mechanisms. They become a partial config layered over `--config`; `--preset paper`
+ * then forces the paper's value of every mechanism (applyPreset, in loadConfig).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import { mergeConfig, PAPER_MECHANISMS } from '../model/config.js';
+import type { PresetName, SimpleNetConfig } from '../model/config.js';
 import { intOption, numberOption } from './options.js';
 
 export interface TrainingFlags {
   valFraction?: number;
   thresholdQuantile?: number;
-  preset?: 'paper';
+  preset?: PresetName;
   schedule?: 'constant' | 'cosine';
   warmupEpochs?: number;
   ema?: number;
@@ -36,13 +36,17 @@ export function addTrainingOptions(cmd: Command): Command {
       numberOption('--val-fraction'),
     )
     .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
-    .option('--preset <name>', "'paper': the paper's algorithm exactly (overrides the mechanism options below)", choice('--preset', ['paper'] as const))
+    .option(
+      '--preset <name>',
+      "'validated' (default: best weights on synthetic-defect validation, 32 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
+      choice('--preset', ['validated', 'paper'] as const),
+    )
     .option('--schedule <kind>', "learning rates: 'constant' (paper) or 'cosine' (to 0.4×, the official code's --cos_lr)", choice('--schedule', ['constant', 'cosine'] as const))
     .option('--warmup-epochs <n>', 'linear learning-rate warm-up (default 0)', intOption('--warmup-epochs', 0))
     .option('--ema <decay>', 'exponential moving average of the weights per step, e.g. 0.999 (default off)', numberOption('--ema'))
     .option('--guard', 'roll back to the last good epoch and halve the learning rates on a loss spike')
-    .option('--select <what>', "the model: 'final' weights (paper) or the best on synthetic-defect 'validation'", choice('--select', ['final', 'validation'] as const))
-    .option('--validate-every <n>', 'score the held-out images and synthetic-defect copies every N epochs (default 0: never)', intOption('--validate-every', 0))
+    .option('--select <what>', "the model: the best on synthetic-defect 'validation' (default) or the 'final' weights (paper)", choice('--select', ['final', 'validation'] as const))
+    .option('--validate-every <n>', 'score the held-out images and synthetic-defect copies every N epochs (default 2; 0: never)', intOption('--validate-every', 0))
     .option('--noise-scale <kind>', "'absolute' σ (paper) or 'feature-std': σ = --noise-std × the features' measured std", choice('--noise-scale', ['absolute', 'feature-std'] as const))
     .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'));
 }
@@ -55,5 +59,12 @@ export function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
     train: { schedule: f.schedule, warmupEpochs: f.warmupEpochs, ema: f.ema, guard: f.guard ? { enabled: true } : undefined, select: f.select },
     validation: { every: f.validateEvery },
   };
-  return f.preset === 'paper' ? mergeConfig(flags, PAPER_MECHANISMS) : flags;
+  return f.preset ? { ...flags, preset: f.preset } : flags;
+}
+
+/** `--select validation` asked for explicitly but impossible: an error, not the silent fallback. */
+export function checkSelection(f: TrainingFlags, config: SimpleNetConfig): void {
+  if (f.select !== 'validation') return;
+  if (config.threshold.validationFraction === 0) throw new InvalidArgumentError('--select validation needs held-out images: --val-fraction must be > 0');
+  if (config.validation.every === 0) throw new InvalidArgumentError('--select validation needs --validate-every > 0');
 }

@@ -87,7 +87,7 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     training = { ...training, testMonitor: { note: 'test-split metrics recorded during training; chose nothing', epochs: monitorLog } };
   }
   const manifest = await saveModel(opts.out, {
-    config,
+    config: result.config,
     backbone,
     layerShapes: result.extractor.layerShapes,
     params: result.params,

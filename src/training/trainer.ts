@@ -38,6 +38,8 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
+  /** The configuration as run (select = final when there was nothing to validate on). */
+  config: SimpleNetConfig;
   params: HeadParams;
   extractor: FeatureExtractor;
   training: TrainingRecord;
@@ -55,6 +57,19 @@ async function effectiveNoise(config: SimpleNetConfig, cache: FeatureCache): Pro
   if (config.head.noiseScale === 'absolute') return { std: config.head.noiseStd };
   const measured = await featureStd(cache);
   return { std: config.head.noiseStd * measured, featureStd: measured };
+}
+
+/**
+ * Without held-out images there is nothing to select on: the final weights are the model (the
+ * paper's rule), said once as a warning so a user of the defaults knows what they got.
+ */
+function selectionWithout(validation: SyntheticValidation | undefined, config: SimpleNetConfig, reporter: Reporter): SimpleNetConfig {
+  if (validation || config.train.select !== 'validation') return config;
+  reporter.warn(
+    'no synthetic-defect validation (it needs held-out images, --val-fraction > 0, and --validate-every > 0): ' +
+      'the model is the final weights, which can be far worse than the best epoch (README, "Honest numbers")',
+  );
+  return { ...config, train: { ...config.train, select: 'final' } };
 }
 
 export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
@@ -106,11 +121,9 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
           reporter,
         })
       : undefined;
-    if (config.train.select === 'validation' && !validation) {
-      throw new Error('train.select = validation needs validation.every > 0 and held-out images (threshold.validationFraction > 0)');
-    }
+    const effective = selectionWithout(validation, config, reporter);
     try {
-      const loop = new EpochLoop({ config, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
+      const loop = new EpochLoop({ config: effective, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
         await loop.runEpoch(epoch);
         if (opts.monitor?.epochs.includes(epoch)) await opts.monitor.run(epoch, loop.currentParams(), extractor);
@@ -121,6 +134,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
       const chosen = loop.chosen();
       const calibration = await calibrateFromCache(cache, chosen.params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
       return {
+        config: effective,
         params: chosen.params,
         extractor,
         calibration,

@@ -139,9 +139,32 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(pm.preset, 'paper');
     assert.deepEqual(pm.training.selected, { by: 'final', epoch: 3 });
     const bad = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet',
-      '--out', join(dir, 'm-bad'), '--select', 'validation');
+      '--out', join(dir, 'm-bad'), '--select', 'validation', '--val-fraction', '0');
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /train\.select = validation needs validation\.every > 0/);
+    assert.match(bad.stderr, /--select validation needs held-out images: --val-fraction must be > 0/);
+    assert.equal(existsSync(join(dir, 'm-bad')), false);
+  });
+
+  test('defaults are the validated preset; without held-out images they fall back to the final weights, with a warning', () => {
+    const model = join(dir, 'model-defaults');
+    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', model);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
+    assert.equal(m.preset, 'validated');
+    assert.equal(m.config.train.select, 'validation');
+    assert.equal(m.config.validation.every, 2);
+    assert.equal(m.training.selected.by, 'validation');
+    const validated = readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split(',')[6] !== '');
+    assert.deepEqual(validated, [false, true, true], 'validation every 2 epochs and after the last');
+    const all = join(dir, 'model-all-train');
+    const f = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', all,
+      '--val-fraction', '0');
+    assert.equal(f.code, 0, f.stderr);
+    assert.match(f.stderr, /warning: no synthetic-defect validation .* the model is the final weights/);
+    const fm = JSON.parse(readFileSync(join(all, 'simplenet.json'), 'utf8'));
+    assert.deepEqual(fm.training.selected, { by: 'final', epoch: 3 });
+    assert.equal(fm.config.train.select, 'final');
+    assert.equal(fm.preset, 'paper');
   });
 
   test('benchmark trains and tests every category × seed and summarises mean ± std', async () => {
