@@ -59,12 +59,24 @@ async function effectiveNoise(config: SimpleNetConfig, cache: FeatureCache): Pro
   return { std: config.head.noiseStd * measured, featureStd: measured };
 }
 
+/** Below this many held-out good images a validation AUROC moves in steps too coarse to rank epochs. */
+const MIN_TRUSTED_HELD_OUT = 10;
+
 /**
  * Without held-out images there is nothing to select on: the final weights are the model (the
  * paper's rule), said once as a warning so a user of the defaults knows what they got.
  */
-function selectionWithout(validation: SyntheticValidation | undefined, config: SimpleNetConfig, reporter: Reporter): SimpleNetConfig {
-  if (validation || config.train.select !== 'validation') return config;
+function selectionWithout(validation: SyntheticValidation | undefined, heldOut: number, config: SimpleNetConfig, reporter: Reporter): SimpleNetConfig {
+  if (config.train.select !== 'validation') return config;
+  if (validation) {
+    if (heldOut < MIN_TRUSTED_HELD_OUT) {
+      reporter.warn(
+        `only ${heldOut} held-out good image${heldOut === 1 ? '' : 's'} for synthetic-defect validation: the chosen epoch is noisy ` +
+          `(hold out more with --val-fraction, or take the final weights with --select final)`,
+      );
+    }
+    return config;
+  }
   reporter.warn(
     'no synthetic-defect validation (it needs held-out images, --val-fraction > 0, and --validate-every > 0): ' +
       'the model is the final weights, which can be far worse than the best epoch (README, "Honest numbers")',
@@ -121,7 +133,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
           reporter,
         })
       : undefined;
-    const effective = selectionWithout(validation, config, reporter);
+    const effective = selectionWithout(validation, opts.validation?.length ?? 0, config, reporter);
     try {
       const loop = new EpochLoop({ config: effective, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {

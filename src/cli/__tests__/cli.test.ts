@@ -149,6 +149,7 @@ describe('simplenet CLI on a tiny dataset', () => {
     const model = join(dir, 'model-defaults');
     const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', model);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning: only 1 held-out good image for synthetic-defect validation: the chosen epoch is noisy/);
     const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
     assert.equal(m.preset, 'validated');
     assert.equal(m.config.train.select, 'validation');
