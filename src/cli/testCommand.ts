@@ -90,6 +90,7 @@ export function testCommand(program: Command): void {
         epochs: training.epochs,
         seed: training.seed,
         preset: model.manifest.preset,
+        ...(training.selected ? { selected: training.selected } : {}),
         category: dataset.category,
         dataset_format: dataset.format,
         model: flags.model,
@@ -106,7 +107,8 @@ export function testCommand(program: Command): void {
             summary,
             title: `SimpleNet test: ${dataset.category} (${dataset.format})`,
             lines: [
-              `model ${flags.model}: ${training.epochs} epochs, seed ${training.seed}, preset ${model.manifest.preset}`,
+              `model ${flags.model}: ${training.epochs} epochs, seed ${training.seed}, preset ${model.manifest.preset}` +
+                (training.selected ? `, weights of epoch ${training.selected.epoch} (${training.selected.by === 'validation' ? 'best on validation' : 'final'})` : ''),
               `image threshold ${calibration.imageThreshold.toPrecision(6)}, pixel threshold ${pixel.threshold.toPrecision(6)} (${calibration.thresholdSource}); predictions.csv score is raw`,
             ],
             pixelThreshold: pixel.threshold,

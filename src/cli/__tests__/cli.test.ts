@@ -157,6 +157,12 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(m.training.selected.by, 'validation');
     const validated = readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split(',')[6] !== '');
     assert.deepEqual(validated, [false, true, true], 'validation every 2 epochs and after the last');
+    const json = join(dir, 'defaults-metrics.json');
+    const t = simplenet('test', '--model', model, '--data', data, '--category', 'widget', '--json', json, '--quiet');
+    assert.equal(t.code, 0, t.stderr);
+    const metrics = JSON.parse(readFileSync(json, 'utf8'));
+    assert.equal(metrics.preset, 'validated');
+    assert.deepEqual(metrics.selected, m.training.selected);
     const all = join(dir, 'model-all-train');
     const f = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', all,
       '--val-fraction', '0');
