@@ -16,7 +16,7 @@ import { type MonitorEntry } from '../training/trainToDir.js';
 import { selectionResults } from './selection.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainToDir } from '../training/trainToDir.js';
-import { type BenchmarkRow, rowsCsv, summaryMarkdown } from './summary.js';
+import { type BenchmarkRow, benchmarkTitle, rowsCsv, summaryMarkdown } from './summary.js';
 
 export interface BenchmarkOptions {
   dataset: (category: string) => DatasetSpec;
@@ -45,7 +45,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
   const rows: BenchmarkRow[] = [];
   const write = async () => {
     await writeFileAtomic(join(opts.out, 'results.csv'), rowsCsv(rows));
-    await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, `SimpleNet benchmark (${opts.config.train.epochs} epochs)`));
+    await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, benchmarkTitle(opts.config)));
   };
   for (const category of opts.categories) {
     const dataset = await loadDataset(opts.dataset(category));

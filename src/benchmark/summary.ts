@@ -1,5 +1,6 @@
 /** Benchmark rows → mean ± sample std per category and overall, as CSV and Markdown. */
 import { csvRow } from '../report/csv.js';
+import { presetOf, type SimpleNetConfig } from '../model/config.js';
 import type { SelectionResults } from './selection.js';
 
 export const BENCHMARK_METRICS = ['image_auroc', 'pixel_auroc', 'pixel_aupro', 'image_f1_max'] as const;
@@ -67,6 +68,11 @@ function selectionTable(rows: BenchmarkRow[]): string[] {
 }
 
 const pm = (s: ReturnType<typeof meanStd>, digits = 3) => (s ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : 'n/a');
+
+/** The results' heading: which preset (judged from the configuration) and how many epochs. */
+export function benchmarkTitle(config: SimpleNetConfig): string {
+  return `SimpleNet benchmark (${presetOf(config)} preset, ${config.train.epochs} epochs)`;
+}
 
 export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
   const categories = [...new Set(rows.map((r) => r.category))];

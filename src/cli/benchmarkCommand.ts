@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
-import { summaryMarkdown } from '../benchmark/summary.js';
+import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
 import { DATASET_FORMATS } from '../datasets/load.js';
 import { mergeConfig } from '../model/config.js';
 import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
@@ -58,7 +58,7 @@ export function benchmarkCommand(program: Command): void {
         reporter,
         evalEvery: flags.evalEvery,
       });
-      process.stdout.write(summaryMarkdown(rows, `SimpleNet benchmark (${config.train.epochs} epochs)`));
+      process.stdout.write(summaryMarkdown(rows, benchmarkTitle(config)));
     });
 }
 

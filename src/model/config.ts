@@ -118,8 +118,9 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
   const plain = c.head.noiseScale === 'absolute' && t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
   if (!plain) return 'custom';
-  if (t.select === 'final') return 'paper';
-  return c.validation.every > 0 && c.threshold.validationFraction > 0 ? 'validated' : 'custom';
+  // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
+  const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
+  return t.select === 'validation' && validates ? 'validated' : 'paper';
 }
 
 /** The paper's values of every issue-6 mechanism (what `preset: paper` forces). */

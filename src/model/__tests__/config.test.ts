@@ -29,7 +29,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
   assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'paper');
-  assert.equal(presetOf(parseConfig({ validation: { every: 0 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
+  assert.equal(presetOf(parseConfig({ threshold: { validationFraction: 0 } })), 'paper');
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
 });
