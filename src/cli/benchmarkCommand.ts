@@ -3,9 +3,8 @@ import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
 import { DATASET_FORMATS } from '../datasets/load.js';
-import { mergeConfig } from '../model/config.js';
-import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
-import { addTrainingOptions, checkSelection, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
+import { intListOption, intOption, reporterFor } from './options.js';
+import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface BenchmarkFlags extends TrainingFlags {
   data: string;
@@ -44,8 +43,7 @@ export function benchmarkCommand(program: Command): void {
         throw new Error(`--format must be one of ${DATASET_FORMATS.filter((f) => f !== 'folder').join(', ')}, got '${flags.format}'`);
       }
       const reporter = reporterFor(flags);
-      const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs } }, trainingOverrides(flags)));
-      checkSelection(flags, config);
+      const config = await trainingConfig(flags, { train: { epochs: flags.epochs } });
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const categories = flags.categories.split(',').map((c) => c.trim()).filter(Boolean);
       const rows = await runBenchmark({

@@ -4,9 +4,9 @@ import { loadDataset } from '../datasets/load.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
-import { mergeConfig, presetOf } from '../model/config.js';
-import { intListOption, intOption, loadConfig, reporterFor } from './options.js';
-import { addTrainingOptions, checkSelection, type TrainingFlags, trainingOverrides } from './trainingOptions.js';
+import { presetOf } from '../model/config.js';
+import { intListOption, intOption, reporterFor } from './options.js';
+import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface TrainFlags extends DatasetFlags, TrainingFlags {
   backbone: string;
@@ -39,8 +39,7 @@ export function trainCommand(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
-      const config = await loadConfig(flags.config, mergeConfig({ train: { epochs: flags.epochs, seed: flags.seed } }, trainingOverrides(flags)));
-      checkSelection(flags, config);
+      const config = await trainingConfig(flags, { train: { epochs: flags.epochs, seed: flags.seed } });
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const { result } = await trainToDir({

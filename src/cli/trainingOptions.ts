@@ -4,8 +4,8 @@
  * then forces the paper's value of every mechanism (applyPreset, in loadConfig).
  */
 import { type Command, InvalidArgumentError } from 'commander';
-import type { PresetName, SimpleNetConfig } from '../model/config.js';
-import { intOption, numberOption } from './options.js';
+import { mergeConfig, type PresetName, type SimpleNetConfig } from '../model/config.js';
+import { intOption, loadConfig, numberOption } from './options.js';
 
 export interface TrainingFlags {
   valFraction?: number;
@@ -52,7 +52,7 @@ export function addTrainingOptions(cmd: Command): Command {
 }
 
 /** The flags as a partial config (undefined values leave the file's or the defaults). */
-export function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
+function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
   const flags = {
     threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile },
     head: { noiseScale: f.noiseScale, noiseStd: f.noiseStd },
@@ -62,8 +62,18 @@ export function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
   return f.preset ? { ...flags, preset: f.preset } : flags;
 }
 
+/**
+ * The configuration of a training command: `--config`, then `base` (the command's own flags), then
+ * the training flags, with the preset applied; checked for an explicit selection it cannot honour.
+ */
+export async function trainingConfig(f: TrainingFlags & { config?: string }, base: Record<string, unknown>): Promise<SimpleNetConfig> {
+  const config = await loadConfig(f.config, mergeConfig(base, trainingOverrides(f)));
+  checkSelection(f, config);
+  return config;
+}
+
 /** `--select validation` asked for explicitly but impossible: an error, not the silent fallback. */
-export function checkSelection(f: TrainingFlags, config: SimpleNetConfig): void {
+function checkSelection(f: TrainingFlags, config: SimpleNetConfig): void {
   if (f.select !== 'validation') return;
   if (config.threshold.validationFraction === 0) throw new InvalidArgumentError('--select validation needs held-out images: --val-fraction must be > 0');
   if (config.validation.every === 0) throw new InvalidArgumentError('--select validation needs --validate-every > 0');

@@ -15,7 +15,7 @@ import { Rng } from '../heads/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
 import { decodeImage } from '../images/decode.js';
 import type { SimpleNetConfig } from '../model/config.js';
-import type { EpochLog, TrainingRecord } from '../model/modelDir.js';
+import type { TrainingRecord } from '../model/modelDir.js';
 import type { Calibration } from '../scoring/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
 import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
@@ -63,10 +63,11 @@ async function effectiveNoise(config: SimpleNetConfig, cache: FeatureCache): Pro
 const MIN_TRUSTED_HELD_OUT = 10;
 
 /**
- * Without held-out images there is nothing to select on: the final weights are the model (the
- * paper's rule), said once as a warning so a user of the defaults knows what they got.
+ * The selection rule as it can run: without validation there is nothing to select on, so the final
+ * weights are the model (the paper's rule); both that and a too-small validation set are said once
+ * as warnings so a user of the defaults knows what they got.
  */
-function selectionWithout(validation: SyntheticValidation | undefined, heldOut: number, config: SimpleNetConfig, reporter: Reporter): SimpleNetConfig {
+function effectiveSelection(validation: SyntheticValidation | undefined, heldOut: number, config: SimpleNetConfig, reporter: Reporter): SimpleNetConfig {
   if (config.train.select !== 'validation') return config;
   if (validation) {
     if (heldOut < MIN_TRUSTED_HELD_OUT) {
@@ -133,7 +134,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
           reporter,
         })
       : undefined;
-    const effective = selectionWithout(validation, opts.validation?.length ?? 0, config, reporter);
+    const effective = effectiveSelection(validation, opts.validation?.length ?? 0, config, reporter);
     try {
       const loop = new EpochLoop({ config: effective, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
