@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { FileError } from '../io/ioError.js';
 import { type Checksum, knownWeights, matches } from '../weights/known.js';
 import { decodeStateDict } from '../weights/load.js';
 import { damagedWeightsError, weightsForBuiltin } from '../weights/pull.js';
@@ -11,6 +12,7 @@ import type { Backbone } from './backbone.js';
 import { registerBackbone } from './registry.js';
 import { RESNET_ARCHS } from './resnet-arch.js';
 import { buildResNet, RESNET_INPUT } from './resnet.js';
+import { architectureShapes } from './state-dict.js';
 
 /** torchvision's ImageNet normalisation, which every torchvision ResNet was trained with. */
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -30,12 +32,12 @@ for (const [name, arch] of Object.entries(RESNET_ARCHS)) {
     try {
       bytes = await readFile(file);
     } catch (e) {
-      throw new Error(`${file}: cannot read the weights of backbone '${name}': ${(e as Error).message}`);
+      throw new FileError(file, `cannot read the weights of backbone '${name}'`, e);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     // A cached torchvision file is re-checked on every use: a damaged cache must not give silently different numbers.
     if (check && !matches(check, sha256)) throw damagedWeightsError(file, sha256, check, name);
-    const { tensors } = decodeStateDict(bytes, file);
+    const { tensors } = decodeStateDict(bytes, file, { expected: architectureShapes(arch) });
     const built = buildResNet(tensors, { arch, source: file, layers, name });
     return {
       identity: { kind: 'builtin', name, weightsSha256: sha256 },

@@ -17,6 +17,15 @@ function ignorable(key: string, upTo: number): boolean {
 const fmt = (dims: readonly number[]) => `[${dims.join(', ')}]`;
 
 /**
+ * Every tensor of the whole network (all four stages) with its shape, for the weights readers
+ * (`decodeStateDict` in src/weights/load.ts): they refuse a tensor of another shape before reading
+ * its data. The whole network, because a full checkpoint carries the later stages too.
+ */
+export function architectureShapes(arch: ResNetArch): Map<string, number[]> {
+  return expectedTensors(arch, STAGES.length);
+}
+
+/**
  * Throws `<source>: tensor '<name>' is missing | has shape [..], expected [..] | is unexpected | …`
  * for the first problem found, in network order (then file order for unexpected keys).
  */

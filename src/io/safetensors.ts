@@ -77,8 +77,13 @@ function bf16ToF32(dims: number[], bytes: Uint8Array): HostTensor<'float32'> {
   return tensor('float32', dims, new Float32Array(bits.buffer));
 }
 
-/** Parses and validates a whole file; every problem is one error naming `source` and the first offending tensor. */
-export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensors {
+/**
+ * Parses and validates a whole file; every problem is one error naming `source` and the first
+ * offending tensor. Every tensor's bytes must lie inside the file, so nothing allocated exceeds the
+ * file's size; with `expected` (name → shape, the architecture's) a tensor of another shape is
+ * refused before any tensor is copied out.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source: string, expected?: ReadonlyMap<string, readonly number[]>): Safetensors {
   if (bytes.length < 8) throw new Error(`${source}: not a safetensors file (${bytes.length} bytes, shorter than the 8-byte header length)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = dv.getBigUint64(0, true);
@@ -108,6 +113,14 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
       continue;
     }
     entries.push(parseEntry(source, name, raw, dataLen));
+  }
+  // In the architecture's order, so the first mismatch reported is the first in the network.
+  const byName = new Map(entries.map((e) => [e.name, e]));
+  for (const [name, want] of expected ?? []) {
+    const e = byName.get(name);
+    if (e && (want.length !== e.shape.length || want.some((d, i) => d !== e.shape[i]))) {
+      throw new Error(`${source}: tensor '${name}' has shape [${e.shape.join(', ')}], expected [${want.join(', ')}]`);
+    }
   }
   // Overlap check in offset order; zero-length tensors cannot overlap anything.
   const sorted = entries.filter((e) => e.end > e.begin).sort((a, b) => a.begin - b.begin || a.end - b.end);

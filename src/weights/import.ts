@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { RESNET_ARCHS, STAGES } from '../backbones/resnet-arch.js';
-import { validateStateDict } from '../backbones/state-dict.js';
+import { architectureShapes, validateStateDict } from '../backbones/state-dict.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { FileError } from '../io/ioError.js';
 import { customPaths, officialPath, simplenetHome } from './cache.js';
 import { checksumOf, KNOWN_WEIGHTS, knownWeightsOrThrow, matches, nameFromFileName } from './known.js';
 import { decodeStateDict, type WeightsFormat } from './load.js';
@@ -35,9 +36,9 @@ export async function importWeights(file: string, opts: { name?: string; home?: 
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new Error(`${file}: cannot read the weights file: ${(e as Error).message}`);
+    throw new FileError(file, 'cannot read the weights file', e);
   }
-  const { tensors, format } = decodeStateDict(bytes, file);
+  const { tensors, format } = decodeStateDict(bytes, file, { expected: architectureShapes(arch) });
   // The whole network, not just the layers SimpleNet uses: a file missing layer4 is not the right file.
   validateStateDict(tensors, arch, STAGES.length, file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');

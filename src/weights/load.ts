@@ -4,9 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { FileError } from '../io/ioError.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import type { HostTensor } from '../onnx/tensor.js';
-import { decodePth, isLegacyPth } from './pth.js';
+import { type DecodeOptions, decodePth, isLegacyPth } from './pth.js';
 import { isZip } from './zip.js';
 
 export type WeightsFormat = 'safetensors' | 'pth-zip' | 'pth-legacy';
@@ -28,10 +29,14 @@ export interface StateDict {
   format: WeightsFormat;
 }
 
-export function decodeStateDict(bytes: Uint8Array, source: string): StateDict {
+/**
+ * `opts.expected` (the architecture's shapes, `architectureShapes` in src/backbones/state-dict.ts)
+ * makes every reader refuse a tensor of another shape before reading or inflating its data.
+ */
+export function decodeStateDict(bytes: Uint8Array, source: string, opts: DecodeOptions = {}): StateDict {
   const format = detectFormat(bytes);
-  if (format === 'safetensors') return { tensors: decodeSafetensors(bytes, source).tensors, format };
-  if (format) return { tensors: decodePth(bytes, source), format };
+  if (format === 'safetensors') return { tensors: decodeSafetensors(bytes, source, opts.expected).tensors, format };
+  if (format) return { tensors: decodePth(bytes, source, opts), format };
   const head = Buffer.from(bytes.subarray(0, 8)).toString('hex');
   throw new Error(
     `${source}: not a weights file: expected safetensors or a PyTorch .pth state dict (zip or legacy format), ` +
@@ -45,13 +50,13 @@ export interface LoadedWeights extends StateDict {
 }
 
 /** Reads and decodes a weights file; every problem is one error naming the file. */
-export async function loadStateDict(path: string): Promise<LoadedWeights> {
+export async function loadStateDict(path: string, opts: DecodeOptions = {}): Promise<LoadedWeights> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw new Error(`${path}: cannot read the weights file: ${(e as Error).message}`);
+    throw new FileError(path, 'cannot read the weights file', e);
   }
-  const decoded = decodeStateDict(bytes, path);
+  const decoded = decodeStateDict(bytes, path, opts);
   return { ...decoded, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
 }

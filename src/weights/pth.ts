@@ -6,6 +6,13 @@
  *    element count followed by its raw bytes, in the order of that list.
  * Tensors are `_rebuild_tensor_v2(storage, offset, size, stride, ...)` calls in the pickle; the
  * storages come in as persistent ids `('storage', torch.FloatStorage, key, location, numel[, view])`.
+ *
+ * Every number a file declares is checked before it drives an allocation: each tensor's extent
+ * (offset + (size − 1)·stride) must lie inside its storage and it may not have more elements than
+ * the storage (a zero-stride view of shape [100000, 100000] over one float would otherwise allocate
+ * 40 GB); with the architecture's shapes (`expected`) a tensor of another shape is refused and the
+ * storages may not declare more bytes than the architecture can need, all before any zip entry is
+ * inflated. Only then are storages read and tensors copied out.
  */
 import { type DType, type HostTensor, numel, tensor, typedView } from '../onnx/tensor.js';
 import { describe, type GlobalHandler, PyDict, PyGlobal, unpickle } from './pickle.js';
@@ -33,6 +40,8 @@ const STORAGES: Record<string, StorageKind> = {
 /** The pickled form of torch's legacy magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1 of 10 bytes. */
 const LEGACY_HEAD = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]);
 const LEGACY_PROTOCOL = 1001;
+/** data.pkl of a state dict is kilobytes (a few hundred bytes per tensor); refuse to inflate a larger one. */
+const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
 export function isLegacyPth(bytes: Uint8Array): boolean {
   return bytes.length >= LEGACY_HEAD.length && LEGACY_HEAD.every((b, i) => bytes[i] === b);
@@ -129,17 +138,32 @@ function bf16ToF32(src: Uint8Array): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
+const fmt = (dims: readonly number[]) => `[${dims.join(', ')}]`;
+
+/** Throws unless the view reads only elements 0..storageNumel−1 and has no more elements than the storage. */
+function checkView(name: string, ref: TensorRef, storageNumel: number, source: string): void {
+  const n = numel(ref.size);
+  if (n === 0) return;
+  if (n > storageNumel) {
+    throw new Error(
+      `${source}: tensor '${name}' has shape ${fmt(ref.size)} (${n} elements) but its storage '${ref.storage.key}' holds ${storageNumel}; ` +
+        'refusing a view larger than its storage (corrupted file or zero strides)',
+    );
+  }
+  const start = ref.storage.viewOffset + ref.offset;
+  const last = start + ref.size.reduce((acc, s, i) => acc + (s - 1) * ref.stride[i], 0);
+  if (last >= storageNumel) {
+    throw new Error(`${source}: tensor '${name}' reads element ${last} of a storage with ${storageNumel}; the file is corrupted`);
+  }
+}
+
 /** Copies a (possibly strided, offset) view of a storage into a contiguous tensor. */
 function materialise(name: string, ref: TensorRef, storage: Uint8Array, source: string): HostTensor {
   const { kind } = ref.storage;
   const es = kind.size;
   const n = numel(ref.size);
-  const storageNumel = storage.length / es;
+  checkView(name, ref, storage.length / es, source);
   const start = ref.storage.viewOffset + ref.offset;
-  const last = start + ref.size.reduce((acc, s, i) => acc + (s - 1) * ref.stride[i], 0);
-  if (n > 0 && last >= storageNumel) {
-    throw new Error(`${source}: tensor '${name}' reads element ${last} of a storage with ${storageNumel}; the file is corrupted`);
-  }
   const out = new Uint8Array(n * es);
   const contiguous = ref.size.every((s, i) => s === 1 || ref.stride[i] === ref.size.slice(i + 1).reduce((a, b) => a * b, 1));
   if (contiguous) out.set(storage.subarray(start * es, (start + n) * es));
@@ -164,18 +188,64 @@ function materialise(name: string, ref: TensorRef, storage: Uint8Array, source: 
   return tensor(kind.dtype, ref.size, data);
 }
 
-function collect(root: unknown, storageBytes: (ref: StorageRef) => Uint8Array, source: string): Map<string, HostTensor> {
+export interface DecodeOptions {
+  /**
+   * The architecture's tensors by name: one of another shape is refused before any storage is read,
+   * and the storages together may not declare more than these shapes (plus EXTRA_ELEMENTS) need.
+   */
+  expected?: ReadonlyMap<string, readonly number[]>;
+}
+
+/**
+ * What a checkpoint may hold beyond the architecture's own tensors, in elements: a classifier such
+ * as torchvision's fc (2048 × 1000), counters, with room to spare. Counted as float64.
+ */
+export const EXTRA_ELEMENTS = 1 << 24;
+
+/** The state dict's tensors, every declared number checked, nothing read or allocated yet. */
+function plan(root: unknown, source: string, opts: DecodeOptions): [string, TensorRef][] {
   const dict = stateDictOf(root, source);
-  const tensors = new Map<string, HostTensor>();
+  const out: [string, TensorRef][] = [];
   for (const [k, v] of dict.items) {
     if (typeof k !== 'string') throw new Error(`${source}: not a state dict (a key is a ${describe(k)}, not a string)`);
     if (!(v instanceof TensorRef)) throw new Error(`${source}: not a state dict (entry '${k}' is a ${describe(v)}, not a tensor)`);
-    tensors.set(k, materialise(k, v, storageBytes(v.storage), source));
+    out.push([k, v]);
   }
+  // In the architecture's order, so the first mismatch reported is the first in the network.
+  for (const [k, want] of opts.expected ?? []) {
+    const v = dict.items.get(k);
+    if (v instanceof TensorRef && (want.length !== v.size.length || want.some((d, i) => d !== v.size[i]))) {
+      throw new Error(`${source}: tensor '${k}' has shape ${fmt(v.size)}, expected ${fmt(want)}`);
+    }
+  }
+  for (const [k, v] of out) checkView(k, v, v.storage.numel, source);
+  if (opts.expected) {
+    let budget = EXTRA_ELEMENTS;
+    for (const shape of opts.expected.values()) budget += numel(shape);
+    budget *= 8;
+    const seen = new Set<string>();
+    let total = 0;
+    for (const [k, v] of out) {
+      if (seen.has(v.storage.key)) continue;
+      seen.add(v.storage.key);
+      total += v.storage.numel * v.storage.kind.size;
+      if (total > budget) {
+        throw new Error(
+          `${source}: the storages up to that of tensor '${k}' declare ${total} bytes, more than the ${budget} this architecture can need; refusing to read them`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+function collect(root: unknown, storageBytes: (ref: StorageRef) => Uint8Array, source: string, opts: DecodeOptions): Map<string, HostTensor> {
+  const tensors = new Map<string, HostTensor>();
+  for (const [k, v] of plan(root, source, opts)) tensors.set(k, materialise(k, v, storageBytes(v.storage), source));
   return tensors;
 }
 
-function decodeZipPth(bytes: Uint8Array, source: string): Map<string, HostTensor> {
+function decodeZipPth(bytes: Uint8Array, source: string, opts: DecodeOptions): Map<string, HostTensor> {
   const entries = readZip(bytes, source);
   // torch names the top folder after the file (older versions) or 'archive'; find it by data.pkl.
   const pkls = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
@@ -185,11 +255,11 @@ function decodeZipPth(bytes: Uint8Array, source: string): Map<string, HostTensor
   const prefix = pkls[0].slice(0, -'data.pkl'.length);
   const order = entries.get(`${prefix}byteorder`);
   if (order) {
-    const text = new TextDecoder().decode(zipEntryData(bytes, order, source)).trim();
+    const text = new TextDecoder().decode(zipEntryData(bytes, order, source, { maxSize: 64 })).trim();
     if (text !== 'little') throw new Error(`${source}: tensors are stored ${text}-endian; only little-endian checkpoints are supported`);
   }
   const kinds = new Map<string, StorageKind>();
-  const { value } = unpickle(zipEntryData(bytes, entries.get(pkls[0])!, source), 0, {
+  const { value } = unpickle(zipEntryData(bytes, entries.get(pkls[0])!, source, { maxSize: MAX_PICKLE_BYTES }), 0, {
     source,
     globals: globalsFor(),
     persistentLoad: storageLoader(source, kinds),
@@ -202,19 +272,21 @@ function decodeZipPth(bytes: Uint8Array, source: string): Map<string, HostTensor
       if (!data) {
         const entry = entries.get(`${prefix}data/${ref.key}`);
         if (!entry) throw new Error(`${source}: storage '${ref.key}' is missing from the archive; the file is truncated or corrupted`);
-        data = zipEntryData(bytes, entry, source);
-        if (data.length !== ref.numel * ref.kind.size) {
-          throw new Error(`${source}: storage '${ref.key}' has ${data.length} bytes, expected ${ref.numel} × ${ref.kind.size}`);
-        }
+        // The entry must declare what the pickle says the storage holds, checked before inflating.
+        data = zipEntryData(bytes, entry, source, { size: ref.numel * ref.kind.size, what: `storage '${ref.key}' (zip entry '${entry.name}')` });
         cache.set(ref.key, data);
+      }
+      if (data.length !== ref.numel * ref.kind.size) {
+        throw new Error(`${source}: storage '${ref.key}' has ${data.length} bytes, expected ${ref.numel} × ${ref.kind.size}`);
       }
       return data;
     },
     source,
+    opts,
   );
 }
 
-function decodeLegacyPth(bytes: Uint8Array, source: string): Map<string, HostTensor> {
+function decodeLegacyPth(bytes: Uint8Array, source: string, opts: DecodeOptions): Map<string, HostTensor> {
   const globals = globalsFor();
   const plain = (at: number) => unpickle(bytes, at, { source, globals });
   let at = plain(0).end; // magic number, checked by isLegacyPth
@@ -253,12 +325,13 @@ function decodeLegacyPth(bytes: Uint8Array, source: string): Map<string, HostTen
       return data;
     },
     source,
+    opts,
   );
 }
 
 /** Decodes a torch.save'd state dict (zip or legacy); errors name `source` and what is wrong. */
-export function decodePth(bytes: Uint8Array, source: string): Map<string, HostTensor> {
-  if (isZip(bytes)) return decodeZipPth(bytes, source);
-  if (isLegacyPth(bytes)) return decodeLegacyPth(bytes, source);
+export function decodePth(bytes: Uint8Array, source: string, opts: DecodeOptions = {}): Map<string, HostTensor> {
+  if (isZip(bytes)) return decodeZipPth(bytes, source, opts);
+  if (isLegacyPth(bytes)) return decodeLegacyPth(bytes, source, opts);
   throw new Error(`${source}: not a PyTorch checkpoint (neither a zip archive nor the legacy pickle format)`);
 }

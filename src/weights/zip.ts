@@ -1,8 +1,11 @@
 /**
  * Just enough of ZIP to read torch.save archives (and other simple zips): the central directory
  * (with ZIP64 sizes and offsets), stored and deflated entries, CRC-32 checked so a corrupted
- * download fails here with the entry's name instead of as garbage weights.
+ * download fails here with the entry's name instead of as garbage weights. Inflating is bounded:
+ * an entry never inflates past its declared size, and callers state the most they accept before
+ * anything is inflated, so a small archive that expands to gigabytes (a zip bomb) fails at once.
  */
+import { constants } from 'node:buffer';
 import { crc32, inflateRawSync } from 'node:zlib';
 
 export interface ZipEntry {
@@ -91,8 +94,28 @@ export function readZip(bytes: Uint8Array, source: string): Map<string, ZipEntry
   return entries;
 }
 
-/** The entry's uncompressed bytes (a view into `bytes` for stored entries), CRC-checked. */
-export function zipEntryData(bytes: Uint8Array, entry: ZipEntry, source: string): Uint8Array {
+export interface EntryLimits {
+  /** Refuse an entry that declares more uncompressed bytes than this. */
+  maxSize?: number;
+  /** Refuse an entry whose declared uncompressed size is not exactly this (what the pickle says a storage holds). */
+  size?: number;
+  /** Names the entry in errors ("storage '3'"); default: the entry's name. */
+  what?: string;
+}
+
+/**
+ * The entry's uncompressed bytes (a view into `bytes` for stored entries), CRC-checked. The declared
+ * size is checked against `limits` before inflating, and inflating stops at the declared size.
+ */
+export function zipEntryData(bytes: Uint8Array, entry: ZipEntry, source: string, limits: EntryLimits = {}): Uint8Array {
+  const what = limits.what ?? `zip entry '${entry.name}'`;
+  if (limits.size !== undefined && entry.size !== limits.size) {
+    throw new Error(`${source}: ${what} declares ${entry.size} bytes, expected ${limits.size}; the file is corrupted`);
+  }
+  const max = Math.min(limits.maxSize ?? Infinity, constants.MAX_LENGTH);
+  if (entry.size > max) {
+    throw new Error(`${source}: ${what} declares ${entry.size} bytes, more than the ${max} accepted; refusing to inflate it`);
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const at = entry.localOffset;
   if (at + 30 > bytes.length || dv.getUint32(at, true) !== LOCAL) {
@@ -107,8 +130,12 @@ export function zipEntryData(bytes: Uint8Array, entry: ZipEntry, source: string)
   if (entry.method === 0) data = raw;
   else if (entry.method === 8) {
     try {
-      data = inflateRawSync(raw);
+      // Node refuses a maxOutputLength of 0; an entry declared empty may inflate to at most 1 byte, caught below.
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new Error(`${source}: zip entry '${entry.name}' inflates to more than its declared ${entry.size} bytes; the file is corrupted`);
+      }
       throw new Error(`${source}: zip entry '${entry.name}' does not inflate: ${(e as Error).message}`);
     }
   } else throw new Error(`${source}: zip entry '${entry.name}' uses compression method ${entry.method} (only stored and deflate are supported)`);
