@@ -8,7 +8,7 @@ import type { Backbone } from '../backbones/backbone.js';
 import { type Reporter, silentReporter } from '../cli/progress.js';
 import { type DatasetSpec, loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { type SimpleNetConfig, parseConfig } from '../model/config.js';
 import { type EpochLog, loadModel, logCsv } from '../model/modelDir.js';
 import type { Metrics } from '../evaluation/evaluate.js';
@@ -44,9 +44,18 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
   const reporter = opts.reporter ?? silentReporter;
   const rows: BenchmarkRow[] = [];
   const write = async () => {
-    await writeFileAtomic(join(opts.out, 'results.csv'), rowsCsv(rows));
-    await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, benchmarkTitle(opts.config)));
+    await writeFileAtomic(join(opts.out, 'results.csv'), rowsCsv(rows), 'text');
+    await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, benchmarkTitle(opts.config)), 'text');
   };
+  const modelDir = (category: string, seed: number) => join(opts.out, 'models', category, `seed${seed}`);
+  // Every output is checked before the first run, not after hours of training.
+  for (const file of ['results.csv', 'results.md']) await prepareOutput(join(opts.out, file), 'text');
+  for (const category of opts.categories) {
+    for (const seed of opts.seeds) {
+      await prepareOutput(modelDir(category, seed), 'model');
+      if (opts.evalEvery) await prepareOutput(join(opts.out, 'curves', `${category}_seed${seed}.csv`), 'text');
+    }
+  }
   for (const category of opts.categories) {
     const dataset = await loadDataset(opts.dataset(category));
     for (const seed of opts.seeds) {
@@ -58,11 +67,11 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
         train: { ...opts.config.train, seed },
         validation: { ...opts.config.validation, every: validate ? every : opts.config.validation.every },
       });
-      const dir = join(opts.out, 'models', category, `seed${seed}`);
+      const dir = modelDir(category, seed);
       const epochs = config.train.epochs;
       const monitorEpochs = every > 0 ? [...new Set([...Array.from({ length: Math.floor(epochs / every) }, (_, i) => (i + 1) * every), epochs])] : undefined;
       const { result, monitor } = await trainToDir({ dataset, backbone: opts.backbone, config, out: dir, reporter, monitorEpochs });
-      if (every > 0) await writeFileAtomic(join(opts.out, 'curves', `${category}_seed${seed}.csv`), curvesCsv(result.training.log, monitor));
+      if (every > 0) await writeFileAtomic(join(opts.out, 'curves', `${category}_seed${seed}.csv`), curvesCsv(result.training.log, monitor), 'text');
       const scorer = await Scorer.fromModel(await loadModel(dir));
       const ev = await evaluate(scorer, dataset, { image: config.image, reporter, label: `testing ${category} seed ${seed}` });
       await scorer.release();

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { loadConfig } from './options.js';
@@ -26,6 +26,7 @@ export function embedCommand(program: Command): void {
     .requiredOption('--out <features.npy>', 'output file')
     .option('--config <file>', 'JSON or YAML configuration (image and embed sections apply)')
     .action(async (flags: EmbedFlags) => {
+      await prepareOutput(flags.out, 'npy');
       const config = await loadConfig(flags.config, {});
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter: stderrReporter() });
       const image = await decodeImage(flags.image);
@@ -33,7 +34,7 @@ export function embedCommand(program: Command): void {
       const features = await extractor.extract([image]);
       await extractor.release();
       const t: HostTensor = { dtype: 'float32', dims: [...features.dims], data: features.data as Float32Array };
-      await writeFileAtomic(flags.out, encodeNpy(t));
+      await writeFileAtomic(flags.out, encodeNpy(t), 'npy');
       process.stdout.write(`${JSON.stringify({ out: flags.out, shape: t.dims, grid: extractor.grid })}\n`);
     });
 }

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { exportModelBytes } from '../export/exportModel.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { loadModel } from '../model/modelDir.js';
 import { resolveCalibration } from '../predict/calibration.js';
 import { reporterFor } from './options.js';
@@ -37,10 +37,11 @@ export function exportCommand(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: ExportFlags) => {
       const reporter = reporterFor(flags);
+      await prepareOutput(flags.out, 'onnx');
       const model = await loadModel(flags.model);
       const calibration = await resolveCalibration(model, { threshold: flags.threshold, reporter });
       const bytes = await exportModelBytes(model, { calibration, batch: flags.batch, fp16: flags.fp16 });
-      await writeFileAtomic(flags.out, bytes);
+      await writeFileAtomic(flags.out, bytes, 'onnx');
       process.stdout.write(
         `${JSON.stringify({ out: flags.out, bytes: bytes.length, batch: flags.batch, fp16: Boolean(flags.fp16), threshold: calibration.imageThreshold, thresholdSource: calibration.thresholdSource })}\n`,
       );

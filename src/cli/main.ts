@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-/** The `simplenet` command line: thin commands over the library; progress on stderr, results on stdout. */
+/**
+ * The `simplenet` command line: thin commands over the library; progress on stderr, results on stdout.
+ * Exit codes: 0 done; 1 an error (one line on stderr naming the file and the problem); 2 `predict`
+ * scored some images but not all; 130 / 143 interrupted by SIGINT / SIGTERM (temporaries removed,
+ * a training checkpoint kept for --resume); 141 stdout was closed early (piped into `head`).
+ */
 import { Command } from 'commander';
+import { removeLiveTemporariesSync } from '../io/temporaries.js';
 import { PACKAGE_VERSION } from '../model/modelDir.js';
 import { benchmarkCommand } from './benchmarkCommand.js';
 import { embedCommand } from './embedCommand.js';
@@ -23,6 +29,24 @@ weightsCommand(program);
 predictCommand(program);
 exportCommand(program);
 benchmarkCommand(program);
+
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
+  process.on(signal, () => {
+    removeLiveTemporariesSync();
+    process.stderr.write(`simplenet: interrupted (${signal}); nothing half-written was left behind\n`);
+    process.exit(code);
+  });
+}
+
+// A reader that stops early (`| head`) closes stdout: stop quietly, as a killed pipe writer would.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  removeLiveTemporariesSync();
+  process.exit(141);
+});
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as Error;

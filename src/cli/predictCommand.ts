@@ -3,7 +3,8 @@ import { loadModel } from '../model/modelDir.js';
 import { resolveCalibration } from '../predict/calibration.js';
 import { expandInputs } from '../predict/inputs.js';
 import { predictImages } from '../predict/predictImages.js';
-import { OutputNamer, writePredictionFiles } from '../predict/writeOutputs.js';
+import { PredictionFolder } from '../predict/writeOutputs.js';
+import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
 import { Scorer } from '../scoring/scorer.js';
 import { numberOption, reporterFor } from './options.js';
 
@@ -24,20 +25,20 @@ export function predictCommand(program: Command): void {
     .description('score images with a trained model: raw and normalised score, label, and optionally heatmaps')
     .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
     .argument('<images...>', 'image files, folders (searched recursively) or glob patterns')
-    .option('--out <dir>', 'write <name>.png (JET heatmap over the cropped image) and <name>.npy (raw anomaly map) per image')
+    .option('--out <dir>', 'write <name>.png (JET heatmap over the cropped image) and <name>.npy (raw anomaly map) per image, and predictions.csv; the folder appears when the run ends and replaces only an earlier predict output')
     .option('--json', 'print one JSON object per image: {"path","score","score_normalized","label",...}')
     .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", numberOption('--threshold'))
     .option('--quiet', 'no progress output')
     .action(async (images: string[], flags: PredictFlags) => {
       const reporter = reporterFor(flags);
+      if (flags.out) await prepareOutput(flags.out, 'predictions');
       const model = await loadModel(flags.model);
       const inputs = expandInputs(images);
       const calibration = await resolveCalibration(model, { threshold: flags.threshold, reporter });
       const scorer = await Scorer.fromModel(model, { calibration, withCrop: Boolean(flags.out) });
-      const namer = flags.out ? new OutputNamer(flags.out) : undefined;
       const bar = reporter.bar('predicting', inputs.length);
       let failed = 0;
-      try {
+      const run = async (folder?: PredictionFolder) => {
         if (!flags.json) process.stdout.write('path\tscore\tscore_normalized\tlabel\n');
         for await (const r of predictImages(scorer, inputs)) {
           if (!r.ok) {
@@ -48,7 +49,7 @@ export function predictCommand(program: Command): void {
             continue;
           }
           const p = r.prediction;
-          const files = namer ? await writePredictionFiles(p, namer.stem(p.input.relative)) : undefined;
+          const files = folder ? await folder.write(p) : undefined;
           if (flags.json) {
             const obj = {
               path: p.input.path,
@@ -64,6 +65,11 @@ export function predictCommand(program: Command): void {
           }
           bar.tick();
         }
+        await folder?.finish();
+      };
+      try {
+        const out = flags.out;
+        await (out ? writeDirAtomic(out, 'predictions', (tmp) => run(new PredictionFolder(tmp, out))) : run());
       } finally {
         await scorer.release();
       }

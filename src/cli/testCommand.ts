@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { loadModel, readTrainingLog, type SimpleNetModel } from '../model/modelDir.js';
 import { writeTestReport } from '../report/testReport.js';
 import { type Calibration, pixelCalibration, UNCALIBRATED } from '../scoring/calibration.js';
@@ -75,6 +75,8 @@ export function testCommand(program: Command): void {
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
+      if (flags.report) await prepareOutput(flags.report, 'report');
+      if (flags.json) await prepareOutput(flags.json, 'metrics-json');
       const model = await loadModel(flags.model);
       // The folder format's held-out good images come from the training seed's split.
       const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
@@ -126,7 +128,7 @@ export function testCommand(program: Command): void {
         // Raw per-image scores, the same numbers `predict` and the exported model give.
         images: result.predictions.map((p) => ({ path: p.path, label: p.label, defect_type: p.defectType, score: p.score })),
       };
-      if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`, 'metrics-json');
       process.stdout.write(`${formatMetrics(result.metrics)}\n`);
       if (oracleNote) process.stdout.write(`${oracleNote}\n`);
     });

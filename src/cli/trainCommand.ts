@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { loadDataset } from '../datasets/load.js';
+import { prepareOutput } from '../io/atomic.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
@@ -35,10 +36,11 @@ export function trainCommand(program: Command): void {
       'also evaluate the TEST split after these epochs (e.g. 1,2,4,8); recorded for study only, never used to choose anything',
       intListOption('--monitor-test'),
     )
-    .requiredOption('--out <model-dir>', 'model directory to write (replaced only when training succeeds)')
+    .requiredOption('--out <model-dir>', 'model directory to write; an existing one is replaced only when training succeeds, and only if it is a simplenet model')
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
+      await prepareOutput(flags.out, 'model');
       const config = await trainingConfig(flags, { train: { epochs: flags.epochs, seed: flags.seed } });
       const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });

@@ -5,17 +5,18 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
 import type { LayerShape } from '../embedding/patchEmbed.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
-import { writeDirAtomic } from '../io/atomic.js';
+import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
+import { MODEL_FORMAT } from '../io/artefacts.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { type Calibration, parseCalibration } from '../scoring/calibration.js';
 import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 
-export const MODEL_FORMAT = 'simplenet-model';
+export { MODEL_FORMAT };
 export const MODEL_FORMAT_VERSION = 1;
 export const PACKAGE_VERSION = '0.1.0';
 
@@ -100,7 +101,10 @@ export function logCsv(log: EpochLog[]): string {
   return [TRAINING_LOG_HEADER, ...rows].join('\n') + '\n';
 }
 
-/** Writes the model directory atomically: a failure leaves nothing behind and keeps an old model. */
+/**
+ * Writes the model directory atomically: a failure leaves nothing behind and keeps an old model;
+ * only a model folder of ours (or nothing, or an empty folder) is ever replaced (io/atomic.ts).
+ */
 export async function saveModel(
   dir: string,
   m: {
@@ -135,11 +139,11 @@ export async function saveModel(
     training: { ...training, logFile: 'training_log.csv' },
     ...(m.scoring ? { scoring: m.scoring } : {}),
   };
-  await writeDirAtomic(dir, async (tmp) => {
-    await writeFile(join(tmp, 'backbone.onnx'), m.backbone.onnx);
-    await writeFile(join(tmp, 'heads.safetensors'), heads);
-    await writeFile(join(tmp, 'training_log.csv'), logCsv(log));
-    await writeFile(join(tmp, 'simplenet.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeDirAtomic(dir, 'model', async (tmp) => {
+    await writeFileDurable(join(tmp, 'backbone.onnx'), m.backbone.onnx);
+    await writeFileDurable(join(tmp, 'heads.safetensors'), heads);
+    await writeFileDurable(join(tmp, 'training_log.csv'), logCsv(log));
+    await writeFileDurable(join(tmp, 'simplenet.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   });
   return manifest;
 }

@@ -7,6 +7,11 @@ import type { DType, HostTensor } from './tensor.js';
 
 export type OrtTensor = ort.Tensor;
 
+// onnxruntime-node 1.30's native library starts a telemetry client with its first session, which
+// leaves an empty `mat-debug-<pid>.log` and a `.ses` file in the temp folder of every process
+// (issue 11, row 11). It reads this variable then; a user's own setting wins.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 export interface SessionOptions {
   /** Threads for one operator; defaults to onnxruntime's choice (all cores). */
   intraOpThreads?: number;

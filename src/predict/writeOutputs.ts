@@ -1,13 +1,18 @@
 /**
- * predict's per-image files under --out: `<name>.png`, the JET heatmap over the resized and
- * cropped image on one colour scale for all images (the model's normalisation, 0.5 = threshold),
- * and `<name>.npy`, the raw anomaly map (float32 [crop, crop]). Names follow the inputs' relative
- * paths; a name already used in this run gets a numeric suffix.
+ * predict's --out folder: per image `<name>.png`, the JET heatmap over the resized and cropped
+ * image on one colour scale for all images (the model's normalisation, 0.5 = threshold), and
+ * `<name>.npy`, the raw anomaly map (float32 [crop, crop]); then `predictions.csv` with one row per
+ * scored image (which also marks the folder as ours, io/artefacts.ts). Names follow the inputs'
+ * relative paths; a name already used in this run gets a numeric suffix. The folder is built under
+ * a temporary name and put in place when the run ends (io/atomic.ts), so a disk that fills up or
+ * an interrupted run leaves no truncated file.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
+import { PREDICT_CSV_HEADER } from '../io/artefacts.js';
 import { encodeNpy } from '../io/npy.js';
+import { csvRow } from '../report/csv.js';
 import { overlayJet } from './colormap.js';
 import type { Prediction } from './predictImages.js';
 
@@ -38,4 +43,30 @@ export async function writePredictionFiles(p: Prediction, stem: string): Promise
     .toFile(overlay);
   await writeFile(map, encodeNpy({ dtype: 'float32', dims: [size, size], data: p.map }));
   return { overlay, map };
+}
+
+/** Collects the rows of predictions.csv while the files are written into the temporary folder. */
+export class PredictionFolder {
+  private readonly namer: OutputNamer;
+  private readonly rows: string[] = [];
+
+  /** `tmpDir`: where files go now; `finalDir`: where they will be, as printed and listed. */
+  constructor(
+    private readonly tmpDir: string,
+    private readonly finalDir: string,
+  ) {
+    this.namer = new OutputNamer(tmpDir);
+  }
+
+  /** Writes the image's files; returns their final paths. */
+  async write(p: Prediction): Promise<{ overlay: string; map: string }> {
+    const files = await writePredictionFiles(p, this.namer.stem(p.input.relative));
+    const rel = (f: string) => relative(this.tmpDir, f).split(sep).join('/');
+    this.rows.push(csvRow([p.input.path, p.score, p.scoreNormalized, p.label, rel(files.overlay), rel(files.map)]));
+    return { overlay: join(this.finalDir, rel(files.overlay)), map: join(this.finalDir, rel(files.map)) };
+  }
+
+  async finish(): Promise<void> {
+    await writeFile(join(this.tmpDir, 'predictions.csv'), `${[PREDICT_CSV_HEADER, ...this.rows].join('\n')}\n`);
+  }
 }

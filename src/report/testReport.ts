@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import type { Sample } from '../datasets/dataset.js';
 import type { Evaluation, ImagePrediction } from '../evaluation/evaluate.js';
+import { REPORT_CSV_HEADER } from '../io/artefacts.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { EpochLog } from '../model/modelDir.js';
@@ -17,7 +18,7 @@ import { encodeGallery } from './gallery.js';
 import { type GalleryEntry, reportHtml } from './html.js';
 import { metricsMarkdown } from './markdown.js';
 
-export const PREDICTIONS_HEADER = ['path', 'label', 'defect_type', 'score', 'score_normalized', 'pred_label'];
+export const PREDICTIONS_HEADER = REPORT_CSV_HEADER.split(',');
 
 export type OnImage = (sample: Sample, result: ImageScores, mask?: Uint8Array) => Promise<void>;
 
@@ -41,7 +42,7 @@ export function wrongness(p: ImagePrediction, threshold: number): number {
 }
 
 export async function writeTestReport(dir: string, run: (onImage: OnImage) => Promise<Evaluation>, info: TestReportInfo): Promise<Evaluation> {
-  return writeDirAtomic(dir, async (tmp) => {
+  return writeDirAtomic(dir, 'report', async (tmp) => {
     const used = new Set<string>();
     const pictures = new Map<string, { image: string; thumbnail: Buffer }>();
     const onImage: OnImage = async (sample, r, mask) => {

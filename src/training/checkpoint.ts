@@ -69,7 +69,7 @@ export async function saveCheckpoint(path: string, ck: TrainCheckpoint): Promise
   }
   const best = ck.best && { epoch: ck.best.epoch, score: ck.best.score };
   const state = { epoch: ck.epoch, fingerprint: ck.fingerprint, rng: ck.rng, order: ck.order, log: ck.log, resumedAt: ck.resumedAt, step: ck.optimizer.step, lrScale: ck.lrScale, best };
-  await writeFileAtomic(path, encodeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(state) }));
+  await writeFileAtomic(path, encodeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(state) }), 'checkpoint');
 }
 
 /** The checkpoint at `path`, or undefined when there is none. Errors name the file. */

@@ -36,7 +36,6 @@ type Rows = Float32Array | Uint16Array;
 export class FeatureCache {
   private readonly memory: Rows[] = [];
   private fd = -1;
-  private dir = '';
   private batchBuffer: Rows | undefined;
 
   constructor(
@@ -46,8 +45,14 @@ export class FeatureCache {
     readonly dim: number,
   ) {
     if (plan.storage === 'disk') {
-      this.dir = mkdtempSync(join(tmpdir(), 'simplenet-features-'));
-      this.fd = openSync(join(this.dir, 'features.bin'), 'w+');
+      // Unlinked as soon as it is open: the space is the open descriptor's and goes back to the
+      // system when the process ends, however it ends (kill -9 included), so no run leaves it behind.
+      const dir = mkdtempSync(join(tmpdir(), 'simplenet-features-'));
+      try {
+        this.fd = openSync(join(dir, 'features.bin'), 'w+');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
 
@@ -97,7 +102,6 @@ export class FeatureCache {
     if (this.fd >= 0) {
       closeSync(this.fd);
       this.fd = -1;
-      rmSync(this.dir, { recursive: true, force: true });
     }
   }
 }

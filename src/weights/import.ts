@@ -45,7 +45,7 @@ export async function importWeights(file: string, opts: { name?: string; home?: 
   const home = opts.home ?? simplenetHome();
   const official = format !== 'safetensors' && matches(checksumOf(entry), sha256);
   const path = official ? officialPath(entry, home) : customPaths(entry, home)[format === 'safetensors' ? 0 : 1];
-  await writeFileAtomic(path, bytes);
+  await writeFileAtomic(path, bytes, 'weights');
   // One file per name: the cache resolves the official slot first, so an import must clear the others.
   const replaced: string[] = [];
   for (const other of [officialPath(entry, home), ...customPaths(entry, home)]) {

@@ -1,0 +1,155 @@
+/**
+ * What simplenet writes, recognised from the files themselves, so that an output path is replaced
+ * only when it holds something of ours: a model folder, a test report, a predict output folder, a
+ * metrics JSON, an exported model, a checkpoint. Everything else a user points an output at is
+ * refused, never deleted (issue 11: `--out` onto a dataset once removed it).
+ */
+import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** `format` of simplenet.json (the model folder's manifest). */
+export const MODEL_FORMAT = 'simplenet-model';
+/** Header of the `predictions.csv` that marks a `predict --out` folder. */
+export const PREDICT_CSV_HEADER = 'path,score,score_normalized,label,overlay,map';
+/** Header of a test report's `predictions.csv`. */
+export const REPORT_CSV_HEADER = 'path,label,defect_type,score,score_normalized,pred_label';
+
+export type FolderKind = 'model' | 'report' | 'predictions';
+/** `weights`: a file in simplenet's own weights cache, which holds nothing else. */
+export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights';
+
+export const FOLDER_NAMES: Record<FolderKind, string> = {
+  model: 'a simplenet model folder',
+  report: 'a simplenet test report',
+  predictions: 'a simplenet predict output folder',
+};
+
+export const FILE_KIND_NAMES: Record<FileKind, string> = {
+  'metrics-json': 'a metrics JSON',
+  json: 'a JSON file',
+  onnx: 'an ONNX model',
+  npy: 'a .npy array',
+  checkpoint: 'a training checkpoint',
+  text: 'a results table',
+  weights: 'a cached weights file',
+};
+
+function head(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = new Uint8Array(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readJson(path: string, maxBytes = 1 << 24): unknown {
+  try {
+    if (statSync(path).size > maxBytes) return undefined;
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const firstLine = (path: string): string | undefined => {
+  try {
+    return new TextDecoder().decode(head(path, 512)).split(/\r?\n/)[0];
+  } catch {
+    return undefined;
+  }
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The manifest of a model folder, when `dir` is one. */
+function modelManifest(dir: string): Record<string, unknown> | undefined {
+  const m = readJson(join(dir, 'simplenet.json'));
+  return isObject(m) && m.format === MODEL_FORMAT ? m : undefined;
+}
+
+const isMetricsJson = (path: string): boolean => {
+  const m = readJson(path);
+  return isObject(m) && 'threshold_source' in m && 'n_images' in m;
+};
+
+/** An ONNX model that simplenet wrote: ModelProto field 2 (producer_name) = "simplenet". */
+const isOurOnnx = (path: string): boolean => {
+  const bytes = head(path, 64);
+  const needle = [0x12, 9, ...new TextEncoder().encode('simplenet')];
+  outer: for (let i = 0; i + needle.length <= bytes.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (bytes[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+};
+
+/** Whether the existing file at `path` is of the kind an output of `kind` may replace. */
+export function isReplaceableFile(path: string, kind: FileKind): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    switch (kind) {
+      case 'metrics-json':
+        return isMetricsJson(path);
+      case 'json':
+        return readJson(path) !== undefined;
+      case 'onnx':
+        return isOurOnnx(path);
+      case 'npy':
+        return new TextDecoder().decode(head(path, 6)) === '\x93NUMPY';
+      case 'checkpoint': {
+        // safetensors: u64 header length, then the JSON header with our format in __metadata__.
+        const h = head(path, 8);
+        const len = h.length === 8 ? Number(new DataView(h.buffer, h.byteOffset).getBigUint64(0, true)) : 0;
+        if (len < 2 || len > 1 << 26) return false;
+        const json = JSON.parse(new TextDecoder().decode(head(path, 8 + len).subarray(8)));
+        return isObject(json) && isObject(json.__metadata__) && json.__metadata__.format === 'simplenet-checkpoint';
+      }
+      case 'weights':
+        return true;
+      case 'text':
+        // Our CSV / Markdown tables: replaced only when the first line is one we write.
+        return /^(category,|epoch,|# |path,)/.test(firstLine(path) ?? '');
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the folder at `dir` is a finished output of `kind`. */
+export function isFolderOf(dir: string, kind: FolderKind): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    if (kind === 'model') return modelEntriesAreOurs(dir);
+    if (kind === 'report') {
+      return firstLine(join(dir, 'predictions.csv')) === REPORT_CSV_HEADER && existsSync(join(dir, 'report.html')) && isMetricsJson(join(dir, 'metrics.json'));
+    }
+    return firstLine(join(dir, 'predictions.csv')) === PREDICT_CSV_HEADER;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A model folder, and nothing in it that a user put there: the manifest's own files, plus outputs
+ * of ours that users often write beside a model (`test --json`, `--report`, `predict --out`, `export`).
+ */
+function modelEntriesAreOurs(dir: string): boolean {
+  return strangersInModel(dir)?.length === 0;
+}
+
+/** Entries of a model folder that simplenet did not write; undefined when `dir` is not a model. */
+export function strangersInModel(dir: string): string[] | undefined {
+  const m = modelManifest(dir);
+  if (!m) return undefined;
+  const file = (v: unknown) => (isObject(v) && typeof v.file === 'string' ? v.file : undefined);
+  const training = isObject(m.training) ? m.training : {};
+  const own = new Set(['simplenet.json', 'training_log.csv', file(m.backbone), file(m.heads), training.logFile].filter((x): x is string => typeof x === 'string'));
+  return readdirSync(dir).filter((name) => {
+    if (own.has(name)) return false;
+    const p = join(dir, name);
+    if (isReplaceableFile(p, 'metrics-json') || isReplaceableFile(p, 'onnx')) return false;
+    return !(isFolderOf(p, 'report') || isFolderOf(p, 'predictions'));
+  });
+}
