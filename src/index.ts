@@ -4,7 +4,7 @@
  * scoring → metrics → model directories and training.
  * @packageDocumentation
  */
-export { type DecodedImage, decodeImage, ImageDecodeError } from './images/decode.js';
+export { DEFAULT_MAX_PIXELS, type DecodedImage, decodeImage, ImageDecodeError, ImageTooLargeError, maxPixels, setMaxPixels } from './images/decode.js';
 export { addPreprocess, type PreprocessOptions } from './images/preprocess.js';
 export { MaskLoader } from './images/maskLoader.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';

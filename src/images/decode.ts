@@ -1,8 +1,15 @@
 /**
  * Decoding is the only image work done outside ONNX graphs: everything after the pixels (resize,
  * crop, normalisation) lives in the preprocessing graph so that every path scores the same way.
+ *
+ * Two checks come before any pixel is decoded. The file is opened first, so a file that cannot be
+ * read is reported as what it is (permission denied, a folder, missing) instead of "unsupported
+ * image format". Its header's width × height must be within the pixel cap: a 436 KB PNG of
+ * 12000 × 12000 decodes to 432 MB and costs several GB on the way through the preprocessing graph.
  */
-import sharp from 'sharp';
+import { open } from 'node:fs/promises';
+import sharp, { type Metadata } from 'sharp';
+import { FileError } from '../io/ioError.js';
 
 export interface DecodedImage {
   /** Interleaved HWC uint8 pixels. */
@@ -22,19 +29,88 @@ export class ImageDecodeError extends Error {
   }
 }
 
+/** The default pixel cap: 40 megapixels (7746 × 5164 and the like), several times any camera image anomaly detection sees. */
+export const DEFAULT_MAX_PIXELS = 40_000_000;
+export const MAX_PIXELS_ENV = 'SIMPLENET_MAX_PIXELS';
+
+let processMaxPixels: number | undefined;
+
+function checkLimit(n: number, what: string): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`${what} must be a positive whole number of pixels, got ${n}`);
+  return n;
+}
+
+/** Sets the process-wide pixel cap (the CLI's --max-pixels); `undefined` goes back to the environment or the default. */
+export function setMaxPixels(n: number | undefined): void {
+  processMaxPixels = n === undefined ? undefined : checkLimit(n, 'the pixel limit');
+}
+
+/** The cap in force: setMaxPixels, else $SIMPLENET_MAX_PIXELS, else DEFAULT_MAX_PIXELS. */
+export function maxPixels(): number {
+  if (processMaxPixels !== undefined) return processMaxPixels;
+  const env = process.env[MAX_PIXELS_ENV];
+  if (env === undefined || env.trim() === '') return DEFAULT_MAX_PIXELS;
+  return checkLimit(Number(env.trim()), `${MAX_PIXELS_ENV}='${env}'`);
+}
+
+export class ImageTooLargeError extends Error {
+  override name = 'ImageTooLargeError';
+
+  constructor(
+    readonly path: string,
+    readonly width: number,
+    readonly height: number,
+    readonly limit: number,
+  ) {
+    super(
+      `${path}: image is ${width}×${height} (${((width * height) / 1e6).toFixed(1)} megapixels), over the limit of ${limit} pixels; ` +
+        `raise it with --max-pixels <n> or ${MAX_PIXELS_ENV}=<n>, or downscale the image`,
+    );
+  }
+}
+
+/** Opens the file once so that I/O problems surface as such, naming the path and the cause. */
+async function checkReadable(path: string): Promise<void> {
+  let isFile = false;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      isFile = (await fh.stat()).isFile();
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    throw new FileError(path, 'cannot read image', e);
+  }
+  if (!isFile) throw new FileError(path, 'cannot read image', Object.assign(new Error('not a file'), { code: 'EISDIR' }));
+}
+
 /**
  * Decodes to 8-bit RGB (channels 3) or grey (channels 1). Alpha is dropped, grey is replicated to
  * RGB and 16-bit images are scaled to 8 bits, which is what users expect; PIL's `convert('RGB')`
- * agrees for 8-bit images. No EXIF rotation (PIL applies none either).
+ * agrees for 8-bit images. No EXIF rotation (PIL applies none either). Images over `maxPixels`
+ * (default: the process's cap, see maxPixels()) are refused from their header, before decoding.
  */
 export async function decodeImage(
   input: string | Uint8Array,
-  opts: { channels?: 1 | 3; label?: string } = {},
+  opts: { channels?: 1 | 3; label?: string; maxPixels?: number } = {},
 ): Promise<DecodedImage> {
   const channels = opts.channels ?? 3;
   const label = opts.label ?? (typeof input === 'string' ? input : 'image');
+  const limit = opts.maxPixels === undefined ? maxPixels() : checkLimit(opts.maxPixels, 'maxPixels');
+  if (typeof input === 'string') await checkReadable(input);
+  let meta: Metadata;
   try {
-    let img = sharp(input, { failOn: 'error', limitInputPixels: 1 << 28 });
+    meta = await sharp(input, { failOn: 'error', limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new ImageDecodeError(label, (e as Error).message.replace(/\s+/g, ' ').trim());
+  }
+  // Multi-page images (GIF, TIFF) decode their first page: its height is pageHeight.
+  const width = meta.width ?? 0;
+  const height = meta.pageHeight ?? meta.height ?? 0;
+  if (width * height > limit) throw new ImageTooLargeError(label, width, height, limit);
+  try {
+    let img = sharp(input, { failOn: 'error', limitInputPixels: limit });
     img = channels === 3 ? img.toColourspace('srgb') : img.toColourspace('b-w');
     const { data, info } = await img.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) {
