@@ -2,8 +2,10 @@
  * The one backbone interface the engine uses: a frozen ONNX feature extractor plus the image
  * normalisation it expects, from either a builtin name (+ weights) or a JSON manifest.
  */
-import { existsSync, statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { sep } from 'node:path';
 import type { Reporter } from '../cli/progress.js';
+import { FileError } from '../io/ioError.js';
 import './builtins.js';
 import { loadManifestBackbone, type Manifest } from './manifest.js';
 import { builtinBackbone, builtinNames } from './registry.js';
@@ -37,12 +39,24 @@ export interface ResolveOptions {
   reporter?: Reporter;
 }
 
+/**
+ * A builtin name, else a manifest path: anything ending in .json or naming a folder is taken as a
+ * path, so a mistyped path says "no such file" naming it rather than "unknown backbone".
+ */
 export async function resolveBackbone(opts: ResolveOptions): Promise<Backbone> {
   const builtin = builtinBackbone(opts.backbone);
   if (builtin) return builtin({ weights: opts.weights, layers: opts.layers, reporter: opts.reporter });
-  if (opts.backbone.endsWith('.json') && existsSync(opts.backbone) && statSync(opts.backbone).isFile()) {
-    if (opts.weights) throw new Error(`--weights applies to builtin backbones only; the manifest ${opts.backbone} names its own ONNX file`);
-    return loadManifestBackbone(opts.backbone, { layers: opts.layers });
+  const file = opts.backbone;
+  if (file.endsWith('.json') || file.includes('/') || file.includes(sep)) {
+    let isFile: boolean;
+    try {
+      isFile = (await stat(file)).isFile();
+    } catch (e) {
+      throw new FileError(file, 'cannot read the backbone manifest', e);
+    }
+    if (!isFile) throw new FileError(file, 'cannot read the backbone manifest', Object.assign(new Error('not a file'), { code: 'EISDIR' }));
+    if (opts.weights) throw new Error(`--weights applies to builtin backbones only; the manifest ${file} names its own ONNX file`);
+    return loadManifestBackbone(file, { layers: opts.layers });
   }
-  throw new Error(`unknown backbone '${opts.backbone}': expected one of ${builtinNames().join(', ')} or a manifest .json file`);
+  throw new Error(`unknown backbone '${file}': expected one of ${builtinNames().join(', ')} or a manifest .json file`);
 }

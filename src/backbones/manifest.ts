@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { FileError, ioCause } from '../io/ioError.js';
 import { Session } from '../onnx/session.js';
 import type { Backbone } from './backbone.js';
 
@@ -65,7 +66,7 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new Error(`${file}: cannot read the manifest: ${(e as Error).message}`);
+    throw new FileError(file, 'cannot read the manifest', e);
   }
   const manifest = parseManifest(text, file);
   const onnxPath = resolve(dirname(file), manifest.onnx);
@@ -74,7 +75,7 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
     const buf = await readFile(onnxPath);
     onnx = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain Uint8Array, not a Buffer
   } catch (e) {
-    throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${(e as Error).message}`);
+    throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${ioCause(e)}`);
   }
   // Only names are needed here, so skip graph optimisation to load quickly.
   const session = await Session.create(onnx, `${file}: ${manifest.onnx}`, { optimization: 'disabled' });

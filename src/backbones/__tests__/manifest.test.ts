@@ -73,7 +73,11 @@ test('unknown backbones and builtins without weights are clear errors', async ()
     resolveBackbone({ backbone: 'vgg16' }),
     /^Error: unknown backbone 'vgg16': expected one of resnet18, resnet50, wide_resnet50_2, wide_resnet101_2 or a manifest \.json file$/,
   );
-  await assert.rejects(resolveBackbone({ backbone: join(dir, 'missing.json') }), /unknown backbone '.*missing\.json'/);
+  // A path that does not exist says so, naming it (not "unknown backbone").
+  const missing = join(dir, 'missing.json');
+  await assert.rejects(resolveBackbone({ backbone: missing }), (e: Error) => e.message === `${missing}: cannot read the backbone manifest: no such file or folder (ENOENT)`);
+  await assert.rejects(resolveBackbone({ backbone: 'nope/x.json' }), (e: Error) => e.message === 'nope/x.json: cannot read the backbone manifest: no such file or folder (ENOENT)');
+  await assert.rejects(resolveBackbone({ backbone: dir }), (e: Error) => e.message === `${dir}: cannot read the backbone manifest: is a folder, expected a file (EISDIR)`);
   // Without --weights a builtin pulls its weights; offline (a proxy that refuses connections) that is one clear error.
   const saved = { ...process.env };
   Object.assign(process.env, { SIMPLENET_HOME: join(dir, 'home'), HTTPS_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' });
