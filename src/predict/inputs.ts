@@ -2,9 +2,15 @@
  * `predict`'s positional arguments → image paths: a file is taken as is, a folder is walked
  * recursively for image files (sorted, so runs are reproducible), anything with * ? [ is a glob
  * (`**` crosses folders). Each path keeps the part relative to its argument, used to name outputs.
+ *
+ * Symbolic links are followed, to images and to folders alike. A folder reached twice (a link
+ * loop, or two links to one folder) is walked once, at its first path in sorted order. A dangling
+ * link with an image's name is kept: decoding then fails naming it ("no such file or folder"), so
+ * predict reports it as a failed image and exits with EXIT_SOME_FAILED, while the others are scored.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { FileError } from '../io/ioError.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
 
@@ -16,12 +22,34 @@ export interface InputImage {
 
 const isImage = (name: string) => IMAGE_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e));
 
-function walk(dir: string, out: string[]): void {
-  const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+/** What an entry is once links are followed: 'missing' for a dangling link. */
+function kindOf(e: Dirent, p: string): 'dir' | 'file' | 'other' | 'missing' {
+  if (!e.isSymbolicLink()) return e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** `seen` holds the real paths of the folders walked so far: it ends link loops. */
+function walk(dir: string, out: string[], seen = new Set<string>()): void {
+  let entries: Dirent[];
+  try {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new FileError(dir, 'cannot list the folder', e);
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && isImage(e.name)) out.push(p);
+    const kind = kindOf(e, p);
+    if (kind === 'dir') walk(p, out, seen);
+    else if ((kind === 'file' || kind === 'missing') && isImage(e.name)) out.push(p);
   }
 }
 

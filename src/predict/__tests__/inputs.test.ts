@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { JET_LUT, overlayJet } from '../colormap.js';
 import { expandInputs } from '../inputs.js';
 import { OutputNamer } from '../writeOutputs.js';
 
+const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
 test('files, folders (recursive, sorted, images only) and globs expand to paths with relative names', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-'));
   for (const p of ['a/good/1.png', 'a/good/0.JPG', 'a/bad/x.png', 'a/notes.txt', 'b.bmp']) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
     writeFileSync(join(dir, p), '');
@@ -20,6 +22,24 @@ test('files, folders (recursive, sorted, images only) and globs expand to paths 
   assert.deepEqual(rel([join(dir, '**/?.png')]), ['a/bad/x.png', 'a/good/1.png']);
   assert.throws(() => expandInputs([join(dir, 'missing.png')]), /missing\.png: no such file or folder/);
   assert.throws(() => expandInputs([join(dir, '*.webp')]), /\*\.webp: no image files match/);
+});
+
+test('links to images and folders are followed, a loop is walked once, a dangling image link is kept (to fail naming itself)', () => {
+  const links = join(dir, 'links');
+  mkdirSync(links);
+  symlinkSync('../a/good/1.png', join(links, 'img.png'));
+  symlinkSync('../a/good', join(links, 'folder'));
+  symlinkSync('..', join(links, 'loop'));
+  symlinkSync('nowhere.png', join(links, 'dead.png'));
+  symlinkSync('nowhere.txt', join(links, 'dead.txt'));
+  const got = expandInputs([links]);
+  assert.deepEqual(
+    got.map((i) => i.relative),
+    ['links/dead.png', 'links/folder/0.JPG', 'links/folder/1.png', 'links/img.png', 'links/loop/a/bad/x.png', 'links/loop/b.bmp'],
+  );
+  assert.equal(got[3].path, join(links, 'img.png'));
+  // A glob walks the same way.
+  assert.deepEqual(expandInputs([join(links, '*.png')]).map((i) => i.relative), ['dead.png', 'img.png']);
 });
 
 test('output names drop the extension and never collide', () => {
