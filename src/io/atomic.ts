@@ -118,7 +118,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, k
     await rename(tmp, path);
     await syncFolder(parent);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw nameFsError(path, e);
   } finally {
     untrackTemporary(tmp);
@@ -161,7 +161,7 @@ export async function writeDirAtomic<T>(path: string, kind: FolderKind, fill: (t
     await syncFolder(parent);
     return result;
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     untrackTemporary(tmp);
     if (old && !existsSync(path) && existsSync(old)) await rename(old, path).catch(() => undefined);
     if (old) untrackTemporary(old);

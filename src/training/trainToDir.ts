@@ -10,7 +10,7 @@ import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
-import { checkpointPath, removeCheckpoint } from './checkpoint.js';
+import { checkpointPath, loadCheckpoint, removeCheckpoint } from './checkpoint.js';
 import { calibrateOnGoodImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
 
@@ -33,6 +33,19 @@ export interface MonitorEntry {
 }
 
 export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult; monitor: MonitorEntry[] }> {
+  const path = opts.checkpoint && checkpointPath(opts.out);
+  try {
+    return await trainAndSave(opts);
+  } catch (e) {
+    // A failed run (a full disk, a bad image) keeps its last complete checkpoint: say so, since
+    // it is what saves the user from starting over.
+    const kept = path ? await loadCheckpoint(path).catch(() => undefined) : undefined;
+    if (!kept) throw e;
+    throw new Error(`${(e as Error).message}; the checkpoint ${path} after epoch ${kept.epoch} is kept: rerun with --resume to continue`, { cause: e });
+  }
+}
+
+async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult; monitor: MonitorEntry[] }> {
   const { dataset, backbone, config } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const monitorLog: MonitorEntry[] = [];
