@@ -3,6 +3,7 @@ import { loadModel } from '../model/modelDir.js';
 import { resolveCalibration } from '../predict/calibration.js';
 import { expandInputs } from '../predict/inputs.js';
 import { predictImages } from '../predict/predictImages.js';
+import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
 import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
 import { Scorer } from '../scoring/scorer.js';
@@ -29,6 +30,12 @@ export function predictCommand(program: Command): void {
     .option('--json', 'print one JSON object per image: {"path","score","score_normalized","label",...}')
     .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", numberOption('--threshold'))
     .option('--quiet', 'no progress output')
+    .addHelpText(
+      'after',
+      '\nOutput (without --json): tab-separated rows "path score score_normalized label" after a header row.\n' +
+        'A path holding a tab, newline, carriage return, other control character or backslash, or starting\n' +
+        'with a double quote, is written as a JSON string literal ("a\\nb.png"), so each image is one row.',
+    )
     .action(async (images: string[], flags: PredictFlags) => {
       const reporter = reporterFor(flags);
       if (flags.out) await prepareOutput(flags.out, 'predictions');
@@ -61,7 +68,8 @@ export function predictCommand(program: Command): void {
             };
             process.stdout.write(`${JSON.stringify(obj)}\n`);
           } else {
-            process.stdout.write(`${p.input.path}\t${p.score.toPrecision(6)}\t${p.scoreNormalized.toFixed(4)}\t${p.label ? 'anomalous' : 'normal'}\n`);
+            const row = [p.input.path, p.score.toPrecision(6), p.scoreNormalized.toFixed(4), p.label ? 'anomalous' : 'normal'];
+            process.stdout.write(`${tsvRow(row)}\n`);
           }
           bar.tick();
         }

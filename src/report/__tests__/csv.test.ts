@@ -6,3 +6,7 @@ test('fields are quoted only when needed, quotes doubled', () => {
   assert.equal(csvRow(['a/b.png', 1, 0.5]), 'a/b.png,1,0.5');
   assert.equal(csvRow(['x,y.png', 'say "hi"', 'two\nlines']), '"x,y.png","say ""hi""","two\nlines"');
 });
+
+test('carriage returns and a leading quote are quoted too, so a row never splits', () => {
+  assert.equal(csvRow(['a\rb.png', '"q.png', 'x\r\ny']), '"a\rb.png","""q.png","x\r\ny"');
+});
