@@ -6,7 +6,9 @@
  */
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { MODEL_FORMAT_VERSION, PACKAGE_VERSION } from '../model/modelDir.js';
-import { encodeModel, type ModelProto } from '../onnx/model.js';
+import { describeNonFinite, firstNonFiniteIn } from '../onnx/finite.js';
+import { encodeModel, type GraphProto, type ModelProto } from '../onnx/model.js';
+import type { HostTensor } from '../onnx/tensor.js';
 import { type Calibration, calibrationRange, pixelCalibration } from '../scoring/calibration.js';
 import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
 import { weightsToFp16 } from './fp16.js';
@@ -55,9 +57,28 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
   };
 }
 
+/**
+ * Throws naming the model and the tensor when a weight (initializer or Constant) is NaN or ±Inf:
+ * an exported model would give NaN scores that every consumer labels "normal". One pass over the
+ * weights, once per export.
+ */
+export function checkFiniteWeights(graph: GraphProto, model: string, hint = 'the model is damaged; retrain it'): void {
+  const tensors: [string, HostTensor][] = graph.initializers.map((i) => [i.name, i.tensor]);
+  for (const n of graph.nodes) {
+    for (const [k, a] of Object.entries(n.attributes)) if (a.kind === 'tensor') tensors.push([`${n.name || n.opType}.${k}`, a.value]);
+  }
+  for (const [name, t] of tensors) {
+    const i = firstNonFiniteIn(t);
+    if (i >= 0) throw new Error(`${model}: cannot export: weight '${name}' holds ${describeNonFinite(t, i)} at element ${i}; ${hint}`);
+  }
+}
+
 export async function buildExportModel(model: SimpleNetModel, opts: ExportOptions): Promise<ModelProto> {
   const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic' });
-  return { ...m, graph: opts.fp16 ? weightsToFp16(m.graph) : m.graph, metadata: exportMetadata(model, opts) };
+  checkFiniteWeights(m.graph, model.dir);
+  const graph = opts.fp16 ? weightsToFp16(m.graph) : m.graph;
+  if (opts.fp16) checkFiniteWeights(graph, model.dir, 'it is beyond the float16 range; export without --fp16');
+  return { ...m, graph, metadata: exportMetadata(model, opts) };
 }
 
 export async function exportModelBytes(model: SimpleNetModel, opts: ExportOptions): Promise<Uint8Array> {

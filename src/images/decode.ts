@@ -17,6 +17,8 @@ export interface DecodedImage {
   width: number;
   height: number;
   channels: 1 | 3;
+  /** The file (or label) it came from, so later errors (a non-finite score) can name it. */
+  source?: string;
 }
 
 export class ImageDecodeError extends Error {
@@ -121,6 +123,7 @@ export async function decodeImage(
       width: info.width,
       height: info.height,
       channels,
+      source: label,
     };
   } catch (e) {
     const msg = (e as Error).message.replace(/\s+/g, ' ').trim();

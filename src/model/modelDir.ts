@@ -13,6 +13,7 @@ import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.j
 import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
 import { MODEL_FORMAT } from '../io/artefacts.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
+import { firstNonFinite } from '../onnx/finite.js';
 import { type Calibration, parseCalibration } from '../scoring/calibration.js';
 import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 
@@ -215,6 +216,13 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
     params[name] = t as HeadParams[typeof name];
   }
   checkHeadParams(params, { featureDim: config.embed.targetDim, hiddenDim: config.head.hiddenDim }, headsPath);
+  // A NaN weight makes every score NaN, which no threshold flags (src/onnx/finite.ts): refuse the model.
+  for (const name of PARAM_NAMES) {
+    const i = firstNonFinite(params[name].data);
+    if (i >= 0) {
+      throw new ModelLoadError(`${headsPath}: tensor '${name}' holds ${params[name].data[i]} at element ${i}; a model with non-finite weights cannot score (retrain it)`);
+    }
+  }
   const b = manifest.backbone;
   return {
     dir,
