@@ -6,16 +6,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
 import type { LayerShape } from '../embedding/patchEmbed.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
 import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
 import { MODEL_FORMAT } from '../io/artefacts.js';
+import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { firstNonFinite } from '../onnx/finite.js';
 import { type Calibration, parseCalibration } from '../scoring/calibration.js';
 import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
+import { manifestProblem } from './manifestSchema.js';
 
 export { MODEL_FORMAT };
 export const MODEL_FORMAT_VERSION = 1;
@@ -179,6 +181,8 @@ export class ModelLoadError extends Error {
 
 export async function loadModel(dir: string): Promise<SimpleNetModel> {
   const manifestPath = join(dir, 'simplenet.json');
+  // A replacement killed between its two renames left the complete old model aside (io/atomic.ts).
+  if (!existsSync(manifestPath)) await cleanStaleTemporaries(dirname(resolve(dir)));
   if (!existsSync(manifestPath)) throw new ModelLoadError(`${dir}: not a simplenet model directory (no simplenet.json)`);
   let manifest: ModelManifest;
   try {
@@ -193,6 +197,8 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
         `is not supported by simplenet ${PACKAGE_VERSION}, which reads format version ${MODEL_FORMAT_VERSION}`,
     );
   }
+  const problem = manifestProblem(manifest);
+  if (problem) throw new ModelLoadError(`${manifestPath}: ${problem}`);
   const config = parseConfig(manifest.config, manifestPath);
   if (manifest.scoring !== undefined) manifest.scoring = parseCalibration(manifest.scoring, manifestPath);
   const read = async (file: string, expected: string): Promise<Uint8Array> => {

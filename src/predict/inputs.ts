@@ -7,10 +7,14 @@
  * loop, or two links to one folder) is walked once, at its first path in sorted order. A dangling
  * link with an image's name is kept: decoding then fails naming it ("no such file or folder"), so
  * predict reports it as a failed image and exits with EXIT_SOME_FAILED, while the others are scored.
+ * Our own outputs inside a walked folder (an earlier `predict --out`, a test report, a temporary
+ * being written) are skipped: heatmaps of heatmaps are never what a rerun means.
  */
 import { existsSync, type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
+import { isFolderOf } from '../io/artefacts.js';
 import { FileError } from '../io/ioError.js';
+import { parseTemporary } from '../io/temporaries.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
 
@@ -33,6 +37,8 @@ function kindOf(e: Dirent, p: string): 'dir' | 'file' | 'other' | 'missing' {
   }
 }
 
+const ourOutput = (name: string, p: string) => parseTemporary(name) !== undefined || isFolderOf(p, 'predictions') || isFolderOf(p, 'report');
+
 /** `seen` holds the real paths of the folders walked so far: it ends link loops. */
 function walk(dir: string, out: string[], seen = new Set<string>()): void {
   let entries: Dirent[];
@@ -48,7 +54,7 @@ function walk(dir: string, out: string[], seen = new Set<string>()): void {
   for (const e of entries) {
     const p = join(dir, e.name);
     const kind = kindOf(e, p);
-    if (kind === 'dir') walk(p, out, seen);
+    if (kind === 'dir' && !ourOutput(e.name, p)) walk(p, out, seen);
     else if ((kind === 'file' || kind === 'missing') && isImage(e.name)) out.push(p);
   }
 }

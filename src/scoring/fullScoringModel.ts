@@ -21,12 +21,15 @@ import { GraphBuilder, OPSET } from '../onnx/builder.js';
 import { composedModel, inlineModel, mergeOpsets, upgradeGraph } from '../onnx/compose.js';
 import { decodeModel } from '../onnx/decode.js';
 import type { ModelProto } from '../onnx/model.js';
+import { join } from 'node:path';
 import { addAnomalyMap } from './anomalyMap.js';
 import { type Calibration, calibrationRange, pixelCalibration } from './calibration.js';
 
 /** Everything the graph is built from (a loaded model directory, or a model still in training). */
 export interface ScoringSpec {
   backbone: Backbone;
+  /** Where the backbone's ONNX came from, for errors (a model folder's backbone.onnx). */
+  backboneSource?: string;
   layerShapes: readonly LayerShape[];
   config: {
     image: SimpleNetConfig['image'];
@@ -52,7 +55,13 @@ export interface FullScoringOptions {
 export const FULL_SCORING_OUTPUTS = ['score', 'score_normalized', 'label', 'anomaly_map', 'anomaly_map_normalized'] as const;
 
 export function scoringSpecOf(model: SimpleNetModel): ScoringSpec {
-  return { backbone: model.backbone, layerShapes: model.manifest.backbone.layerShapes, config: model.config, params: model.params };
+  return {
+    backbone: model.backbone,
+    backboneSource: join(model.dir, model.manifest.backbone.file),
+    layerShapes: model.manifest.backbone.layerShapes,
+    config: model.config,
+    params: model.params,
+  };
 }
 
 export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoringOptions): Promise<ModelProto> {
@@ -65,7 +74,7 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const image = g.input('image', 'uint8', [batch, 'H', 'W', 3]);
   const { pixels, crop: cropped } = addPreprocessParts(g, image, { ...config.image, mean: backbone.mean, std: backbone.std });
 
-  const source = 'backbone.onnx';
+  const source = spec.backboneSource ?? 'backbone.onnx';
   const decoded = decodeModel(backbone.onnx, source);
   const inlined = inlineModel(g, decoded, {
     prefix: 'backbone/',

@@ -174,6 +174,15 @@ describe('outputs never destroy what simplenet did not create', () => {
     assert.deepEqual(readFileSync(image), bytes);
   });
 
+  test('row 6: --max-pixels (before or after the command) refuses a larger image before decoding it', () => {
+    const image = join(data, 'widget/test/good/000.png');
+    for (const args of [['--max-pixels', '100', 'predict', '--model', model, image], ['predict', '--max-pixels', '100', '--model', model, image]]) {
+      const r = simplenet([...args, '--quiet']);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /000\.png: image is 40×40 .* over the limit of 100 pixels; raise it with --max-pixels/);
+    }
+  });
+
   test('row 11: no file is left in the temp folder (onnxruntime’s telemetry log included)', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'simplenet-tmpdir-'));
     try {

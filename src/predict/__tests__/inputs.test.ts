@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { JET_LUT, overlayJet } from '../colormap.js';
+import { PREDICT_CSV_HEADER } from '../../io/artefacts.js';
 import { expandInputs } from '../inputs.js';
 import { OutputNamer } from '../writeOutputs.js';
 
@@ -54,4 +55,19 @@ test('jet runs dark blue → cyan → yellow → dark red and blends half over t
   assert.deepEqual(at(0), [0, 0, 128]);
   assert.deepEqual(at(1), [128, 0, 0]);
   assert.deepEqual(overlayJet(new Uint8Array([200, 100, 0]), new Float32Array([0])), new Uint8Array([100, 50, 64]));
+});
+
+test('a walked folder skips our own outputs inside it: an earlier predict --out and temporaries', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-own-'));
+  try {
+    writeFileSync(join(dir, 'a.png'), '');
+    mkdirSync(join(dir, 'heatmaps'));
+    writeFileSync(join(dir, 'heatmaps', 'predictions.csv'), `${PREDICT_CSV_HEADER}\n`);
+    writeFileSync(join(dir, 'heatmaps', 'a.png'), '');
+    mkdirSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp'));
+    writeFileSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp', 'b.png'), '');
+    assert.deepEqual(expandInputs([dir]).map((i) => i.path), [join(dir, 'a.png')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
