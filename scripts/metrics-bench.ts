@@ -14,7 +14,7 @@ const n = images * plane;
 const maps = new Float32Array(n);
 const masks = new Uint8Array(n);
 let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 for (let k = 0; k < images; k++) {
   const o = k * plane;
   const defective = k % 3 === 0;

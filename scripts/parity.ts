@@ -18,7 +18,9 @@ try {
   let image = join(REPO_ROOT, '..', 'shared', 'data', 'mvtec_ad', 'bottle', 'test', 'broken_large', '000.png');
   if (!existsSync(image)) {
     image = join(dir, 'pattern.png');
-    await sharp(Buffer.from(patternImage(900, 700)), { raw: { width: 900, height: 700, channels: 3 } }).png().toFile(image);
+    await sharp(Buffer.from(patternImage(900, 700)), { raw: { width: 900, height: 700, channels: 3 } })
+      .png()
+      .toFile(image);
   }
   console.log(`image: ${image}`);
   execFileSync(python, [join(REPO_ROOT, 'reference', 'parity_embed.py'), dir, image], { stdio: 'inherit' });
@@ -26,7 +28,18 @@ try {
   const t0 = Date.now();
   execFileSync(
     process.execPath,
-    [join(REPO_ROOT, 'dist/src/cli/main.js'), 'embed', '--backbone', 'wide_resnet50_2', '--weights', join(dir, 'wide_resnet50_2.safetensors'), '--image', image, '--out', ours],
+    [
+      join(REPO_ROOT, 'dist/src/cli/main.js'),
+      'embed',
+      '--backbone',
+      'wide_resnet50_2',
+      '--weights',
+      join(dir, 'wide_resnet50_2.safetensors'),
+      '--image',
+      image,
+      '--out',
+      ours,
+    ],
     { stdio: 'inherit' },
   );
   const seconds = (Date.now() - t0) / 1000;
@@ -40,8 +53,10 @@ try {
     scale = Math.max(scale, Math.abs(b[i]));
   }
   const rel = maxErr / scale;
-  console.log(`wide_resnet50_2 embedding [${b.length / 1536} × 1536]: max abs error ${maxErr.toExponential(3)}, ` +
-    `max relative error (to max |ref|) ${rel.toExponential(3)}; simplenet embed took ${seconds.toFixed(1)} s`);
+  console.log(
+    `wide_resnet50_2 embedding [${b.length / 1536} × 1536]: max abs error ${maxErr.toExponential(3)}, ` +
+      `max relative error (to max |ref|) ${rel.toExponential(3)}; simplenet embed took ${seconds.toFixed(1)} s`,
+  );
   if (!(rel <= 1e-4)) {
     console.error('PARITY FAILED: relative error above 1e-4');
     process.exitCode = 1;

@@ -12,7 +12,7 @@ import { RESNET_ARCHS } from '../src/backbones/resnet-arch.js';
 import { expectedTensors } from '../src/backbones/resnet-arch.js';
 import { buildResNet, RESNET_INPUT } from '../src/backbones/resnet.js';
 import { initHeadParams } from '../src/heads/params.js';
-import { Rng } from '../src/heads/rng.js';
+import { Rng } from '../src/core/rng.js';
 import { defaultConfig } from '../src/model/config.js';
 import { loadModel, saveModel, type SimpleNetModel } from '../src/model/modelDir.js';
 import { f32, type HostTensor } from '../src/onnx/tensor.js';
@@ -37,7 +37,14 @@ async function randomWrn50(): Promise<SimpleNetModel> {
   const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-bench-')), 'model');
   await saveModel(dir, {
     config,
-    backbone: { identity: { kind: 'builtin', name: 'wide_resnet50_2', weightsSha256: 'random' }, inputName: RESNET_INPUT, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layers: built.layers, onnx: built.onnx },
+    backbone: {
+      identity: { kind: 'builtin', name: 'wide_resnet50_2', weightsSha256: 'random' },
+      inputName: RESNET_INPUT,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      layers: built.layers,
+      onnx: built.onnx,
+    },
     layerShapes: [
       { channels: 512, height: 36, width: 36 },
       { channels: 1024, height: 18, width: 18 },
@@ -74,5 +81,14 @@ for (const fold of [true, false]) {
   }
   const seconds = (Date.now() - start) / 1000;
   await scorer.release();
-  console.log(JSON.stringify({ backbone: model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest', fold, images: count - 1, seconds, imagesPerSecond: Number(((count - 1) / seconds).toFixed(3)), sessionSeconds: build }));
+  console.log(
+    JSON.stringify({
+      backbone: model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest',
+      fold,
+      images: count - 1,
+      seconds,
+      imagesPerSecond: Number(((count - 1) / seconds).toFixed(3)),
+      sessionSeconds: build,
+    }),
+  );
 }

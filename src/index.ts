@@ -16,7 +16,7 @@ export * from './heads/index.js';
 export { addAnomalyMap, type AnomalyMapOptions, DEFAULT_ANOMALY_MAP } from './scoring/anomalyMap.js';
 export { type ImageScores, Scorer, type ScorerOptions } from './scoring/scorer.js';
 export { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './scoring/fullScoringModel.js';
-export { type Calibration, normalizeScore } from './scoring/calibration.js';
+export { type Calibration, normalizeScore } from './model/calibration.js';
 export { buildExportModel, exportModelBytes, type ExportOptions } from './export/exportModel.js';
 export { type Prediction, type PredictionResult, predictImages } from './predict/predictImages.js';
 export { decodeModel, OnnxDecodeError } from './onnx/decode.js';

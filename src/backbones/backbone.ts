@@ -4,29 +4,14 @@
  */
 import { stat } from 'node:fs/promises';
 import { sep } from 'node:path';
-import type { Reporter } from '../cli/progress.js';
+import type { Reporter } from '../core/progress.js';
 import { FileError } from '../io/ioError.js';
-import './builtins.js';
-import { loadManifestBackbone, type Manifest } from './manifest.js';
+import { loadManifestBackbone } from './manifest.js';
 import { builtinBackbone, builtinNames } from './registry.js';
 
-export type BackboneIdentity =
-  | { kind: 'builtin'; name: string; weightsSha256: string }
-  | { kind: 'onnx'; manifest: Manifest; onnxSha256: string };
+import type { Backbone } from './types.js';
 
-export interface Backbone {
-  /** How to reproduce it: {kind:'builtin', name, weightsSha256} or {kind:'onnx', manifest (the JSON object), onnxSha256}. */
-  identity: BackboneIdentity;
-  /** Graph input fed with the normalised NCHW float32 image. */
-  inputName: string;
-  /** Normalisation applied BEFORE the backbone: (pixel/255 − mean)/std per RGB channel. */
-  mean: [number, number, number];
-  std: [number, number, number];
-  /** Output names, finest grid first. */
-  layers: string[];
-  /** The model bytes (built or loaded) that onnxruntime runs. */
-  onnx: Uint8Array;
-}
+export type { Backbone, BackboneIdentity } from './types.js';
 
 export interface ResolveOptions {
   /** A builtin name or the path of a manifest .json file. */

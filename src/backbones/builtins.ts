@@ -8,8 +8,7 @@ import { FileError } from '../io/ioError.js';
 import { type Checksum, knownWeights, matches } from '../weights/known.js';
 import { decodeStateDict } from '../weights/load.js';
 import { damagedWeightsError, weightsForBuiltin } from '../weights/pull.js';
-import type { Backbone } from './backbone.js';
-import { registerBackbone } from './registry.js';
+import type { Backbone, BuiltinFactory } from './types.js';
 import { RESNET_ARCHS } from './resnet-arch.js';
 import { buildResNet, RESNET_INPUT } from './resnet.js';
 import { architectureShapes } from './state-dict.js';
@@ -18,8 +17,10 @@ import { architectureShapes } from './state-dict.js';
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
-for (const [name, arch] of Object.entries(RESNET_ARCHS)) {
-  registerBackbone(name, async ({ weights, layers, reporter }): Promise<Backbone> => {
+/** The torchvision ResNets by name, in the order error messages list them. */
+export const BUILTIN_BACKBONES: [string, BuiltinFactory][] = Object.entries(RESNET_ARCHS).map(([name, arch]) => [
+  name,
+  async ({ weights, layers, reporter }): Promise<Backbone> => {
     let file = weights;
     let check: Checksum | undefined;
     if (!file) {
@@ -47,5 +48,5 @@ for (const [name, arch] of Object.entries(RESNET_ARCHS)) {
       layers: built.layers,
       onnx: built.onnx,
     };
-  });
-}
+  },
+]);

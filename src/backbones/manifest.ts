@@ -6,56 +6,12 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
 import { FileError, ioCause } from '../io/ioError.js';
 import { Session } from '../onnx/session.js';
-import type { Backbone } from './backbone.js';
+import { parseManifest } from './manifestSchema.js';
+import type { Backbone } from './types.js';
 
-const rgb = z.tuple([z.number(), z.number(), z.number()]);
-
-export const ManifestSchema = z
-  .object({
-    onnx: z.string().min(1),
-    input: z.string().min(1),
-    mean: rgb,
-    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
-    layers: z.array(z.string().min(1)).min(1),
-    /** Free text for people (provenance, licence); ignored by the engine. */
-    description: z.string().optional(),
-  })
-  .strict();
-
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-function fieldName(path: readonly PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
-
-function valueAt(obj: unknown, path: readonly PropertyKey[]): unknown {
-  let v = obj;
-  for (const p of path) v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  return v;
-}
-
-/** Parses manifest text; errors read `<file>: field 'mean[1]': …`. */
-export function parseManifest(text: string, file: string): Manifest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = ManifestSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue.code === 'unrecognized_keys') {
-    throw new Error(`${file}: unknown field '${issue.keys[0]}' (allowed: ${Object.keys(ManifestSchema.shape).join(', ')})`);
-  }
-  if (issue.path.length === 0) throw new Error(`${file}: expected a JSON object with fields onnx, input, mean, std, layers`);
-  const field = fieldName(issue.path);
-  if (valueAt(raw, issue.path) === undefined) throw new Error(`${file}: field '${field}' is missing`);
-  throw new Error(`${file}: field '${field}': ${issue.message}`);
-}
+export { type Manifest, ManifestSchema, parseManifest } from './manifestSchema.js';
 
 /**
  * Loads and checks a manifest backbone: the ONNX file must exist and load, `input` must be one of

@@ -1,22 +1,20 @@
 /**
- * Builtin backbones by name. Each builtin registers itself (see `builtins.ts`); `resolveBackbone`
- * only looks names up here, so adding a backbone never touches the resolver.
+ * Builtin backbones by name: the ones this package ships (`builtins.ts`, listed here explicitly)
+ * and any a program adds with `registerBackbone`. `resolveBackbone` only looks names up here, so
+ * adding a backbone never touches the resolver.
  */
-import type { Reporter } from '../cli/progress.js';
-import type { Backbone } from './backbone.js';
+import { BUILTIN_BACKBONES } from './builtins.js';
+import type { BuiltinFactory } from './types.js';
 
-export interface BuiltinOptions {
-  /** Path of the weights file (safetensors or .pth); without it, builtins use the weights cache (pulling on first use). */
-  weights?: string;
-  layers?: string[];
-  /** Download progress when weights are pulled. */
-  reporter?: Reporter;
-}
+export type { BuiltinFactory, BuiltinOptions } from './types.js';
 
-export type BuiltinFactory = (opts: BuiltinOptions) => Promise<Backbone>;
+const builtins = new Map<string, BuiltinFactory>(BUILTIN_BACKBONES);
 
-const builtins = new Map<string, BuiltinFactory>();
-
+/**
+ * Adds a backbone that `--backbone <name>` and `resolveBackbone({ backbone: name })` then find.
+ * @throws Error when the name is taken.
+ * @example registerBackbone('my_net', async () => myBackbone);
+ */
 export function registerBackbone(name: string, factory: BuiltinFactory): void {
   if (builtins.has(name)) throw new Error(`backbone '${name}' is registered twice`);
   builtins.set(name, factory);

@@ -106,8 +106,7 @@ export function stageSpecs(arch: ResNetArch, upTo: number): StageSpec[] {
           conv(`${p}.conv3`, `${p}.bn3`, w, outC, 1, 1),
         ];
       }
-      const downsample =
-        b === 0 && (stride !== 1 || inC !== outC) ? conv(`${p}.downsample.0`, `${p}.downsample.1`, inC, outC, 1, stride) : undefined;
+      const downsample = b === 0 && (stride !== 1 || inC !== outC) ? conv(`${p}.downsample.0`, `${p}.downsample.1`, inC, outC, 1, stride) : undefined;
       blocks.push({ prefix: p, convs, downsample });
       inC = outC;
     }

@@ -67,11 +67,12 @@ function foldConvBn(state: ReadonlyMap<string, HostTensor>, c: ConvSpec): { weig
 function convBn(g: GraphBuilder, state: ReadonlyMap<string, HostTensor>, c: ConvSpec, x: string): string {
   const { weight, bias } = foldConvBn(state, c);
   const pad = (c.kernel - 1) / 2;
-  return g.op(
-    'Conv',
-    [x, g.initializer(`${c.conv}.weight+${c.bn}`, weight), g.initializer(`${c.conv}.bias+${c.bn}`, bias)],
-    { kernel_shape: [c.kernel, c.kernel], strides: [c.stride, c.stride], pads: [pad, pad, pad, pad], group: c.groups },
-  );
+  return g.op('Conv', [x, g.initializer(`${c.conv}.weight+${c.bn}`, weight), g.initializer(`${c.conv}.bias+${c.bn}`, bias)], {
+    kernel_shape: [c.kernel, c.kernel],
+    strides: [c.stride, c.stride],
+    pads: [pad, pad, pad, pad],
+    group: c.groups,
+  });
 }
 
 /**

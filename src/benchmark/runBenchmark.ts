@@ -5,14 +5,14 @@
  */
 import { join } from 'node:path';
 import type { Backbone } from '../backbones/backbone.js';
-import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type Reporter, silentReporter } from '../core/progress.js';
 import { type DatasetSpec, loadDataset } from '../datasets/load.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { type SimpleNetConfig, parseConfig } from '../model/config.js';
 import { type EpochLog, loadModel, logCsv } from '../model/modelDir.js';
 import type { Metrics } from '../evaluation/evaluate.js';
-import { type MonitorEntry } from '../training/trainToDir.js';
+import type { MonitorEntry } from '../training/trainToDir.js';
 import { selectionResults } from './selection.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainToDir } from '../training/trainToDir.js';

@@ -1,10 +1,11 @@
 /** Benchmark rows → mean ± sample std per category and overall, as CSV and Markdown. */
-import { csvRow } from '../report/csv.js';
+import { csvRow } from '../io/csv.js';
 import { presetOf, type SimpleNetConfig } from '../model/config.js';
 import type { SelectionResults } from './selection.js';
 
-export const BENCHMARK_METRICS = ['image_auroc', 'pixel_auroc', 'pixel_aupro', 'image_f1_max'] as const;
-export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
+import { BENCHMARK_METRICS, type BenchmarkMetric } from './metrics.js';
+
+export { BENCHMARK_METRICS, type BenchmarkMetric } from './metrics.js';
 
 export interface BenchmarkRow {
   category: string;
@@ -39,7 +40,15 @@ export function rowsCsv(rows: BenchmarkRow[]): string {
           return [e?.epoch ?? '', ...SELECTION_METRICS.map((m) => e?.metrics[m] ?? '')];
         })
       : [];
-    return csvRow([r.category, r.seed, r.epochs, ...BENCHMARK_METRICS.map((m) => r.metrics[m] ?? ''), r.trainSeconds.toFixed(1), r.testImagesPerSecond.toFixed(2), ...sel]);
+    return csvRow([
+      r.category,
+      r.seed,
+      r.epochs,
+      ...BENCHMARK_METRICS.map((m) => r.metrics[m] ?? ''),
+      r.trainSeconds.toFixed(1),
+      r.testImagesPerSecond.toFixed(2),
+      ...sel,
+    ]);
   });
   return `${[header.join(','), ...lines].join('\n')}\n`;
 }
@@ -83,10 +92,14 @@ export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
   const seeds = [...new Set(rows.map((r) => r.seed))];
   const perSeed = seeds.map((seed) => {
     const rs = rows.filter((r) => r.seed === seed);
-    const metrics = Object.fromEntries(
-      BENCHMARK_METRICS.map((m) => [m, meanStd(rs.map((r) => r.metrics[m]))?.mean ?? null]),
-    ) as BenchmarkRow['metrics'];
-    return { ...rs[0], category: 'overall', metrics, trainSeconds: rs.reduce((a, r) => a + r.trainSeconds, 0), testImagesPerSecond: meanStd(rs.map((r) => r.testImagesPerSecond))?.mean ?? 0 };
+    const metrics = Object.fromEntries(BENCHMARK_METRICS.map((m) => [m, meanStd(rs.map((r) => r.metrics[m]))?.mean ?? null])) as BenchmarkRow['metrics'];
+    return {
+      ...rs[0],
+      category: 'overall',
+      metrics,
+      trainSeconds: rs.reduce((a, r) => a + r.trainSeconds, 0),
+      testImagesPerSecond: meanStd(rs.map((r) => r.testImagesPerSecond))?.mean ?? 0,
+    };
   });
   return [
     `# ${title}`,
@@ -95,7 +108,12 @@ export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
     '',
     `| category | runs | ${BENCHMARK_METRICS.join(' | ')} | train s | test img/s |`,
     `|---|---|${'---|'.repeat(BENCHMARK_METRICS.length + 2)}`,
-    ...categories.map((c) => line(c, rows.filter((r) => r.category === c))),
+    ...categories.map((c) =>
+      line(
+        c,
+        rows.filter((r) => r.category === c),
+      ),
+    ),
     ...(categories.length > 1 ? [line('**overall** (mean of categories)', perSeed)] : []),
     '',
     ...(rows.some((r) => r.selection) ? selectionTable(rows) : []),

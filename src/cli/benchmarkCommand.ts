@@ -45,7 +45,10 @@ export function benchmarkCommand(program: Command): void {
       const reporter = reporterFor(flags);
       const config = await trainingConfig(flags, { train: { epochs: flags.epochs } });
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
-      const categories = flags.categories.split(',').map((c) => c.trim()).filter(Boolean);
+      const categories = flags.categories
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean);
       const rows = await runBenchmark({
         dataset: (category) => ({ format: flags.format, root: flags.data, category }),
         categories,
@@ -59,4 +62,3 @@ export function benchmarkCommand(program: Command): void {
       process.stdout.write(summaryMarkdown(rows, benchmarkTitle(config)));
     });
 }
-

@@ -21,7 +21,10 @@ export function embedCommand(program: Command): void {
     .command('embed')
     .description("write one image's patch features (N×targetDim float32, row i·W + j) as .npy")
     .requiredOption('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json')
-    .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
+    .option(
+      '--weights <file>',
+      'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use',
+    )
     .requiredOption('--image <file>', 'image to embed')
     .requiredOption('--out <features.npy>', 'output file')
     .option('--config <file>', 'JSON or YAML configuration (image and embed sections apply)')

@@ -1,8 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { exportModelBytes } from '../export/exportModel.js';
-import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
-import { loadModel } from '../model/modelDir.js';
-import { resolveCalibration } from '../predict/calibration.js';
+import { Detector } from '../api/detector.js';
+import { prepareOutput } from '../io/atomic.js';
 import { reporterFor } from './options.js';
 
 interface ExportFlags {
@@ -38,12 +36,11 @@ export function exportCommand(program: Command): void {
     .action(async (flags: ExportFlags) => {
       const reporter = reporterFor(flags);
       await prepareOutput(flags.out, 'onnx');
-      const model = await loadModel(flags.model);
-      const calibration = await resolveCalibration(model, { threshold: flags.threshold, reporter });
-      const bytes = await exportModelBytes(model, { calibration, batch: flags.batch, fp16: flags.fp16 });
-      await writeFileAtomic(flags.out, bytes, 'onnx');
+      const detector = await Detector.load(flags.model, { threshold: flags.threshold, reporter });
+      const { bytes } = await detector.export(flags.out, { batch: flags.batch, fp16: flags.fp16 }).finally(() => detector.close());
+      const { calibration } = detector;
       process.stdout.write(
-        `${JSON.stringify({ out: flags.out, bytes: bytes.length, batch: flags.batch, fp16: Boolean(flags.fp16), threshold: calibration.imageThreshold, thresholdSource: calibration.thresholdSource })}\n`,
+        `${JSON.stringify({ out: flags.out, bytes, batch: flags.batch, fp16: Boolean(flags.fp16), threshold: calibration.imageThreshold, thresholdSource: calibration.thresholdSource })}\n`,
       );
     });
 }

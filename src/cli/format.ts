@@ -20,9 +20,14 @@ export function formatMetrics(m: Metrics, oneLine = false): string {
     m.image_fpr_at_threshold !== null ? `good images above it ${f(m.image_fpr_at_threshold)}` : '',
     m.pixel_f1_at_threshold !== null ? `pixel F1 ${f(m.pixel_f1_at_threshold)}` : '',
   ].filter(Boolean);
-  lines.push(`${'threshold'.padEnd(18)} image ${m.image_threshold.toPrecision(6)}, pixel ${m.pixel_threshold.toPrecision(6)}${at.length ? `: ${at.join(', ')}` : ''}`);
+  lines.push(
+    `${'threshold'.padEnd(18)} image ${m.image_threshold.toPrecision(6)}, pixel ${m.pixel_threshold.toPrecision(6)}${at.length ? `: ${at.join(', ')}` : ''}`,
+  );
   const g = m.good_scores;
-  if (g) lines.push(`${'good scores'.padEnd(18)} n ${g.n}, mean ${g.mean.toPrecision(4)} ± ${g.std.toPrecision(3)}, min ${g.min.toPrecision(4)}, max ${g.max.toPrecision(4)}`);
+  if (g)
+    lines.push(
+      `${'good scores'.padEnd(18)} n ${g.n}, mean ${g.mean.toPrecision(4)} ± ${g.std.toPrecision(3)}, min ${g.min.toPrecision(4)}, max ${g.max.toPrecision(4)}`,
+    );
   for (const n of m.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, setMaxPixels } from '../images/decode.js';
 import { removeLiveTemporariesSync } from '../io/temporaries.js';
 import { intOption } from './options.js';
-import { PACKAGE_VERSION } from '../model/modelDir.js';
+import { VERSION } from '../core/version.js';
 import { benchmarkCommand } from './benchmarkCommand.js';
 import { embedCommand } from './embedCommand.js';
 import { exportCommand } from './exportCommand.js';
@@ -21,8 +21,12 @@ import { weightsCommand } from './weightsCommand.js';
 const program: Command = new Command()
   .name('simplenet')
   .description('SimpleNet visual anomaly detection: train on good images, score images and heatmaps')
-  .version(PACKAGE_VERSION)
-  .option('--max-pixels <n>', `refuse images larger than this many pixels before decoding them (default ${DEFAULT_MAX_PIXELS}, or $${MAX_PIXELS_ENV})`, intOption('--max-pixels', 1))
+  .version(VERSION)
+  .option(
+    '--max-pixels <n>',
+    `refuse images larger than this many pixels before decoding them (default ${DEFAULT_MAX_PIXELS}, or $${MAX_PIXELS_ENV})`,
+    intOption('--max-pixels', 1),
+  )
   .hook('preAction', (): void => setMaxPixels((program.opts() as { maxPixels?: number }).maxPixels))
   .showHelpAfterError();
 

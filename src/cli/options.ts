@@ -1,6 +1,5 @@
 /** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
 import { InvalidArgumentError } from 'commander';
-import { applyPreset, mergeConfig, parseConfig, readConfigFile, type SimpleNetConfig } from '../model/config.js';
 import { type Reporter, stderrReporter, warningsOnlyReporter } from './progress.js';
 
 export function intOption(name: string, min = 0) {
@@ -30,10 +29,7 @@ export function intListOption(name: string, min = 1) {
     });
 }
 
-export async function loadConfig(file: string | undefined, overrides: Record<string, unknown>): Promise<SimpleNetConfig> {
-  const fromFile = file ? await readConfigFile(file) : {};
-  return parseConfig(applyPreset(mergeConfig(fromFile, overrides)), file ?? 'options');
-}
+export { resolveConfig as loadConfig } from '../model/config.js';
 
 export function reporterFor(opts: { quiet?: boolean }): Reporter {
   return opts.quiet ? warningsOnlyReporter() : stderrReporter();

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
-import { loadModel } from '../model/modelDir.js';
-import { resolveCalibration } from '../predict/calibration.js';
+import { Detector } from '../api/detector.js';
 import { expandInputs } from '../predict/inputs.js';
-import { predictImages } from '../predict/predictImages.js';
 import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
 import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
-import { Scorer } from '../scoring/scorer.js';
 import { numberOption, reporterFor } from './options.js';
 
 interface PredictFlags {
@@ -26,7 +23,10 @@ export function predictCommand(program: Command): void {
     .description('score images with a trained model: raw and normalised score, label, and optionally heatmaps')
     .requiredOption('--model <model-dir>', 'model directory written by `simplenet train`')
     .argument('<images...>', 'image files, folders (searched recursively) or glob patterns')
-    .option('--out <dir>', 'write <name>.png (JET heatmap over the cropped image) and <name>.npy (raw anomaly map) per image, and predictions.csv; the folder appears when the run ends and replaces only an earlier predict output')
+    .option(
+      '--out <dir>',
+      'write <name>.png (JET heatmap over the cropped image) and <name>.npy (raw anomaly map) per image, and predictions.csv; the folder appears when the run ends and replaces only an earlier predict output',
+    )
     .option('--json', 'print one JSON object per image: {"path","score","score_normalized","label",...}')
     .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", numberOption('--threshold'))
     .option('--quiet', 'no progress output')
@@ -39,37 +39,36 @@ export function predictCommand(program: Command): void {
     .action(async (images: string[], flags: PredictFlags) => {
       const reporter = reporterFor(flags);
       if (flags.out) await prepareOutput(flags.out, 'predictions');
-      const model = await loadModel(flags.model);
+      const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter });
       const inputs = expandInputs(images);
-      const calibration = await resolveCalibration(model, { threshold: flags.threshold, reporter });
-      const scorer = await Scorer.fromModel(model, { calibration, withCrop: Boolean(flags.out) });
       const bar = reporter.bar('predicting', inputs.length);
       let failed = 0;
       const run = async (folder?: PredictionFolder) => {
         if (!flags.json) process.stdout.write('path\tscore\tscore_normalized\tlabel\n');
-        for await (const r of predictImages(scorer, inputs)) {
+        let i = 0;
+        for await (const r of detector.scoreMany(inputs.map((x) => x.path))) {
+          const input = inputs[i++];
           if (!r.ok) {
             failed++;
             // Always on stderr, even with --quiet: a skipped image must not go unnoticed.
-            process.stderr.write(`simplenet: ${r.error.message.startsWith(r.input.path) ? '' : `${r.input.path}: `}${r.error.message}\n`);
+            process.stderr.write(`simplenet: ${r.error.message.startsWith(input.path) ? '' : `${input.path}: `}${r.error.message}\n`);
             bar.tick();
             continue;
           }
-          const p = r.prediction;
-          const files = folder ? await folder.write(p) : undefined;
+          const p = r.result;
+          const files = folder ? await folder.write(input, p) : undefined;
           if (flags.json) {
             const obj = {
-              path: p.input.path,
+              path: input.path,
               score: p.score,
               score_normalized: p.scoreNormalized,
               label: p.label,
-              threshold: calibration.imageThreshold,
+              threshold: p.threshold,
               ...(files ? { overlay: files.overlay, map: files.map } : {}),
             };
             process.stdout.write(`${JSON.stringify(obj)}\n`);
           } else {
-            const row = [p.input.path, p.score.toPrecision(6), p.scoreNormalized.toFixed(4), p.label ? 'anomalous' : 'normal'];
-            process.stdout.write(`${tsvRow(row)}\n`);
+            process.stdout.write(`${tsvRow([input.path, p.score.toPrecision(6), p.scoreNormalized.toFixed(4), p.label ? 'anomalous' : 'normal'])}\n`);
           }
           bar.tick();
         }
@@ -79,7 +78,7 @@ export function predictCommand(program: Command): void {
         const out = flags.out;
         await (out ? writeDirAtomic(out, 'predictions', (tmp) => run(new PredictionFolder(tmp, out))) : run());
       } finally {
-        await scorer.release();
+        await detector.close();
       }
       bar.done(failed ? `${failed} failed` : undefined);
       if (failed > 0) {

@@ -2,31 +2,9 @@
  * Progress on stderr (results go to stdout): a redrawn bar on a terminal, a few plain lines
  * otherwise (CI logs), only warnings with --quiet.
  */
-export interface ProgressBar {
-  tick(n?: number, info?: string): void;
-  done(info?: string): void;
-}
+import { type BarOptions, type ProgressBar, type Reporter, silentReporter } from '../core/progress.js';
 
-export interface BarOptions {
-  /** Counts are bytes: shown as MB with a MB/s rate (downloads). A total of 0 means unknown. */
-  bytes?: boolean;
-  /** Already done before this bar started (a resumed download): shown, but not counted in the rate. */
-  initial?: number;
-}
-
-export interface Reporter {
-  bar(label: string, total: number, opts?: BarOptions): ProgressBar;
-  /** A line of information (epoch summaries). */
-  line(text: string): void;
-  /** Something the user must see even with --quiet (printed as 'warning: ...'). */
-  warn(text: string): void;
-}
-
-export const silentReporter: Reporter = {
-  bar: () => ({ tick() {}, done() {} }),
-  line() {},
-  warn() {},
-};
+export { type BarOptions, type ProgressBar, type Reporter, silentReporter };
 
 /** --quiet: no progress, but warnings still reach stderr. */
 export function warningsOnlyReporter(stream: NodeJS.WriteStream = process.stderr): Reporter {
@@ -66,9 +44,7 @@ export function stderrReporter(stream: NodeJS.WriteStream = process.stderr): Rep
         const elapsed = (Date.now() - start) / 1000;
         const rate = (count - initial) / Math.max(elapsed, 1e-9);
         const eta = total > 0 ? (total - count) / rate : Number.NaN;
-        const head = opts.bytes
-          ? `${label} ${fmtBytes(count)}${total > 0 ? `/${fmtBytes(total)}` : ''} ${fmtBytes(rate)}/s`
-          : `${label} ${count}/${total}`;
+        const head = opts.bytes ? `${label} ${fmtBytes(count)}${total > 0 ? `/${fmtBytes(total)}` : ''} ${fmtBytes(rate)}/s` : `${label} ${count}/${total}`;
         const tail = `${fmtTime(elapsed)}${final ? '' : ` eta ${fmtTime(eta)}`}${lastInfo ? ` ${lastInfo}` : ''}`;
         if (tty) {
           const width = 24;

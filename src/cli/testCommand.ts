@@ -1,11 +1,11 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '../datasets/load.js';
-import { evaluate } from '../evaluation/evaluate.js';
+import type { EvaluateOptions } from '../evaluation/evaluate.js';
 import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
-import { loadModel, readTrainingLog, type SimpleNetModel } from '../model/modelDir.js';
+import { loadModel, readTrainingLog } from '../model/modelDir.js';
+import { Detector } from '../api/detector.js';
 import { writeTestReport } from '../report/testReport.js';
-import { type Calibration, pixelCalibration, UNCALIBRATED } from '../scoring/calibration.js';
-import { Scorer } from '../scoring/scorer.js';
+import { type Calibration, pixelCalibration, UNCALIBRATED } from '../model/calibration.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
@@ -30,13 +30,10 @@ export const ORACLE_NOTE =
  * The thresholds `test` scores with: the model's (from its validation split), overridden by
  * --threshold/--pixel-threshold, or, only on request, the test split's own F1-max thresholds.
  */
-async function resolveTestCalibration(model: SimpleNetModel, dataset: AnomalyDataset, flags: TestFlags, reporter: Reporter): Promise<Calibration> {
-  let c: Calibration = model.manifest.scoring ?? UNCALIBRATED;
+async function resolveTestCalibration(detector: Detector, dataset: AnomalyDataset, flags: TestFlags, reporter: Reporter): Promise<Calibration> {
+  let c: Calibration = detector.calibration;
   if (flags.thresholdFrom === 'test') {
-    const scorer = await Scorer.fromModel(model, { calibration: c });
-    const first = await evaluate(scorer, dataset, { image: model.config.image, reporter, label: 'testing (oracle thresholds: pass 1)' }).finally(() =>
-      scorer.release(),
-    );
+    const first = await detector.evaluate(dataset, { reporter, label: 'testing (oracle thresholds: pass 1)' });
     if (first.oracle.image === null) throw new Error(`--threshold-from test needs good and defective test images (${dataset.root}/${dataset.category})`);
     const pixel = pixelCalibration(c);
     c = {
@@ -71,21 +68,25 @@ export function testCommand(program: Command): void {
     )
     .option('--threshold <t>', "raw image-score threshold (overrides the model's)", numberOption('--threshold'))
     .option('--pixel-threshold <t>', "raw anomaly-map threshold for predicted regions (overrides the model's)", numberOption('--pixel-threshold'))
-    .option('--gallery-limit <n>', 'gallery pictures embedded in report.html, worst first (default 200; all are written to images/)', intOption('--gallery-limit', 0))
+    .option(
+      '--gallery-limit <n>',
+      'gallery pictures embedded in report.html, worst first (default 200; all are written to images/)',
+      intOption('--gallery-limit', 0),
+    )
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
       if (flags.report) await prepareOutput(flags.report, 'report');
       if (flags.json) await prepareOutput(flags.json, 'metrics-json');
       const model = await loadModel(flags.model);
+      const stored = Detector.fromModel(model, model.manifest.scoring ?? UNCALIBRATED);
       // The folder format's held-out good images come from the training seed's split.
       const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
-      const { config } = model;
-      const calibration = await resolveTestCalibration(model, dataset, flags, reporter);
+      const calibration = await resolveTestCalibration(stored, dataset, flags, reporter).finally(() => stored.close());
       const oracleNote = calibration.thresholdSource === 'test-f1 (oracle)' ? ORACLE_NOTE : undefined;
       if (oracleNote) reporter.line(oracleNote);
       // The one scoring graph, as `predict` and the export run it.
-      const scorer = await Scorer.fromModel(model, { calibration, withCrop: Boolean(flags.report) });
+      const detector = stored.withCalibration(calibration, { withCrop: Boolean(flags.report) });
       const training = model.manifest.training;
       const pixel = pixelCalibration(calibration);
       const summary = {
@@ -102,15 +103,16 @@ export function testCommand(program: Command): void {
         threshold_source: calibration.thresholdSource,
         ...(oracleNote ? { oracle: oracleNote } : {}),
       };
-      const run = (onImage?: Parameters<typeof evaluate>[2]['onImage']) =>
-        evaluate(scorer, dataset, { image: config.image, reporter, onImage, curves: Boolean(flags.report) });
+      const run = (onImage?: EvaluateOptions['onImage']) => detector.evaluate(dataset, { reporter, onImage, curves: Boolean(flags.report) });
       const result = await (flags.report
         ? writeTestReport(flags.report, run, {
             summary,
             title: `SimpleNet test: ${dataset.category} (${dataset.format})`,
             lines: [
               `model ${flags.model}: ${training.epochs} epochs, seed ${training.seed}, preset ${model.manifest.preset}` +
-                (training.selected ? `, weights of epoch ${training.selected.epoch} (${training.selected.by === 'validation' ? 'best on validation' : 'final'})` : ''),
+                (training.selected
+                  ? `, weights of epoch ${training.selected.epoch} (${training.selected.by === 'validation' ? 'best on validation' : 'final'})`
+                  : ''),
               `image threshold ${calibration.imageThreshold.toPrecision(6)}, pixel threshold ${pixel.threshold.toPrecision(6)} (${calibration.thresholdSource}); predictions.csv score is raw`,
             ],
             pixelThreshold: pixel.threshold,
@@ -119,7 +121,7 @@ export function testCommand(program: Command): void {
             trainingLog: await readTrainingLog(flags.model).catch(() => undefined),
           })
         : run()
-      ).finally(() => scorer.release());
+      ).finally(() => detector.close());
       const report = {
         ...result.metrics,
         ...summary,

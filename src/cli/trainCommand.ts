@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { resolveBackbone } from '../backbones/backbone.js';
-import { loadDataset } from '../datasets/load.js';
+import { train } from '../api/train.js';
 import { prepareOutput } from '../io/atomic.js';
-import { trainToDir } from '../training/trainToDir.js';
+import { readTrainingLog } from '../model/modelDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from './format.js';
-import { presetOf } from '../model/config.js';
 import { intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
@@ -25,46 +23,60 @@ interface TrainFlags extends DatasetFlags, TrainingFlags {
 export function trainCommand(program: Command): void {
   addTrainingOptions(addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category')))
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
-    .option('--weights <file>', 'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use')
+    .option(
+      '--weights <file>',
+      'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use',
+    )
     .option('--epochs <n>', 'passes over the training set (default 32; paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
-    .option('--checkpoint-every <epochs>', 'save a checkpoint beside the model dir (<out>.checkpoint) every N epochs; 0: never', intOption('--checkpoint-every', 0), 1)
-    .option('--resume', "continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)")
+    .option(
+      '--checkpoint-every <epochs>',
+      'save a checkpoint beside the model dir (<out>.checkpoint) every N epochs; 0: never',
+      intOption('--checkpoint-every', 0),
+      1,
+    )
+    .option('--resume', 'continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)')
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
     .option(
       '--monitor-test <epochs>',
       'also evaluate the TEST split after these epochs (e.g. 1,2,4,8); recorded for study only, never used to choose anything',
       intListOption('--monitor-test'),
     )
-    .requiredOption('--out <model-dir>', 'model directory to write; an existing one is replaced only when training succeeds, and only if it is a simplenet model')
+    .requiredOption(
+      '--out <model-dir>',
+      'model directory to write; an existing one is replaced only when training succeeds, and only if it is a simplenet model',
+    )
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
       await prepareOutput(flags.out, 'model');
       const config = await trainingConfig(flags, { train: { epochs: flags.epochs, seed: flags.seed } });
-      const dataset = await loadDataset(datasetSpecFrom(flags, config.train.seed));
-      const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
-      const { result } = await trainToDir({
-        dataset,
-        backbone,
-        config,
+      // The library's train() (api/train.ts): the CLI is a thin layer over it.
+      const detector = await train({
+        data: datasetSpecFrom(flags, config.train.seed),
+        backbone: flags.backbone,
+        weights: flags.weights,
         out: flags.out,
+        resolvedConfig: config,
         reporter,
-        monitorEpochs: flags.monitorTest,
-        checkpoint: { every: flags.checkpointEvery, resume: flags.resume },
+        monitorTest: flags.monitorTest,
         onMonitor: (epoch, m) => reporter.line(`[test-split monitor, chooses nothing] epoch ${epoch}: ${formatMetrics(m, true)}`),
+        checkpointEvery: flags.checkpointEvery,
+        resume: flags.resume,
       });
-      const last = result.training.log.at(-1);
+      const { training, preset } = detector.model.manifest;
+      await detector.close();
+      const last = (await readTrainingLog(flags.out)).at(-1);
       process.stdout.write(
         `${JSON.stringify({
           model: flags.out,
-          epochs: result.training.epochs,
-          seed: result.training.seed,
-          steps: result.training.steps,
-          seconds: Number(result.training.seconds.toFixed(1)),
+          epochs: training.epochs,
+          seed: training.seed,
+          steps: training.steps,
+          seconds: Number(training.seconds.toFixed(1)),
           final: last && { loss: last.loss, p_true: last.pTrue, p_fake: last.pFake },
-          preset: presetOf(result.config),
-          selected: result.training.selected,
+          preset,
+          selected: training.selected,
         })}\n`,
       );
     });

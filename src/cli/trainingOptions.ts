@@ -41,13 +41,29 @@ export function addTrainingOptions(cmd: Command): Command {
       "'validated' (default: best weights on synthetic-defect validation, 32 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
       choice('--preset', ['validated', 'paper'] as const),
     )
-    .option('--schedule <kind>', "learning rates: 'constant' (paper) or 'cosine' (to 0.4×, the official code's --cos_lr)", choice('--schedule', ['constant', 'cosine'] as const))
+    .option(
+      '--schedule <kind>',
+      "learning rates: 'constant' (paper) or 'cosine' (to 0.4×, the official code's --cos_lr)",
+      choice('--schedule', ['constant', 'cosine'] as const),
+    )
     .option('--warmup-epochs <n>', 'linear learning-rate warm-up (default 0)', intOption('--warmup-epochs', 0))
     .option('--ema <decay>', 'exponential moving average of the weights per step, e.g. 0.999 (default off)', numberOption('--ema'))
     .option('--guard', 'roll back to the last good epoch and halve the learning rates on a loss spike')
-    .option('--select <what>', "the model: the best on synthetic-defect 'validation' (default) or the 'final' weights (paper)", choice('--select', ['final', 'validation'] as const))
-    .option('--validate-every <n>', 'score the held-out images and synthetic-defect copies every N epochs (default 2; 0: never)', intOption('--validate-every', 0))
-    .option('--noise-scale <kind>', "'absolute' σ (paper) or 'feature-std': σ = --noise-std × the features' measured std", choice('--noise-scale', ['absolute', 'feature-std'] as const))
+    .option(
+      '--select <what>',
+      "the model: the best on synthetic-defect 'validation' (default) or the 'final' weights (paper)",
+      choice('--select', ['final', 'validation'] as const),
+    )
+    .option(
+      '--validate-every <n>',
+      'score the held-out images and synthetic-defect copies every N epochs (default 2; 0: never)',
+      intOption('--validate-every', 0),
+    )
+    .option(
+      '--noise-scale <kind>',
+      "'absolute' σ (paper) or 'feature-std': σ = --noise-std × the features' measured std",
+      choice('--noise-scale', ['absolute', 'feature-std'] as const),
+    )
     .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'));
 }
 

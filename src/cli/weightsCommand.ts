@@ -1,7 +1,7 @@
 /** `simplenet weights pull|list|import`: the backbone weights cache (see src/weights). */
 import { type Command, InvalidArgumentError } from 'commander';
 import { findCached, officialPath, simplenetHome, weightsDir } from '../weights/cache.js';
-import { importWeights } from '../weights/import.js';
+import { importWeights } from '../backbones/importWeights.js';
 import { KNOWN_WEIGHTS } from '../weights/known.js';
 import { pullWeights } from '../weights/pull.js';
 import { reporterFor } from './options.js';
@@ -72,7 +72,9 @@ export function weightsCommand(program: Command): void {
     .action(async (file: string, flags: { name?: string }) => {
       const r = await importWeights(file, { name: flags.name });
       if (!r.official) {
-        process.stderr.write(`note: ${file} is not torchvision's own file (sha256 ${r.sha256}); its tensors were checked, but results may differ from the paper's\n`);
+        process.stderr.write(
+          `note: ${file} is not torchvision's own file (sha256 ${r.sha256}); its tensors were checked, but results may differ from the paper's\n`,
+        );
       }
       process.stdout.write(`${JSON.stringify(r)}\n`);
     });

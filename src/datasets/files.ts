@@ -38,9 +38,7 @@ export async function categoryDir(root: string, category: string): Promise<strin
   const catDir = join(root, category);
   if (!(await isDir(catDir))) {
     const known = await subdirs(root);
-    throw new DatasetError(
-      `${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ' (the root holds no categories)'}`,
-    );
+    throw new DatasetError(`${catDir}: unknown category '${category}'${known.length ? ` (found: ${known.join(', ')})` : ' (the root holds no categories)'}`);
   }
   return catDir;
 }

@@ -4,7 +4,7 @@
  * images and an optional mask directory (masks named like their images, `_mask` suffix allowed).
  */
 import { basename, parse } from 'node:path';
-import { Rng } from '../heads/rng.js';
+import { Rng } from '../core/rng.js';
 import { type AnomalyDataset, DatasetError, IMAGE_EXTENSIONS, type Sample } from './dataset.js';
 import { isDir, listImages, masksByStem } from './files.js';
 

@@ -10,9 +10,7 @@ import { loadVisa } from './visa.js';
 export const DATASET_FORMATS = ['mvtec', 'visa', 'mvtec3d', 'loco', 'folder'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
-export type DatasetSpec =
-  | { format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco'; root: string; category: string }
-  | ({ format: 'folder' } & FolderOptions);
+export type DatasetSpec = { format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco'; root: string; category: string } | ({ format: 'folder' } & FolderOptions);
 
 export async function loadDataset(spec: DatasetSpec): Promise<AnomalyDataset> {
   switch (spec.format) {

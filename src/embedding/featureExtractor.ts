@@ -34,7 +34,7 @@ export function layerInputs(g: GraphBuilder, shapes: readonly LayerShape[]): str
 function buildEmbedModel(shapes: LayerShape[], embed: PatchEmbedOptions, dtype: 'float32' | 'float16') {
   const g = new GraphBuilder('patch_embedding');
   let features = addPatchEmbedding(g, layerInputs(g, shapes), shapes, embed);
-  if (dtype === 'float16') features = g.op('Cast', [features], { to: 10 });
+  if (dtype === 'float16') features = g.cast(features, 'float16');
   g.output(features, 'features', dtype, ['patches', embed.targetDim]);
   return g.toModel();
 }
@@ -74,9 +74,7 @@ export class FeatureExtractor {
       if (!net.outputNames.includes(l)) throw new Error(`backbone: layer '${l}' is not an output (outputs: ${net.outputNames.join(', ')})`);
     }
     const c = options.image.crop;
-    const probe = await net.run({ [backbone.inputName]: ortTensor('float32', [1, 3, c, c], new Float32Array(3 * c * c)) }, [
-      ...backbone.layers,
-    ]);
+    const probe = await net.run({ [backbone.inputName]: ortTensor('float32', [1, 3, c, c], new Float32Array(3 * c * c)) }, [...backbone.layers]);
     const shapes = backbone.layers.map((l) => {
       const d = probe[l].dims;
       if (d.length !== 4) throw new Error(`backbone: layer '${l}' has shape [${d.join(', ')}], expected [N, C, H, W]`);

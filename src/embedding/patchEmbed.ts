@@ -56,12 +56,7 @@ export function addUnfold(g: GraphBuilder, x: string, shape: LayerShape, p: numb
   const slices: string[] = [];
   for (let ki = 0; ki < p; ki++) {
     for (let kj = 0; kj < p; kj++) {
-      const s = g.op('Slice', [
-        padded,
-        g.ints([ki, kj]),
-        g.ints([ki + shape.height, kj + shape.width]),
-        g.ints([2, 3]),
-      ]);
+      const s = g.op('Slice', [padded, g.ints([ki, kj]), g.ints([ki + shape.height, kj + shape.width]), g.ints([2, 3])]);
       slices.push(g.op('Unsqueeze', [s, g.ints([2])]));
     }
   }

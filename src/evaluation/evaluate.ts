@@ -3,13 +3,13 @@
  * masks for pixel metrics are kept in flat typed arrays (83 bottle images = 6.9 M pixels).
  */
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
-import { decodeImage } from '../images/decode.js';
 import { MaskLoader } from '../images/maskLoader.js';
 import { aupro, binaryMetrics, proCurve } from '../metrics/index.js';
-import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../scoring/calibration.js';
-import type { ImageScores, Scorer } from '../scoring/scorer.js';
+import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../model/calibration.js';
+import type { Scorer } from '../scoring/scorer.js';
+import { type ImageResult, scoreAll } from '../scoring/scoreImages.js';
 import { atThreshold, f1At } from './atThreshold.js';
-import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type Reporter, silentReporter } from '../core/progress.js';
 
 export interface Metrics {
   image_auroc: number | null;
@@ -82,19 +82,22 @@ function tryMetric(notes: string[], name: string, f: () => number): number | nul
   }
 }
 
-export async function evaluate(
-  scorer: Scorer,
-  dataset: AnomalyDataset,
-  opts: {
-    image: { resize: number; crop: number };
-    reporter?: Reporter;
-    label?: string;
-    /** Called with every scored image, in order (report writers stream maps to disk from here). */
-    onImage?: (sample: Sample, result: ImageScores, mask?: Uint8Array) => Promise<void>;
-    /** Also compute curve points for plots. */
-    curves?: boolean;
-  },
-): Promise<Evaluation> {
+export interface EvaluateOptions {
+  /** The model's resize and crop (masks go through the same geometry). */
+  image: { resize: number; crop: number };
+  reporter?: Reporter;
+  label?: string;
+  /** Called with every scored image, in order (report writers stream maps to disk from here). */
+  onImage?: (sample: Sample, result: ImageResult, mask?: Uint8Array) => Promise<void>;
+  /** Also compute curve points for plots. */
+  curves?: boolean;
+}
+
+/**
+ * Scores the test split through the one scoring loop and computes image and pixel metrics.
+ * @throws the first image's decode or scoring error, naming it.
+ */
+export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: EvaluateOptions): Promise<Evaluation> {
   const reporter = opts.reporter ?? silentReporter;
   const samples: Sample[] = dataset.test;
   if (samples.length === 0) throw new Error(`${dataset.root}/${dataset.category}: the test split is empty`);
@@ -111,17 +114,15 @@ export async function evaluate(
   const start = Date.now();
   const bar = reporter.bar(opts.label ?? 'testing', samples.length);
   try {
-    for (let i = 0; i < samples.length; i++) {
-      const s = samples[i];
-      const image = await decodeImage(s.path);
-      const r = await scorer.score([image]);
-      scores[i] = r.scores[0];
-      normalized[i] = r.normalized[0];
-      predLabels[i] = r.labels[0];
+    let i = 0;
+    for await (const { item: s, image, result: r } of scoreAll(scorer, samples, { source: (s) => s.path, prefetch: 2 })) {
+      scores[i] = r.score;
+      normalized[i] = r.scoreNormalized;
+      predLabels[i] = r.label;
       labels[i] = s.label;
       let mask: Uint8Array | undefined;
       if (maps && masks && maskLoader) {
-        maps.set(r.maps, i * pixelsPerMap);
+        maps.set(r.map, i * pixelsPerMap);
         if (s.maskPath) {
           const m = await maskLoader.load([s.maskPath, ...(s.extraMaskPaths ?? [])], { width: image.width, height: image.height });
           if (m.resized) reporter.warn(`${s.maskPath}: mask size differs from its image; resized to match`);
@@ -131,6 +132,7 @@ export async function evaluate(
       }
       await opts.onImage?.(s, r, mask);
       bar.tick();
+      i++;
     }
   } finally {
     await maskLoader?.release();
@@ -156,7 +158,13 @@ export async function evaluate(
     pixel_threshold: pixel.threshold,
     ...atThreshold(predLabels, labels),
     pixel_f1_at_threshold: null,
-    good_scores: nGood > 0 ? scoreStats(scores.filter((_, i) => labels[i] === 0), 0.995) : null,
+    good_scores:
+      nGood > 0
+        ? scoreStats(
+            scores.filter((_, i) => labels[i] === 0),
+            0.995,
+          )
+        : null,
     n_images: samples.length,
     n_defective: nDefective,
     n_good: nGood,

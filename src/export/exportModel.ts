@@ -5,11 +5,12 @@
  * metadata_props.
  */
 import type { SimpleNetModel } from '../model/modelDir.js';
-import { MODEL_FORMAT_VERSION, PACKAGE_VERSION } from '../model/modelDir.js';
+import { VERSION } from '../core/version.js';
+import { MODEL_FORMAT_VERSION } from '../model/modelDir.js';
 import { describeNonFinite, firstNonFiniteIn } from '../onnx/finite.js';
 import { encodeModel, type GraphProto, type ModelProto } from '../onnx/model.js';
 import type { HostTensor } from '../onnx/tensor.js';
-import { type Calibration, calibrationRange, pixelCalibration } from '../scoring/calibration.js';
+import { type Calibration, calibrationRange, pixelCalibration } from '../model/calibration.js';
 import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
 import { weightsToFp16 } from './fp16.js';
 
@@ -26,7 +27,7 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
   const { config, manifest } = model;
   const pixel = pixelCalibration(c);
   return {
-    simplenet_version: PACKAGE_VERSION,
+    simplenet_version: VERSION,
     model_format_version: String(MODEL_FORMAT_VERSION),
     model_created_at: manifest.createdAt,
     backbone: JSON.stringify(model.backbone.identity),

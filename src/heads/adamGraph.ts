@@ -36,10 +36,7 @@ export function addAdamUpdate(
   let p = param;
   if (s.decay) p = g.op('Mul', [p, s.decay]);
   const m = g.op('Add', [g.op('Mul', [expAvg, g.scalarF32(c.beta1)]), g.op('Mul', [gr, g.scalarF32(1 - c.beta1)])]);
-  const v = g.op('Add', [
-    g.op('Mul', [expAvgSq, g.scalarF32(c.beta2)]),
-    g.op('Mul', [g.op('Mul', [gr, gr]), g.scalarF32(1 - c.beta2)]),
-  ]);
+  const v = g.op('Add', [g.op('Mul', [expAvgSq, g.scalarF32(c.beta2)]), g.op('Mul', [g.op('Mul', [gr, gr]), g.scalarF32(1 - c.beta2)])]);
   const denom = g.op('Add', [g.op('Div', [g.op('Sqrt', [v]), s.bc2Sqrt]), g.scalarF32(c.adamEps)]);
   const next = g.op('Sub', [p, g.op('Mul', [g.op('Div', [m, denom]), s.stepSize])]);
   return { param: next, expAvg: m, expAvgSq: v };

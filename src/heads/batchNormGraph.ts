@@ -20,7 +20,7 @@ export interface BnTrainOut {
 export function rowCount(g: GraphBuilder, x: string): string {
   const shape = g.op('Shape', [x]);
   const n = g.op('Gather', [shape, g.scalarI64(0)], { axis: 0 });
-  return g.op('Cast', [n], { to: 1 });
+  return g.cast(n, 'float32');
 }
 
 /**
@@ -70,24 +70,13 @@ export function addBatchNormTrainBackward(
   const dBeta = g.op('ReduceSum', [dy, axis0], { keepdims: 0 });
   const dGamma = g.op('ReduceSum', [g.op('Mul', [dy, hn]), axis0], { keepdims: 0 });
   const n = rowCount(g, dy);
-  const centred = g.op('Sub', [
-    g.op('Sub', [dy, g.op('Div', [dBeta, n])]),
-    g.op('Mul', [hn, g.op('Div', [dGamma, n])]),
-  ]);
+  const centred = g.op('Sub', [g.op('Sub', [dy, g.op('Div', [dBeta, n])]), g.op('Mul', [hn, g.op('Div', [dGamma, n])])]);
   const dh = g.op('Mul', [centred, g.op('Mul', [gamma, invstd])]);
   return { dh, dGamma, dBeta };
 }
 
 /** Eval-mode BN from running stats, as PyTorch applies it: x·α + (β − μ·α), α = γ/√(var + eps). */
-export function addBatchNormEval(
-  g: GraphBuilder,
-  h: string,
-  gamma: string,
-  beta: string,
-  runningMean: string,
-  runningVar: string,
-  eps: number,
-): string {
+export function addBatchNormEval(g: GraphBuilder, h: string, gamma: string, beta: string, runningMean: string, runningVar: string, eps: number): string {
   const alpha = g.op('Div', [gamma, g.op('Sqrt', [g.op('Add', [runningVar, g.scalarF32(eps)])])]);
   const shift = g.op('Sub', [beta, g.op('Mul', [runningMean, alpha])]);
   return g.op('Add', [g.op('Mul', [h, alpha]), shift]);

@@ -1,6 +1,6 @@
 /** The trainable SimpleNet heads: adaptor + discriminator, their training step and scoring head. */
 export { DEFAULT_HEAD_CONFIG, type HeadConfig, headConfig } from './config.js';
-export { Rng } from './rng.js';
+export { Rng } from '../core/rng.js';
 export {
   checkHeadParams,
   type HeadParams,

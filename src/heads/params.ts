@@ -4,7 +4,7 @@
  */
 import { f32, type HostTensor } from '../onnx/tensor.js';
 import type { HeadConfig } from './config.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 
 export const PARAM_NAMES = [
   'adaptor.weight',
@@ -107,6 +107,6 @@ export function checkHeadParams(params: unknown, cfg: Pick<HeadConfig, 'featureD
 /** featureDim/hiddenDim read off a parameter set. */
 export function headDims(params: HeadParams): { featureDim: number; hiddenDim: number } {
   const w1 = params['discriminator.fc1.weight'];
-  if (!w1 || w1.dims.length !== 2) throw new TypeError(`params: 'discriminator.fc1.weight' must be a [Hd, D] tensor`);
+  if (w1?.dims.length !== 2) throw new TypeError(`params: 'discriminator.fc1.weight' must be a [Hd, D] tensor`);
   return { hiddenDim: w1.dims[0], featureDim: w1.dims[1] };
 }

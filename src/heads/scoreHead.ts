@@ -48,7 +48,7 @@ export function addPatchScores(g: GraphBuilder, features: string, params: HeadPa
   } else {
     checkHeadParams(params, headDims(params));
     if (opts.fold) {
-      const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), eps, 11);
+      const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), eps, 'float64');
       hidden = g.op('Gemm', [features, f.weight, f.bias], { transB: 1 });
     } else {
       const c = (name: keyof HeadParams): string => g.constant(params[name], name.replace(/\./g, '_'));
@@ -76,27 +76,24 @@ function isFolded(p: HeadParams | FoldedHead): p is FoldedHead {
 }
 
 /**
- * Fold nodes over param values (`value(name)`: a float32 value name) computed in `dtype` (11 =
- * float64 for stored models; 1 = float32 where speed matters more, e.g. validation every epoch);
+ * Fold nodes over param values (`value(name)`: a float32 value name) computed in `dtype` (float64
+ * for stored models; float32 where speed matters more, e.g. validation every epoch);
  * returns float32 value names of the [Hd, D] weight and [Hd] bias.
  */
-function addFoldNodes(g: GraphBuilder, value: (name: keyof HeadParams) => string, eps: number, dtype: 1 | 11): { weight: string; bias: string } {
-  const c = (name: keyof HeadParams): string => (dtype === 1 ? value(name) : g.op('Cast', [value(name)], { to: dtype }));
-  const scalar = (v: number) => (dtype === 1 ? g.scalarF32(v) : g.scalarF64(v));
+function addFoldNodes(g: GraphBuilder, value: (name: keyof HeadParams) => string, eps: number, dtype: 'float32' | 'float64'): { weight: string; bias: string } {
+  const c = (name: keyof HeadParams): string => (dtype === 'float32' ? value(name) : g.cast(value(name), dtype));
+  const scalar = (v: number) => (dtype === 'float32' ? g.scalarF32(v) : g.scalarF64(v));
   const wa = c('adaptor.weight');
   const ba = c('adaptor.bias');
   const w1 = c('discriminator.fc1.weight');
   const b1 = c('discriminator.fc1.bias');
-  const alpha = g.op('Div', [
-    c('discriminator.bn.weight'),
-    g.op('Sqrt', [g.op('Add', [c('discriminator.bn.running_var'), scalar(eps)])]),
-  ]);
+  const alpha = g.op('Div', [c('discriminator.bn.weight'), g.op('Sqrt', [g.op('Add', [c('discriminator.bn.running_var'), scalar(eps)])])]);
   const w = g.op('MatMul', [w1, wa]); // [Hd, D]
   const wScaled = g.op('Mul', [w, g.op('Unsqueeze', [alpha, g.ints([1])])]);
   const b = g.op('Add', [g.op('MatMul', [w1, ba]), b1]);
   const bFolded = g.op('Add', [g.op('Mul', [g.op('Sub', [b, c('discriminator.bn.running_mean')]), alpha]), c('discriminator.bn.bias')]);
-  if (dtype === 1) return { weight: wScaled, bias: bFolded };
-  return { weight: g.op('Cast', [wScaled], { to: 1 }), bias: g.op('Cast', [bFolded], { to: 1 }) };
+  if (dtype === 'float32') return { weight: wScaled, bias: bFolded };
+  return { weight: g.cast(wScaled, 'float32'), bias: g.cast(bFolded, 'float32') };
 }
 
 /**
@@ -112,7 +109,7 @@ export function addPatchScoresFromInputs(
   const shapes = paramShapes(dims);
   const inputs = {} as Record<keyof HeadParams, string>;
   for (const name of PARAM_NAMES) inputs[name] = g.input(name, 'float32', shapes[name]);
-  const f = addFoldNodes(g, (name) => inputs[name], opts.bnEps, 1);
+  const f = addFoldNodes(g, (name) => inputs[name], opts.bnEps, 'float32');
   const hidden = g.op('Gemm', [features, f.weight, f.bias], { transB: 1 });
   const act = g.op('LeakyRelu', [hidden], { alpha: float(opts.leakySlope) });
   const d = g.op('Gemm', [act, inputs['discriminator.fc2.weight']], { transB: 1 });
@@ -124,7 +121,7 @@ export async function foldHead(params: HeadParams, opts: { bnEps?: number } = {}
   const dims = headDims(params);
   checkHeadParams(params, dims);
   const g = new GraphBuilder('simplenet_fold_head');
-  const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), opts.bnEps ?? 1e-5, 11);
+  const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), opts.bnEps ?? 1e-5, 'float64');
   g.output(f.weight, 'weight', 'float32', [dims.hiddenDim, dims.featureDim]);
   g.output(f.bias, 'bias', 'float32', [dims.hiddenDim]);
   // No inputs: 'disabled' keeps onnxruntime from folding at load, since the run is the work anyway.

@@ -32,10 +32,7 @@ export const expAvgName = (p: string): string => `${p}.exp_avg`;
 export const expAvgSqName = (p: string): string => `${p}.exp_avg_sq`;
 
 /** Names of every tensor that the step reads and writes back (params, buffers, optimizer states). */
-export const STATE_NAMES: readonly string[] = [
-  ...PARAM_NAMES,
-  ...TRAINABLE.flatMap((p) => [expAvgName(p), expAvgSqName(p)]),
-];
+export const STATE_NAMES: readonly string[] = [...PARAM_NAMES, ...TRAINABLE.flatMap((p) => [expAvgName(p), expAvgSqName(p)])];
 
 /** ONNX RandomNormalLike takes its seed as a float attribute: keep it an exact float32 integer. */
 export function noiseSeedAttr(seed: number): number {
@@ -71,7 +68,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
 
   // ---- forward ----
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
-  const x = opts.featureDtype === 'float32' ? feats : g.op('Cast', [feats], { to: 1 });
+  const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
   const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
   let fake: string;
   if (opts.noise === 'input') {
@@ -113,15 +110,15 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   // p_true = mean(real ≥ th), p_fake = mean(fake < −th); both are "t ≤ 0" except at the boundary.
   const real = g.op('Gather', [s2, g.scalarI64(0)], { axis: 0 });
   const fk = g.op('Gather', [s2, g.scalarI64(1)], { axis: 0 });
-  const pTrue = g.op('ReduceMean', [g.op('Cast', [g.op('GreaterOrEqual', [real, g.scalarF32(cfg.margin)])], { to: 1 })], { keepdims: 0 });
-  const pFake = g.op('ReduceMean', [g.op('Cast', [g.op('Less', [fk, g.scalarF32(-cfg.margin)])], { to: 1 })], { keepdims: 0 });
+  const pTrue = g.op('ReduceMean', [g.cast(g.op('GreaterOrEqual', [real, g.scalarF32(cfg.margin)]), 'float32')], { keepdims: 0 });
+  const pFake = g.op('ReduceMean', [g.cast(g.op('Less', [fk, g.scalarF32(-cfg.margin)]), 'float32')], { keepdims: 0 });
   g.output(pTrue, STEP_IO.pTrue, 'float32', []);
   g.output(pFake, STEP_IO.pFake, 'float32', []);
 
   // ---- backward ----
   // d loss / d t = [t ≥ 0]/R (clamp passes the gradient at 0, as PyTorch), d t / d s = sign.
   const r = rowCount(g, x);
-  const dT = g.op('Div', [g.op('Cast', [g.op('GreaterOrEqual', [t, g.scalarF32(0)])], { to: 1 }), r]);
+  const dT = g.op('Div', [g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32'), r]);
   const dScores = g.op('Reshape', [g.op('Mul', [dT, sign]), g.ints([-1, 1])]); // [2R, 1]
   const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
   const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]

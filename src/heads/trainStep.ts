@@ -76,10 +76,7 @@ export class TrainStep {
    * One optimizer step on a batch of features [R, D]. `noise` [R, D] float32 is required when the
    * step was created with noise 'input' and refused otherwise. Learning rates default to the config.
    */
-  async step(
-    features: FeatureTensor,
-    opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number } = {},
-  ): Promise<StepResult> {
+  async step(features: FeatureTensor, opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number } = {}): Promise<StepResult> {
     const D = this.cfg.featureDim;
     const dims = features?.dims;
     // HostTensor carries .dtype, ort.Tensor carries .type.
@@ -87,7 +84,7 @@ export class TrainStep {
     if (dtype !== this.opts.featureDtype) {
       throw new TypeError(`TrainStep.step: features must be ${this.opts.featureDtype} (as created), got ${dtype}`);
     }
-    if (!dims || dims.length !== 2 || dims[1] !== D || dims[0] < 1) {
+    if (dims?.length !== 2 || dims[1] !== D || dims[0] < 1) {
       throw new RangeError(`TrainStep.step: features must be [R ≥ 1, ${D}], got [${dims?.join(', ')}]`);
     }
     const feeds: Record<string, HostTensor | ort.Tensor> = { ...this.state, [STEP_IO.features]: features };
@@ -100,7 +97,7 @@ export class TrainStep {
       }
       feeds[STEP_IO.noise] = n;
     } else if (opts.noise) {
-      throw new TypeError('TrainStep.step: opts.noise is only accepted when created with noise \'input\'');
+      throw new TypeError("TrainStep.step: opts.noise is only accepted when created with noise 'input'");
     }
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
@@ -155,7 +152,7 @@ export class TrainStep {
         for (const k of [expAvgName(name), expAvgSqName(name)]) {
           const t = optimizer.tensors?.[k];
           const want = shapes[name];
-          if (!t || t.dtype !== 'float32' || t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
+          if (t?.dtype !== 'float32' || t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
             throw new RangeError(`TrainStep.load: optimizer.tensors['${k}'] must be float32 [${want.join(', ')}]`);
           }
           next[k] = copyToOrt(t);

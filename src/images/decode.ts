@@ -93,10 +93,7 @@ async function checkReadable(path: string): Promise<void> {
  * agrees for 8-bit images. No EXIF rotation (PIL applies none either). Images over `maxPixels`
  * (default: the process's cap, see maxPixels()) are refused from their header, before decoding.
  */
-export async function decodeImage(
-  input: string | Uint8Array,
-  opts: { channels?: 1 | 3; label?: string; maxPixels?: number } = {},
-): Promise<DecodedImage> {
+export async function decodeImage(input: string | Uint8Array, opts: { channels?: 1 | 3; label?: string; maxPixels?: number } = {}): Promise<DecodedImage> {
   const channels = opts.channels ?? 3;
   const label = opts.label ?? (typeof input === 'string' ? input : 'image');
   const limit = opts.maxPixels === undefined ? maxPixels() : checkLimit(opts.maxPixels, 'maxPixels');

@@ -21,7 +21,7 @@ export class MaskLoader {
     const u8 = (v: number) => g.constant(tensor('uint8', [], Uint8Array.of(v)), 'u8');
     const binary255 = g.op('Where', [g.op('Greater', [input, u8(0)]), u8(255), u8(0)]);
     const unit = addPreprocess(g, binary255, image);
-    const binary = g.op('Cast', [g.op('Greater', [unit, g.scalarF32(0.5)])], { to: 2 });
+    const binary = g.cast(g.op('Greater', [unit, g.scalarF32(0.5)]), 'uint8');
     g.output(binary, 'binary', 'uint8', [1, 1, image.crop, image.crop]);
     return new MaskLoader(await Session.create(g.toModel(), 'mask preprocessing'), image.crop);
   }

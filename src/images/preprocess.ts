@@ -26,13 +26,7 @@ const PRECISION_BITS = 22;
  * PIL `precompute_coeffs` for the bilinear filter, restricted to output indices
  * [offset, offset+count): returns int-valued float64 weights [count, inSize].
  */
-function addResizeCoefficients(
-  g: GraphBuilder,
-  inSize: string,
-  outSize: string,
-  offset: string,
-  count: number,
-): string {
+function addResizeCoefficients(g: GraphBuilder, inSize: string, outSize: string, offset: string, count: number): string {
   const scale = g.op('Div', [inSize, outSize]);
   const filterScale = g.op('Max', [scale, g.scalarF64(1)]);
   const invFilterScale = g.op('Div', [g.scalarF64(1), filterScale]);
@@ -51,9 +45,7 @@ function addResizeCoefficients(
 
 /** PIL's `clip8`: the fixed-point sum rounded down to uint8, kept in float64. */
 function addClip8(g: GraphBuilder, sum: string): string {
-  const shifted = g.op('Floor', [
-    g.op('Div', [g.op('Add', [sum, g.scalarF64(2 ** (PRECISION_BITS - 1))]), g.scalarF64(2 ** PRECISION_BITS)]),
-  ]);
+  const shifted = g.op('Floor', [g.op('Div', [g.op('Add', [sum, g.scalarF64(2 ** (PRECISION_BITS - 1))]), g.scalarF64(2 ** PRECISION_BITS)])]);
   return g.op('Min', [g.op('Max', [shifted, g.scalarF64(0)]), g.scalarF64(255)]);
 }
 
@@ -75,7 +67,7 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
     throw new RangeError(`preprocess: need integers resize >= crop > 0, got resize ${resize}, crop ${crop}`);
   }
   const shape = g.op('Shape', [image]);
-  const dim = (axis: number) => g.op('Cast', [g.op('Gather', [shape, g.scalarI64(axis)], { axis: 0 })], { to: 11 });
+  const dim = (axis: number) => g.cast(g.op('Gather', [shape, g.scalarI64(axis)], { axis: 0 }), 'float64');
   const h = dim(1);
   const w = dim(2);
   // torchvision: the shorter side becomes `resize`, the longer int(resize · long / short).
@@ -90,11 +82,11 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   const kx = addResizeCoefficients(g, w, newW, half(newW), crop);
   const ky = addResizeCoefficients(g, h, newH, half(newH), crop);
 
-  const nchw = g.op('Cast', [g.op('Transpose', [image], { perm: [0, 3, 1, 2] })], { to: 11 });
+  const nchw = g.cast(g.op('Transpose', [image], { perm: [0, 3, 1, 2] }), 'float64');
   // PIL resamples horizontally first, rounding to uint8, then vertically.
   const horizontal = addClip8(g, g.op('MatMul', [nchw, g.op('Transpose', [kx], { perm: [1, 0] })]));
   const vertical = addClip8(g, g.op('MatMul', [ky, horizontal]));
-  const unit = g.op('Div', [g.op('Cast', [vertical], { to: 1 }), g.scalarF32(255)]);
+  const unit = g.op('Div', [g.cast(vertical, 'float32'), g.scalarF32(255)]);
   if (!opts.mean || !opts.std) return { pixels: unit, crop: vertical };
   const c = opts.mean.length;
   if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');

@@ -145,7 +145,9 @@ export function strangersInModel(dir: string): string[] | undefined {
   if (!m) return undefined;
   const file = (v: unknown) => (isObject(v) && typeof v.file === 'string' ? v.file : undefined);
   const training = isObject(m.training) ? m.training : {};
-  const own = new Set(['simplenet.json', 'training_log.csv', file(m.backbone), file(m.heads), training.logFile].filter((x): x is string => typeof x === 'string'));
+  const own = new Set(
+    ['simplenet.json', 'training_log.csv', file(m.backbone), file(m.heads), training.logFile].filter((x): x is string => typeof x === 'string'),
+  );
   return readdirSync(dir).filter((name) => {
     if (own.has(name)) return false;
     const p = join(dir, name);

@@ -44,11 +44,7 @@ export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions)
  * The PRO curve itself (for plots): (FPR, PRO) at every threshold up to `fprLimit`, thinned to
  * about `maxPoints` points (a point is kept when it moves 1/maxPoints along either axis).
  */
-export function proCurve(
-  maps: Float32Array,
-  masks: Uint8Array,
-  opts: AuproOptions & { maxPoints?: number },
-): { fpr: number[]; pro: number[] } {
+export function proCurve(maps: Float32Array, masks: Uint8Array, opts: AuproOptions & { maxPoints?: number }): { fpr: number[]; pro: number[] } {
   const fprLimit = opts.fprLimit ?? 0.3;
   const step = 1 / (opts.maxPoints ?? 500);
   const out = { fpr: [0], pro: [0] };
@@ -71,13 +67,7 @@ export function proCurve(
 }
 
 /** Visits (FPR, PRO) for each threshold from the highest down, while `visit` returns true. */
-function sweepPro(
-  fn: string,
-  maps: Float32Array,
-  masks: Uint8Array,
-  opts: AuproOptions,
-  visit: (fpr: number, pro: number) => boolean,
-): void {
+function sweepPro(fn: string, maps: Float32Array, masks: Uint8Array, opts: AuproOptions, visit: (fpr: number, pro: number) => boolean): void {
   const { width, height, fprLimit = 0.3 } = opts;
   if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
     throw new RangeError(`${fn}: 'width' and 'height' must be positive integers (${width}×${height})`);

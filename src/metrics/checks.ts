@@ -2,18 +2,12 @@
 
 export function checkSameLength(fn: string, scores: ArrayLike<number>, labels: ArrayLike<number>, names = ['scores', 'labels']): void {
   if (labels.length !== scores.length) {
-    throw new RangeError(
-      `${fn}: '${names[1]}' must have the same length as '${names[0]}' (${labels.length} vs ${scores.length})`,
-    );
+    throw new RangeError(`${fn}: '${names[1]}' must have the same length as '${names[0]}' (${labels.length} vs ${scores.length})`);
   }
 }
 
 /** Counts the 1s and 0s of `labels`, rejecting anything else (sklearn would guess a positive class; we do not). */
-export function countBinaryLabels(
-  fn: string,
-  labels: ArrayLike<number>,
-  name = 'labels',
-): { positives: number; negatives: number } {
+export function countBinaryLabels(fn: string, labels: ArrayLike<number>, name = 'labels'): { positives: number; negatives: number } {
   let positives = 0;
   const n = labels.length;
   for (let i = 0; i < n; i++) {

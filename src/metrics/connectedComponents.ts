@@ -13,12 +13,7 @@ export interface Components {
  * skimage does. `out` (reused and overwritten) and `firstLabel` let a caller label many images into one
  * array with globally distinct labels.
  */
-export function connectedComponents(
-  mask: Uint8Array,
-  width: number,
-  height: number,
-  opts: { out?: Uint32Array; firstLabel?: number } = {},
-): Components {
+export function connectedComponents(mask: Uint8Array, width: number, height: number, opts: { out?: Uint32Array; firstLabel?: number } = {}): Components {
   if (!Number.isInteger(width) || width < 1 || !Number.isInteger(height) || height < 1) {
     throw new RangeError(`connectedComponents: 'width' and 'height' must be positive integers (${width}×${height})`);
   }

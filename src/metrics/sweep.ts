@@ -57,13 +57,7 @@ function notFinite(fn: string, i: number, v: number): RangeError {
   return new RangeError(`${fn}: scores must be finite numbers (element ${i} is ${v})`);
 }
 
-function sweepPacked(
-  fn: string,
-  scores: ArrayLike<number>,
-  tags: ArrayLike<number>,
-  tagWeights: Float64Array,
-  visit: ThresholdVisitor,
-): void {
+function sweepPacked(fn: string, scores: ArrayLike<number>, tags: ArrayLike<number>, tagWeights: Float64Array, visit: ThresholdVisitor): void {
   const n = scores.length;
   const keys = new Float64Array(n);
   const words = new Uint32Array(keys.buffer);
@@ -100,13 +94,7 @@ function sweepPacked(
 }
 
 /** Any finite doubles: sort a copy, keep distinct values, then find each element's value by binary search. */
-function sweepGeneric(
-  fn: string,
-  scores: ArrayLike<number>,
-  tags: ArrayLike<number>,
-  tagWeights: Float64Array,
-  visit: ThresholdVisitor,
-): void {
+function sweepGeneric(fn: string, scores: ArrayLike<number>, tags: ArrayLike<number>, tagWeights: Float64Array, visit: ThresholdVisitor): void {
   const n = scores.length;
   const values = new Float64Array(n);
   for (let i = 0; i < n; i++) {

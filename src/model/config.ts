@@ -178,9 +178,19 @@ export function mergeConfig(...parts: unknown[]): Record<string, unknown> {
     for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
       if (v === undefined) continue;
       const prev = out[k];
-      out[k] =
-        v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? mergeConfig(prev, v) : v;
+      out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' ? mergeConfig(prev, v) : v;
     }
   }
   return out;
+}
+
+/**
+ * A run's configuration: the defaults, then `file` (JSON or YAML), then `overrides`, with the preset
+ * (from either) applied last, so `preset: 'paper'` is the paper whatever else is asked.
+ * @throws Error naming the file (or "options") and the field that is wrong.
+ * @example const config = await resolveConfig('my.yaml', { train: { epochs: 8 } });
+ */
+export async function resolveConfig(file: string | undefined, overrides: Record<string, unknown> = {}): Promise<SimpleNetConfig> {
+  const fromFile = file ? await readConfigFile(file) : {};
+  return parseConfig(applyPreset(mergeConfig(fromFile, overrides)), file ?? 'options');
 }

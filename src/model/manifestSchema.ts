@@ -7,9 +7,16 @@
 import { z } from 'zod';
 
 /** A file of the model folder: a plain name, so no manifest can point a reader outside the folder. */
-const fileName = z.string().regex(/^[^/\\]+$/, 'a file name inside the model folder').refine((s) => s !== '.' && s !== '..', 'a file name');
+const fileName = z
+  .string()
+  .regex(/^[^/\\]+$/, 'a file name inside the model folder')
+  .refine((s) => s !== '.' && s !== '..', 'a file name');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256 in hex');
-const dim = z.number().int().positive().max(1 << 20);
+const dim = z
+  .number()
+  .int()
+  .positive()
+  .max(1 << 20);
 const finite = z.number().finite();
 
 export const ModelManifestSchema = z.looseObject({
@@ -39,7 +46,8 @@ export function manifestProblem(raw: unknown): string | undefined {
   const r = ModelManifestSchema.safeParse(raw);
   if (r.success) {
     const m = r.data;
-    if (m.backbone.layers.length !== m.backbone.layerShapes.length) return `field 'backbone.layerShapes': ${m.backbone.layerShapes.length} shapes for ${m.backbone.layers.length} layers`;
+    if (m.backbone.layers.length !== m.backbone.layerShapes.length)
+      return `field 'backbone.layerShapes': ${m.backbone.layerShapes.length} shapes for ${m.backbone.layers.length} layers`;
     return undefined;
   }
   const issue = r.error.issues[0];

@@ -11,17 +11,17 @@ import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
 import type { LayerShape } from '../embedding/patchEmbed.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
 import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
+import { VERSION } from '../core/version.js';
 import { MODEL_FORMAT } from '../io/artefacts.js';
 import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { firstNonFinite } from '../onnx/finite.js';
-import { type Calibration, parseCalibration } from '../scoring/calibration.js';
+import { type Calibration, parseCalibration } from './calibration.js';
 import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 import { manifestProblem } from './manifestSchema.js';
 
 export { MODEL_FORMAT };
 export const MODEL_FORMAT_VERSION = 1;
-export const PACKAGE_VERSION = '0.1.0';
 
 export interface EpochLog {
   epoch: number;
@@ -99,7 +99,9 @@ export const TRAINING_LOG_HEADER = 'epoch,loss,p_true,p_fake,seconds,lr_factor,v
 export function logCsv(log: EpochLog[]): string {
   const opt = (v: number | undefined) => (v === undefined ? '' : String(v));
   const rows = log.map((e) =>
-    [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3), opt(e.lrFactor), opt(e.valImageAuroc), opt(e.valPatchAuroc), e.event ? `"${e.event}"` : ''].join(','),
+    [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3), opt(e.lrFactor), opt(e.valImageAuroc), opt(e.valPatchAuroc), e.event ? `"${e.event}"` : ''].join(
+      ',',
+    ),
   );
   return [TRAINING_LOG_HEADER, ...rows].join('\n') + '\n';
 }
@@ -124,7 +126,7 @@ export async function saveModel(
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
-    simplenetVersion: PACKAGE_VERSION,
+    simplenetVersion: VERSION,
     createdAt: new Date().toISOString(),
     preset: presetOf(m.config),
     config: m.config,
@@ -194,7 +196,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {
     throw new ModelLoadError(
       `${dir}: model format version ${manifest.formatVersion} (written by simplenet ${manifest.simplenetVersion}) ` +
-        `is not supported by simplenet ${PACKAGE_VERSION}, which reads format version ${MODEL_FORMAT_VERSION}`,
+        `is not supported by simplenet ${VERSION}, which reads format version ${MODEL_FORMAT_VERSION}`,
     );
   }
   const problem = manifestProblem(manifest);
@@ -226,7 +228,9 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   for (const name of PARAM_NAMES) {
     const i = firstNonFinite(params[name].data);
     if (i >= 0) {
-      throw new ModelLoadError(`${headsPath}: tensor '${name}' holds ${params[name].data[i]} at element ${i}; a model with non-finite weights cannot score (retrain it)`);
+      throw new ModelLoadError(
+        `${headsPath}: tensor '${name}' holds ${params[name].data[i]} at element ${i}; a model with non-finite weights cannot score (retrain it)`,
+      );
     }
   }
   const b = manifest.backbone;

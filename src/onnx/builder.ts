@@ -3,7 +3,8 @@
  * backbone, patch embedding, training step, scoring) is a graph built here and run by
  * onnxruntime; values are referred to by name.
  */
-import { type AttrValue, type Dim, encodeModel, type GraphProto, type NodeProto } from './model.js';
+import { VERSION } from '../core/version.js';
+import { type AttrValue, type Dim, encodeModel, type GraphProto, type NodeProto, ONNX_DTYPE } from './model.js';
 import { type DType, f32, f64, type HostTensor, i64 } from './tensor.js';
 
 export const OPSET = 17;
@@ -98,13 +99,13 @@ export class GraphBuilder {
     return this.constant(i64([], [v]), 'c');
   }
 
+  /** Casts `x` to `to` (ONNX's element type codes come from ONNX_DTYPE, never as raw numbers). */
+  cast(x: string, to: DType): string {
+    return this.op('Cast', [x], { to: ONNX_DTYPE[to] });
+  }
+
   /** Adds one node and returns its first output. */
-  op(
-    opType: string,
-    inputs: string[],
-    attrs: Record<string, Attr> = {},
-    opts: { output?: string; domain?: string } = {},
-  ): string {
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, opts: { output?: string; domain?: string } = {}): string {
     return this.opN(opType, inputs, 1, attrs, opts)[0];
   }
 
@@ -122,9 +123,7 @@ export class GraphBuilder {
     const outputs =
       // '' marks an optional output that is not produced (inlined foreign nodes).
       opts.outputs?.map((o) => (o === '' ? o : this.claim(o))) ??
-      Array.from({ length: nOutputs }, (_, k) =>
-        k === 0 && opts.output ? this.claim(opts.output) : this.fresh(opType.toLowerCase()),
-      );
+      Array.from({ length: nOutputs }, (_, k) => (k === 0 && opts.output ? this.claim(opts.output) : this.fresh(opType.toLowerCase())));
     const attributes: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(attrs)) attributes[k] = toAttr(k, v);
     this.nodes.push({ opType, inputs, outputs, name: `${opType}_${this.nodes.length}`, attributes, domain: opts.domain });
@@ -147,7 +146,7 @@ export class GraphBuilder {
       graph: this.graph(),
       opsetVersion,
       producerName: 'simplenet',
-      producerVersion: '0.1.0',
+      producerVersion: VERSION,
       metadata,
     });
   }

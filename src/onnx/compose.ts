@@ -4,6 +4,7 @@
  * result is one graph, so one session runs preprocessing, backbone and scoring together and the
  * export is one self-contained file.
  */
+import { VERSION } from '../core/version.js';
 import type { GraphBuilder } from './builder.js';
 import type { DecodedModel } from './decode.js';
 import type { GraphProto, ModelProto, NodeProto } from './model.js';
@@ -143,5 +144,5 @@ export function mergeOpsets(...parts: Record<string, number>[]): Record<string, 
 /** A ModelProto from a composed graph and merged opsets. */
 export function composedModel(graph: GraphProto, opsets: Record<string, number>, metadata: Record<string, string>): ModelProto {
   const { '': opsetVersion, ...extraOpsets } = opsets;
-  return { graph, opsetVersion, extraOpsets, producerName: 'simplenet', producerVersion: '0.1.0', metadata };
+  return { graph, opsetVersion, extraOpsets, producerName: 'simplenet', producerVersion: VERSION, metadata };
 }

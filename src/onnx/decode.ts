@@ -97,8 +97,7 @@ export function decodeTensor(buf: Uint8Array, what = 'tensor'): { name: string; 
   const n = numel(dims);
   const raw = one(fields, 9);
   if (raw && raw.wire === 2) return { name, tensor: fromBytes(dtype, dims, raw.value) };
-  const mismatch = (got: number) =>
-    new OnnxDecodeError(`${label}: has ${got} values for dims [${dims.join(', ')}] (${n} expected)`);
+  const mismatch = (got: number) => new OnnxDecodeError(`${label}: has ${got} values for dims [${dims.join(', ')}] (${n} expected)`);
   switch (dtype) {
     case 'float32': {
       const bytes = concat(fixedBytes(fields, 4));
@@ -113,7 +112,14 @@ export function decodeTensor(buf: Uint8Array, what = 'tensor'): { name: string; 
     case 'int64': {
       const v = ints(fields, 7);
       if (v.length !== n) throw mismatch(v.length);
-      return { name, tensor: tensor('int64', dims, BigInt64Array.from(v, (x) => BigInt.asIntN(64, x))) };
+      return {
+        name,
+        tensor: tensor(
+          'int64',
+          dims,
+          BigInt64Array.from(v, (x) => BigInt.asIntN(64, x)),
+        ),
+      };
     }
     default: {
       // int32_data carries int32, int8, uint8, bool and float16 (as its bit pattern).
@@ -151,7 +157,7 @@ function decodeAttribute(buf: Uint8Array, node: string): { name: string; value: 
       return { name, value: { kind: 'string', value: str(fields, 4) } };
     case 4: {
       const f = one(fields, 5);
-      if (!f || f.wire !== 2) throw new OnnxDecodeError(`${label}: TENSOR attribute without a tensor`);
+      if (f?.wire !== 2) throw new OnnxDecodeError(`${label}: TENSOR attribute without a tensor`);
       return { name, value: { kind: 'tensor', value: decodeTensor(f.value, label).tensor } };
     }
     case 6: {
@@ -194,12 +200,12 @@ function decodeValueInfo(buf: Uint8Array): ValueInfo {
   const type = one(fields, 2);
   // TypeProto.tensor_type (1): elem_type (1), shape (2) of dims (1) with dim_value (1) | dim_param (2).
   const tensorType = type && type.wire === 2 ? one(readFields(type.value), 1) : undefined;
-  if (!tensorType || tensorType.wire !== 2) throw new OnnxDecodeError(`value '${name}': only tensor types are supported`);
+  if (tensorType?.wire !== 2) throw new OnnxDecodeError(`value '${name}': only tensor types are supported`);
   const tt = readFields(tensorType.value);
   const elem = one(tt, 1);
   const dtype = dtypeOf(elem ? int(elem) : 0, `value '${name}'`);
   const shapeField = one(tt, 2);
-  if (!shapeField || shapeField.wire !== 2) return { name, dtype };
+  if (shapeField?.wire !== 2) return { name, dtype };
   const shape: Dim[] = readFields(shapeField.value)
     .filter((f) => f.field === 1 && f.wire === 2)
     .map((f) => {
@@ -238,7 +244,7 @@ export function decodeModel(bytes: Uint8Array, source = 'ONNX model'): DecodedMo
   try {
     const fields = readFields(bytes);
     const graphField = one(fields, 7);
-    if (!graphField || graphField.wire !== 2) throw new OnnxDecodeError('no graph (is this an ONNX model?)');
+    if (graphField?.wire !== 2) throw new OnnxDecodeError('no graph (is this an ONNX model?)');
     if (fields.some((f) => f.field === 25)) throw new OnnxDecodeError('model-local functions are not supported');
     const opsetImports: Record<string, number> = {};
     for (const f of fields) {

@@ -69,7 +69,9 @@ export function upgradeNodes(
       // axis (default −1). The two agree only for the last axis, which we cannot see without shapes.
       const axis = attrs.axis;
       if (!(axis && axis.kind === 'int' && axis.value === -1)) {
-        throw new Error(`${source}: ${node.opType} node '${node.name}' from opset ${from} changes meaning at opset 13; re-export the model at opset 13 or later`);
+        throw new Error(
+          `${source}: ${node.opType} node '${node.name}' from opset ${from} changes meaning at opset 13; re-export the model at opset 13 or later`,
+        );
       }
     }
     if (node.opType === 'RoiAlign' && from < 16 && to >= 16 && !attrs.coordinate_transformation_mode) {

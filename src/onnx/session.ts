@@ -32,10 +32,7 @@ export class Session {
     };
     if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
     try {
-      const s =
-        typeof model === 'string'
-          ? await ort.InferenceSession.create(model, options)
-          : await ort.InferenceSession.create(model, options);
+      const s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return new Session(s, label);
     } catch (e) {
       throw new Error(`${label}: onnxruntime could not load the model: ${(e as Error).message}`);

@@ -16,14 +16,7 @@ export type TypedArrayOf<D extends DType> = D extends 'float32'
             ? Int8Array
             : Uint8Array;
 
-export type AnyTypedArray =
-  | Float32Array
-  | Float64Array
-  | Uint16Array
-  | Int32Array
-  | BigInt64Array
-  | Int8Array
-  | Uint8Array;
+export type AnyTypedArray = Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
 
 export interface HostTensor<D extends DType = DType> {
   readonly dtype: D;

@@ -5,22 +5,30 @@
  * manifest names them), never from test data; without those images `--threshold` is required and
  * the normalisation range is 1.
  */
-import type { Reporter } from '../cli/progress.js';
-import { loadMvtec } from '../datasets/mvtec.js';
-import { decodeImage } from '../images/decode.js';
+import type { Reporter } from '../core/progress.js';
+import { DATASET_FORMATS, type DatasetSpec, loadDataset } from '../datasets/load.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
-import { type Calibration, trainMaxCalibration, UNCALIBRATED } from '../scoring/calibration.js';
+import { type Calibration, trainMaxCalibration, UNCALIBRATED } from '../model/calibration.js';
 import { Scorer } from '../scoring/scorer.js';
+import { scoreAll } from '../scoring/scoreImages.js';
+
+/** The dataset the model was trained on, in the format it was read in (its manifest says which). */
+function trainingSpec(model: SimpleNetModel): DatasetSpec {
+  const { format, root, category } = model.manifest.training.dataset;
+  if (format === 'folder') return { format, normalDir: root, seed: model.manifest.training.seed };
+  if (!(DATASET_FORMATS as readonly string[]).includes(format)) throw new Error(`unknown dataset format '${format}'`);
+  return { format: format as Exclude<DatasetSpec['format'], 'folder'>, root, category };
+}
 
 async function recompute(model: SimpleNetModel, reporter: Reporter): Promise<Calibration> {
-  const { root, category } = model.manifest.training.dataset;
-  const dataset = await loadMvtec(root, category);
+  const dataset = await loadDataset(trainingSpec(model));
   const scorer = await Scorer.fromModel(model, { calibration: UNCALIBRATED });
   const scores = new Float32Array(dataset.train.length);
   const bar = reporter.bar('calibrating on training images', dataset.train.length);
   try {
-    for (let i = 0; i < dataset.train.length; i++) {
-      scores[i] = (await scorer.score([await decodeImage(dataset.train[i].path)])).scores[0];
+    let i = 0;
+    for await (const { result } of scoreAll(scorer, dataset.train, { source: (s) => s.path, prefetch: 2 })) {
+      scores[i++] = result.score;
       bar.tick();
     }
   } finally {
@@ -30,10 +38,7 @@ async function recompute(model: SimpleNetModel, reporter: Reporter): Promise<Cal
   return trainMaxCalibration(scores);
 }
 
-export async function resolveCalibration(
-  model: SimpleNetModel,
-  opts: { threshold?: number; reporter: Reporter },
-): Promise<Calibration> {
+export async function resolveCalibration(model: SimpleNetModel, opts: { threshold?: number; reporter: Reporter }): Promise<Calibration> {
   let c = model.manifest.scoring;
   if (!c) {
     try {
@@ -41,9 +46,7 @@ export async function resolveCalibration(
       opts.reporter.line(`${model.dir}: no stored calibration; threshold recomputed from the training images (train-max)`);
     } catch (e) {
       if (opts.threshold === undefined) {
-        throw new Error(
-          `${model.dir}: the model stores no threshold and its training images are unavailable (${(e as Error).message}); pass --threshold`,
-        );
+        throw new Error(`${model.dir}: the model stores no threshold and its training images are unavailable (${(e as Error).message}); pass --threshold`);
       }
       c = { ...UNCALIBRATED };
     }

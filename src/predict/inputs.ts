@@ -72,7 +72,10 @@ function globToRegExp(pattern: string): RegExp {
       const end = pattern.indexOf(']', i);
       if (end < 0) re += '\\[';
       else {
-        re += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${pattern
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
@@ -89,9 +92,7 @@ function expandGlob(pattern: string): InputImage[] {
   if (!existsSync(base) || !statSync(base).isDirectory()) return [];
   const files: string[] = [];
   walk(base, files);
-  return files
-    .map((p) => ({ path: p, relative: relative(base, p).split(sep).join('/') }))
-    .filter((f) => re.test(f.relative));
+  return files.map((p) => ({ path: p, relative: relative(base, p).split(sep).join('/') })).filter((f) => re.test(f.relative));
 }
 
 /** Expands the arguments; throws naming the first argument that matches nothing. */

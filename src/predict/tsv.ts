@@ -6,6 +6,7 @@
  * starting with `"` is JSON (`JSON.parse` gives the name back), any other is the name as it is.
  */
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what must be escaped.
 const NEEDS_ESCAPE = /[\u0000-\u001f\u007f\\]/;
 
 export function tsvField(value: string): string {

@@ -12,9 +12,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import sharp from 'sharp';
 import { PREDICT_CSV_HEADER } from '../io/artefacts.js';
 import { encodeNpy } from '../io/npy.js';
-import { csvRow } from '../report/csv.js';
-import { overlayJet } from './colormap.js';
-import type { Prediction } from './predictImages.js';
+import { csvRow } from '../io/csv.js';
+import { overlayJet } from '../images/colormap.js';
+import type { InputImage } from './inputs.js';
 
 export class OutputNamer {
   private readonly used = new Set<string>();
@@ -31,17 +31,28 @@ export class OutputNamer {
   }
 }
 
-export async function writePredictionFiles(p: Prediction, stem: string): Promise<{ overlay: string; map: string }> {
+/** What a scored image needs to be written (the Detector's ScoreResult has these fields). */
+export interface ScoredImage {
+  score: number;
+  scoreNormalized: number;
+  label: 0 | 1;
+  anomalyMap: Float32Array;
+  anomalyMapNormalized: Float32Array;
+  width: number;
+  height: number;
+  crop?: Uint8Array;
+}
+
+export async function writePredictionFiles(p: ScoredImage, stem: string): Promise<{ overlay: string; map: string }> {
   if (!p.crop) throw new Error('writePredictionFiles: the scorer was built without image crops');
   await mkdir(dirname(stem), { recursive: true });
-  const size = p.mapSize;
   const overlay = `${stem}.png`;
   const map = `${stem}.npy`;
-  const rgb = overlayJet(p.crop, p.mapNormalized);
-  await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } })
+  const rgb = overlayJet(p.crop, p.anomalyMapNormalized);
+  await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: p.width, height: p.height, channels: 3 } })
     .png()
     .toFile(overlay);
-  await writeFile(map, encodeNpy({ dtype: 'float32', dims: [size, size], data: p.map }));
+  await writeFile(map, encodeNpy({ dtype: 'float32', dims: [p.height, p.width], data: p.anomalyMap }));
   return { overlay, map };
 }
 
@@ -59,10 +70,10 @@ export class PredictionFolder {
   }
 
   /** Writes the image's files; returns their final paths. */
-  async write(p: Prediction): Promise<{ overlay: string; map: string }> {
-    const files = await writePredictionFiles(p, this.namer.stem(p.input.relative));
+  async write(input: InputImage, p: ScoredImage): Promise<{ overlay: string; map: string }> {
+    const files = await writePredictionFiles(p, this.namer.stem(input.relative));
     const rel = (f: string) => relative(this.tmpDir, f).split(sep).join('/');
-    this.rows.push(csvRow([p.input.path, p.score, p.scoreNormalized, p.label, rel(files.overlay), rel(files.map)]));
+    this.rows.push(csvRow([input.path, p.score, p.scoreNormalized, p.label, rel(files.overlay), rel(files.map)]));
     return { overlay: join(this.finalDir, rel(files.overlay)), map: join(this.finalDir, rel(files.map)) };
   }
 

@@ -5,7 +5,7 @@
  * the pixel threshold).
  */
 import sharp from 'sharp';
-import { overlayJet } from '../predict/colormap.js';
+import { overlayJet } from '../images/colormap.js';
 
 const GAP = 4;
 const GT_COLOUR = [0, 230, 0];
@@ -77,6 +77,9 @@ export async function encodeGallery(g: GalleryInput): Promise<{ png: Buffer; thu
   const raw = { raw: { width, height, channels: 3 as const } };
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const png = await sharp(buf, raw).png().toBuffer();
-  const thumbnail = await sharp(buf, raw).resize(Math.round(width / 2)).jpeg({ quality: 80 }).toBuffer();
+  const thumbnail = await sharp(buf, raw)
+    .resize(Math.round(width / 2))
+    .jpeg({ quality: 80 })
+    .toBuffer();
   return { png, thumbnail };
 }

@@ -93,9 +93,38 @@ export function reportHtml(r: HtmlReport): string {
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td class="v">${fmtMetric(v)}</td></tr>`)
     .join('');
   const charts: string[] = [];
-  if (r.curves?.imageRoc) charts.push(curveChart({ title: 'Image ROC', xLabel: 'false-positive rate', yLabel: 'true-positive rate', xMax: 1, diagonal: true, series: [{ name: `AUROC ${fmtMetric(m.image_auroc)}`, x: r.curves.imageRoc.fpr, y: r.curves.imageRoc.tpr, colour: '#1f60c0' }] }));
-  if (r.curves?.pixelRoc) charts.push(curveChart({ title: 'Pixel ROC', xLabel: 'false-positive rate', yLabel: 'true-positive rate', xMax: 1, diagonal: true, series: [{ name: `AUROC ${fmtMetric(m.pixel_auroc)}`, x: r.curves.pixelRoc.fpr, y: r.curves.pixelRoc.tpr, colour: '#c04010' }] }));
-  if (r.curves?.pro) charts.push(curveChart({ title: 'PRO (to FPR 0.3)', xLabel: 'false-positive rate', yLabel: 'per-region overlap', xMax: 0.3, series: [{ name: `AUPRO ${fmtMetric(m.pixel_aupro)}`, x: r.curves.pro.fpr, y: r.curves.pro.pro, colour: '#208040' }] }));
+  if (r.curves?.imageRoc)
+    charts.push(
+      curveChart({
+        title: 'Image ROC',
+        xLabel: 'false-positive rate',
+        yLabel: 'true-positive rate',
+        xMax: 1,
+        diagonal: true,
+        series: [{ name: `AUROC ${fmtMetric(m.image_auroc)}`, x: r.curves.imageRoc.fpr, y: r.curves.imageRoc.tpr, colour: '#1f60c0' }],
+      }),
+    );
+  if (r.curves?.pixelRoc)
+    charts.push(
+      curveChart({
+        title: 'Pixel ROC',
+        xLabel: 'false-positive rate',
+        yLabel: 'true-positive rate',
+        xMax: 1,
+        diagonal: true,
+        series: [{ name: `AUROC ${fmtMetric(m.pixel_auroc)}`, x: r.curves.pixelRoc.fpr, y: r.curves.pixelRoc.tpr, colour: '#c04010' }],
+      }),
+    );
+  if (r.curves?.pro)
+    charts.push(
+      curveChart({
+        title: 'PRO (to FPR 0.3)',
+        xLabel: 'false-positive rate',
+        yLabel: 'per-region overlap',
+        xMax: 0.3,
+        series: [{ name: `AUPRO ${fmtMetric(m.pixel_aupro)}`, x: r.curves.pro.fpr, y: r.curves.pro.pro, colour: '#208040' }],
+      }),
+    );
   charts.push(
     scoreHistogram({
       good: r.predictions.filter((p) => p.label === 0).map((p) => p.score),

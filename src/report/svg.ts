@@ -15,7 +15,15 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function frame(title: string, xLabel: string, yLabel: string, xTicks: number[], yTicks: number[], sx: (v: number) => number, sy: (v: number) => number): string {
+function frame(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  xTicks: number[],
+  yTicks: number[],
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+): string {
   const parts = [
     `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#888"/>`,
     `<text x="${W / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeHtml(title)}</text>`,
@@ -98,7 +106,10 @@ export function scoreHistogram(opts: { good: number[]; defective: number[]; thre
   const bw = (W - M.left - M.right) / bins;
   const bars = (c: number[], colour: string) =>
     c.forEach((n, i) => {
-      if (n > 0) body.push(`<rect x="${(M.left + i * bw).toFixed(1)}" y="${sy(n).toFixed(1)}" width="${bw.toFixed(1)}" height="${(H - M.bottom - sy(n)).toFixed(1)}" fill="${colour}"/>`);
+      if (n > 0)
+        body.push(
+          `<rect x="${(M.left + i * bw).toFixed(1)}" y="${sy(n).toFixed(1)}" width="${bw.toFixed(1)}" height="${(H - M.bottom - sy(n)).toFixed(1)}" fill="${colour}"/>`,
+        );
     });
   bars(good, 'rgba(40,120,220,0.55)');
   bars(bad, 'rgba(220,60,40,0.55)');

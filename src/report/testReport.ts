@@ -12,15 +12,15 @@ import { REPORT_CSV_HEADER } from '../io/artefacts.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { EpochLog } from '../model/modelDir.js';
-import type { ImageScores } from '../scoring/scorer.js';
-import { csvRow } from './csv.js';
+import type { ImageResult } from '../scoring/scoreImages.js';
+import { csvRow } from '../io/csv.js';
 import { encodeGallery } from './gallery.js';
 import { type GalleryEntry, reportHtml } from './html.js';
 import { metricsMarkdown } from './markdown.js';
 
 export const PREDICTIONS_HEADER = REPORT_CSV_HEADER.split(',');
 
-export type OnImage = (sample: Sample, result: ImageScores, mask?: Uint8Array) => Promise<void>;
+export type OnImage = (sample: Sample, result: ImageResult, mask?: Uint8Array) => Promise<void>;
 
 export interface TestReportInfo {
   summary: Record<string, unknown>;
@@ -53,13 +53,13 @@ export async function writeTestReport(dir: string, run: (onImage: OnImage) => Pr
       await mkdir(join(tmp, 'maps', folder), { recursive: true });
       await mkdir(join(tmp, 'images', folder), { recursive: true });
       const size = r.mapSize;
-      const map = r.maps.subarray(0, size * size);
+      const map = r.map;
       await writeFile(join(tmp, 'maps', folder, `${name}.npy`), encodeNpy({ dtype: 'float32', dims: [size, size], data: map }));
-      if (!r.crops) throw new Error('writeTestReport: the scorer must be built with image crops');
+      if (!r.crop) throw new Error('writeTestReport: the scorer must be built with image crops');
       const { png, thumbnail } = await encodeGallery({
-        crop: r.crops.subarray(0, size * size * 3),
+        crop: r.crop,
         map,
-        mapNormalized: r.mapsNormalized.subarray(0, size * size),
+        mapNormalized: r.mapNormalized,
         pixelThreshold: info.pixelThreshold,
         mask,
         size,

@@ -23,7 +23,7 @@ import { decodeModel } from '../onnx/decode.js';
 import type { ModelProto } from '../onnx/model.js';
 import { join } from 'node:path';
 import { addAnomalyMap } from './anomalyMap.js';
-import { type Calibration, calibrationRange, pixelCalibration } from './calibration.js';
+import { type Calibration, calibrationRange, pixelCalibration } from '../model/calibration.js';
 
 /** Everything the graph is built from (a loaded model directory, or a model still in training). */
 export interface ScoringSpec {
@@ -97,12 +97,12 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const pixel = pixelCalibration(c);
   g.output(score, 'score', 'float32', [batch]);
   g.output(normalize(score, threshold, calibrationRange(c)), 'score_normalized', 'float32', [batch]);
-  g.output(g.op('Cast', [g.op('Greater', [score, threshold])], { to: 7 }), 'label', 'int64', [batch]);
+  g.output(g.cast(g.op('Greater', [score, threshold]), 'int64'), 'label', 'int64', [batch]);
   g.output(map, 'anomaly_map', 'float32', [batch, crop, crop]);
   g.output(normalize(map, g.scalarF32(pixel.threshold), pixel.range), 'anomaly_map_normalized', 'float32', [batch, crop, crop]);
   if (opts.withCrop) {
     const hwc = g.op('Transpose', [cropped], { perm: [0, 2, 3, 1] });
-    g.output(g.op('Cast', [hwc], { to: 2 }), 'image_crop', 'uint8', [batch, crop, crop, 3]);
+    g.output(g.cast(hwc, 'uint8'), 'image_crop', 'uint8', [batch, crop, crop, 3]);
   }
   // Our nodes are written for OPSET; a newer backbone lifts the whole graph to its opset.
   const opsets = mergeOpsets({ '': OPSET }, inlined.opsets);

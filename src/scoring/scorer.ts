@@ -12,7 +12,7 @@ import { firstNonFinite } from '../onnx/finite.js';
 import { encodeModel } from '../onnx/model.js';
 import { ortTensor, Session, type SessionOptions } from '../onnx/session.js';
 import type { AnomalyMapOptions } from './anomalyMap.js';
-import { type Calibration, UNCALIBRATED } from './calibration.js';
+import { type Calibration, UNCALIBRATED } from '../model/calibration.js';
 import { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './fullScoringModel.js';
 
 export interface ImageScores {
@@ -157,12 +157,32 @@ function concatScores(parts: ImageScores[], mapSize: number): ImageScores {
     return out;
   };
   return {
-    scores: cat((p) => p.scores, (n) => new Float32Array(n)),
-    normalized: cat((p) => p.normalized, (n) => new Float32Array(n)),
-    labels: cat((p) => p.labels, (n) => new Uint8Array(n)),
-    maps: cat((p) => p.maps, (n) => new Float32Array(n)),
-    mapsNormalized: cat((p) => p.mapsNormalized, (n) => new Float32Array(n)),
-    crops: parts[0].crops ? cat((p) => p.crops, (n) => new Uint8Array(n)) : undefined,
+    scores: cat(
+      (p) => p.scores,
+      (n) => new Float32Array(n),
+    ),
+    normalized: cat(
+      (p) => p.normalized,
+      (n) => new Float32Array(n),
+    ),
+    labels: cat(
+      (p) => p.labels,
+      (n) => new Uint8Array(n),
+    ),
+    maps: cat(
+      (p) => p.maps,
+      (n) => new Float32Array(n),
+    ),
+    mapsNormalized: cat(
+      (p) => p.mapsNormalized,
+      (n) => new Float32Array(n),
+    ),
+    crops: parts[0].crops
+      ? cat(
+          (p) => p.crops,
+          (n) => new Uint8Array(n),
+        )
+      : undefined,
     mapSize,
   };
 }

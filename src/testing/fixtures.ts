@@ -24,7 +24,9 @@ function image(size: number, seed: number, defect?: { x: number; y: number; s: n
 }
 
 async function png(path: string, px: Buffer, size: number, channels: 1 | 3): Promise<void> {
-  await sharp(px, { raw: { width: size, height: size, channels } }).png().toFile(path);
+  await sharp(px, { raw: { width: size, height: size, channels } })
+    .png()
+    .toFile(path);
 }
 
 export interface TinyDatasetOptions {
@@ -67,10 +69,7 @@ export function makeTinyBackbone(dir: string): string {
   g.output(coarse, 'coarse', 'float32');
   writeFileSync(join(dir, 'tiny.onnx'), g.toModel());
   const manifest = join(dir, 'tiny.json');
-  writeFileSync(
-    manifest,
-    JSON.stringify({ onnx: 'tiny.onnx', input: 'pixels', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], layers: ['fine', 'coarse'] }),
-  );
+  writeFileSync(manifest, JSON.stringify({ onnx: 'tiny.onnx', input: 'pixels', mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], layers: ['fine', 'coarse'] }));
   return manifest;
 }
 

@@ -32,11 +32,7 @@ export function goldenJson<T = unknown>(relPath: string): T {
  * Asserts max|a−b| ≤ rtol·max|b| (+ atol): relative to the reference's scale, so that entries near
  * zero do not dominate.
  */
-export function assertClose(
-  actual: ArrayLike<number>,
-  expected: ArrayLike<number>,
-  opts: { rtol?: number; atol?: number; label?: string } = {},
-): number {
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, opts: { rtol?: number; atol?: number; label?: string } = {}): number {
   const { rtol = 1e-5, atol = 0, label = 'values' } = opts;
   assert.equal(actual.length, expected.length, `${label}: length ${actual.length} vs ${expected.length}`);
   let maxErr = 0;
@@ -53,8 +49,7 @@ export function assertClose(
   const rel = scale > 0 ? maxErr / scale : maxErr;
   assert.ok(
     maxErr <= rtol * scale + atol,
-    `${label}: max error ${maxErr.toExponential(3)} at ${worst} (${actual[worst]} vs ${expected[worst]}), ` +
-      `relative ${rel.toExponential(3)} > ${rtol}`,
+    `${label}: max error ${maxErr.toExponential(3)} at ${worst} (${actual[worst]} vs ${expected[worst]}), ` + `relative ${rel.toExponential(3)} > ${rtol}`,
   );
   return rel;
 }

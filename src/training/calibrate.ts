@@ -9,8 +9,8 @@ import { addPatchScores, foldHead } from '../heads/scoreHead.js';
 import type { HeadParams } from '../heads/params.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
-import { type Calibration, trainMaxCalibration } from '../scoring/calibration.js';
-import type { FeatureCache } from './featureCache.js';
+import { type Calibration, trainMaxCalibration } from '../model/calibration.js';
+import type { FeatureCache } from '../embedding/featureCache.js';
 
 export async function calibrateFromCache(
   cache: FeatureCache,
@@ -20,7 +20,7 @@ export async function calibrateFromCache(
   const head = await foldHead(params, { bnEps: opts.bnEps });
   const g = new GraphBuilder('simplenet_train_scores');
   let features = g.input('features', cache.plan.dtype, ['rows', cache.dim]);
-  if (cache.plan.dtype === 'float16') features = g.op('Cast', [features], { to: 1 });
+  if (cache.plan.dtype === 'float16') features = g.cast(features, 'float32');
   const patch = addPatchScores(g, features, head, { fold: true, bnEps: opts.bnEps, leakySlope: opts.leakySlope });
   const perImage = g.op('Reshape', [patch, g.ints([-1, cache.rowsPerImage])]);
   g.output(g.op('ReduceMax', [perImage], { axes: [1], keepdims: 0 }), 'score', 'float32', ['images']);

@@ -17,9 +17,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog } from '../model/modelDir.js';
-import type { Reporter } from '../cli/progress.js';
-import type { Rng } from '../heads/rng.js';
-import type { LoopState } from './epochLoop.js';
+import type { Reporter } from '../core/progress.js';
+import type { Rng } from '../core/rng.js';
 import type { HostTensor } from '../onnx/tensor.js';
 
 const FORMAT = 'simplenet-checkpoint';
@@ -40,6 +39,15 @@ export interface TrainCheckpoint {
   /** Best-by-validation weights so far, and the EMA weights (when those mechanisms are on). */
   best?: { epoch: number; score: number; params: HeadParams };
   ema?: HeadParams;
+}
+
+/** Where a run starts: epoch 1, or a checkpoint's state. */
+export interface LoopState {
+  firstEpoch: number;
+  resumedAt: number[];
+  resumed?: TrainCheckpoint;
+  order: number[];
+  log: EpochLog[];
 }
 
 export function checkpointPath(modelDir: string): string {
@@ -68,7 +76,17 @@ export async function saveCheckpoint(path: string, ck: TrainCheckpoint): Promise
     if (ck.ema) tensors[`ema.${name}`] = ck.ema[name];
   }
   const best = ck.best && { epoch: ck.best.epoch, score: ck.best.score };
-  const state = { epoch: ck.epoch, fingerprint: ck.fingerprint, rng: ck.rng, order: ck.order, log: ck.log, resumedAt: ck.resumedAt, step: ck.optimizer.step, lrScale: ck.lrScale, best };
+  const state = {
+    epoch: ck.epoch,
+    fingerprint: ck.fingerprint,
+    rng: ck.rng,
+    order: ck.order,
+    log: ck.log,
+    resumedAt: ck.resumedAt,
+    step: ck.optimizer.step,
+    lrScale: ck.lrScale,
+    best,
+  };
   await writeFileAtomic(path, encodeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(state) }), 'checkpoint');
 }
 

@@ -4,27 +4,20 @@
  * synthetic defects that can choose the model. The paper's configuration runs exactly the plain
  * loop: constant rates, final weights.
  */
-import type { Reporter } from '../cli/progress.js';
+import type { Reporter } from '../core/progress.js';
 import type { HeadParams } from '../heads/params.js';
-import type { Rng } from '../heads/rng.js';
+import type { Rng } from '../core/rng.js';
 import type { TrainStep } from '../heads/trainStep.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog } from '../model/modelDir.js';
 import type { SyntheticValidation } from '../validation/syntheticValidation.js';
-import type { TrainCheckpoint } from './checkpoint.js';
+import type { LoopState, TrainCheckpoint } from './checkpoint.js';
+
+export type { LoopState } from './checkpoint.js';
 import { ParamsEma } from './ema.js';
-import type { FeatureCache } from './featureCache.js';
+import type { FeatureCache } from '../embedding/featureCache.js';
 import { DivergenceGuard, type GuardEvent } from './guard.js';
 import { lrFactor } from './schedule.js';
-
-/** Where a run starts: epoch 1, or a checkpoint's state. */
-export interface LoopState {
-  firstEpoch: number;
-  resumedAt: number[];
-  resumed?: TrainCheckpoint;
-  order: number[];
-  log: EpochLog[];
-}
 
 export interface Selection {
   by: 'final' | 'validation';
@@ -51,6 +44,8 @@ export class EpochLoop {
       validation?: SyntheticValidation;
       state: LoopState;
       stepsPerEpoch: number;
+      /** Checked before every step: an aborted run stops there (its last checkpoint stays). */
+      signal?: AbortSignal;
     },
   ) {
     const t = o.config.train;
@@ -80,6 +75,7 @@ export class EpochLoop {
     let factor = 1;
     const bar = reporter.bar(`epoch ${epoch}/${t.epochs}`, stepsPerEpoch);
     for (let b = 0, k = 0; b < this.order.length; b += t.batchSize, k++) {
+      this.o.signal?.throwIfAborted();
       const global = (epoch - 1) * stepsPerEpoch + k;
       factor = lrFactor(global, t.epochs * stepsPerEpoch, stepsPerEpoch, { kind: t.schedule, minFactor: t.minLrFactor, warmupEpochs: t.warmupEpochs });
       factor *= this.guard?.lrScale ?? 1;
@@ -115,6 +111,16 @@ export class EpochLoop {
     this.log.push(e);
     this.lastEpoch = epoch;
     bar.done(info);
+    reporter.event?.({
+      type: 'epoch',
+      epoch,
+      epochs: t.epochs,
+      loss: e.loss,
+      pTrue: e.pTrue,
+      pFake: e.pFake,
+      seconds: e.seconds,
+      ...(e.valImageAuroc !== undefined ? { valImageAuroc: e.valImageAuroc, valPatchAuroc: e.valPatchAuroc } : {}),
+    });
     return e;
   }
 

@@ -1,12 +1,12 @@
 /** The mean per-dimension standard deviation of cached features (for a noise σ relative to it). */
 import { GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
-import type { FeatureCache } from './featureCache.js';
+import type { FeatureCache } from '../embedding/featureCache.js';
 
 export async function featureStd(cache: FeatureCache, maxImages = 16): Promise<number> {
   const g = new GraphBuilder('simplenet_feature_std');
   let x = g.input('features', cache.plan.dtype, ['rows', cache.dim]);
-  if (cache.plan.dtype === 'float16') x = g.op('Cast', [x], { to: 1 });
+  if (cache.plan.dtype === 'float16') x = g.cast(x, 'float32');
   const mean = g.op('ReduceMean', [x], { axes: [0], keepdims: 1 });
   const centred = g.op('Sub', [x, mean]);
   const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes: [0], keepdims: 0 });

@@ -4,7 +4,7 @@
  * in the training record for study and never changes the model.
  */
 import type { Backbone } from '../backbones/backbone.js';
-import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import type { SimpleNetConfig } from '../model/config.js';
@@ -25,6 +25,8 @@ export interface TrainToDirOptions {
   onMonitor?: (epoch: number, metrics: Metrics) => void;
   /** Checkpoint every N epochs beside the model dir (`<out>.checkpoint`), and resume from it. */
   checkpoint?: { every: number; resume?: boolean };
+  /** Cancels the run (between images and steps); the checkpoint stays, so a resume continues. */
+  signal?: AbortSignal;
 }
 
 export interface MonitorEntry {
@@ -40,7 +42,7 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
     // A failed run (a full disk, a bad image) keeps its last complete checkpoint: say so, since
     // it is what saves the user from starting over.
     const kept = path ? await loadCheckpoint(path).catch(() => undefined) : undefined;
-    if (!kept) throw e;
+    if (!kept || (e as Error)?.name === 'AbortError') throw e;
     throw new Error(`${(e as Error).message}; the checkpoint ${path} after epoch ${kept.epoch} is kept: rerun with --resume to continue`, { cause: e });
   }
 }
@@ -76,6 +78,7 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
     monitor,
     checkpoint,
     validation: split.validation,
+    signal: opts.signal,
   });
   await result.extractor.release();
   let calibration = result.calibration;
@@ -88,7 +91,7 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
     }
   } else {
     reporter.warn(
-      'no held-out good images (--val-fraction 0): the threshold falls back to the training images\' own maximum score, ' +
+      "no held-out good images (--val-fraction 0): the threshold falls back to the training images' own maximum score, " +
         'which new good images exceed more often than held-out ones would',
     );
   }

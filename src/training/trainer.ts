@@ -6,23 +6,23 @@
  * Nothing is ever chosen on test data: test monitoring only records metrics at given epochs.
  */
 import type { Backbone } from '../backbones/backbone.js';
-import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { headConfig, type HeadConfig } from '../heads/config.js';
 import { initHeadParams, type HeadParams } from '../heads/params.js';
-import { Rng } from '../heads/rng.js';
+import { Rng } from '../core/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
 import { decodeImage } from '../images/decode.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { TrainingRecord } from '../model/modelDir.js';
-import type { Calibration } from '../scoring/calibration.js';
+import type { Calibration } from '../model/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
 import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
 import { EpochLoop } from './epochLoop.js';
 import { featureStd } from './featureStats.js';
 import { SyntheticValidation } from '../validation/syntheticValidation.js';
-import { FeatureCache, planCache } from './featureCache.js';
+import { FeatureCache, planCache } from '../embedding/featureCache.js';
 
 export interface TrainOptions {
   dataset: AnomalyDataset;
@@ -35,6 +35,8 @@ export interface TrainOptions {
   checkpoint?: { path: string; every: number; resume?: boolean };
   /** Held-out good images for synthetic-defect validation (config.validation). */
   validation?: Sample[];
+  /** Stops the run between images and between steps (the last checkpoint stays for resuming). */
+  signal?: AbortSignal;
 }
 
 export interface TrainResult {
@@ -106,6 +108,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
   try {
     const bar = reporter.bar('extracting features', dataset.train.length);
     for (let i = 0; i < dataset.train.length; i++) {
+      opts.signal?.throwIfAborted();
       const image = await decodeImage(dataset.train[i].path);
       cache.put(i, await extractor.extract([image]));
       bar.tick();
@@ -124,19 +127,30 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
       featureDtype: plan.dtype,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
-    const validation = opts.validation?.length && config.validation.every > 0
-      ? await SyntheticValidation.create(extractor, opts.validation, {
-          seed,
-          perImage: config.validation.syntheticPerImage,
-          featureDtype: plan.dtype,
-          memoryMB: config.train.cacheMemoryMB,
-          head: { featureDim: cfg.featureDim, hiddenDim: cfg.hiddenDim, bnEps: cfg.bnEps, leakySlope: cfg.leakySlope },
-          reporter,
-        })
-      : undefined;
+    const validation =
+      opts.validation?.length && config.validation.every > 0
+        ? await SyntheticValidation.create(extractor, opts.validation, {
+            seed,
+            perImage: config.validation.syntheticPerImage,
+            featureDtype: plan.dtype,
+            memoryMB: config.train.cacheMemoryMB,
+            head: { featureDim: cfg.featureDim, hiddenDim: cfg.hiddenDim, bnEps: cfg.bnEps, leakySlope: cfg.leakySlope },
+            reporter,
+          })
+        : undefined;
     const effective = effectiveSelection(validation, opts.validation?.length ?? 0, config, reporter);
     try {
-      const loop = new EpochLoop({ config: effective, step, cache, rng, reporter, validation, state, stepsPerEpoch: Math.ceil(dataset.train.length / batchSize) });
+      const loop = new EpochLoop({
+        config: effective,
+        step,
+        cache,
+        rng,
+        reporter,
+        validation,
+        state,
+        stepsPerEpoch: Math.ceil(dataset.train.length / batchSize),
+        signal: opts.signal,
+      });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
         await loop.runEpoch(epoch);
         if (opts.monitor?.epochs.includes(epoch)) await opts.monitor.run(epoch, loop.currentParams(), extractor);

@@ -3,11 +3,11 @@
  * images the detector has not fitted (never from the test split). Scored through the one scoring
  * graph, exactly as `test` and `predict` will score.
  */
-import type { Reporter } from '../cli/progress.js';
+import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
-import { Rng } from '../heads/rng.js';
-import { decodeImage } from '../images/decode.js';
-import { type Calibration, goodImagesCalibration } from '../scoring/calibration.js';
+import { Rng } from '../core/rng.js';
+import { scoreAll } from '../scoring/scoreImages.js';
+import { type Calibration, goodImagesCalibration } from '../model/calibration.js';
 import type { Scorer } from '../scoring/scorer.js';
 
 /** Its own stream, so the split does not shift the init and shuffle streams seeded with `seed`. */
@@ -27,26 +27,22 @@ export function splitValidation(train: Sample[], fraction: number, seed: number)
 }
 
 /** Scores good held-out images and derives the quantile thresholds from them. */
-export async function calibrateOnGoodImages(
-  scorer: Scorer,
-  samples: Sample[],
-  opts: { quantile: number; reporter: Reporter },
-): Promise<Calibration> {
+export async function calibrateOnGoodImages(scorer: Scorer, samples: Sample[], opts: { quantile: number; reporter: Reporter }): Promise<Calibration> {
   if (samples.length === 0) throw new RangeError('calibrateOnGoodImages: no validation images');
   const scores = new Float64Array(samples.length);
   const mapMax = new Float64Array(samples.length);
   let min = Infinity;
   let max = -Infinity;
   const bar = opts.reporter.bar('thresholds from validation images', samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const r = await scorer.score([await decodeImage(samples[i].path)]);
-    scores[i] = r.scores[0];
+  let i = 0;
+  for await (const { result: r } of scoreAll(scorer, samples, { source: (s) => s.path, prefetch: 2 })) {
+    scores[i] = r.score;
     let m = -Infinity;
-    for (const v of r.maps) {
+    for (const v of r.map) {
       if (v > m) m = v;
       if (v < min) min = v;
     }
-    mapMax[i] = m;
+    mapMax[i++] = m;
     max = Math.max(max, m);
     bar.tick();
   }

@@ -2,7 +2,7 @@
  * Seeded 2-D Perlin (gradient) noise, the mask source DRAEM, GLASS and SuperSimpleNet use for
  * realistic defect shapes: smooth blobs whose size follows the lattice resolution.
  */
-import type { Rng } from '../heads/rng.js';
+import type { Rng } from '../core/rng.js';
 
 const fade = (t: number) => t * t * t * (t * (t * 6 - 15) + 10);
 

@@ -5,7 +5,7 @@
  * from a seeded Rng, so a seed gives the same defects on every machine. The region lies inside the
  * centre crop the model sees, and is never empty.
  */
-import type { Rng } from '../heads/rng.js';
+import type { Rng } from '../core/rng.js';
 import type { DecodedImage } from '../images/decode.js';
 import { perlinNoise } from './perlin.js';
 

@@ -4,17 +4,17 @@
  * after training epochs. Image AUROC (good vs synthetic) and patch AUROC (synthetic region vs the
  * rest, on the feature grid) measure the detector without looking at the test split.
  */
-import type { Reporter } from '../cli/progress.js';
+import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { addPatchScoresFromInputs } from '../heads/scoreHead.js';
 import { type HeadParams, PARAM_NAMES } from '../heads/params.js';
-import { Rng } from '../heads/rng.js';
+import { Rng } from '../core/rng.js';
 import { decodeImage } from '../images/decode.js';
 import { binaryMetrics } from '../metrics/index.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
-import { FeatureCache, planCache } from '../training/featureCache.js';
+import { FeatureCache, planCache } from '../embedding/featureCache.js';
 import { patchLabels, synthesizeDefect } from './syntheticDefects.js';
 
 export interface ValidationScores {
@@ -85,7 +85,7 @@ export class SyntheticValidation {
     bar.done();
     const g = new GraphBuilder('simplenet_validation_scores');
     let features = g.input('features', plan.dtype, ['rows', dim]);
-    if (plan.dtype === 'float16') features = g.op('Cast', [features], { to: 1 });
+    if (plan.dtype === 'float16') features = g.cast(features, 'float32');
     g.output(addPatchScoresFromInputs(g, features, opts.head, opts.head), 'scores', 'float32', ['rows']);
     const session = await Session.create(g.toModel(), 'validation scores');
     return new SyntheticValidation(cache, session, imageLabels, labels);

@@ -12,7 +12,8 @@ import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
-import { type Reporter, silentReporter } from '../cli/progress.js';
+import { type Reporter, silentReporter } from '../core/progress.js';
+import { VERSION } from '../core/version.js';
 
 export interface DownloadOptions {
   /** No byte received for this long (connect, headers or body) aborts the attempt. Default 30 s or $SIMPLENET_DOWNLOAD_TIMEOUT (seconds). */
@@ -41,7 +42,7 @@ export class DownloadError extends Error {
   }
 }
 
-const USER_AGENT = `simplenet node/${process.versions.node}`;
+const USER_AGENT = `simplenet/${VERSION} node/${process.versions.node}`;
 
 export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const s = Number(env.SIMPLENET_DOWNLOAD_TIMEOUT);
@@ -58,7 +59,7 @@ export function proxyFor(target: URL, env: NodeJS.ProcessEnv = process.env): URL
     const bare = entry.replace(/^\*?\./, '');
     if (host === bare || host.endsWith(`.${bare}`)) return undefined;
   }
-  const value = target.protocol === 'https:' ? (env.https_proxy || env.HTTPS_PROXY) : (env.http_proxy || env.HTTP_PROXY);
+  const value = target.protocol === 'https:' ? env.https_proxy || env.HTTPS_PROXY : env.http_proxy || env.HTTP_PROXY;
   if (!value) return undefined;
   const proxy = new URL(value.includes('://') ? value : `http://${value}`);
   if (proxy.protocol !== 'http:') throw new DownloadError(`proxy ${value}: only http:// proxies are supported`, false);
@@ -73,7 +74,18 @@ function proxyAuth(proxy: URL): Record<string, string> {
 
 function netError(e: NodeJS.ErrnoException, what: string): DownloadError {
   // DNS failures and refused connections mean offline or a wrong address: retrying only delays the message.
-  const permanent = ['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'ERR_TLS_CERT_ALTNAME_INVALID'];
+  const permanent = [
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ECONNREFUSED',
+    'EHOSTUNREACH',
+    'ENETUNREACH',
+    'CERT_HAS_EXPIRED',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+  ];
   if (e instanceof DownloadError) return e;
   return new DownloadError(`${what}: ${e.message}`, !permanent.includes(e.code ?? ''));
 }
@@ -90,7 +102,9 @@ function tunnel(proxy: URL, host: string, port: number, timeoutMs: number): Prom
       headers: { host: authority, 'user-agent': USER_AGENT, ...proxyAuth(proxy) },
       agent: false,
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new DownloadError(`proxy ${proxy.host} did not answer CONNECT ${authority} within ${timeoutMs / 1000} s`, true)));
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new DownloadError(`proxy ${proxy.host} did not answer CONNECT ${authority} within ${timeoutMs / 1000} s`, true)),
+    );
     req.on('connect', (res, socket, head) => {
       req.setTimeout(0);
       if (res.statusCode !== 200) {
@@ -125,11 +139,21 @@ async function open(url: URL, headers: Record<string, string>, opts: Required<Pi
   if (proxy && !isHttps) {
     // Plain http through a proxy: the absolute URL as the request target.
     request = () =>
-      http.request({ host: proxy.hostname, port: Number(proxy.port) || 80, path: url.href, headers: { ...base, host: url.host, ...proxyAuth(proxy) }, agent: false });
+      http.request({
+        host: proxy.hostname,
+        port: Number(proxy.port) || 80,
+        path: url.href,
+        headers: { ...base, host: url.host, ...proxyAuth(proxy) },
+        agent: false,
+      });
   } else if (proxy) {
     const raw = await tunnel(proxy, host, port, opts.timeoutMs);
     const secure = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const s = tls.connect({ socket: raw, servername: /^[\d.:]+$/.test(host) ? undefined : host, ca: opts.ca ? [...tls.rootCertificates, String(opts.ca)] : undefined });
+      const s = tls.connect({
+        socket: raw,
+        servername: /^[\d.:]+$/.test(host) ? undefined : host,
+        ca: opts.ca ? [...tls.rootCertificates, String(opts.ca)] : undefined,
+      });
       s.setTimeout(opts.timeoutMs, () => s.destroy(new DownloadError(`TLS handshake with ${url.host} (via proxy ${proxy.host}) timed out`, true)));
       s.once('secureConnect', () => {
         s.setTimeout(0);
@@ -141,7 +165,8 @@ async function open(url: URL, headers: Record<string, string>, opts: Required<Pi
     request = () => http.request({ host, port, path, headers: { ...base, host: url.host }, createConnection: () => secure });
   } else {
     const mod = isHttps ? https : http;
-    request = () => mod.request({ host, port, path, headers: base, agent: false, ...(isHttps && opts.ca ? { ca: [...tls.rootCertificates, String(opts.ca)] } : {}) });
+    request = () =>
+      mod.request({ host, port, path, headers: base, agent: false, ...(isHttps && opts.ca ? { ca: [...tls.rootCertificates, String(opts.ca)] } : {}) });
   }
   return new Promise((resolve, reject) => {
     let timedOut = false;

@@ -58,10 +58,16 @@ export function unpickle(bytes: Uint8Array, offset: number, opts: UnpickleOption
   const need = (n: number) => {
     if (pos + n > bytes.length) fail(`truncated pickle: needs ${n} more bytes but the file ends`);
   };
-  const u8 = () => (need(1), bytes[pos++]);
-  const u16 = () => (need(2), (pos += 2), dv.getUint16(pos - 2, true));
-  const u32 = () => (need(4), (pos += 4), dv.getUint32(pos - 4, true));
-  const i32 = () => (need(4), (pos += 4), dv.getInt32(pos - 4, true));
+  /** Checks that `n` bytes remain, advances past them and returns where they start. */
+  const advance = (n: number) => {
+    need(n);
+    pos += n;
+    return pos - n;
+  };
+  const u8 = () => bytes[advance(1)];
+  const u16 = () => dv.getUint16(advance(2), true);
+  const u32 = () => dv.getUint32(advance(4), true);
+  const i32 = () => dv.getInt32(advance(4), true);
   const u64 = () => {
     need(8);
     const v = dv.getBigUint64(pos, true);

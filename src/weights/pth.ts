@@ -99,7 +99,7 @@ function globalsFor(): Map<string, GlobalHandler> {
 }
 
 /** Parses a persistent id and remembers the storage kind per key (the legacy format needs it to size the storages). */
-function storageLoader(source: string, kinds: Map<string, StorageKind>) {
+function storageLoader(_source: string, kinds: Map<string, StorageKind>) {
   return (pid: unknown): StorageRef => {
     if (!Array.isArray(pid) || pid[0] !== 'storage') throw new Error(`refusing to load: persistent id ${describe(pid)} is not a tensor storage`);
     const [, type, key, , count, view] = pid as unknown[];
@@ -291,7 +291,8 @@ function decodeLegacyPth(bytes: Uint8Array, source: string, opts: DecodeOptions)
   const plain = (at: number) => unpickle(bytes, at, { source, globals });
   let at = plain(0).end; // magic number, checked by isLegacyPth
   const proto = plain(at);
-  if (proto.value !== LEGACY_PROTOCOL) throw new Error(`${source}: legacy PyTorch file with protocol version ${String(proto.value)}, expected ${LEGACY_PROTOCOL}`);
+  if (proto.value !== LEGACY_PROTOCOL)
+    throw new Error(`${source}: legacy PyTorch file with protocol version ${String(proto.value)}, expected ${LEGACY_PROTOCOL}`);
   const sys = plain(proto.end);
   if (sys.value instanceof PyDict && sys.value.items.get('little_endian') === false) {
     throw new Error(`${source}: written on a big-endian machine; only little-endian checkpoints are supported`);

@@ -10,16 +10,7 @@ import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { customPaths, findCached, officialPath, partPath, simplenetHome, weightsDir } from './cache.js';
 import { download, type DownloadOptions } from './download.js';
-import {
-  type Checksum,
-  checksumFromUrl,
-  checksumOf,
-  describeChecksum,
-  type KnownWeights,
-  knownWeightsOrThrow,
-  matches,
-  parseChecksum,
-} from './known.js';
+import { type Checksum, checksumFromUrl, checksumOf, describeChecksum, type KnownWeights, knownWeightsOrThrow, matches, parseChecksum } from './known.js';
 import { detectFormat } from './load.js';
 
 export interface PullOptions extends DownloadOptions {
@@ -91,7 +82,9 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
     const sha = await sha256File(cached.path);
     if (cached.official && !matches(official, sha)) throw damaged(cached.path, sha, official, entry.name);
     if (explicit && !matches(explicit, sha)) {
-      throw new Error(`${cached.path}: the cache already holds ${entry.name} with sha256 ${sha}, not ${describeChecksum(explicit)}; delete it to pull another file`);
+      throw new Error(
+        `${cached.path}: the cache already holds ${entry.name} with sha256 ${sha}, not ${describeChecksum(explicit)}; delete it to pull another file`,
+      );
     }
     return { name: entry.name, path: cached.path, sha256: sha, official: cached.official && matches(official, sha), downloaded: false };
   }
@@ -106,7 +99,9 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
   let lastError = '';
   for (const url of urls) {
     const part = partFor(entry, dir, url);
-    const fileName = basename(part).replace(/\.part$/, '').replace(`${entry.name}--`, '');
+    const fileName = basename(part)
+      .replace(/\.part$/, '')
+      .replace(`${entry.name}--`, '');
     try {
       await download(url, part, { ...opts, label: opts.label ?? `${entry.name} ${fileName}` });
     } catch (e) {
@@ -152,10 +147,7 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
  * pull on first use. `check` is the checksum the caller must verify on the bytes it reads
  * (official cached files are re-checked on every use; pulled ones were just verified).
  */
-export async function weightsForBuiltin(
-  name: string,
-  opts: PullOptions = {},
-): Promise<{ path: string; check?: Checksum; pulled: boolean }> {
+export async function weightsForBuiltin(name: string, opts: PullOptions = {}): Promise<{ path: string; check?: Checksum; pulled: boolean }> {
   const entry = opts.entry ?? knownWeightsOrThrow(name);
   const cached = findCached(entry, opts.home ?? simplenetHome(opts.env ?? process.env));
   if (cached) return { path: cached.path, check: cached.official ? checksumOf(entry) : undefined, pulled: false };

@@ -123,7 +123,9 @@ export function zipEntryData(bytes: Uint8Array, entry: ZipEntry, source: string,
   }
   const start = at + 30 + dv.getUint16(at + 26, true) + dv.getUint16(at + 28, true);
   if (start + entry.compressedSize > bytes.length) {
-    throw new Error(`${source}: zip entry '${entry.name}' needs bytes ${start}..${start + entry.compressedSize} but the file has ${bytes.length}; it is truncated`);
+    throw new Error(
+      `${source}: zip entry '${entry.name}' needs bytes ${start}..${start + entry.compressedSize} but the file has ${bytes.length}; it is truncated`,
+    );
   }
   const raw = bytes.subarray(start, start + entry.compressedSize);
   let data: Uint8Array;

@@ -61,5 +61,8 @@ test('weights of another architecture fail on the first mismatching tensor', asy
     resolveBackbone({ backbone: 'wide_resnet50_2', weights }),
     /bottleneck\.safetensors: tensor 'layer1\.0\.conv1\.weight' has shape \[16, 64, 1, 1\], expected \[128, 64, 1, 1\]$/,
   );
-  await assert.rejects(resolveBackbone({ backbone: 'resnet18', weights }), /bottleneck\.safetensors: tensor 'layer1\.0\.conv1\.weight' has shape \[16, 64, 1, 1\], expected \[64, 64, 3, 3\]/);
+  await assert.rejects(
+    resolveBackbone({ backbone: 'resnet18', weights }),
+    /bottleneck\.safetensors: tensor 'layer1\.0\.conv1\.weight' has shape \[16, 64, 1, 1\], expected \[64, 64, 3, 3\]/,
+  );
 });

@@ -75,14 +75,32 @@ test('unknown backbones and builtins without weights are clear errors', async ()
   );
   // A path that does not exist says so, naming it (not "unknown backbone").
   const missing = join(dir, 'missing.json');
-  await assert.rejects(resolveBackbone({ backbone: missing }), (e: Error) => e.message === `${missing}: cannot read the backbone manifest: no such file or folder (ENOENT)`);
-  await assert.rejects(resolveBackbone({ backbone: 'nope/x.json' }), (e: Error) => e.message === 'nope/x.json: cannot read the backbone manifest: no such file or folder (ENOENT)');
-  await assert.rejects(resolveBackbone({ backbone: dir }), (e: Error) => e.message === `${dir}: cannot read the backbone manifest: is a folder, expected a file (EISDIR)`);
+  await assert.rejects(
+    resolveBackbone({ backbone: missing }),
+    (e: Error) => e.message === `${missing}: cannot read the backbone manifest: no such file or folder (ENOENT)`,
+  );
+  await assert.rejects(
+    resolveBackbone({ backbone: 'nope/x.json' }),
+    (e: Error) => e.message === 'nope/x.json: cannot read the backbone manifest: no such file or folder (ENOENT)',
+  );
+  await assert.rejects(
+    resolveBackbone({ backbone: dir }),
+    (e: Error) => e.message === `${dir}: cannot read the backbone manifest: is a folder, expected a file (EISDIR)`,
+  );
   // Without --weights a builtin pulls its weights; offline (a proxy that refuses connections) that is one clear error.
   const saved = { ...process.env };
-  Object.assign(process.env, { SIMPLENET_HOME: join(dir, 'home'), HTTPS_PROXY: 'http://127.0.0.1:9', https_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' });
+  Object.assign(process.env, {
+    SIMPLENET_HOME: join(dir, 'home'),
+    HTTPS_PROXY: 'http://127.0.0.1:9',
+    https_proxy: 'http://127.0.0.1:9',
+    NO_PROXY: '',
+    no_proxy: '',
+  });
   try {
-    await assert.rejects(resolveBackbone({ backbone: 'wide_resnet50_2' }), /cannot download the wide_resnet50_2 weights[^]*sha256 starting with 95faca4d[^]*wide_resnet50_2-95faca4d\.pth/);
+    await assert.rejects(
+      resolveBackbone({ backbone: 'wide_resnet50_2' }),
+      /cannot download the wide_resnet50_2 weights[\s\S]*sha256 starting with 95faca4d[\s\S]*wide_resnet50_2-95faca4d\.pth/,
+    );
   } finally {
     process.env = saved;
   }

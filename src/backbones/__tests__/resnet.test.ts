@@ -67,8 +67,14 @@ test('state dict problems are reported before building, naming the file and tens
     build((m) => m.set('layer3.0.conv2.weight', f32([64, 64, 1, 3]))),
     /tensor 'layer3\.0\.conv2\.weight' has shape \[64, 64, 1, 3\], expected \[64, 64, 3, 3\]/,
   );
-  assert.throws(build((m) => m.set('layer2.0.conv4.weight', f32([1]))), /wrn\.safetensors: tensor 'layer2\.0\.conv4\.weight' is unexpected/);
-  assert.throws(build((m) => m.set('layer3.1.conv1.weight', f32([1]))), /tensor 'layer3\.1\.conv1\.weight' is unexpected/);
+  assert.throws(
+    build((m) => m.set('layer2.0.conv4.weight', f32([1]))),
+    /wrn\.safetensors: tensor 'layer2\.0\.conv4\.weight' is unexpected/,
+  );
+  assert.throws(
+    build((m) => m.set('layer3.1.conv1.weight', f32([1]))),
+    /tensor 'layer3\.1\.conv1\.weight' is unexpected/,
+  );
   // What a full torchvision checkpoint carries beyond the built stages is fine.
   build((m) => {
     m.set('layer4.0.conv1.weight', f32([1]));

@@ -6,7 +6,12 @@ import { selectionResults } from '../selection.js';
 
 const m = (image: number, pixel: number) => ({ image_auroc: image, pixel_auroc: pixel, pixel_aupro: 0.5, image_f1_max: 0.9 }) as Metrics;
 const e = (epoch: number, val?: [number, number]): EpochLog => ({
-  epoch, loss: 1, pTrue: 0, pFake: 0, seconds: 1, ...(val ? { valImageAuroc: val[0], valPatchAuroc: val[1] } : {}),
+  epoch,
+  loss: 1,
+  pTrue: 0,
+  pFake: 0,
+  seconds: 1,
+  ...(val ? { valImageAuroc: val[0], valPatchAuroc: val[1] } : {}),
 });
 
 test('final = last monitored epoch; validation = best val image + patch AUROC (first on ties); oracle = best test image, then pixel AUROC', () => {

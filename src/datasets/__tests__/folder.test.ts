@@ -26,7 +26,10 @@ test('folder: good, defective and masks matched by stem (with or without _mask)'
     abnormalDirs: [join(root, 'scratch'), join(root, 'dent')],
     maskDir: join(root, 'masks'),
   });
-  assert.deepEqual(d.train.map((s) => rel(root, s.path)), ['good/a.png', 'good/b.jpg']);
+  assert.deepEqual(
+    d.train.map((s) => rel(root, s.path)),
+    ['good/a.png', 'good/b.jpg'],
+  );
   assert.deepEqual(
     d.test.map((s) => [rel(root, s.path), s.label, s.defectType, rel(root, s.maskPath)]),
     [
@@ -47,7 +50,10 @@ test('folder: without a normal test dir a seeded share of good images is held ou
   assert.equal(a.test.length, 2);
   assert.equal(a.train.length, 8);
   assert.deepEqual(a.test, b.test);
-  assert.notDeepEqual(a.test.map((s) => s.path), c.test.map((s) => s.path));
+  assert.notDeepEqual(
+    a.test.map((s) => s.path),
+    c.test.map((s) => s.path),
+  );
   const trained = new Set(a.train.map((s) => s.path));
   assert.ok(a.test.every((s) => !trained.has(s.path)));
   assert.equal(a.hasMasks, false);

@@ -16,13 +16,20 @@ function tree(files: string[]): string {
 
 test('masks are matched by stem, good test images get none, order is sorted', async () => {
   const root = tree([
-    'c/train/good/b.png', 'c/train/good/a.png', 'c/train/good/notes.txt',
+    'c/train/good/b.png',
+    'c/train/good/a.png',
+    'c/train/good/notes.txt',
     'c/test/good/g1.png',
-    'c/test/crack/002.png', 'c/test/crack/001.png',
-    'c/ground_truth/crack/001_mask.png', 'c/ground_truth/crack/002_mask.png',
+    'c/test/crack/002.png',
+    'c/test/crack/001.png',
+    'c/ground_truth/crack/001_mask.png',
+    'c/ground_truth/crack/002_mask.png',
   ]);
   const d = await loadMvtec(root, 'c');
-  assert.deepEqual(d.train.map((s) => s.path.slice(root.length)), ['/c/train/good/a.png', '/c/train/good/b.png']);
+  assert.deepEqual(
+    d.train.map((s) => s.path.slice(root.length)),
+    ['/c/train/good/a.png', '/c/train/good/b.png'],
+  );
   assert.deepEqual(
     d.test.map((s) => [s.defectType, s.label, s.maskPath?.slice(root.length)]),
     [

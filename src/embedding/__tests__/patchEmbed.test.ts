@@ -15,9 +15,7 @@ for (const [name, dims] of Object.entries(cases)) {
     const l0 = golden(`pipeline/embed_${name}_layer0.npy`);
     const l1 = golden(`pipeline/embed_${name}_layer1.npy`);
     const shape = (t: typeof l0) => ({ channels: t.dims[1], height: t.dims[2], width: t.dims[3] });
-    const [out] = await runGraph({ l0, l1 }, (g, v) =>
-      addPatchEmbedding(g, [v.l0, v.l1], [shape(l0), shape(l1)], { patchSize: 3, ...dims }),
-    );
+    const [out] = await runGraph({ l0, l1 }, (g, v) => addPatchEmbedding(g, [v.l0, v.l1], [shape(l0), shape(l1)], { patchSize: 3, ...dims }));
     const expected = golden(`pipeline/embed_${name}.npy`);
     assert.equal(out.length, expected.data.length);
     const rel = assertClose(out, expected.data as Float32Array, { rtol: 1e-5, label: name });

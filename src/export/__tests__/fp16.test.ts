@@ -35,6 +35,18 @@ test('large float32 initializers become float16 behind a Cast; small ones stay f
     inputs: [],
     outputs: [],
   });
-  assert.deepEqual(g.initializers.map((i) => [i.name, i.tensor.dtype]), [['w__fp16', 'float16'], ['threshold', 'float32']]);
-  assert.deepEqual(g.nodes.map((n) => [n.opType, n.inputs[0], n.outputs[0]]), [['Cast', 'w__fp16', 'w'], ['Relu', 'w', 'y']]);
+  assert.deepEqual(
+    g.initializers.map((i) => [i.name, i.tensor.dtype]),
+    [
+      ['w__fp16', 'float16'],
+      ['threshold', 'float32'],
+    ],
+  );
+  assert.deepEqual(
+    g.nodes.map((n) => [n.opType, n.inputs[0], n.outputs[0]]),
+    [
+      ['Cast', 'w__fp16', 'w'],
+      ['Relu', 'w', 'y'],
+    ],
+  );
 });

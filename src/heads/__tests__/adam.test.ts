@@ -17,7 +17,11 @@ for (const kind of ['adam', 'adamw'] as const) {
       const [p, gr, m, v] = ['p', 'g', 'm', 'v'].map((n) => b.input(n, 'float32', ['n']));
       const sc = ['step', 'bc2', 'extra'].map((n) => b.input(n, 'float32', []));
       const u = addAdamUpdate(
-        b, p, gr, m, v,
+        b,
+        p,
+        gr,
+        m,
+        v,
         kind === 'adam' ? { stepSize: sc[0], bc2Sqrt: sc[1], l2: sc[2] } : { stepSize: sc[0], bc2Sqrt: sc[1], decay: sc[2] },
         consts,
       );

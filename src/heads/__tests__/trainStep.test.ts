@@ -6,7 +6,7 @@ import { f32, type HostTensor } from '../../onnx/tensor.js';
 import { assertClose, golden } from '../../testing/golden.js';
 import { headConfig } from '../config.js';
 import { type HeadParams, PARAM_NAMES, TRAINABLE } from '../params.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../../core/rng.js';
 import { TrainStep } from '../trainStep.js';
 
 const cfg = headConfig({ featureDim: 12, hiddenDim: 8 });
@@ -72,7 +72,7 @@ test('state round-trips through params()/optimizerState()/load(): a resumed step
 
 async function toHalf(t: HostTensor<'float32'>): Promise<HostTensor<'float16'>> {
   const g = new GraphBuilder('half');
-  g.output(g.op('Cast', [g.input('x', 'float32', [...t.dims])], { to: 10 }), 'y', 'float16');
+  g.output(g.cast(g.input('x', 'float32', [...t.dims]), 'float16'), 'y', 'float16');
   const out = await (await Session.create(g.toModel(), 'half')).run({ x: t });
   return { dtype: 'float16', dims: [...t.dims], data: out.y.data as Uint16Array };
 }
@@ -80,7 +80,7 @@ async function toHalf(t: HostTensor<'float32'>): Promise<HostTensor<'float16'>> 
 test('float16 features are cast in-graph: same step as float32 features holding the same values', async () => {
   const half = await toHalf(gf('1/features'));
   const g = new GraphBuilder('back');
-  g.output(g.op('Cast', [g.input('x', 'float16', [...half.dims])], { to: 1 }), 'y', 'float32');
+  g.output(g.cast(g.input('x', 'float16', [...half.dims]), 'float32'), 'y', 'float32');
   const back = (await (await Session.create(g.toModel(), 'back')).run({ x: half })).y.data as Float32Array;
   const a = await TrainStep.create(cfg, initParams(), { noise: 'input', featureDtype: 'float16' });
   const b = await TrainStep.create(cfg, initParams(), { noise: 'input' });
@@ -93,7 +93,10 @@ test('float16 features are cast in-graph: same step as float32 features holding 
 
 test('in-graph noise: same seed gives the same run in fresh sessions, another seed differs', async () => {
   const rng = new Rng(5);
-  const x = f32([10, 12], Array.from({ length: 120 }, () => rng.normal()));
+  const x = f32(
+    [10, 12],
+    Array.from({ length: 120 }, () => rng.normal()),
+  );
   const run = async (seed: number, c = headConfig({ featureDim: 12, hiddenDim: 8, noiseStd: 0.3 })) => {
     const ts = await TrainStep.create(c, initParams(), { noise: { seed } });
     const losses: number[] = [];

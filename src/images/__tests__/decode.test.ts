@@ -26,7 +26,10 @@ test('8-bit RGB decodes to the same HWC pixels', async () => {
 
 test('RGBA drops alpha (as PIL convert("RGB") does)', async () => {
   const rgba = Buffer.alloc(24);
-  for (let i = 0; i < 6; i++) rgb.copy(rgba, i * 4, i * 3, i * 3 + 3), (rgba[i * 4 + 3] = 17 * i);
+  for (let i = 0; i < 6; i++) {
+    rgb.copy(rgba, i * 4, i * 3, i * 3 + 3);
+    rgba[i * 4 + 3] = 17 * i;
+  }
   const im = await decodeImage(await write('rgba.png', sharp(rgba, { raw: { width: 3, height: 2, channels: 4 } })));
   assert.deepEqual(Array.from(im.data), Array.from(rgb));
 });
@@ -34,7 +37,10 @@ test('RGBA drops alpha (as PIL convert("RGB") does)', async () => {
 test('grey is replicated to three channels', async () => {
   const grey = Buffer.from([0, 50, 100, 150, 200, 255]);
   const im = await decodeImage(await write('grey.png', sharp(grey, { raw: { width: 3, height: 2, channels: 1 } })));
-  assert.deepEqual(Array.from(im.data), Array.from(grey).flatMap((v) => [v, v, v]));
+  assert.deepEqual(
+    Array.from(im.data),
+    Array.from(grey).flatMap((v) => [v, v, v]),
+  );
   const one = await decodeImage(join(dir, 'grey.png'), { channels: 1 });
   assert.deepEqual(Array.from(one.data), Array.from(grey));
 });
@@ -46,7 +52,10 @@ test('16-bit RGB and grey PNGs are scaled to 8 bits', async () => {
   const g = Buffer.from([0, 50, 100, 150, 200, 255]);
   const g16 = await write('grey16.png', sharp(g, { raw: { width: 3, height: 2, channels: 1 } }).toColourspace('grey16'));
   assert.equal((await sharp(g16).metadata()).depth, 'ushort');
-  assert.deepEqual(Array.from((await decodeImage(g16)).data), Array.from(g).flatMap((v) => [v, v, v]));
+  assert.deepEqual(
+    Array.from((await decodeImage(g16)).data),
+    Array.from(g).flatMap((v) => [v, v, v]),
+  );
 });
 
 test('a truncated file and a non-image are errors naming the file', async () => {

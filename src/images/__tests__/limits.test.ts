@@ -17,7 +17,9 @@ const rgb = Buffer.from([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130,
 
 test('a 12000×12000 PNG (small on disk) is refused from its header, images and masks alike, with little memory', async () => {
   const big = join(dir, 'big.png');
-  await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#ccc' } }).png().toFile(big);
+  await sharp({ create: { width: 12000, height: 12000, channels: 3, background: '#ccc' } })
+    .png()
+    .toFile(big);
   assert.equal(maxPixels(), DEFAULT_MAX_PIXELS);
   const message = `${big}: image is 12000×12000 (144.0 megapixels), over the limit of 40000000 pixels; raise it with --max-pixels <n> or ${MAX_PIXELS_ENV}=<n>, or downscale the image`;
   const rss0 = process.memoryUsage().rss;
@@ -34,12 +36,15 @@ test('a 12000×12000 PNG (small on disk) is refused from its header, images and 
 });
 
 test('the cap is set per call, per process (setMaxPixels) or by SIMPLENET_MAX_PIXELS, in that order', async (t) => {
-  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(small);
+  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } })
+    .png()
+    .toFile(small);
   t.after(() => {
     setMaxPixels(undefined);
     delete process.env[MAX_PIXELS_ENV];
   });
-  const tooLarge = (limit: number) => (e: Error) => e instanceof ImageTooLargeError && e.message.startsWith(`${small}: image is 3×2 (0.0 megapixels), over the limit of ${limit} pixels`);
+  const tooLarge = (limit: number) => (e: Error) =>
+    e instanceof ImageTooLargeError && e.message.startsWith(`${small}: image is 3×2 (0.0 megapixels), over the limit of ${limit} pixels`);
   assert.equal((await decodeImage(small, { maxPixels: 6 })).width, 3);
   await assert.rejects(decodeImage(small, { maxPixels: 5 }), tooLarge(5));
   process.env[MAX_PIXELS_ENV] = '5';
@@ -54,14 +59,21 @@ test('the cap is set per call, per process (setMaxPixels) or by SIMPLENET_MAX_PI
 });
 
 test('unreadable inputs are reported as I/O errors naming the file, not as unsupported formats', async (t) => {
-  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(small);
+  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } })
+    .png()
+    .toFile(small);
   const folder = join(dir, 'folder.png');
   mkdirSync(folder);
-  await assert.rejects(decodeImage(folder), (e: Error) => e instanceof FileError && e.message === `${folder}: cannot read image: is a folder, expected a file (EISDIR)`);
+  await assert.rejects(
+    decodeImage(folder),
+    (e: Error) => e instanceof FileError && e.message === `${folder}: cannot read image: is a folder, expected a file (EISDIR)`,
+  );
   const missing = join(dir, 'missing.png');
   await assert.rejects(decodeImage(missing), (e: Error) => e.message === `${missing}: cannot read image: no such file or folder (ENOENT)`);
   const locked = join(dir, 'locked.png');
-  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(locked);
+  await sharp(rgb, { raw: { width: 3, height: 2, channels: 3 } })
+    .png()
+    .toFile(locked);
   chmodSync(locked, 0o000);
   t.after(() => chmodSync(locked, 0o644));
   let readable = true;

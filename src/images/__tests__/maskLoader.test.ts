@@ -14,7 +14,9 @@ test('masks marked with 1 or 255 give the same binary mask in the crop frame', a
     const px = Buffer.alloc(size * size);
     for (let y = 4; y < 12; y++) px.fill(v, y * size + 6, y * size + 14);
     const p = join(dir, `m${v}.png`);
-    await sharp(px, { raw: { width: size, height: size, channels: 1 } }).png().toFile(p);
+    await sharp(px, { raw: { width: size, height: size, channels: 1 } })
+      .png()
+      .toFile(p);
     paths.push(p);
   }
   const loader = await MaskLoader.create({ resize: 20, crop: 16 });

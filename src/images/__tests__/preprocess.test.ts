@@ -9,9 +9,7 @@ import { addPreprocess } from '../preprocess.js';
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 async function cropOf(hwc: Uint8Array, w: number, h: number, c: number, resize: number, crop: number) {
-  const [out] = await runGraph({ image: tensor('uint8', [1, h, w, c], hwc) }, (g, v) =>
-    addPreprocess(g, v.image, { resize, crop }),
-  );
+  const [out] = await runGraph({ image: tensor('uint8', [1, h, w, c], hwc) }, (g, v) => addPreprocess(g, v.image, { resize, crop }));
   return out;
 }
 
@@ -77,18 +75,14 @@ test('a batch of images of one size is processed image by image', async () => {
   const both = new Uint8Array(a.length * 2);
   both.set(a);
   both.set(b, a.length);
-  const [out] = await runGraph({ image: tensor('uint8', [2, 23, 37, 3], both) }, (g, v) =>
-    addPreprocess(g, v.image, { resize: 20, crop: 16 }),
-  );
+  const [out] = await runGraph({ image: tensor('uint8', [2, 23, 37, 3], both) }, (g, v) => addPreprocess(g, v.image, { resize: 20, crop: 16 }));
   const single = await cropOf(b, 37, 23, 3, 20, 16);
   assert.deepEqual(Array.from(out.subarray(3 * 256)), Array.from(single));
 });
 
 test('crop larger than resize is refused with a clear error', async () => {
   await assert.rejects(
-    runGraph({ image: tensor('uint8', [1, 4, 4, 3], new Uint8Array(48)) }, (g, v) =>
-      addPreprocess(g, v.image, { resize: 10, crop: 12 }),
-    ),
+    runGraph({ image: tensor('uint8', [1, 4, 4, 3], new Uint8Array(48)) }, (g, v) => addPreprocess(g, v.image, { resize: 10, crop: 12 })),
     /resize >= crop/,
   );
 });

@@ -16,7 +16,12 @@ function deadPid(): number {
 
 function fakeModel(dir: string, extra: Record<string, string> = {}): void {
   mkdirSync(dir, { recursive: true });
-  const manifest = { format: MODEL_FORMAT, backbone: { file: 'backbone.onnx' }, heads: { file: 'heads.safetensors' }, training: { logFile: 'training_log.csv' } };
+  const manifest = {
+    format: MODEL_FORMAT,
+    backbone: { file: 'backbone.onnx' },
+    heads: { file: 'heads.safetensors' },
+    training: { logFile: 'training_log.csv' },
+  };
   writeFileSync(join(dir, 'simplenet.json'), JSON.stringify(manifest));
   for (const f of ['backbone.onnx', 'heads.safetensors', 'training_log.csv']) writeFileSync(join(dir, f), 'x');
   for (const [k, v] of Object.entries(extra)) writeFileSync(join(dir, k), v);
@@ -38,7 +43,10 @@ describe('outputs replace only what simplenet wrote', () => {
     const data = join(root, 'data');
     mkdirSync(join(data, 'keep'), { recursive: true });
     writeFileSync(join(data, 'keep', 'important.txt'), 'x');
-    assert.throws(() => checkOutputFolder(data, 'model'), (e: Error) => e instanceof OutputRefusedError && e.message.startsWith(`${data}: exists and is not a simplenet model folder`));
+    assert.throws(
+      () => checkOutputFolder(data, 'model'),
+      (e: Error) => e instanceof OutputRefusedError && e.message.startsWith(`${data}: exists and is not a simplenet model folder`),
+    );
     fakeModel(join(root, 'm2'), { 'notes.txt': 'mine' });
     assert.throws(() => checkOutputFolder(join(root, 'm2'), 'model'), /simplenet did not write \(notes\.txt\)/);
     fakeModel(join(root, 'm3'));
@@ -67,7 +75,10 @@ describe('outputs replace only what simplenet wrote', () => {
     });
     // new.txt is not a model file, but this is what fill wrote: the new folder is in place.
     assert.ok(existsSync(join(out, 'new.txt')));
-    assert.deepEqual(readdirSync(root).filter((n) => parseTemporary(n)), []);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => parseTemporary(n)),
+      [],
+    );
   });
 
   test('a failing fill keeps the old output and removes its temporary', async () => {
@@ -81,14 +92,20 @@ describe('outputs replace only what simplenet wrote', () => {
       /boom/,
     );
     assert.ok(existsSync(join(out, 'predictions.csv')));
-    assert.deepEqual(readdirSync(root).filter((n) => parseTemporary(n)), []);
+    assert.deepEqual(
+      readdirSync(root).filter((n) => parseTemporary(n)),
+      [],
+    );
   });
 
   test('a write error names the output path and the cause', async () => {
     const blocker = join(root, 'blocker');
     writeFileSync(blocker, 'x');
     // The parent "folder" is a file: mkdir fails with ENOTDIR / EEXIST.
-    await assert.rejects(writeFileAtomic(join(blocker, 'out.json'), '{}', 'json'), (e: Error) => e.message.startsWith(join(blocker)) && /cannot write/.test(e.message));
+    await assert.rejects(
+      writeFileAtomic(join(blocker, 'out.json'), '{}', 'json'),
+      (e: Error) => e.message.startsWith(join(blocker)) && /cannot write/.test(e.message),
+    );
   });
 });
 

@@ -14,11 +14,7 @@ test('labels equal skimage.measure.label(connectivity=2), numbering included', (
 
 test('corner-touching pixels are one region; out and firstLabel place labels', () => {
   // prettier-ignore
-  const mask = new Uint8Array([
-    1, 0, 0, 1,
-    0, 1, 0, 0,
-    0, 0, 0, 1,
-  ]);
+  const mask = new Uint8Array([1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1]);
   const out = new Uint32Array(12).fill(99);
   const { labels, count } = connectedComponents(mask, 4, 3, { out, firstLabel: 5 });
   assert.equal(labels, out);

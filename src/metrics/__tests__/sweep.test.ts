@@ -33,7 +33,7 @@ test('packed and generic sweeps agree on float32 golden scores', () => {
 
 test('packed and generic sweeps agree with signed values, zeros, subnormals and large tags', () => {
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const n = 20000;
   const scores = new Float32Array(n);
   const tags = new Uint32Array(n);
@@ -54,23 +54,23 @@ test('packed and generic sweeps agree with signed values, zeros, subnormals and 
   assert.equal(v[0][0], Math.fround(3.4e38));
   assert.equal(v[v.length - 1][0], Math.fround(-3.4e38));
   assert.ok(v.some((x) => x[0] === Math.fround(1.4e-45)) && v.some((x) => x[0] === -Math.fround(1.4e-45)));
-  assert.equal(v.reduce((s, x) => s + x[1], 0), tags.filter((t) => t === 0).length);
+  assert.equal(
+    v.reduce((s, x) => s + x[1], 0),
+    tags.filter((t) => t === 0).length,
+  );
 });
 
 test('scores that are not float32 values take the generic path', () => {
   const v: number[] = [];
   sweepThresholds('test', [0.1, 0.2, 0.1], [1, 0, 0], LABEL_WEIGHTS, (t) => v.push(t));
   assert.deepEqual(v, [0.2, 0.1]);
-  assert.throws(
-    () => sweepThresholds('test', [0.1], [1], LABEL_WEIGHTS, () => {}, { packed: true }),
-    /not a float32 value/,
-  );
+  assert.throws(() => sweepThresholds('test', [0.1], [1], LABEL_WEIGHTS, () => {}, { packed: true }), /not a float32 value/);
 });
 
 test('the radix sort orders packed keys like the native sort (negatives, zero, ties, narrow ranges)', () => {
   const rng = (() => {
     let s = 7;
-    return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   })();
   const cases: [string, () => number][] = [
     ['signed normal-ish', () => Math.fround((rng() - 0.5) * 1e3)],
@@ -86,11 +86,13 @@ test('the radix sort orders packed keys like the native sort (negatives, zero, t
       keys[i] = draw() + 0;
       words[2 * i] |= i % 1000; // tags in the low bits, as the sweep packs them
     }
-    const expected = Float64Array.from(keys).map((v) => {
-      const w = new Uint32Array(Float64Array.of(v).buffer);
-      w[0] &= 0xe0000000;
-      return new Float64Array(w.buffer)[0];
-    }).sort();
+    const expected = Float64Array.from(keys)
+      .map((v) => {
+        const w = new Uint32Array(Float64Array.of(v).buffer);
+        w[0] &= 0xe0000000;
+        return new Float64Array(w.buffer)[0];
+      })
+      .sort();
     radixSortPacked(words, n);
     const values = Array.from(keys, (_, i) => {
       const w = Uint32Array.of(words[2 * i] & 0xe0000000, words[2 * i + 1]);
@@ -98,14 +100,18 @@ test('the radix sort orders packed keys like the native sort (negatives, zero, t
     });
     assert.deepEqual(values, Array.from(expected), name);
     const tags = Array.from({ length: n }, (_, i) => words[2 * i] & 0x1fffffff).sort((a, b) => a - b);
-    assert.deepEqual(tags, Array.from({ length: n }, (_, i) => i % 1000).sort((a, b) => a - b), `${name}: tags kept`);
+    assert.deepEqual(
+      tags,
+      Array.from({ length: n }, (_, i) => i % 1000).sort((a, b) => a - b),
+      `${name}: tags kept`,
+    );
   }
 });
 
 test('above the radix threshold the packed path still visits what the generic path visits', () => {
   const n = (1 << 18) + 17;
   let s = 3;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const scores = Float32Array.from({ length: n }, () => Math.round((rnd() - 0.3) * 500) / 7);
   const labels = Uint8Array.from({ length: n }, () => (rnd() < 0.2 ? 1 : 0));
   assertSamePaths(scores, labels, LABEL_WEIGHTS, 'large');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { initHeadParams } from '../../heads/params.js';
-import { Rng } from '../../heads/rng.js';
+import { Rng } from '../../core/rng.js';
 import { defaultConfig, parseConfig } from '../config.js';
 import { loadModel, saveModel } from '../modelDir.js';
 
@@ -20,7 +20,10 @@ function sample() {
       layers: ['layer2', 'layer3'],
       onnx: new Uint8Array([1, 2, 3]),
     },
-    layerShapes: [{ channels: 2, height: 4, width: 4 }],
+    layerShapes: [
+      { channels: 2, height: 4, width: 4 },
+      { channels: 2, height: 2, width: 2 },
+    ],
     params: initHeadParams({ featureDim: 8, hiddenDim: 4 }, new Rng(1)),
     training: {
       dataset: { format: 'mvtec', root: '/data', category: 'x', nTrain: 3 },
@@ -43,7 +46,10 @@ test('a saved model loads back with identical weights and config', async () => {
   assert.deepEqual(Array.from(m.params['adaptor.weight'].data), Array.from(s.params['adaptor.weight'].data));
   assert.deepEqual(Array.from(m.backbone.onnx), [1, 2, 3]);
   assert.equal(m.manifest.training.epochs, 2);
-  assert.match(readFileSync(join(dir, 'training_log.csv'), 'utf8'), /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event\n1,1,0,0,0.100,,,,\n$/);
+  assert.match(
+    readFileSync(join(dir, 'training_log.csv'), 'utf8'),
+    /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event\n1,1,0,0,0.100,,,,\n$/,
+  );
 });
 
 test('a model from another format version names both versions', async () => {

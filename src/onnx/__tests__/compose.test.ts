@@ -7,7 +7,10 @@ import { encodeModel } from '../model.js';
 import { Session } from '../session.js';
 import { f32 } from '../tensor.js';
 
-const x = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3));
+const x = f32(
+  [2, 3, 4],
+  Array.from({ length: 24 }, (_, i) => Math.sin(i) * 3),
+);
 
 async function run(model: Uint8Array, feeds: Record<string, ReturnType<typeof f32>>, fetches: string[]) {
   const s = await Session.create(model, 'compose test', { optimization: 'basic' });
@@ -21,7 +24,13 @@ function foreign(opset: number): Uint8Array {
   const g = new GraphBuilder('foreign');
   const input = g.input('pixels', 'float32', ['N', 3, 4]);
   g.input('unused_input', 'float32', [1]);
-  const w = g.initializer('w', f32([4, 4], Array.from({ length: 16 }, (_, i) => (i % 5) - 2)));
+  const w = g.initializer(
+    'w',
+    f32(
+      [4, 4],
+      Array.from({ length: 16 }, (_, i) => (i % 5) - 2),
+    ),
+  );
   const h = g.op('Relu', [g.op('MatMul', [input, w])], {}, { output: 'hidden' });
   let sum: string;
   let expanded: string;
@@ -61,7 +70,10 @@ function composed(model: Uint8Array): Uint8Array {
 for (const opset of [11, 13, 17, 18]) {
   test(`a backbone at opset ${opset} inlines into our opset-17 graph and computes the same values`, async () => {
     const model = foreign(opset);
-    const x2 = f32(x.dims, x.data.map((v) => v * 2));
+    const x2 = f32(
+      x.dims,
+      x.data.map((v) => v * 2),
+    );
     const [a, b] = await run(model, { pixels: x2, unused_input: f32([1], [0]) }, ['layer_a', 'layer_b']);
     const bytes = composed(model);
     assert.equal(decodeModel(bytes).opsetVersion, Math.max(17, opset));

@@ -13,7 +13,7 @@ function sampleModel(): Uint8Array {
   const y = g.op('MatMul', [x, w]);
   const z = g.op('LeakyRelu', [y], { alpha: float(0.25) });
   const c = g.op('Constant', [], { value: i64([2], [7, -8]) });
-  const s = g.op('Concat', [z, g.op('Cast', [g.op('Unsqueeze', [c, g.ints([0])])], { to: 1 })], { axis: 0 });
+  const s = g.op('Concat', [z, g.cast(g.op('Unsqueeze', [c, g.ints([0])]), 'float32')], { axis: 0 });
   const p = g.op('Pad', [s, g.ints([0, 0, 0, 1])], { mode: 'constant' });
   g.op('Identity', [p], { note: 'text', scales: floats([0.5, 1.5]), pads: [1, -2] });
   g.output(p, 'out', 'float32', ['M', 3]);
@@ -61,7 +61,10 @@ test('external data, missing values, unsupported types and non-ONNX bytes are cl
   assert.throws(() => decodeTensor(short), /'b': has 1 values for dims \[4\]/);
   const strings = new ProtoWriter().int(1, 1).int(2, 8).string(8, 's').finish();
   assert.throws(() => decodeTensor(strings), /'s': ONNX data type string is not supported/);
-  assert.throws(() => decodeModel(new TextEncoder().encode('hello world'), 'x.onnx'), (e: Error) => e instanceof OnnxDecodeError && /^x\.onnx: /.test(e.message));
+  assert.throws(
+    () => decodeModel(new TextEncoder().encode('hello world'), 'x.onnx'),
+    (e: Error) => e instanceof OnnxDecodeError && /^x\.onnx: /.test(e.message),
+  );
   assert.throws(() => decodeModel(new Uint8Array(0), 'empty.onnx'), /empty\.onnx: no graph/);
 });
 

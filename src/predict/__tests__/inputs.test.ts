@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { JET_LUT, overlayJet } from '../colormap.js';
+import { JET_LUT, overlayJet } from '../../images/colormap.js';
 import { PREDICT_CSV_HEADER } from '../../io/artefacts.js';
 import { expandInputs } from '../inputs.js';
 import { OutputNamer } from '../writeOutputs.js';
@@ -40,7 +40,10 @@ test('links to images and folders are followed, a loop is walked once, a danglin
   );
   assert.equal(got[3].path, join(links, 'img.png'));
   // A glob walks the same way.
-  assert.deepEqual(expandInputs([join(links, '*.png')]).map((i) => i.relative), ['dead.png', 'img.png']);
+  assert.deepEqual(
+    expandInputs([join(links, '*.png')]).map((i) => i.relative),
+    ['dead.png', 'img.png'],
+  );
 });
 
 test('output names drop the extension and never collide', () => {
@@ -66,7 +69,10 @@ test('a walked folder skips our own outputs inside it: an earlier predict --out 
     writeFileSync(join(dir, 'heatmaps', 'a.png'), '');
     mkdirSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp'));
     writeFileSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp', 'b.png'), '');
-    assert.deepEqual(expandInputs([dir]).map((i) => i.path), [join(dir, 'a.png')]);
+    assert.deepEqual(
+      expandInputs([dir]).map((i) => i.path),
+      [join(dir, 'a.png')],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,28 +4,17 @@ import sharp from 'sharp';
 import { contour, encodeGallery, galleryPixels } from '../gallery.js';
 
 // prettier-ignore
-const BLOCK = new Uint8Array([
-  0, 0, 0, 0, 0, 0,
-  0, 1, 1, 1, 1, 0,
-  0, 1, 1, 1, 1, 0,
-  0, 1, 1, 1, 1, 0,
-  0, 1, 1, 1, 1, 0,
-  0, 0, 0, 0, 0, 0,
-]);
+const BLOCK = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
 
 test('a contour is the region border, thickened outwards by one pixel', () => {
   // prettier-ignore
-  assert.deepEqual(Array.from(contour(BLOCK, 6)), [
-    0, 0, 0, 0, 0, 0,
-    0, 1, 1, 1, 1, 1,
-    0, 1, 0, 0, 1, 1,
-    0, 1, 0, 0, 1, 1,
-    0, 1, 1, 1, 1, 1,
-    0, 1, 1, 1, 1, 0,
-  ]);
+  assert.deepEqual(Array.from(contour(BLOCK, 6)), [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0]);
   assert.deepEqual(Array.from(contour(new Uint8Array(36), 6)), new Array(36).fill(0));
   // A region filling the frame is outlined along the frame.
-  assert.equal(contour(new Uint8Array(36).fill(1), 6).reduce((a, b) => a + b, 0), 20);
+  assert.equal(
+    contour(new Uint8Array(36).fill(1), 6).reduce((a, b) => a + b, 0),
+    20,
+  );
 });
 
 test('three panels: input, heatmap overlay, ground truth (green) over predicted (red) contours', async () => {

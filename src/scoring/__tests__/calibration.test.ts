@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goldenJson } from '../../testing/golden.js';
-import { goodImagesCalibration, parseCalibration, pixelCalibration, quantileSorted, strictThresholdBelow } from '../calibration.js';
+import { goodImagesCalibration, parseCalibration, pixelCalibration, quantileSorted, strictThresholdBelow } from '../../model/calibration.js';
 
 const cases = goldenJson<Record<string, { values: number[]; q: number[]; expected: number[] }>>('metrics/quantile_expected.json');
 
@@ -26,7 +26,10 @@ test('thresholds from good images: image and map-maximum quantiles, observed ran
 test('older calibrations without pixel fields normalise maps like scores', () => {
   const c = parseCalibration({ imageThreshold: 2, min: 1, max: 5, thresholdSource: 'train-max' }, 'm.json');
   assert.deepEqual(pixelCalibration(c), { threshold: 2, range: 4 });
-  assert.throws(() => parseCalibration({ imageThreshold: 2, min: 1, max: 5, pixelThreshold: 1 }, 'm.json'), /m\.json: scoring\.pixelMin must be a finite number/);
+  assert.throws(
+    () => parseCalibration({ imageThreshold: 2, min: 1, max: 5, pixelThreshold: 1 }, 'm.json'),
+    /m\.json: scoring\.pixelMin must be a finite number/,
+  );
 });
 
 test('strictThresholdBelow turns ">= t" into "> threshold" on the same values', () => {

@@ -33,7 +33,13 @@ async function baseImages(): Promise<{ ext: string; bytes: Uint8Array }[]> {
   const out = [
     { ext: 'png', bytes: await rgb().png().toBuffer() },
     { ext: 'png', bytes: await rgb().grayscale().png().toBuffer() },
-    { ext: 'png', bytes: await rgb().ensureAlpha().png({ bitdepth: 16 } as Parameters<ReturnType<typeof sharp>['png']>[0]).toBuffer() },
+    {
+      ext: 'png',
+      bytes: await rgb()
+        .ensureAlpha()
+        .png({ bitdepth: 16 } as Parameters<ReturnType<typeof sharp>['png']>[0])
+        .toBuffer(),
+    },
     { ext: 'jpg', bytes: await rgb().jpeg().toBuffer() },
     { ext: 'tiff', bytes: await rgb().tiff().toBuffer() },
     { ext: 'webp', bytes: await rgb().webp().toBuffer() },
@@ -84,12 +90,19 @@ export class CorpusWriter {
       let bytes: Uint8Array;
       let how: string;
       const special = this.r.next();
-      if (special < 0.06) [bytes, how] = [pngDeclaring(bases[0].bytes, this.r.pick([100000, 65535, 30000]), this.r.pick([100000, 65535, 30000])), 'png declaring a huge size'];
+      if (special < 0.06)
+        [bytes, how] = [pngDeclaring(bases[0].bytes, this.r.pick([100000, 65535, 30000]), this.r.pick([100000, 65535, 30000])), 'png declaring a huge size'];
       else ({ bytes, how } = mutate(b.bytes, this.r));
       const ext = this.r.next() < 0.15 ? this.r.pick(['png', 'jpg', 'bmp', 'tif']) : b.ext;
       const path = join(dir, `img.${ext}`);
       writeFileSync(path, bytes);
-      this.add({ id, family: 'image', how: `${b.ext} ${how} as .${ext}`, dir, entry: this.r.next() < 0.25 ? { kind: 'loadMask', path } : { kind: 'decodeImage', path } });
+      this.add({
+        id,
+        family: 'image',
+        how: `${b.ext} ${how} as .${ext}`,
+        dir,
+        entry: this.r.next() < 0.25 ? { kind: 'loadMask', path } : { kind: 'decodeImage', path },
+      });
     }
     // Not files at all.
     const { id, dir } = this.caseDir('image');
@@ -104,18 +117,18 @@ export class CorpusWriter {
   datasets(n: number): void {
     const ops: [string, (cat: string, dir: string) => void][] = [
       ['no train/good', (c) => rmrf(join(c, 'train/good'))],
-      ['empty train/good', (c) => (rmrf(join(c, 'train/good')), mkdirSync(join(c, 'train/good')))],
-      ['train is a file', (c) => (rmrf(join(c, 'train')), writeFileSync(join(c, 'train'), 'x'))],
+      ['empty train/good', (c) => replaceWith(join(c, 'train/good'), 'folder')],
+      ['train is a file', (c) => replaceWith(join(c, 'train'), 'file')],
       ['no ground_truth', (c) => rmrf(join(c, 'ground_truth'))],
       ['a mask missing', (c) => rmrf(join(c, 'ground_truth/spot/001_mask.png'))],
       ['no test', (c) => rmrf(join(c, 'test'))],
-      ['test/good is a file', (c) => (rmrf(join(c, 'test/good')), writeFileSync(join(c, 'test/good'), ''))],
+      ['test/good is a file', (c) => replaceWith(join(c, 'test/good'), 'file')],
       ['symlink loop in train', (c) => symlinkSync('..', join(c, 'train/good/loop'))],
       ['garbage image in train', (c) => writeFileSync(join(c, 'train/good/000.png'), 'not a png')],
-      ['a mask is a folder', (c) => (rmrf(join(c, 'ground_truth/spot/002_mask.png')), mkdirSync(join(c, 'ground_truth/spot/002_mask.png')))],
-      ['extra defect type without masks', (c) => (mkdirSync(join(c, 'test/crack')), cpSync(join(c, 'test/spot/000.png'), join(c, 'test/crack/000.png')))],
+      ['a mask is a folder', (c) => replaceWith(join(c, 'ground_truth/spot/002_mask.png'), 'folder')],
+      ['extra defect type without masks', (c) => cpSync(join(c, 'test/spot'), join(c, 'test/crack'), { recursive: true })],
       ['no category folder', (c) => rmrf(c)],
-      ['category is a file', (c) => (rmrf(c), writeFileSync(c, ''))],
+      ['category is a file', (c) => replaceWith(c, 'file')],
     ];
     for (let i = 0; i < n; i++) {
       const { id, dir } = this.caseDir('dataset');
@@ -132,7 +145,13 @@ export class CorpusWriter {
         const good = join(dir, this.r.pick(['good', 'missing']));
         if (good.endsWith('good')) cpSync(join(this.base.data, 'widget/train/good'), good, { recursive: true });
         const bad = this.r.next() < 0.5 ? join(dir, 'good') : join(dir, 'nope');
-        this.add({ id, family: 'dataset', how: `folder spec, good ${good.slice(dir.length)}, defective ${bad.slice(dir.length)}`, dir, entry: { kind: 'loadDataset', spec: { format: 'folder', normalDir: good, abnormalDirs: [bad] } } });
+        this.add({
+          id,
+          family: 'dataset',
+          how: `folder spec, good ${good.slice(dir.length)}, defective ${bad.slice(dir.length)}`,
+          dir,
+          entry: { kind: 'loadDataset', spec: { format: 'folder', normalDir: good, abnormalDirs: [bad] } },
+        });
       }
     }
   }
@@ -207,7 +226,13 @@ export class CorpusWriter {
     ];
     const valid = [
       { ext: 'pth', bytes: zipPth(honest, storages) },
-      { ext: 'pth', bytes: legacyPth(honest, [{ key: '0', count: 24, data: floats(24) }, { key: '1', count: 2, data: floats(2) }]) },
+      {
+        ext: 'pth',
+        bytes: legacyPth(honest, [
+          { key: '0', count: 24, data: floats(24) },
+          { key: '1', count: 2, data: floats(2) },
+        ]),
+      },
       { ext: 'safetensors', bytes: encodeSafetensors({ 'conv1.weight': { dtype: 'float32', dims: [2, 3, 2, 2], data: new Float32Array(24) } }) },
     ];
     for (let i = 0; i < n; i++) {
@@ -217,7 +242,14 @@ export class CorpusWriter {
       let ext = 'pth';
       if (this.r.next() < 0.3) {
         const big = this.r.pick([0, 1, 16384, 100000, 2 ** 31, 2 ** 40]);
-        const lie: CraftTensor = { name: 'conv1.weight', storage: '0', numel: this.r.pick([24, 0, big]), size: [big, this.r.pick([1, big])], stride: [this.r.pick([0, 1, big]), this.r.pick([0, 1])], offset: this.r.pick([0, 0, big]) };
+        const lie: CraftTensor = {
+          name: 'conv1.weight',
+          storage: '0',
+          numel: this.r.pick([24, 0, big]),
+          size: [big, this.r.pick([1, big])],
+          stride: [this.r.pick([0, 1, big]), this.r.pick([0, 1])],
+          offset: this.r.pick([0, 0, big]),
+        };
         bytes = this.r.next() < 0.5 ? zipPth([lie], [storages[0]]) : legacyPth([lie], [{ key: '0', count: this.r.pick([24, big]), data: floats(24) }]);
         how = `declares ${JSON.stringify(lie)}`;
       } else {
@@ -236,7 +268,16 @@ export class CorpusWriter {
     const { params } = await loadModel(this.base.model);
     const valid = join(this.root, 'valid.checkpoint');
     const zeros = Object.fromEntries(Object.entries(params).map(([k, t]) => [k, { ...t, data: new Float32Array(t.data.length) }]));
-    await saveCheckpoint(valid, { epoch: 2, fingerprint: 'f', rng: [1, 2, 3, 4], order: [0, 1], log: [], resumedAt: [], params, optimizer: { step: 4, tensors: zeros as never } });
+    await saveCheckpoint(valid, {
+      epoch: 2,
+      fingerprint: 'f',
+      rng: [1, 2, 3, 4],
+      order: [0, 1],
+      log: [],
+      resumedAt: [],
+      params,
+      optimizer: { step: 4, tensors: zeros as never },
+    });
     const bytes = new Uint8Array(readFileSync(valid));
     for (let i = 0; i < n; i++) {
       const { id, dir } = this.caseDir('checkpoint');
@@ -281,7 +322,12 @@ export class CorpusWriter {
       const value = this.r.pick(BAD_VALUES);
       const c: Record<string, unknown> = {};
       setPath(c, field, value);
-      let text = yaml ? `${field.split('.').map((k, d) => `${'  '.repeat(d)}${k}:`).join('\n')} ${JSON.stringify(value) ?? '~'}\n` : JSON.stringify(c);
+      let text = yaml
+        ? `${field
+            .split('.')
+            .map((k, d) => `${'  '.repeat(d)}${k}:`)
+            .join('\n')} ${JSON.stringify(value) ?? '~'}\n`
+        : JSON.stringify(c);
       let how = `${field} = ${JSON.stringify(value)?.slice(0, 40)}`;
       if (this.r.next() < 0.25) {
         const m = mutate(new TextEncoder().encode(text), this.r);
@@ -300,17 +346,49 @@ export class CorpusWriter {
     const add = (src: FuzzCase, args: string[], env?: Record<string, string>) =>
       this.add({ id: `cli-${src.id}`, family: 'cli', how: `${args[0]} on ${src.how}`, dir: src.dir, entry: { kind: 'cli', args, ...(env ? { env } : {}) } });
     const images = join(this.root, 'image-000', '..');
-    this.add({ id: 'cli-predict-all-images', family: 'cli', how: 'predict over every fuzzed image', dir: images, entry: { kind: 'cli', args: ['predict', '--model', this.base.model, '--json', ...this.cases.filter((c) => c.family === 'image').map((c) => (c.entry as { path: string }).path)] } });
+    this.add({
+      id: 'cli-predict-all-images',
+      family: 'cli',
+      how: 'predict over every fuzzed image',
+      dir: images,
+      entry: {
+        kind: 'cli',
+        args: [
+          'predict',
+          '--model',
+          this.base.model,
+          '--json',
+          ...this.cases.filter((c) => c.family === 'image').map((c) => (c.entry as { path: string }).path),
+        ],
+      },
+    });
     for (const c of pick('dataset', 12)) {
       const spec = (c.entry as { spec: { format: string; root: string } }).spec;
       if (spec.format === 'folder') continue;
       add(c, ['test', '--model', this.base.model, '--format', spec.format, '--data', spec.root, '--category', 'widget', '--quiet']);
     }
     for (const c of pick('model', 14)) add(c, ['predict', '--model', (c.entry as { model: string }).model, this.base.image, '--quiet']);
-    for (const c of pick('weights', 8)) add(c, ['weights', 'import', (c.entry as { path: string }).path, '--name', 'resnet18'], { SIMPLENET_HOME: join(c.dir, 'home') });
-    for (const c of pick('manifest', 6)) add(c, ['embed', '--backbone', (c.entry as { path: string }).path, '--image', this.base.image, '--out', join(c.dir, 'f.npy')]);
+    for (const c of pick('weights', 8))
+      add(c, ['weights', 'import', (c.entry as { path: string }).path, '--name', 'resnet18'], { SIMPLENET_HOME: join(c.dir, 'home') });
+    for (const c of pick('manifest', 6))
+      add(c, ['embed', '--backbone', (c.entry as { path: string }).path, '--image', this.base.image, '--out', join(c.dir, 'f.npy')]);
     for (const c of pick('config', 6)) {
-      add(c, ['train', '--data', this.base.data, '--category', 'widget', '--backbone', this.base.manifest, '--config', (c.entry as { path: string }).path, '--epochs', '1', '--quiet', '--out', join(c.dir, 'model')]);
+      add(c, [
+        'train',
+        '--data',
+        this.base.data,
+        '--category',
+        'widget',
+        '--backbone',
+        this.base.manifest,
+        '--config',
+        (c.entry as { path: string }).path,
+        '--epochs',
+        '1',
+        '--quiet',
+        '--out',
+        join(c.dir, 'model'),
+      ]);
     }
   }
 }
@@ -319,3 +397,9 @@ const MANIFEST_BACKBONE_FIELDS = ['onnx', 'input', 'mean', 'std', 'layers', 'mea
 
 /** Only ever inside the corpus folder the test made. */
 const rmrf = (p: string) => rmSync(p, { recursive: true, force: true });
+
+function replaceWith(p: string, what: 'file' | 'folder'): void {
+  rmrf(p);
+  if (what === 'file') writeFileSync(p, 'x');
+  else mkdirSync(p);
+}

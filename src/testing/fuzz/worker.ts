@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { architectureShapes } from '../../backbones/state-dict.js';
 import { RESNET_ARCHS } from '../../backbones/resnet-arch.js';
 import { loadManifestBackbone } from '../../backbones/manifest.js';
-import { loadConfig } from '../../cli/options.js';
+import { resolveConfig } from '../../model/config.js';
 import { loadDataset } from '../../datasets/load.js';
 import { decodeImage } from '../../images/decode.js';
 import { MaskLoader } from '../../images/maskLoader.js';
@@ -51,7 +51,7 @@ async function run(e: Entry): Promise<void> {
       await loadManifestBackbone(e.path);
       return;
     case 'config':
-      await loadConfig(e.path, {});
+      await resolveConfig(e.path, {});
       return;
     case 'cli':
       throw new Error('cli cases run as processes');

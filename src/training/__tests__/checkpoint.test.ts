@@ -7,7 +7,7 @@ import { type Backbone, resolveBackbone } from '../../backbones/backbone.js';
 import type { AnomalyDataset } from '../../datasets/dataset.js';
 import { loadMvtec } from '../../datasets/mvtec.js';
 import { PARAM_NAMES } from '../../heads/params.js';
-import { Rng } from '../../heads/rng.js';
+import { Rng } from '../../core/rng.js';
 import { parseConfig, type SimpleNetConfig } from '../../model/config.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 import { loadCheckpoint, resumedNoiseSeed } from '../checkpoint.js';
@@ -57,7 +57,10 @@ describe('checkpoints', () => {
     assert.equal(resumed.training.log.length, 3);
     assert.equal(resumed.training.steps, full.training.steps);
     for (const name of PARAM_NAMES) assert.deepEqual(resumed.params[name].data, full.params[name].data, name);
-    assert.deepEqual(resumed.training.log.map((e) => e.loss), full.training.log.map((e) => e.loss));
+    assert.deepEqual(
+      resumed.training.log.map((e) => e.loss),
+      full.training.log.map((e) => e.loss),
+    );
   });
 
   test('a checkpoint of another run is refused; a missing one starts afresh', async () => {

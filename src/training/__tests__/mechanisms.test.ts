@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { headConfig } from '../../heads/config.js';
 import { initHeadParams, PARAM_NAMES } from '../../heads/params.js';
-import { Rng } from '../../heads/rng.js';
+import { Rng } from '../../core/rng.js';
 import { TrainStep } from '../../heads/trainStep.js';
 import { ortTensor } from '../../onnx/session.js';
 import { ParamsEma } from '../ema.js';
@@ -13,7 +13,11 @@ import { lrFactor } from '../schedule.js';
 const cfg = headConfig({ featureDim: 12, hiddenDim: 8 });
 
 function features(rng: Rng, rows: number) {
-  return ortTensor('float32', [rows, cfg.featureDim], Float32Array.from({ length: rows * cfg.featureDim }, () => rng.normal()));
+  return ortTensor(
+    'float32',
+    [rows, cfg.featureDim],
+    Float32Array.from({ length: rows * cfg.featureDim }, () => rng.normal()),
+  );
 }
 
 test('the divergence guard restores the last good weights and optimizer state on a forced spike, and lowers the rates', async () => {
@@ -58,7 +62,10 @@ test('schedules: constant, cosine to its floor, linear warm-up', () => {
   assert.ok(Math.abs(lrFactor(99, 100, 10, cos) - 0.4) < 1e-12);
   assert.ok(Math.abs(lrFactor(Math.round(99 / 2), 100, 10, cos) - 0.7) < 0.02);
   const warm = { ...c, warmupEpochs: 2 } as const;
-  assert.deepEqual([0, 9, 19, 20].map((s) => lrFactor(s, 100, 10, warm)), [0.05, 0.5, 1, 1]);
+  assert.deepEqual(
+    [0, 9, 19, 20].map((s) => lrFactor(s, 100, 10, warm)),
+    [0.05, 0.5, 1, 1],
+  );
 });
 
 test('EMA of the weights: decay · average + (1 − decay) · current, on copies', () => {

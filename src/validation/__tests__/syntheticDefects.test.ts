@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../heads/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { DecodedImage } from '../../images/decode.js';
 import { cropBox, patchLabels, synthesizeDefect } from '../syntheticDefects.js';
 

@@ -7,7 +7,7 @@ import { RESNET_ARCHS } from '../../backbones/resnet-arch.js';
 import { architectureShapes } from '../../backbones/state-dict.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { f32 } from '../../onnx/tensor.js';
-import { importWeights } from '../import.js';
+import { importWeights } from '../../backbones/importWeights.js';
 import { decodeStateDict } from '../load.js';
 import { type CraftTensor, legacyPth, zeroBomb, zip, zipPth } from './craftPth.js';
 
@@ -49,7 +49,11 @@ test('a 1 MB zip entry that inflates to 1 GiB is refused before inflating (its s
   writeFileSync(file, bytes);
   await refusesCheaply(() => decodeStateDict(bytes, file), file, /storage '0' \(zip entry 'archive\/data\/0'\) declares 1073741824 bytes, expected 16/);
   // Through `weights import`, which also checks the architecture first.
-  await refusesCheaply(() => importWeights(file, { name: 'resnet18', home: join(dir, 'home') }), file, /tensor 'conv1\.weight' has shape \[4\], expected \[64, 3, 7, 7\]/);
+  await refusesCheaply(
+    () => importWeights(file, { name: 'resnet18', home: join(dir, 'home') }),
+    file,
+    /tensor 'conv1\.weight' has shape \[4\], expected \[64, 3, 7, 7\]/,
+  );
 });
 
 test('an entry that lies about its size never inflates past the declared size', async () => {
@@ -71,7 +75,9 @@ for (const shape of [
   test(`a zero-stride view of shape [${shape}] over one float is refused before allocating (zip and legacy)`, async () => {
     const t = one('layer1.0.conv1.weight', 1, shape, [0, 0]);
     const file = join(dir, `broadcast-${shape[0]}.pth`);
-    const re = new RegExp(`tensor 'layer1\\.0\\.conv1\\.weight' has shape \\[${shape.join(', ')}\\] \\(${shape[0] * shape[1]} elements\\) but its storage '0' holds 1`);
+    const re = new RegExp(
+      `tensor 'layer1\\.0\\.conv1\\.weight' has shape \\[${shape.join(', ')}\\] \\(${shape[0] * shape[1]} elements\\) but its storage '0' holds 1`,
+    );
     const z = zipPth([t], [{ name: 'archive/data/0', data: floats(1) }]);
     await refusesCheaply(() => decodeStateDict(z, file), file, re);
     const legacy = legacyPth([t], [{ key: '0', count: 1, data: floats(1) }]);
@@ -94,14 +100,21 @@ test('with the architecture, a wrong shape and an oversized extra tensor are ref
   // An extra key (tolerated by validateStateDict) whose storage declares 1 GiB: over what resnet18 can need.
   const n = GiB / 4;
   const extra = zipPth([one('fc.weight', n, [n], [1])], [{ name: 'archive/data/0', ...garbage, size: GiB }]);
-  await refusesCheaply(() => decodeStateDict(extra, file, { expected }), file, /storages up to that of tensor 'fc\.weight' declare 1073741824 bytes, more than the \d+ this architecture can need/);
+  await refusesCheaply(
+    () => decodeStateDict(extra, file, { expected }),
+    file,
+    /storages up to that of tensor 'fc\.weight' declare 1073741824 bytes, more than the \d+ this architecture can need/,
+  );
   // Without the architecture the same file gets as far as inflating (and fails there, on the garbage).
   await refusesCheaply(() => decodeStateDict(extra, file), file, /zip entry 'archive\/data\/0' does not inflate/);
 });
 
 test('safetensors: a shape other than the architecture is refused by name; a valid small view still loads', async () => {
   const st = encodeSafetensors({ 'conv1.weight': f32([2, 3, 7, 7]) });
-  assert.throws(() => decodeStateDict(st, 'w.safetensors', { expected }), /w\.safetensors: tensor 'conv1\.weight' has shape \[2, 3, 7, 7\], expected \[64, 3, 7, 7\]/);
+  assert.throws(
+    () => decodeStateDict(st, 'w.safetensors', { expected }),
+    /w\.safetensors: tensor 'conv1\.weight' has shape \[2, 3, 7, 7\], expected \[64, 3, 7, 7\]/,
+  );
   const ok = zipPth([one('w', 6, [2, 2], [3, 1])], [{ name: 'archive/data/0', data: floats(6) }]);
   assert.deepEqual(decodeStateDict(ok, 'ok.pth').tensors.get('w')?.dims, [2, 2]);
 });

@@ -58,7 +58,10 @@ export function stateDictPickle(tensors: readonly CraftTensor[]): Uint8Array {
   for (const t of tensors) {
     w.str(t.name).global('torch._utils', '_rebuild_tensor_v2').op(0x28);
     w.op(0x28).str('storage').global('torch', 'FloatStorage').str(t.storage).str('cpu').int(t.numel).op(0x74, 0x51); // pid, BINPERSID
-    w.int(t.offset ?? 0).ints(t.size).ints(t.stride).op(0x89, 0x4e, 0x74, 0x52); // False, None, TUPLE, REDUCE
+    w.int(t.offset ?? 0)
+      .ints(t.size)
+      .ints(t.stride)
+      .op(0x89, 0x4e, 0x74, 0x52); // False, None, TUPLE, REDUCE
   }
   return w.op(0x75, 0x2e).bytes(); // SETITEMS, STOP
 }

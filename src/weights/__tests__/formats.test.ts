@@ -32,7 +32,10 @@ for (const [file, format] of [
     const w = await loadStateDict(join(G, file));
     assert.equal(w.format, format);
     // safetensors sorts its header; the torch formats keep the state dict's order.
-    assert.deepEqual(format === 'safetensors' ? [...w.tensors.keys()].sort() : [...w.tensors.keys()], format === 'safetensors' ? [...cases.keys].sort() : cases.keys);
+    assert.deepEqual(
+      format === 'safetensors' ? [...w.tensors.keys()].sort() : [...w.tensors.keys()],
+      format === 'safetensors' ? [...cases.keys].sort() : cases.keys,
+    );
     for (const k of cases.keys) {
       const expected = golden(`weights/expected/${k}.npy`);
       const got = w.tensors.get(k)!;
@@ -46,9 +49,15 @@ test('strided and offset views of one shared storage come out right', async () =
   const at = (k: string) => Array.from(w.tensors.get(k)!.data as Float32Array);
   const shared = Array.from({ length: 24 }, (_, i) => i * 0.5 - 3);
   assert.deepEqual(at('view.row'), shared.slice(6, 12));
-  assert.deepEqual(at('view.col'), [0, 1, 2, 3].map((r) => shared[r * 6 + 2]));
+  assert.deepEqual(
+    at('view.col'),
+    [0, 1, 2, 3].map((r) => shared[r * 6 + 2]),
+  );
   assert.deepEqual(w.tensors.get('view.t')!.dims, [6, 4]);
-  assert.deepEqual(at('view.t').slice(0, 4), [0, 6, 12, 18].map((i) => shared[i]));
+  assert.deepEqual(
+    at('view.t').slice(0, 4),
+    [0, 6, 12, 18].map((i) => shared[i]),
+  );
 });
 
 for (const file of ['evil_zip.pth', 'evil_legacy.pth', 'evil_load_from_bytes.pth']) {
@@ -76,11 +85,15 @@ test('truncated and corrupted files fail with one line naming the file', () => {
     for (const cut of [bytes.length - 7, Math.floor(bytes.length / 2), 40]) {
       const p = join(dir, `cut-${cut}-${file}`);
       writeFileSync(p, bytes.subarray(0, cut));
-      assert.throws(() => decodeStateDict(bytes.subarray(0, cut), p), (e: Error) => {
-        assert.ok(e.message.startsWith(`${p}: `), e.message);
-        assert.equal(e.message.split('\n').length, 1);
-        return true;
-      }, `${file} cut at ${cut}`);
+      assert.throws(
+        () => decodeStateDict(bytes.subarray(0, cut), p),
+        (e: Error) => {
+          assert.ok(e.message.startsWith(`${p}: `), e.message);
+          assert.equal(e.message.split('\n').length, 1);
+          return true;
+        },
+        `${file} cut at ${cut}`,
+      );
     }
   }
   // Flip a byte inside a stored tensor: the zip CRC catches it.

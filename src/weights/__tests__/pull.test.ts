@@ -116,7 +116,10 @@ describe('weights pull from a local server', () => {
     const home2 = newHome();
     const url = `${base}/cut/b.safetensors`;
     await assert.rejects(pullWeights('resnet18', { ...FAST, url, sha256: SHA, home: home2, retries: 0 }), (e: Error) => {
-      assert.match(e.message, /cannot download the resnet18 weights \(http:\/\/127\.0\.0\.1:\d+\/cut\/b\.safetensors: connection to 127\.0\.0\.1:\d+ (dropped|ended) after \d+/);
+      assert.match(
+        e.message,
+        /cannot download the resnet18 weights \(http:\/\/127\.0\.0\.1:\d+\/cut\/b\.safetensors: connection to 127\.0\.0\.1:\d+ (dropped|ended) after \d+/,
+      );
       assert.match(e.message, /resumes on the next pull/);
       return true;
     });
@@ -160,9 +163,15 @@ describe('weights pull from a local server', () => {
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`);
   });
 
-  test('the official slot: a file matching the catalogue checksum is stored under torchvision\'s name and re-used', async () => {
+  test("the official slot: a file matching the catalogue checksum is stored under torchvision's name and re-used", async () => {
     const home = newHome();
-    const entry: KnownWeights = { name: 'resnet18', file: `resnet18-${SHA.slice(0, 8)}.pth`, urls: [`${base}/ok/f.pth`], sha256Prefix: SHA.slice(0, 8), description: 'test' };
+    const entry: KnownWeights = {
+      name: 'resnet18',
+      file: `resnet18-${SHA.slice(0, 8)}.pth`,
+      urls: [`${base}/ok/f.pth`],
+      sha256Prefix: SHA.slice(0, 8),
+      description: 'test',
+    };
     const first = await weightsForBuiltin('resnet18', { ...FAST, entry, home });
     assert.equal(first.pulled, true);
     assert.equal(first.path, join(home, 'weights', entry.file));
@@ -218,7 +227,14 @@ describe('proxies', () => {
 
   test('https through HTTPS_PROXY uses a CONNECT tunnel', async () => {
     const env = { HTTPS_PROXY: `http://127.0.0.1:${port(proxy)}` };
-    const r = await pullWeights('resnet18', { ...FAST, env, ca: TEST_CERT, url: `https://127.0.0.1:${port(secure)}/ok/t.safetensors`, sha256: SHA, home: newHome() });
+    const r = await pullWeights('resnet18', {
+      ...FAST,
+      env,
+      ca: TEST_CERT,
+      url: `https://127.0.0.1:${port(secure)}/ok/t.safetensors`,
+      sha256: SHA,
+      home: newHome(),
+    });
     assert.deepEqual(readFileSync(r.path), BODY);
     assert.ok(proxied.includes(`CONNECT 127.0.0.1:${port(secure)}`), proxied.join(', '));
   });

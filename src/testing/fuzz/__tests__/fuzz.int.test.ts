@@ -53,7 +53,23 @@ before(async () => {
   const manifest = makeTinyBackbone(join(root, 'backbone'));
   writeFileSync(join(root, 'tiny.json'), JSON.stringify(TINY_CONFIG));
   const model = join(root, 'model');
-  const r = spawnSync(process.execPath, [CLI, 'train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', join(root, 'tiny.json'), '--epochs', '1', '--quiet', '--out', model]);
+  const r = spawnSync(process.execPath, [
+    CLI,
+    'train',
+    '--data',
+    data,
+    '--category',
+    'widget',
+    '--backbone',
+    manifest,
+    '--config',
+    join(root, 'tiny.json'),
+    '--epochs',
+    '1',
+    '--quiet',
+    '--out',
+    model,
+  ]);
   assert.equal(r.status, 0, String(r.stderr));
   const w = new CorpusWriter(corpusRoot, { model, data, manifest, image: join(data, 'widget/test/good/000.png') }, 20261130);
   await w.images(170);
@@ -82,10 +98,18 @@ test('the fuzz corpus: 500+ bad inputs, each a clean error or a success, no left
   const casesFile = join(root, 'cases.json');
   writeFileSync(casesFile, JSON.stringify(lib));
   const w = spawnSync(process.execPath, [WORKER, casesFile], { encoding: 'utf8', env: { ...process.env, TMPDIR: workerTmp }, maxBuffer: 1 << 28 });
-  const lines = w.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = w.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   const results = lines.filter((l): l is CaseResult => 'ok' in l);
   const started = lines.filter((l) => 'start' in l).map((l) => l.start as string);
-  if (w.status !== 0) report(byId.get(started.at(-1)!), `the worker died (status ${w.status}, signal ${w.signal}): ${lines.find((l) => 'fatal' in l)?.message ?? w.stderr.slice(-2000)}`);
+  if (w.status !== 0)
+    report(
+      byId.get(started.at(-1)!),
+      `the worker died (status ${w.status}, signal ${w.signal}): ${lines.find((l) => 'fatal' in l)?.message ?? w.stderr.slice(-2000)}`,
+    );
   assert.equal(results.length, lib.length, `every case reported (${problems.join('\n')})`);
   for (const r of results) {
     const c = byId.get(r.id)!;
@@ -100,7 +124,10 @@ test('the fuzz corpus: 500+ bad inputs, each a clean error or a success, no left
 
   // The command line: documented exit codes, one 'simplenet: ' line per problem, no stack traces.
   const rssReporter = join(root, 'rss.mjs');
-  writeFileSync(rssReporter, "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.FUZZ_RSS, String(process.resourceUsage().maxRSS * 1024)));\n");
+  writeFileSync(
+    rssReporter,
+    "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.FUZZ_RSS, String(process.resourceUsage().maxRSS * 1024)));\n",
+  );
   for (const c of cli) {
     if (c.entry.kind !== 'cli') continue;
     const rss = join(root, `rss-${c.id}`);
@@ -122,8 +149,16 @@ test('the fuzz corpus: 500+ bad inputs, each a clean error or a success, no left
   for (const [p, size] of now) {
     if (before.get(p) === size) continue;
     if (allowed.some((a) => p === a || p.startsWith(`${a}/`))) continue;
-    report(cases.find((c) => p.startsWith(relative(corpusRoot, c.dir))), `${before.has(p) ? 'changed' : 'left behind'}: ${p}`);
+    report(
+      cases.find((c) => p.startsWith(relative(corpusRoot, c.dir))),
+      `${before.has(p) ? 'changed' : 'left behind'}: ${p}`,
+    );
   }
-  for (const p of before.keys()) if (!now.has(p)) report(cases.find((c) => p.startsWith(relative(corpusRoot, c.dir))), `input removed: ${p}`);
+  for (const p of before.keys())
+    if (!now.has(p))
+      report(
+        cases.find((c) => p.startsWith(relative(corpusRoot, c.dir))),
+        `input removed: ${p}`,
+      );
   assert.deepEqual(problems, [], `${problems.length} of ${cases.length} cases misbehaved`);
 });

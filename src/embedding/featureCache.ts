@@ -16,12 +16,7 @@ export interface CachePlan {
   bytes: number;
 }
 
-export function planCache(
-  nImages: number,
-  rowsPerImage: number,
-  dim: number,
-  opts: { memoryMB: number; dtype: 'auto' | CacheDtype },
-): CachePlan {
+export function planCache(nImages: number, rowsPerImage: number, dim: number, opts: { memoryMB: number; dtype: 'auto' | CacheDtype }): CachePlan {
   const budget = opts.memoryMB * 1024 * 1024;
   const size = (d: CacheDtype) => nImages * rowsPerImage * dim * (d === 'float32' ? 4 : 2);
   if (opts.dtype !== 'auto') {
@@ -90,7 +85,11 @@ export class FeatureCache {
       if (this.plan.storage === 'memory') {
         out.set(this.memory[img], k * this.elementsPerImage);
       } else {
-        const bytes = new Uint8Array(out.buffer, out.byteOffset + k * this.elementsPerImage * this.bytesPerElement, this.elementsPerImage * this.bytesPerElement);
+        const bytes = new Uint8Array(
+          out.buffer,
+          out.byteOffset + k * this.elementsPerImage * this.bytesPerElement,
+          this.elementsPerImage * this.bytesPerElement,
+        );
         readSync(this.fd, bytes, 0, bytes.length, img * this.elementsPerImage * this.bytesPerElement);
       }
     });

@@ -97,8 +97,22 @@ describe('simplenet CLI on a tiny dataset', () => {
   test('--threshold-from test is an oracle and says so everywhere', () => {
     const report = join(dir, 'oracle-report');
     const json = join(dir, 'oracle.json');
-    const r = simplenet('test', '--model', join(dir, 'model'), '--data', data, '--category', 'widget', '--threshold-from', 'test',
-      '--report', report, '--json', json, '--quiet');
+    const r = simplenet(
+      'test',
+      '--model',
+      join(dir, 'model'),
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--threshold-from',
+      'test',
+      '--report',
+      report,
+      '--json',
+      json,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /ORACLE: thresholds chosen on this test split/);
     const m = JSON.parse(readFileSync(json, 'utf8'));
@@ -115,9 +129,35 @@ describe('simplenet CLI on a tiny dataset', () => {
 
   test('issue-6 mechanisms: synthetic-defect validation chooses the model; the log and manifest say so; --preset paper turns them off', () => {
     const model = join(dir, 'model-mech');
-    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', model,
-      '--validate-every', '1', '--select', 'validation', '--guard', '--schedule', 'cosine', '--warmup-epochs', '1', '--ema', '0.9',
-      '--noise-scale', 'feature-std', '--noise-std', '0.2');
+    const r = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--out',
+      model,
+      '--validate-every',
+      '1',
+      '--select',
+      'validation',
+      '--guard',
+      '--schedule',
+      'cosine',
+      '--warmup-epochs',
+      '1',
+      '--ema',
+      '0.9',
+      '--noise-scale',
+      'feature-std',
+      '--noise-std',
+      '0.2',
+    );
     assert.equal(r.code, 0, r.stderr);
     const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
     assert.equal(m.preset, 'custom');
@@ -132,14 +172,47 @@ describe('simplenet CLI on a tiny dataset', () => {
       assert.ok(Number(valImage) >= 0 && Number(valImage) <= 1 && valPatch !== '', row);
     }
     const paper = join(dir, 'model-paper');
-    const p = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', paper,
-      '--guard', '--ema', '0.9', '--preset', 'paper');
+    const p = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--out',
+      paper,
+      '--guard',
+      '--ema',
+      '0.9',
+      '--preset',
+      'paper',
+    );
     assert.equal(p.code, 0, p.stderr);
     const pm = JSON.parse(readFileSync(join(paper, 'simplenet.json'), 'utf8'));
     assert.equal(pm.preset, 'paper');
     assert.deepEqual(pm.training.selected, { by: 'final', epoch: 3 });
-    const bad = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet',
-      '--out', join(dir, 'm-bad'), '--select', 'validation', '--val-fraction', '0');
+    const bad = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--out',
+      join(dir, 'm-bad'),
+      '--select',
+      'validation',
+      '--val-fraction',
+      '0',
+    );
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--select validation needs held-out images: --val-fraction must be > 0/);
     assert.equal(existsSync(join(dir, 'm-bad')), false);
@@ -155,7 +228,11 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(m.config.train.select, 'validation');
     assert.equal(m.config.validation.every, 2);
     assert.equal(m.training.selected.by, 'validation');
-    const validated = readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n').slice(1).map((row) => row.split(',')[6] !== '');
+    const validated = readFileSync(join(model, 'training_log.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((row) => row.split(',')[6] !== '');
     assert.deepEqual(validated, [false, true, true], 'validation every 2 epochs and after the last');
     const json = join(dir, 'defaults-metrics.json');
     const t = simplenet('test', '--model', model, '--data', data, '--category', 'widget', '--json', json, '--quiet');
@@ -164,8 +241,22 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.equal(metrics.preset, 'validated');
     assert.deepEqual(metrics.selected, m.training.selected);
     const all = join(dir, 'model-all-train');
-    const f = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--out', all,
-      '--val-fraction', '0');
+    const f = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--out',
+      all,
+      '--val-fraction',
+      '0',
+    );
     assert.equal(f.code, 0, f.stderr);
     assert.match(f.stderr, /warning: no synthetic-defect validation .* the model is the final weights/);
     const fm = JSON.parse(readFileSync(join(all, 'simplenet.json'), 'utf8'));
@@ -179,12 +270,31 @@ describe('simplenet CLI on a tiny dataset', () => {
     await makeTinyDataset(root, 'widget');
     await makeTinyDataset(root, 'gadget');
     const out = join(dir, 'bench');
-    const r = simplenet('benchmark', '--data', root, '--categories', 'widget,gadget', '--seeds', '0,1', '--backbone', manifest,
-      '--config', config, '--epochs', '1', '--out', out, '--quiet');
+    const r = simplenet(
+      'benchmark',
+      '--data',
+      root,
+      '--categories',
+      'widget,gadget',
+      '--seeds',
+      '0,1',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--epochs',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     assert.equal(csv.length, 5);
-    assert.deepEqual(csv.slice(1).map((l) => l.split(',').slice(0, 3).join(',')), ['widget,0,1', 'widget,1,1', 'gadget,0,1', 'gadget,1,1']);
+    assert.deepEqual(
+      csv.slice(1).map((l) => l.split(',').slice(0, 3).join(',')),
+      ['widget,0,1', 'widget,1,1', 'gadget,0,1', 'gadget,1,1'],
+    );
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /\| widget \| 2 \| \d\.\d{3} ± \d\.\d{3} \|/);
     assert.match(md, /\*\*overall\*\*/);
@@ -194,15 +304,35 @@ describe('simplenet CLI on a tiny dataset', () => {
 
   test('benchmark --eval-every: final, validation-selected and oracle columns, and per-run curves', () => {
     const out = join(dir, 'bench-eval');
-    const r = simplenet('benchmark', '--data', data, '--categories', 'widget', '--seeds', '0,1', '--backbone', manifest,
-      '--config', config, '--epochs', '2', '--eval-every', '1', '--out', out, '--quiet');
+    const r = simplenet(
+      'benchmark',
+      '--data',
+      data,
+      '--categories',
+      'widget',
+      '--seeds',
+      '0,1',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--epochs',
+      '2',
+      '--eval-every',
+      '1',
+      '--out',
+      out,
+      '--quiet',
+    );
     assert.equal(r.code, 0, r.stderr);
     const md = readFileSync(join(out, 'results.md'), 'utf8');
     assert.match(md, /\| widget \| [\d.]+ ± [\d.]+ \/ [\d.]+ ± [\d.]+ \/ [\d.]+ ± [\d.]+ \| .* \| .* \| [12], [12]; [12], [12] \|/);
     assert.match(md, /oracle column picks the epoch with the best TEST image AUROC/);
     const csv = readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n');
     assert.match(csv[0], /,final_epoch,final_image_auroc,final_pixel_auroc,final_pixel_aupro,validation_epoch,.*,oracle_epoch,/);
-    const curves = readFileSync(join(out, 'curves', 'widget_seed1.csv'), 'utf8').trim().split('\n');
+    const curves = readFileSync(join(out, 'curves', 'widget_seed1.csv'), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(curves.length, 3);
     assert.match(curves[0], /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event,test_image_auroc,test_pixel_auroc,test_aupro$/);
     const last = curves[2].split(',');
@@ -219,13 +349,20 @@ describe('simplenet CLI on a tiny dataset', () => {
     for (const name of ['000', '001', '002']) {
       const gt = join(loco, 'widget/ground_truth/spot', name);
       mkdirSync(gt, { recursive: true });
-      const { data: px, info } = await sharp(join(w, 'ground_truth/spot', `${name}_mask.png`)).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const { data: px, info } = await sharp(join(w, 'ground_truth/spot', `${name}_mask.png`))
+        .toColourspace('b-w')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const top = Buffer.from(px);
       const bottom = Buffer.from(px);
       top.fill(0, (info.height / 2) * info.width);
       bottom.fill(0, 0, (info.height / 2) * info.width);
-      await sharp(top, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toFile(join(gt, '000.png'));
-      await sharp(bottom, { raw: { width: info.width, height: info.height, channels: 1 } }).png().toFile(join(gt, '001.png'));
+      await sharp(top, { raw: { width: info.width, height: info.height, channels: 1 } })
+        .png()
+        .toFile(join(gt, '000.png'));
+      await sharp(bottom, { raw: { width: info.width, height: info.height, channels: 1 } })
+        .png()
+        .toFile(join(gt, '001.png'));
     }
     const model = join(dir, 'model');
     const asMvtec = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
@@ -264,8 +401,21 @@ describe('simplenet CLI on a tiny dataset', () => {
     const train = simplenet('train', ...folder, '--config', config, '--backbone', manifest, '--quiet', '--out', model);
     assert.equal(train.code, 0, train.stderr);
     const withMasks = join(dir, 'folder-metrics.json');
-    const t = simplenet('test', '--model', model, ...folder, '--normal-test-dir', join(w, 'test/good'), '--abnormal-dir', join(w, 'test/spot'),
-      '--mask-dir', join(w, 'ground_truth/spot'), '--json', withMasks, '--quiet');
+    const t = simplenet(
+      'test',
+      '--model',
+      model,
+      ...folder,
+      '--normal-test-dir',
+      join(w, 'test/good'),
+      '--abnormal-dir',
+      join(w, 'test/spot'),
+      '--mask-dir',
+      join(w, 'ground_truth/spot'),
+      '--json',
+      withMasks,
+      '--quiet',
+    );
     assert.equal(t.code, 0, t.stderr);
     const m = JSON.parse(readFileSync(withMasks, 'utf8'));
     assert.equal(m.dataset_format, 'folder');
@@ -290,8 +440,18 @@ describe('simplenet CLI on a tiny dataset', () => {
     cpSync(join(w, 'ground_truth/spot'), join(root, 'masks'), { recursive: true });
     const big = await sharp(join(root, 'masks/000_mask.png')).resize(80, 80, { kernel: 'nearest' }).png().toBuffer();
     writeFileSync(join(root, 'masks/000_mask.png'), big);
-    const folder = ['--format', 'folder', '--normal-dir', join(w, 'train/good'), '--normal-test-dir', join(w, 'test/good'),
-      '--abnormal-dir', join(root, 'spot'), '--mask-dir', join(root, 'masks')];
+    const folder = [
+      '--format',
+      'folder',
+      '--normal-dir',
+      join(w, 'train/good'),
+      '--normal-test-dir',
+      join(w, 'test/good'),
+      '--abnormal-dir',
+      join(root, 'spot'),
+      '--mask-dir',
+      join(root, 'masks'),
+    ];
     const ok = simplenet('test', '--model', join(dir, 'model'), ...folder, '--quiet');
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stderr, `warning: ${join(root, 'masks/000_mask.png')}: mask size differs from its image; resized to match\n`);
@@ -301,9 +461,19 @@ describe('simplenet CLI on a tiny dataset', () => {
     const bad = simplenet('test', '--model', join(dir, 'model'), ...folder, '--report', report, '--quiet');
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /spot\/001\.png/);
-    assert.equal(bad.stderr.trim().split('\n').filter((l) => !l.startsWith('warning:')).length, 1, bad.stderr);
+    assert.equal(
+      bad.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('warning:')).length,
+      1,
+      bad.stderr,
+    );
     assert.equal(existsSync(report), false, 'no partial report');
-    assert.deepEqual(readdirSync(dir).filter((n) => n.includes('bad-report')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.includes('bad-report')),
+      [],
+    );
   });
 
   describe('bad input: one line naming the file, non-zero exit, no model dir', () => {
@@ -314,11 +484,26 @@ describe('simplenet CLI on a tiny dataset', () => {
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       if (out) {
         assert.equal(existsSync(out), false, 'no model dir is left behind');
-        assert.deepEqual(readdirSync(dir).filter((n) => n.startsWith('.') && n.includes('tmp')), []);
+        assert.deepEqual(
+          readdirSync(dir).filter((n) => n.startsWith('.') && n.includes('tmp')),
+          [],
+        );
       }
     };
     const train = (root: string, category: string, out: string, extra: string[] = []) => [
-      'train', '--data', root, '--category', category, '--backbone', manifest, '--config', config, '--quiet', '--out', out, ...extra,
+      'train',
+      '--data',
+      root,
+      '--category',
+      category,
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--out',
+      out,
+      ...extra,
     ];
 
     test('unknown category', () => expectFailure(train(data, 'nope', join(dir, 'm1')), /unknown category 'nope' \(found: widget\)/, join(dir, 'm1')));
@@ -377,7 +562,11 @@ describe('simplenet CLI on a tiny dataset', () => {
     test('invalid config value names the key', () => {
       const badConfig = join(dir, 'bad-config.json');
       writeFileSync(badConfig, JSON.stringify({ train: { epochs: 0 } }));
-      expectFailure(['train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', badConfig, '--out', join(dir, 'm8')], /train\.epochs/, join(dir, 'm8'));
+      expectFailure(
+        ['train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', badConfig, '--out', join(dir, 'm8')],
+        /train\.epochs/,
+        join(dir, 'm8'),
+      );
     });
 
     test('test with a directory that is not a model', () =>

@@ -23,7 +23,12 @@ function simplenet(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Starts the CLI, sends `signal` once `when()` holds (polled), and resolves with its exit. */
-function interruptWhen(args: string[], when: () => boolean, signal: NodeJS.Signals, afterMs = 0): Promise<{ code: number | null; stderr: string; fired: boolean }> {
+function interruptWhen(
+  args: string[],
+  when: () => boolean,
+  signal: NodeJS.Signals,
+  afterMs = 0,
+): Promise<{ code: number | null; stderr: string; fired: boolean }> {
   return new Promise((resolve) => {
     const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CI: 'true' } });
     let stderr = '';
@@ -44,7 +49,11 @@ function interruptWhen(args: string[], when: () => boolean, signal: NodeJS.Signa
 }
 
 const temporariesIn = (dir: string) => readdirSync(dir).filter((n) => parseTemporary(n));
-const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !l.startsWith('warning:'));
+const oneLine = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('warning:'));
 
 /** A deterministic stream of fractions in [0, 1) (mulberry32). */
 function fractions(seed: number): () => number {
@@ -82,7 +91,9 @@ describe('outputs never destroy what simplenet did not create', () => {
     const before = readdirSync(join(data, 'widget/train/good')).length;
     const r = simplenet(['train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--out', v]);
     assert.equal(r.code, 1);
-    assert.deepEqual(oneLine(r.stderr), [`simplenet: ${v}: exists and is not a simplenet model folder (it holds 1 entries, e.g. 'keep'); refusing to replace it (choose another path or remove it yourself)`]);
+    assert.deepEqual(oneLine(r.stderr), [
+      `simplenet: ${v}: exists and is not a simplenet model folder (it holds 1 entries, e.g. 'keep'); refusing to replace it (choose another path or remove it yourself)`,
+    ]);
     assert.equal(readFileSync(join(v, 'keep', 'important.txt'), 'utf8'), 'x');
     const onData = train(data);
     assert.equal(onData.code, 1);
@@ -110,7 +121,24 @@ describe('outputs never destroy what simplenet did not create', () => {
 
   test('rows 2 and 3: kill -9 at 10 seeded points of train, then a rerun: never a missing or half-written model, no temporary left', async () => {
     const out = join(dir, 'killed');
-    const args = ['train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', config, '--quiet', '--epochs', '24', '--checkpoint-every', '1', '--out', out];
+    const args = [
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      config,
+      '--quiet',
+      '--epochs',
+      '24',
+      '--checkpoint-every',
+      '1',
+      '--out',
+      out,
+    ];
     const started = Date.now();
     assert.equal(simplenet(args).code, 0);
     const full = Date.now() - started;
@@ -176,7 +204,10 @@ describe('outputs never destroy what simplenet did not create', () => {
 
   test('row 6: --max-pixels (before or after the command) refuses a larger image before decoding it', () => {
     const image = join(data, 'widget/test/good/000.png');
-    for (const args of [['--max-pixels', '100', 'predict', '--model', model, image], ['predict', '--max-pixels', '100', '--model', model, image]]) {
+    for (const args of [
+      ['--max-pixels', '100', 'predict', '--model', model, image],
+      ['predict', '--max-pixels', '100', '--model', model, image],
+    ]) {
       const r = simplenet([...args, '--quiet']);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /000\.png: image is 40×40 .* over the limit of 100 pixels; raise it with --max-pixels/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { headConfig } from '../config.js';
-import { initHeadParams } from '../params.js';
+import { headConfig } from '../../heads/config.js';
+import { initHeadParams } from '../../heads/params.js';
 import { Rng } from '../rng.js';
 
 test('Rng is deterministic per seed and differs between seeds', () => {
@@ -9,8 +9,14 @@ test('Rng is deterministic per seed and differs between seeds', () => {
   const b = new Rng(42);
   const c = new Rng(43);
   const sa = Array.from({ length: 8 }, () => a.nextUint32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.nextUint32()), sa);
-  assert.notDeepEqual(Array.from({ length: 8 }, () => c.nextUint32()), sa);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.nextUint32()),
+    sa,
+  );
+  assert.notDeepEqual(
+    Array.from({ length: 8 }, () => c.nextUint32()),
+    sa,
+  );
   assert.ok(sa.every((u) => Number.isInteger(u) && u >= 0 && u < 2 ** 32));
 });
 
@@ -34,7 +40,10 @@ test('shuffle permutes in place and is reproducible', () => {
   const x = Array.from({ length: 50 }, (_, i) => i);
   const y = new Rng(9).shuffle([...x]);
   assert.deepEqual(new Rng(9).shuffle(Int32Array.from(x)), Int32Array.from(y));
-  assert.deepEqual([...y].sort((p, q) => p - q), x);
+  assert.deepEqual(
+    [...y].sort((p, q) => p - q),
+    x,
+  );
   assert.notDeepEqual(y, x);
   assert.throws(() => new Rng(1.5), /seed must be a safe integer/);
 });

@@ -61,14 +61,22 @@ test('list shows every known name, not cached, with where it would go', async ()
   const home = join(dir, 'h-list');
   const r = await simplenet(home, ['weights', 'list']);
   assert.equal(r.code, 0, r.stderr);
-  for (const [name, hash] of [['wide_resnet50_2', '95faca4d'], ['resnet18', 'f37072fd'], ['resnet50', '0676ba61'], ['wide_resnet101_2', '32ee1156']]) {
+  for (const [name, hash] of [
+    ['wide_resnet50_2', '95faca4d'],
+    ['resnet18', 'f37072fd'],
+    ['resnet50', '0676ba61'],
+    ['wide_resnet101_2', '32ee1156'],
+  ]) {
     assert.ok(r.stdout.includes(`${join(home, 'weights', `${name}-${hash}.pth`)}`), r.stdout);
     assert.ok(r.stdout.includes(`https://download.pytorch.org/models/${name}-${hash}.pth`), r.stdout);
   }
   assert.match(r.stdout, /^wide_resnet50_2 +not cached/m);
   const j = JSON.parse((await simplenet(home, ['weights', 'list', '--json'])).stdout);
   assert.equal(j.home, home);
-  assert.deepEqual(j.weights.map((w: { name: string }) => w.name), ['wide_resnet50_2', 'resnet18', 'resnet50', 'wide_resnet101_2']);
+  assert.deepEqual(
+    j.weights.map((w: { name: string }) => w.name),
+    ['wide_resnet50_2', 'resnet18', 'resnet50', 'wide_resnet101_2'],
+  );
 });
 
 test('pull --url --sha256 downloads with progress on stderr; pulling again makes no request', async () => {
@@ -92,7 +100,10 @@ test('offline: the builtin default pull fails with the URL, checksum and manual 
   const home = join(dir, 'h-offline');
   const r = await simplenet(home, ['embed', '--backbone', 'wide_resnet50_2', '--image', join(dir, 'none.png'), '--out', join(dir, 'o.npy')]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /cannot download the wide_resnet50_2 weights \(https:\/\/download\.pytorch\.org\/models\/wide_resnet50_2-95faca4d\.pth: proxy 127\.0\.0\.1:9: .*ECONNREFUSED/);
+  assert.match(
+    r.stderr,
+    /cannot download the wide_resnet50_2 weights \(https:\/\/download\.pytorch\.org\/models\/wide_resnet50_2-95faca4d\.pth: proxy 127\.0\.0\.1:9: .*ECONNREFUSED/,
+  );
   assert.match(r.stderr, /sha256 starting with 95faca4d/);
   assert.ok(r.stderr.includes(join(home, 'weights', 'wide_resnet50_2-95faca4d.pth')), r.stderr);
   assert.deepEqual(cacheFiles(home), []);
@@ -154,7 +165,10 @@ test('a damaged file in the official slot is reported, not used', async () => {
   writeFileSync(official, readFileSync(join(G, 'resnet18_layer1.pth')));
   const r = await simplenet(home, ['weights', 'pull', 'resnet18']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /resnet18-f37072fd\.pth: the cached weights have sha256 [0-9a-f]{64}, expected sha256 starting with f37072fd; .*delete it and run 'simplenet weights pull resnet18'/);
+  assert.match(
+    r.stderr,
+    /resnet18-f37072fd\.pth: the cached weights have sha256 [0-9a-f]{64}, expected sha256 starting with f37072fd; .*delete it and run 'simplenet weights pull resnet18'/,
+  );
   const saved = { ...process.env };
   Object.assign(process.env, OFFLINE, { SIMPLENET_HOME: home });
   try {

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { RESNET_ARCHS, STAGES } from '../backbones/resnet-arch.js';
-import { architectureShapes, validateStateDict } from '../backbones/state-dict.js';
+import { RESNET_ARCHS, STAGES } from './resnet-arch.js';
+import { architectureShapes, validateStateDict } from './state-dict.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { FileError } from '../io/ioError.js';
-import { customPaths, officialPath, simplenetHome } from './cache.js';
-import { checksumOf, KNOWN_WEIGHTS, knownWeightsOrThrow, matches, nameFromFileName } from './known.js';
-import { decodeStateDict, type WeightsFormat } from './load.js';
+import { customPaths, officialPath, simplenetHome } from '../weights/cache.js';
+import { checksumOf, KNOWN_WEIGHTS, knownWeightsOrThrow, matches, nameFromFileName } from '../weights/known.js';
+import { decodeStateDict, type WeightsFormat } from '../weights/load.js';
 
 export interface ImportResult {
   name: string;

@@ -87,11 +87,7 @@ export function trainMaxCalibration(scores: ArrayLike<number>): Calibration {
  * predicted defect region about as often as it is labelled anomalous (a quantile over all pixels
  * would instead mark 1 − q of every good image). Ranges are the observed min..max.
  */
-export function goodImagesCalibration(
-  scores: ArrayLike<number>,
-  maps: { max: ArrayLike<number>; min: number; maxValue: number },
-  q: number,
-): Calibration {
+export function goodImagesCalibration(scores: ArrayLike<number>, maps: { max: ArrayLike<number>; min: number; maxValue: number }, q: number): Calibration {
   const images = scoreStats(scores, q);
   const mapMax = scoreStats(maps.max, q);
   return {

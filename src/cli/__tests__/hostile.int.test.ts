@@ -75,7 +75,10 @@ describe('predict, test and export on hostile names and broken models', () => {
       assert.match(f[3], /^(normal|anomalous)$/);
       return f[0].startsWith('"') ? JSON.parse(f[0]) : f[0];
     });
-    assert.deepEqual(paths, ['a\nb.png', 'linked.png', 'plain.png', 'sub/000.png', 'sub/001.png'].map((n) => join(imgs, n)));
+    assert.deepEqual(
+      paths,
+      ['a\nb.png', 'linked.png', 'plain.png', 'sub/000.png', 'sub/001.png'].map((n) => join(imgs, n)),
+    );
     assert.ok(rows[1].startsWith(`${JSON.stringify(join(imgs, 'a\nb.png'))}\t`), rows[1]);
 
     // A dangling link is named as a failed image; the others are still scored.

@@ -15,7 +15,7 @@ import { decodeImage } from '../../images/decode.js';
 import { decodeNpy } from '../../io/npy.js';
 import { loadModel } from '../../model/modelDir.js';
 import { decodeModel } from '../../onnx/decode.js';
-import { normalizeScore, pixelCalibration, quantileSorted } from '../../scoring/calibration.js';
+import { normalizeScore, pixelCalibration, quantileSorted } from '../../model/calibration.js';
 import { Scorer } from '../../scoring/scorer.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
@@ -57,8 +57,22 @@ describe('one scoring graph: test = predict = export', () => {
     const manifest = makeTinyBackbone(join(dir, 'backbone'));
     writeFileSync(join(dir, 'tiny.json'), JSON.stringify(TINY_CONFIG));
     // The paper's rule: validation on one held-out tiny image could pick any epoch, and the checks below want a detector.
-    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', manifest, '--config', join(dir, 'tiny.json'), '--quiet', '--out', model,
-      '--preset', 'paper');
+    const r = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      manifest,
+      '--config',
+      join(dir, 'tiny.json'),
+      '--quiet',
+      '--out',
+      model,
+      '--preset',
+      'paper',
+    );
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -87,8 +101,22 @@ describe('one scoring graph: test = predict = export', () => {
 
   test('--val-fraction 0 trains on every image and thresholds at their maximum (train-max)', async () => {
     const out = join(dir, 'model-all');
-    const r = simplenet('train', '--data', data, '--category', 'widget', '--backbone', join(dir, 'backbone', 'tiny.json'),
-      '--config', join(dir, 'tiny.json'), '--val-fraction', '0', '--quiet', '--out', out);
+    const r = simplenet(
+      'train',
+      '--data',
+      data,
+      '--category',
+      'widget',
+      '--backbone',
+      join(dir, 'backbone', 'tiny.json'),
+      '--config',
+      join(dir, 'tiny.json'),
+      '--val-fraction',
+      '0',
+      '--quiet',
+      '--out',
+      out,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /^warning: no held-out good images \(--val-fraction 0\): the threshold falls back/m);
     const m = await loadModel(out);
@@ -114,7 +142,10 @@ describe('one scoring graph: test = predict = export', () => {
     const out = join(dir, 'pred');
     const p = simplenet('predict', '--model', model, join(data, 'widget/test'), '--json', '--quiet', '--out', out);
     assert.equal(p.code, 0, p.stderr);
-    const predicted = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const predicted = p.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(predicted.length, 5);
 
     const onnx = join(dir, 'exported.onnx');
@@ -212,24 +243,45 @@ describe('one scoring graph: test = predict = export', () => {
   test('any size, grey and RGBA images score; an unreadable file is reported and the rest still scored', async () => {
     const imgs = join(dir, 'sizes');
     mkdirSync(imgs, { recursive: true });
-    const sizes: [number, number][] = [[100, 100], [900, 900], [600, 800], [2000, 1500]];
+    const sizes: [number, number][] = [
+      [100, 100],
+      [900, 900],
+      [600, 800],
+      [2000, 1500],
+    ];
     for (const [w, h] of sizes) {
       const px = Buffer.alloc(w * h * 3);
       for (let i = 0; i < px.length; i++) px[i] = (i * 7 + Math.floor(i / (w * 3)) * 3) % 256;
-      await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(join(imgs, `rgb_${w}x${h}.png`));
+      await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+        .png()
+        .toFile(join(imgs, `rgb_${w}x${h}.png`));
     }
     const grey = Buffer.alloc(120 * 90).map((_, i) => i % 200);
-    await sharp(grey, { raw: { width: 120, height: 90, channels: 1 } }).png().toFile(join(imgs, 'grey.png'));
+    await sharp(grey, { raw: { width: 120, height: 90, channels: 1 } })
+      .png()
+      .toFile(join(imgs, 'grey.png'));
     const rgba = Buffer.alloc(70 * 130 * 4).map((_, i) => (i * 13) % 256);
-    await sharp(rgba, { raw: { width: 70, height: 130, channels: 4 } }).png().toFile(join(imgs, 'rgba.png'));
+    await sharp(rgba, { raw: { width: 70, height: 130, channels: 4 } })
+      .png()
+      .toFile(join(imgs, 'rgba.png'));
     writeFileSync(join(imgs, 'broken.png'), 'not an image');
 
     const r = simplenet('predict', '--model', model, imgs, '--json', '--quiet');
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /broken\.png: cannot decode image/);
     assert.match(r.stderr, /1 of 7 images could not be scored/);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.map((l) => l.path.split('/').pop()).sort(), ['grey.png', 'rgb_100x100.png', 'rgb_2000x1500.png', 'rgb_600x800.png', 'rgb_900x900.png', 'rgba.png']);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => l.path.split('/').pop()).sort(), [
+      'grey.png',
+      'rgb_100x100.png',
+      'rgb_2000x1500.png',
+      'rgb_600x800.png',
+      'rgb_900x900.png',
+      'rgba.png',
+    ]);
     for (const l of lines) {
       assert.ok(Number.isFinite(l.score), l.path);
       assert.ok(l.score_normalized >= 0 && l.score_normalized <= 1);

@@ -14,16 +14,32 @@ import { encodeGallery } from '../gallery.js';
 import { reportHtml } from '../html.js';
 import { wrongness } from '../testReport.js';
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find(
-  (p): p is string => Boolean(p && existsSync(p)),
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p): p is string =>
+  Boolean(p && existsSync(p)),
 );
 
 const metrics: Metrics = {
-  image_auroc: 0.75, image_ap: 0.8, image_f1_max: 0.8, image_f1_threshold: 0.35,
-  pixel_auroc: 0.9, pixel_aupro: 0.6, pixel_ap: 0.5, pixel_f1_max: 0.55, pixel_f1_threshold: 1.2,
-  image_threshold: 0.5, pixel_threshold: 1, image_precision_at_threshold: 1, image_recall_at_threshold: 0.5,
-  image_f1_at_threshold: 2 / 3, image_fpr_at_threshold: 0, pixel_f1_at_threshold: 0.4,
-  good_scores: null, n_images: 4, n_defective: 2, n_good: 2, notes: [],
+  image_auroc: 0.75,
+  image_ap: 0.8,
+  image_f1_max: 0.8,
+  image_f1_threshold: 0.35,
+  pixel_auroc: 0.9,
+  pixel_aupro: 0.6,
+  pixel_ap: 0.5,
+  pixel_f1_max: 0.55,
+  pixel_f1_threshold: 1.2,
+  image_threshold: 0.5,
+  pixel_threshold: 1,
+  image_precision_at_threshold: 1,
+  image_recall_at_threshold: 0.5,
+  image_f1_at_threshold: 2 / 3,
+  image_fpr_at_threshold: 0,
+  pixel_f1_at_threshold: 0.4,
+  good_scores: null,
+  n_images: 4,
+  n_defective: 2,
+  n_good: 2,
+  notes: [],
 };
 
 const predictions: ImagePrediction[] = [
@@ -38,7 +54,9 @@ test('worst first: misclassified defects and good images furthest on the wrong s
   assert.deepEqual(order, ['crack/c.png', 'good/b.png', 'crack/<d>.png', 'good/a.png']);
 });
 
-test('report.html opens in headless Chromium and shows the table, charts and images', { skip: CHROMIUM ? false : 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)' }, async () => {
+test('report.html opens in headless Chromium and shows the table, charts and images', {
+  skip: CHROMIUM ? false : 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)',
+}, async () => {
   const size = 8;
   const crop = new Uint8Array(size * size * 3).fill(90);
   const map = Float32Array.from({ length: size * size }, (_, i) => i / 16);
@@ -68,10 +86,16 @@ test('report.html opens in headless Chromium and shows the table, charts and ima
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(pathToFileURL(file).href);
     const rows = await page.$$eval('#metrics tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
-    assert.ok(rows.some((r) => /image AUROC\s*0\.7500/.test(r)), rows.join(' | '));
+    assert.ok(
+      rows.some((r) => /image AUROC\s*0\.7500/.test(r)),
+      rows.join(' | '),
+    );
     const images = await page.$$eval('#gallery img', (imgs) => imgs.map((i) => ({ w: (i as HTMLImageElement).naturalWidth, alt: i.getAttribute('alt') })));
     assert.equal(images.length, 4);
-    assert.ok(images.every((i) => i.w === Math.round((3 * size + 8) / 2)), JSON.stringify(images));
+    assert.ok(
+      images.every((i) => i.w === Math.round((3 * size + 8) / 2)),
+      JSON.stringify(images),
+    );
     assert.equal(images[3].alt, 'crack/<d>.png'); // escaped in the page, shown as written
     const charts = await page.$$eval('svg', (svgs) => svgs.map((s) => s.getAttribute('aria-label')));
     assert.deepEqual(charts, ['Image ROC', 'PRO (to FPR 0.3)', 'Image scores', 'Training loss', 'Training p_true / p_fake', 'Validation (synthetic defects)']);

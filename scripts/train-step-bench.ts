@@ -1,13 +1,13 @@
 /**
- * Times the training step at full size (not a test): `node dist/src/heads/bench.js [rows] [steps] [f16]`.
+ * Times the training step at full size (not a test): `node dist/scripts/train-step-bench.js [rows] [steps] [f16]`.
  * Defaults: R = 10368 (8 images × 1296 patches), D = 1536, Hd = 1024, in-graph noise.
  */
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_HEAD_CONFIG } from './config.js';
-import { initHeadParams } from './params.js';
-import { Rng } from './rng.js';
-import { TrainStep } from './trainStep.js';
-import { foldHead } from './scoreHead.js';
+import { DEFAULT_HEAD_CONFIG } from '../src/heads/config.js';
+import { initHeadParams } from '../src/heads/params.js';
+import { Rng } from '../src/core/rng.js';
+import { TrainStep } from '../src/heads/trainStep.js';
+import { foldHead } from '../src/heads/scoreHead.js';
 
 const rows = Number(process.argv[2] ?? 10368);
 const steps = Number(process.argv[3] ?? 3);

@@ -1,0 +1,236 @@
+/**
+ * `Detector`: a trained model folder as a Node developer uses it. It scores paths, encoded bytes
+ * or decoded pixels through the one scoring graph and the one scoring loop
+ * (scoring/scoreImages.ts), evaluates a dataset's test split, and exports the graph; `predict`,
+ * `test`, `export` and the service are thin layers over it.
+ */
+import { eventReporter, type ProgressEvent, type Reporter, silentReporter } from '../core/progress.js';
+import type { AnomalyDataset } from '../datasets/dataset.js';
+import { type DatasetSpec, loadDataset } from '../datasets/load.js';
+import { type Evaluation, type EvaluateOptions, evaluate } from '../evaluation/evaluate.js';
+import { exportModelBytes } from '../export/exportModel.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type Calibration, pixelCalibration } from '../model/calibration.js';
+import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
+import type { SessionOptions } from '../onnx/session.js';
+import { resolveCalibration } from '../predict/calibration.js';
+import { Scorer } from '../scoring/scorer.js';
+import { type ImageResult, type ImageSource, scoreImages } from '../scoring/scoreImages.js';
+
+export interface DetectorOptions {
+  /** Raw image-score threshold for labels, instead of the model's (from its held-out images). */
+  threshold?: number;
+  /** Keep the resized, cropped RGB image with each result (for overlays). Default false. */
+  withCrop?: boolean;
+  /** onnxruntime threads and optimisation level. */
+  session?: SessionOptions;
+  /** Progress of the rare slow step at load (recalibrating a model saved before thresholds were stored). */
+  onProgress?: (e: ProgressEvent) => void;
+  /** A Reporter instead of `onProgress` (the CLI passes its stderr printer). */
+  reporter?: Reporter;
+}
+
+/** One scored image. `anomalyMap` is `width`×`height` (the crop frame), row-major. */
+export interface ScoreResult {
+  /** The path or label of the input. */
+  source: string;
+  /** Raw image score (the map's maximum; higher = more anomalous). */
+  score: number;
+  /** clamp((score − threshold) / range + 0.5, 0, 1): 0.5 is the threshold. */
+  scoreNormalized: number;
+  /** 1 = anomalous (score > threshold). */
+  label: 0 | 1;
+  /** The raw image-score threshold the label used. */
+  threshold: number;
+  anomalyMap: Float32Array;
+  /** The map normalised like the score (0.5 = the pixel threshold). */
+  anomalyMapNormalized: Float32Array;
+  width: number;
+  height: number;
+  /** With `withCrop`: the resized, cropped RGB image, `width`×`height`×3. */
+  crop?: Uint8Array;
+}
+
+export type ScoreOutcome<T> = { ok: true; input: T; result: ScoreResult } | { ok: false; input: T; error: Error };
+
+/** What a model is, for people and for `GET /v1/models/{name}`. */
+export interface DetectorInfo {
+  dir: string;
+  backbone: SimpleNetModel['manifest']['backbone']['identity'];
+  preset: string;
+  epochs: number;
+  seed: number;
+  selected?: { by: 'final' | 'validation'; epoch: number; score?: number };
+  imageThreshold: number;
+  pixelThreshold: number;
+  thresholdSource: string;
+  mapSize: number;
+  createdAt: string;
+}
+
+export class Detector {
+  private scorer: Scorer | undefined;
+  private scorerReady: Promise<Scorer> | undefined;
+  private closed = false;
+
+  private constructor(
+    /** The loaded model folder (manifest, config, backbone, head weights). */
+    readonly model: SimpleNetModel,
+    /** The thresholds and normalisation in force (the model's, or overridden). */
+    readonly calibration: Calibration,
+    private readonly options: DetectorOptions,
+  ) {}
+
+  /**
+   * Loads a model folder written by `train` (or `simplenet train`). The scoring session is built on
+   * first use.
+   * @throws ModelLoadError naming the file when the folder is not a complete simplenet model.
+   * @example const detector = await Detector.load('runs/bottle');
+   */
+  static async load(dir: string, opts: DetectorOptions = {}): Promise<Detector> {
+    const model = await loadModel(dir);
+    const reporter: Reporter = opts.reporter ?? (opts.onProgress ? eventReporter(opts.onProgress) : silentReporter);
+    const calibration = await resolveCalibration(model, { threshold: opts.threshold, reporter });
+    return new Detector(model, calibration, opts);
+  }
+
+  /**
+   * A detector over an already loaded model with the given thresholds, as they are (no
+   * recalibration: `test` scores a model saved before thresholds were stored this way).
+   */
+  static fromModel(model: SimpleNetModel, calibration: Calibration, opts: DetectorOptions = {}): Detector {
+    return new Detector(model, calibration, opts);
+  }
+
+  get info(): DetectorInfo {
+    const { manifest } = this.model;
+    return {
+      dir: this.model.dir,
+      backbone: manifest.backbone.identity,
+      preset: manifest.preset,
+      epochs: manifest.training.epochs,
+      seed: manifest.training.seed,
+      ...(manifest.training.selected ? { selected: manifest.training.selected } : {}),
+      imageThreshold: this.calibration.imageThreshold,
+      pixelThreshold: pixelCalibration(this.calibration).threshold,
+      thresholdSource: this.calibration.thresholdSource,
+      mapSize: this.model.config.image.crop,
+      createdAt: manifest.createdAt,
+    };
+  }
+
+  /**
+   * The same model with other thresholds (e.g. chosen by a person) or options; it gets its own
+   * session, built on first use.
+   * @example const strict = detector.withCalibration({ ...detector.calibration, imageThreshold: 0.4, thresholdSource: 'user' });
+   */
+  withCalibration(calibration: Calibration, opts: DetectorOptions = this.options): Detector {
+    return new Detector(this.model, calibration, opts);
+  }
+
+  /** The scorer behind this detector (built once, on first use). */
+  async session(): Promise<Scorer> {
+    if (this.closed) throw new Error(`${this.model.dir}: this Detector is closed`);
+    this.scorerReady ??= Scorer.fromModel(this.model, { calibration: this.calibration, withCrop: this.options.withCrop, session: this.options.session }).then(
+      (s) => {
+        this.scorer = s;
+        return s;
+      },
+    );
+    return this.scorerReady;
+  }
+
+  /**
+   * Scores one image: a path, encoded bytes (PNG, JPEG, WebP, TIFF, BMP, GIF) or decoded pixels.
+   * @throws ImageDecodeError / ImageTooLargeError naming the input; NonFiniteScoreError when the model gives NaN.
+   * @example const r = await detector.score('part.png'); console.log(r.score, r.label);
+   */
+  async score(input: ImageSource, opts: { label?: string } = {}): Promise<ScoreResult> {
+    for await (const r of this.scoreMany([input], { labels: opts.label ? [opts.label] : undefined })) {
+      if (!r.ok) throw r.error;
+      return r.result;
+    }
+    throw new Error('unreachable: one input gives one result');
+  }
+
+  /**
+   * Scores many images in order with bounded memory: `concurrency` images are decoded ahead of the
+   * one being scored. A failed image is an `{ ok: false }` entry; the others are still scored.
+   * @example for await (const r of detector.scoreMany(paths, { concurrency: 2 })) if (r.ok) console.log(r.input, r.result.score);
+   */
+  async *scoreMany<T extends ImageSource>(
+    inputs: Iterable<T> | AsyncIterable<T>,
+    opts: { concurrency?: number; signal?: AbortSignal; labels?: readonly string[] } = {},
+  ): AsyncGenerator<ScoreOutcome<T>> {
+    const scorer = await this.session();
+    const label = (item: T, i: number) => opts.labels?.[i] ?? (typeof item === 'string' ? item : `image ${i + 1}`);
+    let i = 0;
+    for await (const r of scoreImages(scorer, inputs, { source: (x) => x, label, prefetch: opts.concurrency ?? 2, signal: opts.signal })) {
+      const source = label(r.item, i++);
+      yield r.ok ? { ok: true, input: r.item, result: this.result(source, r.result) } : { ok: false, input: r.item, error: r.error };
+    }
+  }
+
+  /**
+   * Scores a dataset's test split and computes the metrics (`simplenet test`), through the same loop.
+   * @example const { metrics } = await detector.evaluate({ format: 'mvtec', root, category: 'bottle' });
+   */
+  async evaluate(
+    data: DatasetSpec | AnomalyDataset,
+    opts: Omit<EvaluateOptions, 'image'> & { onProgress?: (e: ProgressEvent) => void } = {},
+  ): Promise<Evaluation> {
+    // The folder format's held-out good test images are the ones training left out: same seed.
+    const spec = (s: DatasetSpec): DatasetSpec => (s.format === 'folder' ? { seed: this.model.manifest.training.seed, ...s } : s);
+    const dataset = 'test' in data ? data : await loadDataset(spec(data));
+    const reporter = opts.reporter ?? (opts.onProgress ? eventReporter(opts.onProgress) : silentReporter);
+    return evaluate(await this.session(), dataset, { ...opts, reporter, image: this.model.config.image });
+  }
+
+  /**
+   * The whole scoring pipeline as one self-contained ONNX model (bytes).
+   * @throws Error naming the model when its weights are not finite.
+   */
+  async exportBytes(opts: { batch?: number | 'dynamic'; fp16?: boolean } = {}): Promise<Uint8Array> {
+    return exportModelBytes(this.model, { calibration: this.calibration, batch: opts.batch ?? 'dynamic', fp16: opts.fp16 });
+  }
+
+  /**
+   * Writes the exported model to `path` (atomically; an existing file is replaced only if it is an
+   * ONNX model simplenet wrote).
+   * @throws OutputRefusedError when `path` holds something else.
+   * @example await detector.export('bottle.onnx', { batch: 'dynamic' });
+   */
+  async export(path: string, opts: { batch?: number | 'dynamic'; fp16?: boolean } = {}): Promise<{ path: string; bytes: number }> {
+    const bytes = await this.exportBytes(opts);
+    await writeFileAtomic(path, bytes, 'onnx');
+    return { path, bytes: bytes.length };
+  }
+
+  /** Releases the onnxruntime session; the Detector cannot score afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const s = this.scorer ?? (this.scorerReady ? await this.scorerReady.catch(() => undefined) : undefined);
+    this.scorer = undefined;
+    this.scorerReady = undefined;
+    await s?.release();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private result(source: string, r: ImageResult): ScoreResult {
+    return {
+      source,
+      score: r.score,
+      scoreNormalized: r.scoreNormalized,
+      label: r.label,
+      threshold: this.calibration.imageThreshold,
+      anomalyMap: r.map,
+      anomalyMapNormalized: r.mapNormalized,
+      width: r.mapSize,
+      height: r.mapSize,
+      ...(r.crop ? { crop: r.crop } : {}),
+    };
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The one decode → score loop. `test`'s evaluation, threshold calibration, `predict`, the
+ * Detector facade and the service all score many images through it, so they decode alike, fail
+ * alike and prefetch alike: up to `prefetch` images are decoded while the current one is scored,
+ * and a result is handed out before more are read, so memory stays bounded however many images
+ * there are.
+ */
+import { type DecodedImage, decodeImage } from '../images/decode.js';
+import type { Scorer } from './scorer.js';
+
+/** One image's outputs from the scoring graph. */
+export interface ImageResult {
+  score: number;
+  scoreNormalized: number;
+  /** 1 = anomalous (score above the threshold). */
+  label: 0 | 1;
+  /** Raw anomaly map [mapSize, mapSize] in the crop frame. */
+  map: Float32Array;
+  /** The map with the model's normalisation (0.5 = threshold). */
+  mapNormalized: Float32Array;
+  /** The resized, cropped RGB image [mapSize, mapSize, 3] when the scorer keeps crops. */
+  crop?: Uint8Array;
+  mapSize: number;
+}
+
+export type Scored<T> = { ok: true; item: T; image: DecodedImage; result: ImageResult } | { ok: false; item: T; error: Error };
+
+/** Where an item's pixels come from: a path, encoded bytes (named by `label`), or decoded pixels. */
+export type ImageSource = string | Uint8Array | DecodedImage;
+
+export interface ScoreImagesOptions<T> {
+  source: (item: T) => ImageSource;
+  /** Names bytes in errors; default: the path, or "image <n>". */
+  label?: (item: T, index: number) => string;
+  /** Images decoded ahead of the one being scored (default 1). */
+  prefetch?: number;
+  /** Stops before the next image; the generator then throws the signal's reason. */
+  signal?: AbortSignal;
+}
+
+const isDecoded = (s: ImageSource): s is DecodedImage => typeof s === 'object' && !(s instanceof Uint8Array);
+
+/**
+ * Scores items one by one; an item that cannot be decoded or scored yields `{ ok: false }` and the
+ * rest are still scored.
+ * @example for await (const r of scoreImages(scorer, paths, { source: (p) => p })) if (r.ok) console.log(r.result.score);
+ */
+export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | AsyncIterable<T>, opts: ScoreImagesOptions<T>): AsyncGenerator<Scored<T>> {
+  const prefetch = Math.max(1, opts.prefetch ?? 1);
+  const decode = async (item: T, index: number): Promise<{ image: DecodedImage } | { error: Error }> => {
+    try {
+      const src = opts.source(item);
+      if (isDecoded(src)) return { image: src };
+      const label = opts.label?.(item, index) ?? (typeof src === 'string' ? src : `image ${index + 1}`);
+      return { image: await decodeImage(src, { label }) };
+    } catch (error) {
+      return { error: error as Error };
+    }
+  };
+  const queue: { item: T; decoded: Promise<{ image: DecodedImage } | { error: Error }> }[] = [];
+  const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
+    | AsyncIterator<T>
+    | Iterator<T>;
+  let index = 0;
+  let exhausted = false;
+  const fill = async () => {
+    while (!exhausted && queue.length < prefetch) {
+      const next = await iterator.next();
+      if (next.done) {
+        exhausted = true;
+        break;
+      }
+      const decoded = decode(next.value, index++);
+      // A rejection is turned into a value above; this only keeps Node from flagging it unhandled.
+      decoded.catch(() => undefined);
+      queue.push({ item: next.value, decoded });
+    }
+  };
+  await fill();
+  while (queue.length > 0) {
+    opts.signal?.throwIfAborted();
+    const { item, decoded } = queue.shift()!;
+    await fill();
+    const d = await decoded;
+    if ('error' in d) {
+      yield { ok: false, item, error: d.error };
+      continue;
+    }
+    let result: ImageResult;
+    try {
+      const r = await scorer.score([d.image]);
+      result = {
+        score: r.scores[0],
+        scoreNormalized: r.normalized[0],
+        label: r.labels[0] ? 1 : 0,
+        map: r.maps,
+        mapNormalized: r.mapsNormalized,
+        crop: r.crops,
+        mapSize: r.mapSize,
+      };
+    } catch (error) {
+      yield { ok: false, item, error: error as Error };
+      continue;
+    }
+    yield { ok: true, item, image: d.image, result };
+  }
+}
+
+/**
+ * The same loop for callers that need every image: the first failure is thrown.
+ * @throws the first image's decode or scoring error.
+ */
+export async function* scoreAll<T>(
+  scorer: Scorer,
+  items: Iterable<T> | AsyncIterable<T>,
+  opts: ScoreImagesOptions<T>,
+): AsyncGenerator<{ item: T; image: DecodedImage; result: ImageResult }> {
+  for await (const r of scoreImages(scorer, items, opts)) {
+    if (!r.ok) throw r.error;
+    yield r;
+  }
+}
