@@ -16,6 +16,7 @@ import type { MonitorEntry } from '../training/trainToDir.js';
 import { selectionResults } from './selection.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainToDir } from '../training/trainToDir.js';
+import { BENCHMARK_METRICS } from '../evaluation/metricSpecs.js';
 import { type BenchmarkRow, benchmarkTitle, rowsCsv, summaryMarkdown } from './summary.js';
 
 export interface BenchmarkOptions {
@@ -79,12 +80,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
         category,
         seed,
         epochs: config.train.epochs,
-        metrics: {
-          image_auroc: ev.metrics.image_auroc,
-          pixel_auroc: ev.metrics.pixel_auroc,
-          pixel_aupro: ev.metrics.pixel_aupro,
-          image_f1_max: ev.metrics.image_f1_max,
-        },
+        metrics: Object.fromEntries(BENCHMARK_METRICS.map((k) => [k, ev.metrics[k]])) as BenchmarkRow['metrics'],
         trainSeconds: result.training.seconds,
         testImagesPerSecond: ev.metrics.n_images / ev.seconds,
         ...(every > 0 ? { selection: selectionResults(result.training.log, monitor) } : {}),

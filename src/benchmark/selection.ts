@@ -6,7 +6,7 @@
  */
 import type { EpochLog } from '../model/modelDir.js';
 import type { MonitorEntry } from '../training/trainToDir.js';
-import type { BenchmarkMetric } from './metrics.js';
+import type { BenchmarkMetric } from '../evaluation/metricSpecs.js';
 
 export interface EpochResult {
   epoch: number;

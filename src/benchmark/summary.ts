@@ -3,9 +3,9 @@ import { csvRow } from '../io/csv.js';
 import { presetOf, type SimpleNetConfig } from '../model/config.js';
 import type { SelectionResults } from './selection.js';
 
-import { BENCHMARK_METRICS, type BenchmarkMetric } from './metrics.js';
+import { BENCHMARK_METRICS, type BenchmarkMetric } from '../evaluation/metricSpecs.js';
 
-export { BENCHMARK_METRICS, type BenchmarkMetric } from './metrics.js';
+export { BENCHMARK_METRICS, type BenchmarkMetric } from '../evaluation/metricSpecs.js';
 
 export interface BenchmarkRow {
   category: string;

@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
-import { DATASET_FORMATS } from '../datasets/load.js';
+import { datasetFormats } from '../datasets/formats.js';
 import { intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface BenchmarkFlags extends TrainingFlags {
   data: string;
-  format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco';
+  format: string;
   categories: string;
   seeds: number[];
   backbone: string;
@@ -20,11 +20,17 @@ interface BenchmarkFlags extends TrainingFlags {
   quiet?: boolean;
 }
 
+/** Formats with categories under one root: what `--categories` iterates over. */
+const categorisedFormats = () =>
+  datasetFormats()
+    .filter((f) => f.hasCategories)
+    .map((f) => f.name);
+
 export function benchmarkCommand(program: Command): void {
   addTrainingOptions(program.command('benchmark'))
     .description('train and test every category × seed; write results.csv and results.md (mean ± std)')
     .requiredOption('--data <root>', 'dataset root')
-    .option('--format <format>', `dataset layout (${DATASET_FORMATS.filter((f) => f !== 'folder').join(' or ')})`, 'mvtec')
+    .option('--format <format>', `dataset layout (${categorisedFormats().join(' or ')})`, 'mvtec')
     .requiredOption('--categories <list>', 'comma-separated categories, e.g. bottle,cable')
     .option('--seeds <list>', 'comma-separated seeds', intListOption('--seeds', 0), [0])
     .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
@@ -39,8 +45,8 @@ export function benchmarkCommand(program: Command): void {
     .requiredOption('--out <dir>', 'folder for results.csv, results.md and models/<category>/seed<s>/')
     .option('--quiet', 'no progress output')
     .action(async (flags: BenchmarkFlags) => {
-      if (!DATASET_FORMATS.includes(flags.format) || flags.format === ('folder' as string)) {
-        throw new Error(`--format must be one of ${DATASET_FORMATS.filter((f) => f !== 'folder').join(', ')}, got '${flags.format}'`);
+      if (!categorisedFormats().includes(flags.format)) {
+        throw new Error(`--format must be one of ${categorisedFormats().join(', ')}, got '${flags.format}'`);
       }
       const reporter = reporterFor(flags);
       const config = await trainingConfig(flags, { train: { epochs: flags.epochs } });
@@ -50,7 +56,7 @@ export function benchmarkCommand(program: Command): void {
         .map((c) => c.trim())
         .filter(Boolean);
       const rows = await runBenchmark({
-        dataset: (category) => ({ format: flags.format, root: flags.data, category }),
+        dataset: (category) => ({ format: flags.format as 'mvtec', root: flags.data, category }),
         categories,
         seeds: flags.seeds,
         backbone,

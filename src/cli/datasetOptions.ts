@@ -1,60 +1,66 @@
-/** Dataset flags shared by `train` and `test`: --format and each format's own flags. */
+/**
+ * Dataset flags shared by `train` and `test`: `--format` and every format's own flags, all read from
+ * the format table (datasets/formats.ts), so a registered format brings its flags with it.
+ */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DATASET_FORMATS, type DatasetSpec } from '../datasets/load.js';
+import { type DatasetField, datasetFormat, datasetFormats } from '../datasets/formats.js';
+import type { DatasetSpec } from '../datasets/load.js';
 
 export interface DatasetFlags {
-  format: (typeof DATASET_FORMATS)[number];
-  data?: string;
-  category?: string;
-  normalDir?: string;
-  normalTestDir?: string;
-  abnormalDir?: string[];
-  maskDir?: string;
-  extensions?: string[];
-  testSplit?: number;
+  format: string;
+  [flag: string]: unknown;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
+/** commander's property name for a flag: '--normal-dir <dir>' → 'normalDir'. */
+const property = (flag: string) =>
+  flag
+    .replace(/^--/, '')
+    .split(' ')[0]
+    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const flagName = (f: DatasetField) => f.flag.split(' ')[0];
+
+/** Every format's fields, each flag once (formats share --data and --category). */
+function allFields(): DatasetField[] {
+  const seen = new Map<string, DatasetField>();
+  for (const format of datasetFormats()) for (const f of format.fields) if (!seen.has(f.flag)) seen.set(f.flag, f);
+  return [...seen.values()];
+}
 
 export function addDatasetOptions(cmd: Command): Command {
-  return cmd
-    .addOption(new Option('--format <format>', 'dataset layout').choices([...DATASET_FORMATS]).default('mvtec'))
-    .option('--data <root>', 'dataset root (mvtec: <root>/<category>/train/good, ...; visa: <root>/split_csv/1cls.csv)')
-    .option('--category <name>', 'category (mvtec, mvtec3d, loco: folder under the root; visa: the object column)')
-    .option('--normal-dir <dir>', 'folder format: good images for training')
-    .option('--normal-test-dir <dir>', 'folder format: good images for testing (default: a seeded split of --normal-dir)')
-    .option('--abnormal-dir <dir>', 'folder format: defective images (repeatable; the folder name is the defect type)', collect)
-    .option('--mask-dir <dir>', 'folder format: masks named like their images (any image extension, optional _mask suffix)')
-    .option('--extensions <list>', 'folder format: image extensions, e.g. .png,.jpg', (v: string) =>
-      v.split(',').map((e) => (e.trim().startsWith('.') ? e.trim() : `.${e.trim()}`)),
-    )
-    .option('--test-split <fraction>', 'folder format without --normal-test-dir: share of good images held out for testing', (v: string) => {
-      const n = Number(v);
-      if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`--test-split must be in [0, 1), got '${v}'`);
-      return n;
-    });
+  cmd.addOption(new Option('--format <format>', 'dataset layout').choices(datasetFormats().map((f) => f.name)).default('mvtec'));
+  for (const f of allFields()) {
+    const owners = datasetFormats().filter((d) => d.fields.some((x) => x.flag === f.flag));
+    const help = owners.length < datasetFormats().length && !f.help.includes('format') ? `${owners.map((o) => o.name).join(', ')}: ${f.help}` : f.help;
+    const parse = f.repeatable
+      ? (v: string, prev: unknown[] = []) => [...prev, v]
+      : f.parse
+        ? (v: string) => {
+            try {
+              return f.parse!(v);
+            } catch (e) {
+              throw new InvalidArgumentError((e as Error).message);
+            }
+          }
+        : undefined;
+    if (parse) cmd.option(f.flag, help, parse as (v: string, p: unknown) => unknown);
+    else cmd.option(f.flag, help);
+  }
+  return cmd;
 }
 
-/** The dataset to load; `seed` fixes the held-out split of the folder format (use the model's at test time). */
+/** The dataset to load; `seed` fixes the held-out split of formats that make one (use the model's at test time). */
 export function datasetSpecFrom(flags: DatasetFlags, seed: number): DatasetSpec {
-  if (flags.format === 'folder') {
-    if (!flags.normalDir) throw new Error('--format folder needs --normal-dir <dir>');
-    if (flags.data) throw new Error('--data applies to the mvtec and visa formats; the folder format takes --normal-dir and friends');
-    return {
-      format: 'folder',
-      normalDir: flags.normalDir,
-      normalTestDir: flags.normalTestDir,
-      abnormalDirs: flags.abnormalDir,
-      maskDir: flags.maskDir,
-      extensions: flags.extensions,
-      testSplit: flags.testSplit,
-      seed,
-      category: flags.category,
-    };
+  const format = datasetFormat(flags.format);
+  const own = new Set(format.fields.map((f) => f.flag));
+  const missing = format.fields.filter((f) => f.required && flags[property(f.flag)] === undefined);
+  if (missing.length) throw new Error(`--format ${format.name} needs ${missing.map((f) => f.flag).join(' and ')}`);
+  const stray = allFields().find((f) => !own.has(f.flag) && flags[property(f.flag)] !== undefined);
+  if (stray) {
+    const owners = datasetFormats().filter((d) => d.fields.some((x) => x.flag === stray.flag));
+    throw new Error(`${flagName(stray)} applies to --format ${owners.map((o) => o.name).join(' or ')} only`);
   }
-  const folderOnly = ['normalDir', 'normalTestDir', 'abnormalDir', 'maskDir', 'extensions', 'testSplit'] as const;
-  const stray = folderOnly.find((k) => flags[k] !== undefined);
-  if (stray) throw new Error(`--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to --format folder only`);
-  if (!flags.data || !flags.category) throw new Error(`--format ${flags.format} needs --data <root> and --category <name>`);
-  return { format: flags.format, root: flags.data, category: flags.category };
+  const spec: Record<string, unknown> = { format: format.name };
+  for (const f of format.fields) if (flags[property(f.flag)] !== undefined) spec[f.key] = flags[property(f.flag)];
+  if (format.seeded) spec.seed = seed;
+  return spec as DatasetSpec;
 }

@@ -8,7 +8,7 @@ import { writeTestReport } from '../report/testReport.js';
 import { type Calibration, pixelCalibration, UNCALIBRATED } from '../model/calibration.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
-import { formatMetrics } from './format.js';
+import { formatMetrics } from '../evaluation/metricSpecs.js';
 import { intOption, numberOption, reporterFor } from './options.js';
 import type { Reporter } from './progress.js';
 

@@ -3,7 +3,7 @@ import { train } from '../api/train.js';
 import { prepareOutput } from '../io/atomic.js';
 import { readTrainingLog } from '../model/modelDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
-import { formatMetrics } from './format.js';
+import { formatMetrics } from '../evaluation/metricSpecs.js';
 import { intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 

@@ -22,7 +22,7 @@ export interface AnomalyDataset {
   hasMasks: boolean;
 }
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
+export { IMAGE_EXTENSIONS } from '../images/decode.js';
 
 export class DatasetError extends Error {
   override name = 'DatasetError';

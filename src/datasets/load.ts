@@ -1,30 +1,28 @@
-/** One entry point for every dataset format the CLI accepts. */
+/** One entry point for every dataset format (datasets/formats.ts): the spec is checked, then loaded. */
 import type { AnomalyDataset } from './dataset.js';
 import { DatasetError } from './dataset.js';
-import { type FolderOptions, loadFolder } from './folder.js';
-import { loadLoco } from './loco.js';
-import { loadMvtec } from './mvtec.js';
-import { loadMvtec3d } from './mvtec3d.js';
-import { loadVisa } from './visa.js';
+import type { FolderOptions } from './folder.js';
+import { datasetFormat } from './formats.js';
 
+/** The builtin formats' names (more can be registered with registerDatasetFormat). */
 export const DATASET_FORMATS = ['mvtec', 'visa', 'mvtec3d', 'loco', 'folder'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export type DatasetSpec = { format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco'; root: string; category: string } | ({ format: 'folder' } & FolderOptions);
 
-export async function loadDataset(spec: DatasetSpec): Promise<AnomalyDataset> {
-  switch (spec.format) {
-    case 'mvtec':
-      return loadMvtec(spec.root, spec.category);
-    case 'visa':
-      return loadVisa(spec.root, spec.category);
-    case 'mvtec3d':
-      return loadMvtec3d(spec.root, spec.category);
-    case 'loco':
-      return loadLoco(spec.root, spec.category);
-    case 'folder':
-      return loadFolder(spec);
-    default:
-      throw new DatasetError(`unknown dataset format '${(spec as { format: string }).format}': expected ${DATASET_FORMATS.join(', ')}`);
+/**
+ * Loads the images of a dataset (paths and labels; nothing is decoded yet).
+ * @throws DatasetError naming the field of a malformed spec, or the file or folder that is wrong.
+ * @example const dataset = await loadDataset({ format: 'mvtec', root: 'mvtec_ad', category: 'bottle' });
+ */
+export async function loadDataset(spec: DatasetSpec | ({ format: string } & Record<string, unknown>)): Promise<AnomalyDataset> {
+  const { format: name, ...rest } = spec as { format: string } & Record<string, unknown>;
+  const format = datasetFormat(name);
+  const parsed = format.schema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(spec)');
+    throw new DatasetError(`dataset spec for format '${name}': field '${field}': ${issue.message}`);
   }
+  return format.load(parsed.data);
 }

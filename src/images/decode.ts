@@ -11,6 +11,9 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { FileError } from '../io/ioError.js';
 
+/** File extensions of the image formats decodeImage reads (datasets and predict look for these). */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+
 export interface DecodedImage {
   /** Interleaved HWC uint8 pixels. */
   data: Uint8Array;

@@ -6,7 +6,8 @@
  * the normalisation range is 1.
  */
 import type { Reporter } from '../core/progress.js';
-import { DATASET_FORMATS, type DatasetSpec, loadDataset } from '../datasets/load.js';
+import { datasetFormat } from '../datasets/formats.js';
+import { type DatasetSpec, loadDataset } from '../datasets/load.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { type Calibration, trainMaxCalibration, UNCALIBRATED } from '../model/calibration.js';
 import { Scorer } from '../scoring/scorer.js';
@@ -16,8 +17,8 @@ import { scoreAll } from '../scoring/scoreImages.js';
 function trainingSpec(model: SimpleNetModel): DatasetSpec {
   const { format, root, category } = model.manifest.training.dataset;
   if (format === 'folder') return { format, normalDir: root, seed: model.manifest.training.seed };
-  if (!(DATASET_FORMATS as readonly string[]).includes(format)) throw new Error(`unknown dataset format '${format}'`);
-  return { format: format as Exclude<DatasetSpec['format'], 'folder'>, root, category };
+  if (!datasetFormat(format).hasCategories) throw new Error(`a model trained on '${format}' data records no categories to reload them by`);
+  return { format: format as 'mvtec', root, category };
 }
 
 async function recompute(model: SimpleNetModel, reporter: Reporter): Promise<Calibration> {

@@ -16,7 +16,9 @@ import { isFolderOf } from '../io/artefacts.js';
 import { FileError } from '../io/ioError.js';
 import { parseTemporary } from '../io/temporaries.js';
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
+import { IMAGE_EXTENSIONS } from '../images/decode.js';
+
+export { IMAGE_EXTENSIONS };
 
 export interface InputImage {
   path: string;

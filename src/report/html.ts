@@ -5,7 +5,7 @@
  */
 import type { Curves, ImagePrediction, Metrics } from '../evaluation/evaluate.js';
 import type { EpochLog } from '../model/modelDir.js';
-import { fmtMetric, metricRows } from './markdown.js';
+import { fmtMetric, metricRows } from '../evaluation/metricSpecs.js';
 import { curveChart, escapeHtml, scoreHistogram } from './svg.js';
 
 export interface GalleryEntry {
