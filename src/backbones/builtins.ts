@@ -1,6 +1,7 @@
 /**
- * Registers the torchvision ResNets. Their weights come from --weights (safetensors or a
- * torchvision .pth) or, without it, from the weights cache, pulled on first use.
+ * The builtin backbones, listed explicitly: the torchvision ResNets, whose weights come from
+ * --weights (safetensors or a torchvision .pth) or, without it, from the weights cache, pulled on
+ * first use; and `mobilenet_v2`, whose ONNX file ships inside the package (packaged.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -8,8 +9,9 @@ import { FileError } from '../io/ioError.js';
 import { type Checksum, knownWeights, matches } from '../weights/known.js';
 import { decodeStateDict } from '../weights/load.js';
 import { damagedWeightsError, weightsForBuiltin } from '../weights/pull.js';
+import { MOBILENET_V2, packagedFactory } from './packaged.js';
+import { type ResNetArch, RESNET_ARCHS } from './resnet-arch.js';
 import type { Backbone, BuiltinFactory } from './types.js';
-import { RESNET_ARCHS } from './resnet-arch.js';
 import { buildResNet, RESNET_INPUT } from './resnet.js';
 import { architectureShapes } from './state-dict.js';
 
@@ -17,10 +19,9 @@ import { architectureShapes } from './state-dict.js';
 const IMAGENET_MEAN: [number, number, number] = [0.485, 0.456, 0.406];
 const IMAGENET_STD: [number, number, number] = [0.229, 0.224, 0.225];
 
-/** The torchvision ResNets by name, in the order error messages list them. */
-export const BUILTIN_BACKBONES: [string, BuiltinFactory][] = Object.entries(RESNET_ARCHS).map(([name, arch]) => [
-  name,
-  async ({ weights, layers, reporter }): Promise<Backbone> => {
+/** A torchvision ResNet built from its state dict. */
+function resnet(name: string, arch: ResNetArch): BuiltinFactory {
+  return async ({ weights, layers, reporter }): Promise<Backbone> => {
     let file = weights;
     let check: Checksum | undefined;
     if (!file) {
@@ -48,5 +49,11 @@ export const BUILTIN_BACKBONES: [string, BuiltinFactory][] = Object.entries(RESN
       layers: built.layers,
       onnx: built.onnx,
     };
-  },
-]);
+  };
+}
+
+/** Every builtin by name, in the order error messages list them. */
+export const BUILTIN_BACKBONES: [string, BuiltinFactory][] = [
+  ...Object.entries(RESNET_ARCHS).map(([name, arch]): [string, BuiltinFactory] => [name, resnet(name, arch)]),
+  [MOBILENET_V2.name, packagedFactory(MOBILENET_V2)],
+];

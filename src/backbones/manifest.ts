@@ -33,20 +33,7 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
   } catch (e) {
     throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${ioCause(e)}`);
   }
-  // Only names are needed here, so skip graph optimisation to load quickly.
-  const session = await Session.create(onnx, `${file}: ${manifest.onnx}`, { optimization: 'disabled' });
-  const inputs = [...session.inputNames];
-  const outputs = [...session.outputNames];
-  await session.release();
-  if (!inputs.includes(manifest.input)) {
-    throw new Error(`${file}: input '${manifest.input}' is not an input of ${manifest.onnx} (inputs: ${inputs.join(', ')})`);
-  }
-  const layers = opts.layers ?? manifest.layers;
-  if (layers.length === 0) throw new Error(`${file}: at least one layer is needed`);
-  for (const l of layers) {
-    if (!outputs.includes(l)) throw new Error(`${file}: layer '${l}' is not an output of ${manifest.onnx} (outputs: ${outputs.join(', ')})`);
-  }
-  if (new Set(layers).size !== layers.length) throw new Error(`${file}: layers [${layers.join(', ')}] name a layer twice`);
+  const layers = await checkOnnxIo(onnx, manifest.input, opts.layers ?? manifest.layers, file, manifest.onnx);
   return {
     identity: { kind: 'onnx', manifest, onnxSha256: createHash('sha256').update(onnx).digest('hex') },
     inputName: manifest.input,
@@ -55,4 +42,27 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
     layers: [...layers],
     onnx,
   };
+}
+
+/**
+ * Checks an ONNX feature extractor against the names it is used with: `input` must be one of its
+ * inputs and every layer one of its outputs, named once. Errors start with `what` (the manifest,
+ * or the builtin's name) and name the model file as `modelName`.
+ * @returns the layers, as given.
+ */
+export async function checkOnnxIo(onnx: Uint8Array, input: string, layers: readonly string[], what: string, modelName: string): Promise<string[]> {
+  // Only names are needed here, so skip graph optimisation to load quickly.
+  const session = await Session.create(onnx, `${what}: ${modelName}`, { optimization: 'disabled' });
+  const inputs = [...session.inputNames];
+  const outputs = [...session.outputNames];
+  await session.release();
+  if (!inputs.includes(input)) {
+    throw new Error(`${what}: input '${input}' is not an input of ${modelName} (inputs: ${inputs.join(', ')})`);
+  }
+  if (layers.length === 0) throw new Error(`${what}: at least one layer is needed`);
+  for (const l of layers) {
+    if (!outputs.includes(l)) throw new Error(`${what}: layer '${l}' is not an output of ${modelName} (outputs: ${outputs.join(', ')})`);
+  }
+  if (new Set(layers).size !== layers.length) throw new Error(`${what}: layers [${layers.join(', ')}] name a layer twice`);
+  return [...layers];
 }

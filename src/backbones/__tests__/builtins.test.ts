@@ -30,7 +30,7 @@ function randomResnet18(): Record<string, HostTensor> {
 }
 
 test('the builtins are registered in a stable order', () => {
-  assert.deepEqual(builtinNames(), ['resnet18', 'resnet50', 'wide_resnet50_2', 'wide_resnet101_2']);
+  assert.deepEqual(builtinNames(), ['resnet18', 'resnet50', 'wide_resnet50_2', 'wide_resnet101_2', 'mobilenet_v2']);
 });
 
 test('a builtin ResNet resolves from a safetensors file with ImageNet normalisation', async () => {

@@ -71,7 +71,7 @@ test('manifest errors name the file and the field', async () => {
 test('unknown backbones and builtins without weights are clear errors', async () => {
   await assert.rejects(
     resolveBackbone({ backbone: 'vgg16' }),
-    /^Error: unknown backbone 'vgg16': expected one of resnet18, resnet50, wide_resnet50_2, wide_resnet101_2 or a manifest \.json file$/,
+    /^Error: unknown backbone 'vgg16': expected one of resnet18, resnet50, wide_resnet50_2, wide_resnet101_2, mobilenet_v2 or a manifest \.json file$/,
   );
   // A path that does not exist says so, naming it (not "unknown backbone").
   const missing = join(dir, 'missing.json');
