@@ -1,27 +1,53 @@
 /**
- * simplenet: SimpleNet visual anomaly detection in TypeScript on onnxruntime.
- * The public API, in pipeline order: images → datasets → backbones → patch embedding → heads →
- * scoring → metrics → model directories and training.
+ * simplenet: SimpleNet visual anomaly detection (Liu et al., CVPR 2023) in TypeScript on
+ * onnxruntime. Train a detector on photos of good parts, then score new photos: an anomaly score
+ * per image and a map of where the defect is.
+ *
+ * The entry points are `train` and `Detector`; the rest is what they take and give. Graph
+ * builders (the ONNX pieces the scoring graph is made of) are under `simplenet/graph`.
+ * @example
+ * import { Detector, train } from 'simplenet';
+ * const detector = await train({ data: { format: 'mvtec', root: 'mvtec_ad', category: 'bottle' }, backbone: 'mobilenet_v2', out: 'runs/bottle' });
+ * const r = await detector.score('part.png');
+ * await detector.close();
  * @packageDocumentation
  */
-export { DEFAULT_MAX_PIXELS, type DecodedImage, decodeImage, ImageDecodeError, ImageTooLargeError, maxPixels, setMaxPixels } from './images/decode.js';
-export { addPreprocess, type PreprocessOptions } from './images/preprocess.js';
-export { MaskLoader } from './images/maskLoader.js';
+
+// Training and scoring.
+export { Detector, type DetectorInfo, type DetectorOptions, type ScoreOutcome, type ScoreResult } from './api/detector.js';
+export { type PartialConfig, type TrainOptions, train, trainingConfig } from './api/train.js';
+export type { ImageSource } from './scoring/scoreImages.js';
+export type { EpochEvent, ProgressEvent } from './core/progress.js';
+export { VERSION } from './core/version.js';
+
+// Images, datasets and backbones.
+export {
+  DEFAULT_MAX_PIXELS,
+  type DecodedImage,
+  decodeImage,
+  IMAGE_EXTENSIONS,
+  ImageDecodeError,
+  ImageTooLargeError,
+  maxPixels,
+  setMaxPixels,
+} from './images/decode.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
-export { loadMvtec } from './datasets/mvtec.js';
-export { type Backbone, type BackboneIdentity, resolveBackbone } from './backbones/backbone.js';
-export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/featureExtractor.js';
-export { addPatchEmbedding, DEFAULT_PATCH_EMBED, type LayerShape, type PatchEmbedOptions } from './embedding/patchEmbed.js';
-export * from './heads/index.js';
-export { addAnomalyMap, type AnomalyMapOptions, DEFAULT_ANOMALY_MAP } from './scoring/anomalyMap.js';
-export { type ImageScores, Scorer, type ScorerOptions } from './scoring/scorer.js';
-export { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './scoring/fullScoringModel.js';
+export { type DatasetSpec, loadDataset } from './datasets/load.js';
+export type { FolderOptions } from './datasets/folder.js';
+export { type DatasetField, type DatasetFormat, datasetFormats, registerDatasetFormat } from './datasets/formats.js';
+export { resolveBackbone, type ResolveOptions } from './backbones/backbone.js';
+export { builtinNames, registerBackbone } from './backbones/registry.js';
+export type { Backbone, BackboneIdentity, BuiltinFactory, BuiltinOptions } from './backbones/types.js';
+
+// Configuration, model folders, metrics.
+export { defaultConfig, type PresetName, resolveConfig, type SimpleNetConfig } from './model/config.js';
+export { type EpochLog, loadModel, ModelLoadError, type ModelManifest, readTrainingLog, type SimpleNetModel, type TrainingRecord } from './model/modelDir.js';
 export { type Calibration, normalizeScore } from './model/calibration.js';
-export { buildExportModel, exportModelBytes, type ExportOptions } from './export/exportModel.js';
-export { type Prediction, type PredictionResult, predictImages } from './predict/predictImages.js';
-export { decodeModel, OnnxDecodeError } from './onnx/decode.js';
-export * from './metrics/index.js';
-export { type Evaluation, evaluate, type Metrics } from './evaluation/evaluate.js';
-export { ConfigSchema, defaultConfig, parseConfig, type SimpleNetConfig } from './model/config.js';
-export { loadModel, ModelLoadError, saveModel, type SimpleNetModel } from './model/modelDir.js';
-export { type TrainOptions, type TrainResult, trainSimpleNet } from './training/trainer.js';
+export type { Evaluation, ImagePrediction, Metrics } from './evaluation/evaluate.js';
+export { BENCHMARK_METRICS, fmtMetric, formatMetrics, METRICS, type MetricSpec, metricRows } from './evaluation/metricSpecs.js';
+export { aupro, averagePrecision, binaryMetrics, f1Max, rocAuc } from './metrics/index.js';
+
+// Errors a caller may want to tell apart.
+export { OutputRefusedError } from './io/atomic.js';
+export { FileError } from './io/ioError.js';
+export { NonFiniteScoreError } from './scoring/scorer.js';
