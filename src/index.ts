@@ -17,6 +17,17 @@
 export { Detector, type DetectorInfo, type DetectorOptions, type ScoreOutcome, type ScoreResult } from './api/detector.js';
 export { type PartialConfig, type TrainOptions, train, trainingConfig } from './api/train.js';
 export type { ImageSource } from './scoring/scoreImages.js';
+export {
+  type ExportSummary,
+  ExportSummarySchema,
+  type PredictLine,
+  PredictLineSchema,
+  predictLine,
+  type TrainSummary,
+  TrainSummarySchema,
+} from './api/outputs.js';
+export { type MetricsJson, MetricsJsonSchema, readMetricsJson } from './evaluation/metricsJson.js';
+export { ModelManifestSchema } from './model/manifestSchema.js';
 export type { EpochEvent, ProgressEvent } from './core/progress.js';
 export { VERSION } from './core/version.js';
 

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { Detector } from '../api/detector.js';
+import { ExportSummarySchema } from '../api/outputs.js';
 import { prepareOutput } from '../io/atomic.js';
 import { reporterFor } from './options.js';
 
@@ -40,7 +41,16 @@ export function exportCommand(program: Command): void {
       const { bytes } = await detector.export(flags.out, { batch: flags.batch, fp16: flags.fp16 }).finally(() => detector.close());
       const { calibration } = detector;
       process.stdout.write(
-        `${JSON.stringify({ out: flags.out, bytes, batch: flags.batch, fp16: Boolean(flags.fp16), threshold: calibration.imageThreshold, thresholdSource: calibration.thresholdSource })}\n`,
+        `${JSON.stringify(
+          ExportSummarySchema.parse({
+            out: flags.out,
+            bytes,
+            batch: flags.batch,
+            fp16: Boolean(flags.fp16),
+            threshold: calibration.imageThreshold,
+            threshold_source: calibration.thresholdSource,
+          }),
+        )}\n`,
       );
     });
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Detector } from '../api/detector.js';
+import { predictLine } from '../api/outputs.js';
 import { expandInputs } from '../predict/inputs.js';
 import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
@@ -58,15 +59,7 @@ export function predictCommand(program: Command): void {
           const p = r.result;
           const files = folder ? await folder.write(input, p) : undefined;
           if (flags.json) {
-            const obj = {
-              path: input.path,
-              score: p.score,
-              score_normalized: p.scoreNormalized,
-              label: p.label,
-              threshold: p.threshold,
-              ...(files ? { overlay: files.overlay, map: files.map } : {}),
-            };
-            process.stdout.write(`${JSON.stringify(obj)}\n`);
+            process.stdout.write(`${JSON.stringify(predictLine(input.path, p, files))}\n`);
           } else {
             process.stdout.write(`${tsvRow([input.path, p.score.toPrecision(6), p.scoreNormalized.toFixed(4), p.label ? 'anomalous' : 'normal'])}\n`);
           }

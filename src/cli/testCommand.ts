@@ -1,6 +1,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadDataset } from '../datasets/load.js';
 import type { EvaluateOptions } from '../evaluation/evaluate.js';
+import { metricsJsonText } from '../evaluation/metricsJson.js';
 import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { loadModel, readTrainingLog } from '../model/modelDir.js';
 import { Detector } from '../api/detector.js';
@@ -123,14 +124,13 @@ export function testCommand(program: Command): void {
         : run()
       ).finally(() => detector.close());
       const report = {
-        ...result.metrics,
         ...summary,
         test_seconds: Number(result.seconds.toFixed(2)),
         images_per_second: Number((result.metrics.n_images / result.seconds).toFixed(2)),
         // Raw per-image scores, the same numbers `predict` and the exported model give.
         images: result.predictions.map((p) => ({ path: p.path, label: p.label, defect_type: p.defectType, score: p.score })),
       };
-      if (flags.json) await writeFileAtomic(flags.json, `${JSON.stringify(report, null, 2)}\n`, 'metrics-json');
+      if (flags.json) await writeFileAtomic(flags.json, metricsJsonText(result.metrics, report), 'metrics-json');
       process.stdout.write(`${formatMetrics(result.metrics)}\n`);
       if (oracleNote) process.stdout.write(`${oracleNote}\n`);
     });

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TrainSummarySchema } from '../api/outputs.js';
 import { train } from '../api/train.js';
 import { prepareOutput } from '../io/atomic.js';
 import { readTrainingLog } from '../model/modelDir.js';
@@ -68,16 +69,18 @@ export function trainCommand(program: Command): void {
       await detector.close();
       const last = (await readTrainingLog(flags.out)).at(-1);
       process.stdout.write(
-        `${JSON.stringify({
-          model: flags.out,
-          epochs: training.epochs,
-          seed: training.seed,
-          steps: training.steps,
-          seconds: Number(training.seconds.toFixed(1)),
-          final: last && { loss: last.loss, p_true: last.pTrue, p_fake: last.pFake },
-          preset,
-          selected: training.selected,
-        })}\n`,
+        `${JSON.stringify(
+          TrainSummarySchema.parse({
+            model: flags.out,
+            epochs: training.epochs,
+            seed: training.seed,
+            steps: training.steps,
+            seconds: Number(training.seconds.toFixed(1)),
+            final: last && { loss: last.loss, p_true: last.pTrue, p_fake: last.pFake },
+            preset,
+            selected: training.selected,
+          }),
+        )}\n`,
       );
     });
 }

@@ -144,6 +144,8 @@ export async function saveModel(
     training: { ...training, logFile: 'training_log.csv' },
     ...(m.scoring ? { scoring: m.scoring } : {}),
   };
+  const problem = manifestProblem(manifest);
+  if (problem) throw new Error(`simplenet.json would not be valid: ${problem}`);
   await writeDirAtomic(dir, 'model', async (tmp) => {
     await writeFileDurable(join(tmp, 'backbone.onnx'), m.backbone.onnx);
     await writeFileDurable(join(tmp, 'heads.safetensors'), heads);

@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import type { Sample } from '../datasets/dataset.js';
 import type { Evaluation, ImagePrediction } from '../evaluation/evaluate.js';
+import { metricsJsonText } from '../evaluation/metricsJson.js';
 import { REPORT_CSV_HEADER } from '../io/artefacts.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
@@ -73,7 +74,7 @@ export async function writeTestReport(dir: string, run: (onImage: OnImage) => Pr
     const lines = info.oracleNote ? [info.oracleNote, ...info.lines] : info.lines;
     const rows = predictions.map((p) => csvRow([p.path, p.label, p.defectType, p.score, p.scoreNormalized, p.predLabel]));
     await writeFile(join(tmp, 'predictions.csv'), `${[PREDICTIONS_HEADER.join(','), ...rows].join('\n')}\n`);
-    await writeFile(join(tmp, 'metrics.json'), `${JSON.stringify({ ...metrics, ...info.summary }, null, 2)}\n`);
+    await writeFile(join(tmp, 'metrics.json'), metricsJsonText(metrics, info.summary));
     await writeFile(join(tmp, 'metrics.md'), metricsMarkdown(metrics, { title: info.title, lines }));
     const worstFirst = [...predictions].sort((a, b) => wrongness(b, metrics.image_threshold) - wrongness(a, metrics.image_threshold));
     const gallery: GalleryEntry[] = [];
