@@ -28,7 +28,8 @@ export {
 } from './api/outputs.js';
 export { type MetricsJson, MetricsJsonSchema, readMetricsJson } from './evaluation/metricsJson.js';
 export { ModelManifestSchema } from './model/manifestSchema.js';
-export type { EpochEvent, ProgressEvent } from './core/progress.js';
+export type { BarOptions, EpochEvent, ProgressBar, ProgressEvent, Reporter } from './core/progress.js';
+export type { SessionOptions } from './onnx/session.js';
 export { VERSION } from './core/version.js';
 
 // Images, datasets and backbones.
@@ -51,12 +52,36 @@ export { builtinNames, registerBackbone } from './backbones/registry.js';
 export type { Backbone, BackboneIdentity, BuiltinFactory, BuiltinOptions } from './backbones/types.js';
 
 // Configuration, model folders, metrics.
-export { defaultConfig, type PresetName, resolveConfig, type SimpleNetConfig } from './model/config.js';
-export { type EpochLog, loadModel, ModelLoadError, type ModelManifest, readTrainingLog, type SimpleNetModel, type TrainingRecord } from './model/modelDir.js';
-export { type Calibration, normalizeScore } from './model/calibration.js';
-export type { Evaluation, ImagePrediction, Metrics } from './evaluation/evaluate.js';
-export { BENCHMARK_METRICS, fmtMetric, formatMetrics, METRICS, type MetricSpec, metricRows } from './evaluation/metricSpecs.js';
-export { aupro, averagePrecision, binaryMetrics, f1Max, rocAuc } from './metrics/index.js';
+export { ConfigSchema as SimpleNetConfigSchema, defaultConfig, type PresetName, resolveConfig, type SimpleNetConfig } from './model/config.js';
+export {
+  type EpochLog,
+  loadModel,
+  MODEL_FORMAT,
+  ModelLoadError,
+  type ModelManifest,
+  readTrainingLog,
+  type SimpleNetModel,
+  type TrainingRecord,
+} from './model/modelDir.js';
+export type { LayerShape } from './embedding/patchEmbed.js';
+export { type Manifest as BackboneManifest, ManifestSchema as BackboneManifestSchema } from './backbones/manifestSchema.js';
+export type { DType, HostTensor, TypedArrayOf } from './onnx/tensor.js';
+export { type HeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
+export type { ImageResult } from './scoring/scoreImages.js';
+export { type Calibration, normalizeScore, type ScoreStats } from './model/calibration.js';
+export type { Curves, Evaluation, EvaluateOptions, ImagePrediction, Metrics, OracleThresholds } from './evaluation/evaluate.js';
+export {
+  BENCHMARK_METRICS,
+  type BenchmarkMetric,
+  fmtMetric,
+  formatMetrics,
+  METRICS,
+  type MetricKey,
+  type MetricSpec,
+  metricRows,
+} from './evaluation/metricSpecs.js';
+export type { RocCurve } from './metrics/roc.js';
+export { aupro, type AuproOptions, averagePrecision, type BinaryMetrics, binaryMetrics, type F1Max, f1Max, rocAuc } from './metrics/index.js';
 
 // Errors a caller may want to tell apart.
 export { OutputRefusedError } from './io/atomic.js';

@@ -129,7 +129,7 @@ export class Detector {
   }
 
   /** The scorer behind this detector (built once, on first use). */
-  async session(): Promise<Scorer> {
+  private async session(): Promise<Scorer> {
     if (this.closed) throw new Error(`${this.model.dir}: this Detector is closed`);
     this.scorerReady ??= Scorer.fromModel(this.model, { calibration: this.calibration, withCrop: this.options.withCrop, session: this.options.session }).then(
       (s) => {

@@ -5,10 +5,11 @@
  */
 import type { Metrics } from './evaluate.js';
 
-type NumericKey = { [K in keyof Metrics]: Metrics[K] extends number | null ? K : never }[keyof Metrics];
+/** The keys of Metrics that hold a metric value. */
+export type MetricKey = { [K in keyof Metrics]: Metrics[K] extends number | null ? K : never }[keyof Metrics];
 
 export interface MetricSpec {
-  key: NumericKey;
+  key: MetricKey;
   /** How people read it (tables, the CLI summary). */
   label: string;
   level: 'image' | 'pixel';
