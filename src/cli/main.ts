@@ -11,6 +11,7 @@ import { removeLiveTemporariesSync } from '../io/temporaries.js';
 import { intOption } from './options.js';
 import { VERSION } from '../core/version.js';
 import { benchmarkCommand } from './benchmarkCommand.js';
+import { datasetsCommand } from './datasetsCommand.js';
 import { embedCommand } from './embedCommand.js';
 import { exportCommand } from './exportCommand.js';
 import { predictCommand } from './predictCommand.js';
@@ -37,6 +38,7 @@ weightsCommand(program);
 predictCommand(program);
 exportCommand(program);
 benchmarkCommand(program);
+datasetsCommand(program);
 
 for (const [signal, code] of [
   ['SIGINT', 130],

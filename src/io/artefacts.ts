@@ -1,7 +1,7 @@
 /**
  * What simplenet writes, recognised from the files themselves, so that an output path is replaced
  * only when it holds something of ours: a model folder, a test report, a predict output folder, a
- * metrics JSON, an exported model, a checkpoint. Everything else a user points an output at is
+ * metrics JSON, an exported model, a checkpoint, a pulled dataset's record. Everything else a user points an output at is
  * refused, never deleted (issue 11: `--out` onto a dataset once removed it).
  */
 import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 /** `format` of simplenet.json (the model folder's manifest). */
 export const MODEL_FORMAT = 'simplenet-model';
+/** `format` of `.simplenet-dataset.json`, the record `datasets pull` keeps in a dataset root. */
+export const DATASET_RECORD_FORMAT = 'simplenet-dataset';
 /** Header of the `predictions.csv` that marks a `predict --out` folder. */
 export const PREDICT_CSV_HEADER = 'path,score,score_normalized,label,overlay,map';
 /** Header of a test report's `predictions.csv`. */
@@ -16,7 +18,7 @@ export const REPORT_CSV_HEADER = 'path,label,defect_type,score,score_normalized,
 
 export type FolderKind = 'model' | 'report' | 'predictions';
 /** `weights`: a file in simplenet's own weights cache, which holds nothing else. */
-export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights';
+export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights' | 'dataset-record';
 
 export const FOLDER_NAMES: Record<FolderKind, string> = {
   model: 'a simplenet model folder',
@@ -32,6 +34,7 @@ export const FILE_KIND_NAMES: Record<FileKind, string> = {
   checkpoint: 'a training checkpoint',
   text: 'a results table',
   weights: 'a cached weights file',
+  'dataset-record': "a dataset record of 'simplenet datasets pull'",
 };
 
 function head(path: string, n: number): Uint8Array {
@@ -108,6 +111,10 @@ export function isReplaceableFile(path: string, kind: FileKind): boolean {
       }
       case 'weights':
         return true;
+      case 'dataset-record': {
+        const m = readJson(path);
+        return isObject(m) && m.format === DATASET_RECORD_FORMAT;
+      }
       case 'text':
         // Our CSV / Markdown tables: replaced only when the first line is one we write.
         return /^(category,|epoch,|# |path,)/.test(firstLine(path) ?? '');

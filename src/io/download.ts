@@ -1,8 +1,10 @@
 /**
  * HTTP(S) download into a partial file that survives interruptions: each attempt resumes with
  * `Range: bytes=<have>-`, a stalled connection times out, proxies from HTTPS_PROXY/HTTP_PROXY are
- * honoured (CONNECT tunnel for https), and progress (bytes, speed) goes to a Reporter. Only
- * node:http/https/net/tls: the weights must be reachable without any extra dependency.
+ * honoured (CONNECT tunnel for https), and progress (bytes, speed) goes to a Reporter;
+ * `downloadVerified` then checks the sha256. The one downloader of the package: backbone weights
+ * (src/weights/pull.ts) and datasets (src/datasets/pull/) both go through it. Only
+ * node:http/https/net/tls: no extra dependency between a user and their files.
  */
 import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -14,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import { type Reporter, silentReporter } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
+import { type Checksum, describeChecksum, matches, sha256File } from './checksum.js';
 
 export interface DownloadOptions {
   /** No byte received for this long (connect, headers or body) aborts the attempt. Default 30 s or $SIMPLENET_DOWNLOAD_TIMEOUT (seconds). */
@@ -282,4 +285,50 @@ export async function download(url: string, dest: string, options: DownloadOptio
       await new Promise((r) => setTimeout(r, (options.retryDelayMs ?? 1000) * 2 ** i));
     }
   }
+}
+
+/** A downloaded file whose sha256 is not the expected one (it has been deleted). */
+export class ChecksumMismatchError extends Error {
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly file: string,
+    readonly sha256: string,
+    readonly expected: Checksum,
+  ) {
+    super(message);
+  }
+}
+
+export interface VerifiedDownloadOptions extends DownloadOptions {
+  /** What a mismatch message calls the file: "the downloaded <what> has sha256 …". Default 'file'. */
+  what?: string;
+  /** Where the file was going, for a mismatch message: "nothing was added to <into>". Default 'the cache'. */
+  into?: string;
+}
+
+/**
+ * Downloads `url` into the partial file `part` (resuming what is there), then checks its sha256
+ * against `expected` when one is given. On a mismatch `part` is deleted, so the next try starts
+ * afresh, and the error names the URL and both checksums. The file stays at `part` for the caller
+ * to rename into place.
+ * @returns the file's sha256.
+ * @throws DownloadError when the download fails (`part` keeps what arrived); ChecksumMismatchError.
+ * @example const sha = await downloadVerified(url, `${dest}.part`, { hex: sha256 }, { reporter });
+ */
+export async function downloadVerified(url: string, part: string, expected: Checksum | undefined, options: VerifiedDownloadOptions = {}): Promise<string> {
+  await download(url, part, options);
+  const sha = await sha256File(part);
+  if (expected && !matches(expected, sha)) {
+    await rm(part, { force: true });
+    throw new ChecksumMismatchError(
+      `${url}: the downloaded ${options.what ?? 'file'} has sha256 ${sha}, expected ${describeChecksum(expected)}; ` +
+        `it was discarded and nothing was added to ${options.into ?? 'the cache'}`,
+      url,
+      part,
+      sha,
+      expected,
+    );
+  }
+  return sha;
 }

@@ -5,16 +5,11 @@
  * elsewhere (`<name>.safetensors` / `<name>.pth`, checked when they arrived).
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { simplenetHome } from '../io/home.js';
 import type { KnownWeights } from './known.js';
 
-export function simplenetHome(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.SIMPLENET_HOME) return env.SIMPLENET_HOME;
-  // The XDG spec says relative values are to be ignored.
-  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), '.cache');
-  return join(xdg, 'simplenet');
-}
+export { simplenetHome };
 
 export function weightsDir(home = simplenetHome()): string {
   return join(home, 'weights');

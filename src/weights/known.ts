@@ -4,6 +4,7 @@
  * its sha256>.pth` and torch.hub checks that prefix; we check it too. No full sha256 is recorded
  * here because none has been verified by us — a made-up one would be worse than the prefix.
  */
+import type { Checksum } from '../io/checksum.js';
 
 export interface KnownWeights {
   /** Builtin backbone name (`--backbone`). */
@@ -50,28 +51,10 @@ export function nameFromFileName(file: string): string | undefined {
   return hits.sort((a, b) => b.name.length - a.name.length)[0]?.name;
 }
 
-/** An integrity check: a full sha256 or, failing that, the prefix torchvision publishes. */
-export interface Checksum {
-  /** Lower-case hex; 64 digits for a full sha256, fewer for a prefix. */
-  hex: string;
-}
-
-export function parseChecksum(hex: string, what: string): Checksum {
-  const h = hex.trim().toLowerCase();
-  if (!/^[0-9a-f]{8,64}$/.test(h)) throw new Error(`${what} must be a sha256 in hex (64 digits, or at least its first 8), got '${hex}'`);
-  return { hex: h };
-}
+export { type Checksum, describeChecksum, matches, parseChecksum } from '../io/checksum.js';
 
 export function checksumOf(k: KnownWeights): Checksum {
   return { hex: k.sha256 ?? k.sha256Prefix };
-}
-
-export function matches(c: Checksum, sha256: string): boolean {
-  return sha256.startsWith(c.hex);
-}
-
-export function describeChecksum(c: Checksum): string {
-  return c.hex.length === 64 ? `sha256 ${c.hex}` : `sha256 starting with ${c.hex}`;
 }
 
 /** torch.hub's rule: a `-<hex>.` in the file name is a prefix of the file's sha256. */

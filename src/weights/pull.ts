@@ -3,13 +3,12 @@
  * partial file, check the sha256, and only then rename it into the cache. Failing downloads end
  * in one message that says what to fetch, how to recognise it and where to put it by hand.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { sha256File } from '../io/checksum.js';
+import { DownloadError, type DownloadOptions, downloadVerified } from '../io/download.js';
 import { customPaths, findCached, officialPath, partPath, simplenetHome, weightsDir } from './cache.js';
-import { download, type DownloadOptions } from './download.js';
 import { type Checksum, checksumFromUrl, checksumOf, describeChecksum, type KnownWeights, knownWeightsOrThrow, matches, parseChecksum } from './known.js';
 import { detectFormat } from './load.js';
 
@@ -35,11 +34,7 @@ export interface PullResult {
   url?: string;
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
-}
+export { sha256File };
 
 async function firstBytes(path: string, n: number): Promise<Uint8Array> {
   const fh = await open(path, 'r');
@@ -102,18 +97,13 @@ export async function pullWeights(name: string, opts: PullOptions = {}): Promise
     const fileName = basename(part)
       .replace(/\.part$/, '')
       .replace(`${entry.name}--`, '');
+    let sha: string;
     try {
-      await download(url, part, { ...opts, label: opts.label ?? `${entry.name} ${fileName}` });
+      sha = await downloadVerified(url, part, expected, { ...opts, label: opts.label ?? `${entry.name} ${fileName}` });
     } catch (e) {
-      lastError = `${url}: ${(e as Error).message}`;
+      if (!(e instanceof DownloadError)) throw e;
+      lastError = `${url}: ${e.message}`;
       continue;
-    }
-    const sha = await sha256File(part);
-    if (!matches(expected, sha)) {
-      await rm(part, { force: true });
-      throw new Error(
-        `${url}: the downloaded file has sha256 ${sha}, expected ${describeChecksum(expected)}; it was discarded and nothing was added to the cache`,
-      );
     }
     const isOfficial = matches(official, sha);
     let final = dest;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { officialPath, simplenetHome } from '../cache.js';
-import { download, proxyFor } from '../download.js';
+import { download, proxyFor } from '../../io/download.js';
 import { type KnownWeights, knownWeights, nameFromFileName } from '../known.js';
 import { pullWeights, weightsForBuiltin } from '../pull.js';
 import { TEST_CERT, TEST_KEY } from './tlsFixture.js';
