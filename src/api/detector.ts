@@ -15,7 +15,8 @@ import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { resolveCalibration } from '../predict/calibration.js';
 import { Scorer } from '../scoring/scorer.js';
-import { type ImageResult, type ImageSource, scoreImages } from '../scoring/scoreImages.js';
+import { type ImageResult, type ImageSource, perImage, scoreImages } from '../scoring/scoreImages.js';
+import type { DecodedImage } from '../images/decode.js';
 
 export interface DetectorOptions {
   /** Raw image-score threshold for labels, instead of the model's (from its held-out images). */
@@ -169,6 +170,30 @@ export class Detector {
       const source = label(r.item, i++);
       yield r.ok ? { ok: true, input: r.item, result: this.result(source, r.result) } : { ok: false, input: r.item, error: r.error };
     }
+  }
+
+  /**
+   * Scores decoded images in one run of the graph per image size (what a server's micro-batcher
+   * does with images that arrive together); results in input order.
+   * @throws NonFiniteScoreError naming the image; an error for an image that is not RGB.
+   * @example const [a, b] = await detector.scoreBatch([await decodeImage('a.png'), await decodeImage('b.png')]);
+   */
+  async scoreBatch(images: readonly DecodedImage[]): Promise<ScoreResult[]> {
+    const scorer = await this.session();
+    const out: ScoreResult[] = new Array(images.length);
+    // The graph takes one size per run: group, run each group once, put results back in order.
+    const groups = new Map<string, number[]>();
+    images.forEach((im, i) => {
+      const key = `${im.width}x${im.height}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    for (const idx of groups.values()) {
+      const results = perImage(await scorer.score(idx.map((i) => images[i])));
+      idx.forEach((i, k) => {
+        out[i] = this.result(images[i].source ?? `image ${i + 1}`, results[k]);
+      });
+    }
+    return out;
   }
 
   /**

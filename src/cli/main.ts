@@ -15,6 +15,7 @@ import { datasetsCommand } from './datasetsCommand.js';
 import { embedCommand } from './embedCommand.js';
 import { exportCommand } from './exportCommand.js';
 import { predictCommand } from './predictCommand.js';
+import { serveCommand } from './serveCommand.js';
 import { testCommand } from './testCommand.js';
 import { trainCommand } from './trainCommand.js';
 import { weightsCommand } from './weightsCommand.js';
@@ -37,6 +38,7 @@ embedCommand(program);
 weightsCommand(program);
 predictCommand(program);
 exportCommand(program);
+serveCommand(program);
 benchmarkCommand(program);
 datasetsCommand(program);
 

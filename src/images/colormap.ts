@@ -2,6 +2,8 @@
  * matplotlib's 'jet' colour map as a 256-entry RGB table (its piecewise-linear segment data,
  * sampled at i/255 like `cm.jet(i)`), used for heatmap overlays.
  */
+import sharp from 'sharp';
+
 type Segments = [number, number][];
 
 const JET: Record<'r' | 'g' | 'b', Segments> = {
@@ -63,4 +65,15 @@ export function overlayJet(rgb: Uint8Array, values: Float32Array, alpha = 0.5): 
     for (let c = 0; c < 3; c++) out[3 * p + c] = Math.round((1 - alpha) * rgb[3 * p + c] + alpha * JET_LUT[i + c]);
   }
   return out;
+}
+
+/**
+ * The heatmap over the image as PNG bytes: what `predict --out` writes and the service returns.
+ * @example const png = await overlayPng(r.crop, r.anomalyMapNormalized, r.width, r.height);
+ */
+export async function overlayPng(rgb: Uint8Array, values: Float32Array, width: number, height: number, alpha = 0.5): Promise<Buffer> {
+  const px = overlayJet(rgb, values, alpha);
+  return sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }

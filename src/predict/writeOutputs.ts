@@ -9,11 +9,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import sharp from 'sharp';
 import { PREDICT_CSV_HEADER } from '../io/artefacts.js';
 import { encodeNpy } from '../io/npy.js';
 import { csvRow } from '../io/csv.js';
-import { overlayJet } from '../images/colormap.js';
+import { overlayPng } from '../images/colormap.js';
 import type { InputImage } from './inputs.js';
 
 export class OutputNamer {
@@ -48,10 +47,7 @@ export async function writePredictionFiles(p: ScoredImage, stem: string): Promis
   await mkdir(dirname(stem), { recursive: true });
   const overlay = `${stem}.png`;
   const map = `${stem}.npy`;
-  const rgb = overlayJet(p.crop, p.anomalyMapNormalized);
-  await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: p.width, height: p.height, channels: 3 } })
-    .png()
-    .toFile(overlay);
+  await writeFile(overlay, await overlayPng(p.crop, p.anomalyMapNormalized, p.width, p.height));
   await writeFile(map, encodeNpy({ dtype: 'float32', dims: [p.height, p.width], data: p.anomalyMap }));
   return { overlay, map };
 }

@@ -6,7 +6,7 @@
  * there are.
  */
 import { type DecodedImage, decodeImage } from '../images/decode.js';
-import type { Scorer } from './scorer.js';
+import type { ImageScores, Scorer } from './scorer.js';
 
 /** One image's outputs from the scoring graph. */
 export interface ImageResult {
@@ -21,6 +21,21 @@ export interface ImageResult {
   /** The resized, cropped RGB image [mapSize, mapSize, 3] when the scorer keeps crops. */
   crop?: Uint8Array;
   mapSize: number;
+}
+
+/** The batch's outputs image by image (views into the batch's arrays, no copies). */
+export function perImage(r: ImageScores): ImageResult[] {
+  const n = r.scores.length;
+  const px = r.mapSize * r.mapSize;
+  return Array.from({ length: n }, (_, i) => ({
+    score: r.scores[i],
+    scoreNormalized: r.normalized[i],
+    label: r.labels[i] ? 1 : 0,
+    map: r.maps.subarray(i * px, (i + 1) * px),
+    mapNormalized: r.mapsNormalized.subarray(i * px, (i + 1) * px),
+    ...(r.crops ? { crop: r.crops.subarray(i * px * 3, (i + 1) * px * 3) } : {}),
+    mapSize: r.mapSize,
+  }));
 }
 
 export type Scored<T> = { ok: true; item: T; image: DecodedImage; result: ImageResult } | { ok: false; item: T; error: Error };
@@ -88,16 +103,7 @@ export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | Async
     }
     let result: ImageResult;
     try {
-      const r = await scorer.score([d.image]);
-      result = {
-        score: r.scores[0],
-        scoreNormalized: r.normalized[0],
-        label: r.labels[0] ? 1 : 0,
-        map: r.maps,
-        mapNormalized: r.mapsNormalized,
-        crop: r.crops,
-        mapSize: r.mapSize,
-      };
+      result = perImage(await scorer.score([d.image]))[0];
     } catch (error) {
       yield { ok: false, item, error: error as Error };
       continue;

@@ -1,0 +1,112 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { ServiceMetrics } from '../serve/metrics.js';
+import { ModelSet, modelSources } from '../serve/modelSet.js';
+import { isLoopback } from '../serve/security.js';
+import { buildServer } from '../serve/server.js';
+import { intOption } from './options.js';
+
+interface ServeFlags {
+  model: string[];
+  modelsDir: string[];
+  host: string;
+  port: number;
+  token?: string;
+  insecure?: boolean;
+  maxBatch: number;
+  maxWaitMs: number;
+  queue: number;
+  bodyLimit: number;
+  timeout: number;
+  cors?: string;
+  quiet?: boolean;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function bytesOption(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(v.trim());
+  if (!m) throw new InvalidArgumentError(`--body-limit must be a size like 20mb, got '${v}'`);
+  const unit = { b: 1, kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 }[(m[2] ?? 'b').toLowerCase() as 'b'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+export function serveCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('an HTTP inspection service: POST images, get scores, labels and heatmaps (OpenAPI at /openapi.json, explorer at /docs)')
+    .option('--model <[name=]dir>', 'a model folder to serve, named after its folder unless name= is given (repeatable)', collect, [])
+    .option('--models-dir <dir>', 'serve every model folder inside <dir>, named after its folder (repeatable)', collect, [])
+    .option('--host <address>', 'address to listen on; anything but loopback needs --token (or --insecure)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', intOption('--port', 0), 8080)
+    .option('--token <secret>', 'bearer token required on every route but /healthz and /readyz (default: $SIMPLENET_TOKEN)')
+    .option('--insecure', 'allow a non-loopback --host without a token')
+    .option('--max-batch <n>', 'images per run of the scoring graph', intOption('--max-batch', 1), 8)
+    .option('--max-wait-ms <ms>', 'how long an idle model waits for more images to batch', intOption('--max-wait-ms', 0), 10)
+    .option('--queue <n>', 'images allowed to wait per model; more get 503 with Retry-After', intOption('--queue', 1), 64)
+    .option('--body-limit <size>', 'largest request body, e.g. 20mb', bytesOption, 20 * 2 ** 20)
+    .option('--timeout <ms>', 'answer 504 when a request is not scored within this time', intOption('--timeout', 1), 30_000)
+    .option('--cors <origin>', 'allow browser calls from this origin (off by default)')
+    .option('--quiet', 'no request log')
+    .action(async (flags: ServeFlags) => {
+      const token = flags.token ?? process.env.SIMPLENET_TOKEN;
+      if (!isLoopback(flags.host) && !token && !flags.insecure) {
+        throw new Error(
+          `--host ${flags.host} is reachable from other machines: give --token <secret> (or SIMPLENET_TOKEN), or --insecure to serve without one`,
+        );
+      }
+      const sources = () => modelSources(flags.model, flags.modelsDir);
+      sources();
+      let metrics: ServiceMetrics | undefined;
+      const models = new ModelSet(sources, {
+        maxBatch: flags.maxBatch,
+        maxWaitMs: flags.maxWaitMs,
+        queueLimit: flags.queue,
+        onBatch: (model, size, seconds) => metrics?.batch(model, size, seconds),
+      });
+      metrics = new ServiceMetrics(() => models.depth());
+      let ready = false;
+      let reloading: Promise<string[]> | undefined;
+      const reload = () => {
+        reloading ??= models.load().finally(() => {
+          reloading = undefined;
+        });
+        return reloading;
+      };
+      const app = await buildServer({
+        models,
+        metrics,
+        token,
+        bodyLimit: flags.bodyLimit,
+        timeoutMs: flags.timeout,
+        cors: flags.cors,
+        logger: flags.quiet ? false : { level: 'info', redact: ['req.headers.authorization'] },
+        ready: () => ready,
+        reload,
+      });
+      await models.load();
+      ready = true;
+      const address = await app.listen({ host: flags.host, port: flags.port });
+      process.stderr.write(`simplenet: serving ${models.names().join(', ')} at ${address} (API explorer: ${address}/docs)\n`);
+
+      // Graceful stop: no new connections, requests in flight answered, then exit 0.
+      process.removeAllListeners('SIGTERM');
+      process.removeAllListeners('SIGINT');
+      const stop = async (signal: string) => {
+        process.stderr.write(`simplenet: ${signal}: finishing requests in flight, then stopping\n`);
+        // Keep-alive connections would hold the close open: drop each as soon as its answer is out.
+        const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+        await app.close();
+        clearInterval(idle);
+        await models.close();
+        process.exit(0);
+      };
+      process.once('SIGTERM', () => void stop('SIGTERM'));
+      process.once('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGHUP', () => {
+        reload().then(
+          (names) => app.log.info({ models: names }, 'models reloaded'),
+          (e: Error) => app.log.error({ err: e }, 'reload failed; the old models stay'),
+        );
+      });
+    });
+}

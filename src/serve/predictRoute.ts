@@ -1,0 +1,98 @@
+/**
+ * `POST /v1/models/{name}/predict`: one image as the body (image/png, jpeg, webp, tiff, bmp) or
+ * several as multipart/form-data. Each is decoded (sharp works off the event loop), queued on the
+ * model's micro-batcher and answered with `predict --json`'s fields; `?map=png` adds the overlay,
+ * `Accept: image/png` returns the overlay itself.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ScoreResult } from '../api/detector.js';
+import { overlayPng } from '../images/colormap.js';
+import { type DecodedImage, decodeImage } from '../images/decode.js';
+import type { ModelSet, ServedModel } from './modelSet.js';
+import { ErrorSchema, ImageResultSchema, jsonSchema, PredictQuerySchema, PredictResponseSchema } from './schemas.js';
+
+export const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/tiff', 'image/bmp'];
+
+/** An answer that is an HTTP status with a JSON error. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+async function images(req: FastifyRequest): Promise<{ name: string; bytes: Buffer }[]> {
+  if (!req.isMultipart()) {
+    if (!Buffer.isBuffer(req.body)) throw new HttpError(415, 'unsupported_media_type', `send an image (${IMAGE_TYPES.join(', ')}) or multipart/form-data`);
+    return [{ name: 'body', bytes: req.body }];
+  }
+  const out: { name: string; bytes: Buffer }[] = [];
+  for await (const part of req.parts()) {
+    if (part.type !== 'file') continue;
+    out.push({ name: part.filename || part.fieldname, bytes: await part.toBuffer() });
+  }
+  if (out.length === 0) throw new HttpError(400, 'no_image', 'the multipart body holds no file');
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(504, 'timeout', `the image was not scored within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+function answer(m: ServedModel, name: string, r: ScoreResult, png?: Buffer) {
+  return ImageResultSchema.parse({
+    path: name,
+    score: r.score,
+    score_normalized: r.scoreNormalized,
+    label: r.label,
+    threshold: r.threshold,
+    pixel_threshold: m.detector.info.pixelThreshold,
+    threshold_source: m.detector.info.thresholdSource,
+    ...(png ? { map_png: png.toString('base64') } : {}),
+  });
+}
+
+export function addPredictRoute(app: FastifyInstance, models: ModelSet, opts: { timeoutMs: number }): void {
+  app.post<{ Params: { name: string }; Querystring: { map?: 'png' } }>(
+    '/v1/models/:name/predict',
+    {
+      schema: {
+        description: 'Scores one image (the body) or several (multipart/form-data): the fields of `simplenet predict --json`, per image',
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        querystring: jsonSchema(PredictQuerySchema),
+        response: { 200: jsonSchema(PredictResponseSchema), '4xx': jsonSchema(ErrorSchema), '5xx': jsonSchema(ErrorSchema) },
+      },
+    },
+    async (req: FastifyRequest<{ Params: { name: string }; Querystring: { map?: 'png' } }>, reply: FastifyReply) => {
+      const m = models.acquire(req.params.name);
+      if (!m) throw new HttpError(404, 'unknown_model', `no model named '${req.params.name}' (models: ${models.names().join(', ')})`);
+      try {
+        const inputs = await images(req);
+        const wantPng = (req.headers.accept ?? '').includes('image/png');
+        if (wantPng && inputs.length !== 1) throw new HttpError(406, 'one_image_for_png', 'Accept: image/png answers with one overlay: send one image');
+        let decoded: DecodedImage[];
+        try {
+          decoded = await Promise.all(inputs.map((i) => decodeImage(i.bytes, { label: i.name })));
+        } catch (e) {
+          const tooLarge = (e as Error).name === 'ImageTooLargeError';
+          throw new HttpError(tooLarge ? 413 : 400, tooLarge ? 'image_too_large' : 'bad_image', (e as Error).message);
+        }
+        const results = await withTimeout(Promise.all(decoded.map((d) => m.batcher.submit(d))), opts.timeoutMs);
+        const overlay = (r: ScoreResult) => overlayPng(r.crop!, r.anomalyMapNormalized, r.width, r.height);
+        if (wantPng) return reply.type('image/png').send(await overlay(results[0]));
+        const pngs = req.query.map === 'png' ? await Promise.all(results.map(overlay)) : [];
+        return { model: m.name, images: results.map((r, i) => answer(m, inputs[i].name, r, pngs[i])) };
+      } finally {
+        models.release(m);
+      }
+    },
+  );
+}

@@ -1,0 +1,49 @@
+/**
+ * The service's request and response shapes as zod schemas: the same ones build the OpenAPI
+ * document (/openapi.json) and serialise the answers. An image's answer is `predict --json`'s line
+ * (api/outputs.ts) plus the pixel threshold and, on request, the overlay.
+ */
+import { z } from 'zod';
+import { PredictLineSchema } from '../api/outputs.js';
+
+export const ImageResultSchema = PredictLineSchema.omit({ overlay: true, map: true }).extend({
+  pixel_threshold: z.number(),
+  threshold_source: z.string(),
+  /** With `?map=png`: the heatmap over the resized, cropped image, PNG in base64. */
+  map_png: z.string().optional(),
+});
+
+export const PredictResponseSchema = z.object({
+  model: z.string(),
+  images: z.array(ImageResultSchema),
+});
+
+export const ErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+
+export const ModelInfoSchema = z.object({
+  name: z.string(),
+  backbone: z.record(z.string(), z.unknown()),
+  preset: z.string(),
+  epochs: z.number().int(),
+  seed: z.number().int(),
+  selected: z.object({ by: z.string(), epoch: z.number().int(), score: z.number().optional() }).optional(),
+  image_threshold: z.number(),
+  pixel_threshold: z.number(),
+  threshold_source: z.string(),
+  map_size: z.number().int(),
+  created_at: z.string(),
+  /** The model folder's test metrics (metrics.json beside the model or in its report), when present. */
+  test_metrics: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ModelListSchema = z.object({ models: z.array(ModelInfoSchema) });
+
+export const PredictQuerySchema = z.object({ map: z.enum(['png']).optional() });
+
+/** A zod schema as the JSON Schema fastify and OpenAPI take. */
+export function jsonSchema(s: z.ZodType): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+  return rest;
+}
