@@ -33,7 +33,11 @@ export function benchmarkCommand(program: Command): void {
     .option('--format <format>', `dataset layout (${categorisedFormats().join(' or ')})`, 'mvtec')
     .requiredOption('--categories <list>', 'comma-separated categories, e.g. bottle,cable')
     .option('--seeds <list>', 'comma-separated seeds', intListOption('--seeds', 0), [0])
-    .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
+    .option(
+      '--backbone <name|manifest>',
+      'builtin backbone (wide_resnet50_2, resnet18, resnet50, wide_resnet101_2, mobilenet_v2: shipped in the package) or a backbone manifest .json',
+      'wide_resnet50_2',
+    )
     .option('--weights <file>', 'state dict for a builtin backbone (default: cached ImageNet weights)')
     .option('--epochs <n>', 'passes over each training set (default 32; paper: 160)', intOption('--epochs', 1))
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')

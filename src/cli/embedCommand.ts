@@ -20,7 +20,10 @@ export function embedCommand(program: Command): void {
   program
     .command('embed')
     .description("write one image's patch features (N×targetDim float32, row i·W + j) as .npy")
-    .requiredOption('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json')
+    .requiredOption(
+      '--backbone <name|manifest>',
+      'builtin backbone (wide_resnet50_2, resnet18, resnet50, wide_resnet101_2, mobilenet_v2: shipped in the package) or a backbone manifest .json',
+    )
     .option(
       '--weights <file>',
       'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use',

@@ -23,7 +23,11 @@ interface TrainFlags extends DatasetFlags, TrainingFlags {
 
 export function trainCommand(program: Command): void {
   addTrainingOptions(addDatasetOptions(program.command('train').description('train a SimpleNet detector on the good images of one category')))
-    .option('--backbone <name|manifest>', 'builtin ResNet name or a backbone manifest .json', 'wide_resnet50_2')
+    .option(
+      '--backbone <name|manifest>',
+      'builtin backbone (wide_resnet50_2, resnet18, resnet50, wide_resnet101_2, mobilenet_v2: shipped in the package) or a backbone manifest .json',
+      'wide_resnet50_2',
+    )
     .option(
       '--weights <file>',
       'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use',
