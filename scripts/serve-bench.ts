@@ -29,7 +29,9 @@ const bodies = paths.map((p) => readFileSync(p));
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', `m=${model}`, '--port', '0', '--quiet', '--max-batch', maxBatch, '--queue', '256'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'serve', '--model', `m=${model}`, '--port', '0', '--quiet', '--max-batch', maxBatch, '--queue', '256'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
@@ -115,5 +117,10 @@ writeFileSync('bench/serve-results.json', `${JSON.stringify(result, null, 2)}\n`
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`| concurrency | images/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | RSS 10 s MiB | RSS end MiB |`);
 console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.concurrency} | ${f(r.imagesPerSecond)} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.rssAt10sMiB} | ${r.rssAtEndMiB} |`);
-console.log(`\npredict on the same ${paths.length} images: ${f(predictRate)} images/s (${f(predictSeconds)} s with startup); c16/c1 = ${f(result.ratios.c16OverC1, 2)}×; service c1 / predict = ${f(result.ratios.c1OverPredict, 2)}×`);
+for (const r of rows)
+  console.log(
+    `| ${r.concurrency} | ${f(r.imagesPerSecond)} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${r.rssAt10sMiB} | ${r.rssAtEndMiB} |`,
+  );
+console.log(
+  `\npredict on the same ${paths.length} images: ${f(predictRate)} images/s (${f(predictSeconds)} s with startup); c16/c1 = ${f(result.ratios.c16OverC1, 2)}×; service c1 / predict = ${f(result.ratios.c1OverPredict, 2)}×`,
+);
