@@ -18,6 +18,12 @@ import { Scorer } from '../scoring/scorer.js';
 import { type ImageResult, type ImageSource, perImage, scoreImages } from '../scoring/scoreImages.js';
 import type { DecodedImage } from '../images/decode.js';
 
+/**
+ * How `Detector.load` sets a detector up: the label threshold, whether results keep the crop, and
+ * the onnxruntime session settings. Every field is optional.
+ * @example
+ * const detector = await Detector.load('runs/bottle', { threshold: 0.42, withCrop: true, session: { intraOpThreads: 2 } });
+ */
 export interface DetectorOptions {
   /** Raw image-score threshold for labels, instead of the model's (from its held-out images). */
   threshold?: number;
@@ -31,7 +37,13 @@ export interface DetectorOptions {
   reporter?: Reporter;
 }
 
-/** One scored image. `anomalyMap` is `width`×`height` (the crop frame), row-major. */
+/**
+ * One scored image: the image score, its label against the threshold, and the anomaly map
+ * (`width`×`height`, the crop frame, row-major), each also normalised so that 0.5 is the threshold.
+ * @example
+ * const r: ScoreResult = await detector.score('part.png');
+ * if (r.label === 1) console.log(`${r.source}: anomalous (${r.score.toFixed(3)} > ${r.threshold.toFixed(3)})`);
+ */
 export interface ScoreResult {
   /** The path or label of the input. */
   source: string;
@@ -43,32 +55,67 @@ export interface ScoreResult {
   label: 0 | 1;
   /** The raw image-score threshold the label used. */
   threshold: number;
+  /** Raw per-pixel anomaly scores, `width`×`height`, row-major. */
   anomalyMap: Float32Array;
   /** The map normalised like the score (0.5 = the pixel threshold). */
   anomalyMapNormalized: Float32Array;
+  /** Map width in pixels (the model's crop size). */
   width: number;
+  /** Map height in pixels (the model's crop size). */
   height: number;
   /** With `withCrop`: the resized, cropped RGB image, `width`×`height`×3. */
   crop?: Uint8Array;
 }
 
+/**
+ * What `Detector.scoreMany` yields for each input: the result, or the error that image met (a bad
+ * file does not stop the others). `input` is the item as it was passed in.
+ * @example
+ * for await (const o of detector.scoreMany(['a.png', 'b.png'])) console.log(o.input, o.ok ? o.result.score : o.error.message);
+ */
 export type ScoreOutcome<T> = { ok: true; input: T; result: ScoreResult } | { ok: false; input: T; error: Error };
 
-/** What a model is, for people and for `GET /v1/models/{name}`. */
+/**
+ * What a model is, for people and for `GET /v1/models/{name}`: where it was loaded from, how it was
+ * trained and the thresholds in force. From `detector.info`.
+ * @example
+ * const { backbone, epochs, imageThreshold } = detector.info;
+ * console.log(`${backbone.name}, ${epochs} epochs, threshold ${imageThreshold}`);
+ */
 export interface DetectorInfo {
+  /** The model folder. */
   dir: string;
+  /** The backbone the features come from (name, layers, weights hash). */
   backbone: SimpleNetModel['manifest']['backbone']['identity'];
+  /** The configuration preset training started from. */
   preset: string;
+  /** Epochs trained. */
   epochs: number;
+  /** The training seed. */
   seed: number;
+  /** Which epoch's head was kept, when training selected one. */
   selected?: { by: 'final' | 'validation'; epoch: number; score?: number };
+  /** Raw image-score threshold the labels use. */
   imageThreshold: number;
+  /** Raw pixel-score threshold of the anomaly map. */
   pixelThreshold: number;
+  /** Where the thresholds came from (e.g. the held-out good images, or the caller). */
   thresholdSource: string;
+  /** Side of the square anomaly map, in pixels (the crop size). */
   mapSize: number;
+  /** When the model was written (ISO 8601). */
   createdAt: string;
 }
 
+/**
+ * A trained SimpleNet model (Liu et al., CVPR 2023) ready to score images: the backbone, the
+ * feature adaptor and the discriminator run as one onnxruntime graph that gives an image score
+ * and an anomaly map. Load it from a folder written by `train`; close it when done.
+ * @example
+ * await using detector = await Detector.load('runs/bottle');
+ * const r = await detector.score('part.png');
+ * console.log(r.score, r.label);
+ */
 export class Detector {
   private scorer: Scorer | undefined;
   private scorerReady: Promise<Scorer> | undefined;
@@ -98,11 +145,16 @@ export class Detector {
   /**
    * A detector over an already loaded model with the given thresholds, as they are (no
    * recalibration: `test` scores a model saved before thresholds were stored this way).
+   * @example const detector = Detector.fromModel(await loadModel('runs/bottle'), calibration);
    */
   static fromModel(model: SimpleNetModel, calibration: Calibration, opts: DetectorOptions = {}): Detector {
     return new Detector(model, calibration, opts);
   }
 
+  /**
+   * What the model is: its folder, backbone, training run and the thresholds in force.
+   * @example console.log(detector.info.imageThreshold, detector.info.thresholdSource);
+   */
   get info(): DetectorInfo {
     const { manifest } = this.model;
     return {
@@ -214,6 +266,7 @@ export class Detector {
   /**
    * The whole scoring pipeline as one self-contained ONNX model (bytes).
    * @throws Error naming the model when its weights are not finite.
+   * @example const onnx = await detector.exportBytes({ batch: 1 });
    */
   async exportBytes(opts: { batch?: number | 'dynamic'; fp16?: boolean } = {}): Promise<Uint8Array> {
     return exportModelBytes(this.model, { calibration: this.calibration, batch: opts.batch ?? 'dynamic', fp16: opts.fp16 });
@@ -231,7 +284,13 @@ export class Detector {
     return { path, bytes: bytes.length };
   }
 
-  /** Releases the onnxruntime session; the Detector cannot score afterwards. */
+  /**
+   * Releases the onnxruntime session; the Detector cannot score afterwards (scoring throws).
+   * Closing twice is harmless.
+   * @example
+   * const detector = await Detector.load('runs/bottle');
+   * try { console.log((await detector.score('part.png')).score); } finally { await detector.close(); }
+   */
   async close(): Promise<void> {
     this.closed = true;
     const s = this.scorer ?? (this.scorerReady ? await this.scorerReady.catch(() => undefined) : undefined);
@@ -240,6 +299,11 @@ export class Detector {
     await s?.release();
   }
 
+  /**
+   * `close()`, for `await using`.
+   * @example
+   * await using detector = await Detector.load('runs/bottle');
+   */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -14,9 +14,19 @@ import { mergeConfig, type PresetName, resolveConfig, type SimpleNetConfig } fro
 import { trainToDir } from '../training/trainToDir.js';
 import { Detector, type DetectorOptions } from './detector.js';
 
-/** Any part of the configuration (README, "Configuration"); the rest keeps the preset's defaults. */
+/**
+ * Any part of the configuration (README, "Configuration"); the rest keeps the preset's defaults.
+ * @example
+ * const config: PartialConfig = { train: { epochs: 8, batchSize: 4 }, threshold: { quantile: 0.99 } };
+ */
 export type PartialConfig = { [K in keyof SimpleNetConfig]?: K extends 'preset' ? SimpleNetConfig[K] : Partial<SimpleNetConfig[K]> };
 
+/**
+ * What `train` needs: the data, the backbone and the output folder; everything else has the
+ * `simplenet train` defaults (the 'validated' preset, seed 0, a checkpoint every epoch).
+ * @example
+ * const opts: TrainOptions = { data: { format: 'folder', normalDir: 'photos/good' }, backbone: 'mobilenet_v2', out: 'runs/photos', epochs: 8 };
+ */
 export interface TrainOptions {
   /** The training data, e.g. `{ format: 'mvtec', root, category: 'bottle' }`. */
   data: DatasetSpec;
@@ -30,11 +40,13 @@ export interface TrainOptions {
   preset?: PresetName;
   /** A JSON or YAML config file, applied before `config`. */
   configFile?: string;
+  /** Configuration overrides, applied over the preset and `configFile`. */
   config?: PartialConfig;
   /** A configuration already resolved (by `trainingConfig`, as the CLI does); replaces the fields above. */
   resolvedConfig?: SimpleNetConfig;
   /** Shorthands for `config.train.epochs` / `.seed` (default 32 / 0). */
   epochs?: number;
+  /** Shorthand for `config.train.seed`: the held-out split and the head's initial weights. Default 0. */
   seed?: number;
   /** Save a checkpoint (`<out>.checkpoint`) every N epochs (default 1; 0: never). */
   checkpointEvery?: number;
@@ -48,6 +60,7 @@ export interface TrainOptions {
   reporter?: Reporter;
   /** Score the TEST split after these epochs, for study only (never chooses anything). */
   monitorTest?: number[];
+  /** Receives the test metrics of each epoch in `monitorTest`. */
   onMonitor?: (epoch: number, metrics: Metrics) => void;
   /** How the returned Detector scores. */
   detector?: DetectorOptions;
@@ -57,6 +70,9 @@ export interface TrainOptions {
  * The configuration `train` runs with: defaults < configFile < config < epochs/seed, then the preset.
  * @throws Error naming the field when the result is invalid, or when validation-based selection is
  * asked for explicitly but cannot run (no held-out images, or validation switched off).
+ * @example
+ * const config = await trainingConfig({ preset: 'paper', epochs: 40 });
+ * const detector = await train({ data, backbone: 'wide_resnet50_2', out: 'runs/paper', resolvedConfig: config });
  */
 export async function trainingConfig(opts: Pick<TrainOptions, 'configFile' | 'config' | 'epochs' | 'seed' | 'preset'>): Promise<SimpleNetConfig> {
   const overrides = mergeConfig(opts.config ?? {}, { train: { epochs: opts.epochs, seed: opts.seed } }, opts.preset ? { preset: opts.preset } : {});

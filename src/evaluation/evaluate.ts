@@ -11,65 +11,126 @@ import { type ImageResult, scoreAll } from '../scoring/scoreImages.js';
 import { atThreshold, f1At } from './atThreshold.js';
 import { type Reporter, silentReporter } from '../core/progress.js';
 
+/**
+ * The metrics of one test split: threshold-free ranking metrics for images and pixels (AUROC,
+ * AP, F1-max, AUPRO up to 30 % false positives), the thresholds in force and how they do, and the
+ * counts. A metric is null when it cannot be computed (one class only, no masks); `notes` say why.
+ * @example
+ * const { metrics } = await detector.evaluate({ format: 'mvtec', root: 'mvtec_ad', category: 'bottle' });
+ * console.log(metrics.image_auroc, metrics.pixel_aupro, metrics.notes);
+ */
 export interface Metrics {
+  /** Area under the ROC curve of the image scores. */
   image_auroc: number | null;
+  /** Average precision of the image scores. */
   image_ap: number | null;
+  /** The best F1 over all image thresholds. */
   image_f1_max: number | null;
+  /** Raw image score achieving image F1-max (predict anomalous when score >= it). */
   image_f1_threshold: number | null;
+  /** Area under the ROC curve over every pixel of every map. */
   pixel_auroc: number | null;
+  /** Area under the per-region-overlap curve up to a false-positive rate of 0.3, normalised. */
   pixel_aupro: number | null;
+  /** Average precision over every pixel. */
   pixel_ap: number | null;
+  /** The best F1 over all pixel thresholds. */
   pixel_f1_max: number | null;
   /** Raw map value achieving pixel F1-max (predict defect when map >= it). */
   pixel_f1_threshold: number | null;
   /** The scorer's thresholds (the model's, unless overridden) and how they do on this split. */
   image_threshold: number;
+  /** The raw pixel threshold of the maps. */
   pixel_threshold: number;
+  /** Share of images labelled anomalous that are defective. */
   image_precision_at_threshold: number | null;
+  /** Share of defective images labelled anomalous. */
   image_recall_at_threshold: number | null;
+  /** F1 of the image labels at the threshold. */
   image_f1_at_threshold: number | null;
   /** Share of good images labelled anomalous. */
   image_fpr_at_threshold: number | null;
+  /** F1 of the pixels above the pixel threshold against the masks. */
   pixel_f1_at_threshold: number | null;
   /** Raw scores of the good test images (what can be measured without defects). */
   good_scores: ScoreStats | null;
+  /** Test images scored. */
   n_images: number;
+  /** Of them, defective (label 1). */
   n_defective: number;
+  /** Of them, good (label 0). */
   n_good: number;
   /** Why a metric is null (one class only, no masks). */
   notes: string[];
 }
 
+/**
+ * One test image as evaluated: its ground truth, raw score and the model's decision.
+ * @example
+ * const { predictions } = await detector.evaluate(spec);
+ * const missed = predictions.filter((p) => p.label === 1 && p.predLabel === 0).map((p) => p.path);
+ */
 export interface ImagePrediction {
+  /** The image file. */
   path: string;
+  /** Ground truth: 1 = defective. */
   label: 0 | 1;
+  /** The dataset's defect folder name ('good' for good images). */
   defectType: string;
   /** Raw image score. */
   score: number;
   /** The scorer's calibrated score (0.5 = threshold) and decision (1 = anomalous). */
   scoreNormalized: number;
+  /** The model's decision: 1 = anomalous (score > threshold). */
   predLabel: 0 | 1;
 }
 
-/** Points for plots (thinned), present when `evaluate` is asked for them. */
+/**
+ * Points for plots (thinned), present when `evaluate` is asked for them (`curves: true`).
+ * @example
+ * const { curves } = await detector.evaluate(spec, { curves: true });
+ * if (curves?.imageRoc) plot(curves.imageRoc.fpr, curves.imageRoc.tpr);
+ */
 export interface Curves {
+  /** Image-level ROC curve. */
   imageRoc?: { fpr: number[]; tpr: number[] };
+  /** Pixel-level ROC curve (with masks). */
   pixelRoc?: { fpr: number[]; tpr: number[] };
+  /** Per-region-overlap against false-positive rate (with masks). */
   pro?: { fpr: number[]; pro: number[] };
 }
 
+/**
+ * What `Detector.evaluate` gives for a test split: the metrics, every image's prediction, how long
+ * scoring took and the test-split oracle thresholds.
+ * @example
+ * const ev: Evaluation = await detector.evaluate({ format: 'mvtec', root: 'mvtec_ad', category: 'bottle' });
+ * console.log(formatMetrics(ev.metrics), `${(ev.predictions.length / ev.seconds).toFixed(1)} images/s`);
+ */
 export interface Evaluation {
+  /** The split's metrics. */
   metrics: Metrics;
+  /** One entry per test image, in the dataset's order. */
   predictions: ImagePrediction[];
+  /** Wall time of scoring and metrics. */
   seconds: number;
+  /** With `curves: true`. */
   curves?: Curves;
   /** Test-split F1-max thresholds, for `--threshold-from test` (an oracle; never the default). */
   oracle: OracleThresholds;
 }
 
-/** Thresholds that reproduce F1-max with the graph's strict `x > threshold` (the test-split oracle). */
+/**
+ * Thresholds that reproduce F1-max with the graph's strict `x > threshold` (the test-split oracle:
+ * chosen with the test labels, so for study only, never the default).
+ * @example
+ * const { oracle } = await detector.evaluate(spec);
+ * if (oracle.image !== null) console.log('test-split F1-max threshold', oracle.image);
+ */
 export interface OracleThresholds {
+  /** Raw image-score threshold; null when image F1-max cannot be computed. */
   image: number | null;
+  /** Raw pixel threshold; null without masks. */
   pixel: number | null;
 }
 
@@ -82,10 +143,18 @@ function tryMetric(notes: string[], name: string, f: () => number): number | nul
   }
 }
 
+/**
+ * How an evaluation runs. `Detector.evaluate` fills `image` from the model and takes the rest
+ * (plus `onProgress`).
+ * @example
+ * const ev = await detector.evaluate(spec, { curves: true, onImage: async (sample, r) => console.log(sample.path, r.score) });
+ */
 export interface EvaluateOptions {
   /** The model's resize and crop (masks go through the same geometry). */
   image: { resize: number; crop: number };
+  /** Progress of scoring; default: silent. */
   reporter?: Reporter;
+  /** Names the split in progress bars. */
   label?: string;
   /** Called with every scored image, in order (report writers stream maps to disk from here). */
   onImage?: (sample: Sample, result: ImageResult, mask?: Uint8Array) => Promise<void>;

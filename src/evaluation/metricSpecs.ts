@@ -5,13 +5,22 @@
  */
 import type { Metrics } from './evaluate.js';
 
-/** The keys of Metrics that hold a metric value. */
+/**
+ * The keys of Metrics that hold a metric value (not counts, notes or statistics).
+ * @example const key: MetricKey = 'pixel_aupro';
+ */
 export type MetricKey = { [K in keyof Metrics]: Metrics[K] extends number | null ? K : never }[keyof Metrics];
 
+/**
+ * One row of the metrics table: which metric, how it is labelled, and where it is shown.
+ * @example const spec: MetricSpec = { key: 'image_auroc', label: 'image AUROC', level: 'image', atThreshold: false, benchmark: true };
+ */
 export interface MetricSpec {
+  /** The field of `Metrics` it reads. */
   key: MetricKey;
   /** How people read it (tables, the CLI summary). */
   label: string;
+  /** Whether it judges image scores or anomaly-map pixels. */
   level: 'image' | 'pixel';
   /** Threshold-free ranking metrics are in the CLI summary; at-threshold ones in reports only. */
   atThreshold: boolean;
@@ -19,6 +28,11 @@ export interface MetricSpec {
   benchmark: boolean;
 }
 
+/**
+ * Every evaluation metric in display order, with its label and where it appears (the CLI summary,
+ * metrics.md, report.html, benchmark columns).
+ * @example for (const m of METRICS) console.log(m.label.padEnd(30), fmtMetric(metrics[m.key]));
+ */
 export const METRICS = [
   { key: 'image_auroc', label: 'image AUROC', level: 'image', atThreshold: false, benchmark: true },
   { key: 'pixel_auroc', label: 'pixel AUROC', level: 'pixel', atThreshold: false, benchmark: true },
@@ -34,13 +48,29 @@ export const METRICS = [
   { key: 'pixel_f1_at_threshold', label: 'pixel F1 at threshold', level: 'pixel', atThreshold: true, benchmark: false },
 ] as const satisfies readonly MetricSpec[];
 
-/** The benchmark's metric columns, in table order. */
+/**
+ * One of the benchmark's metric columns, in table order: image AUROC, pixel AUROC, pixel AUPRO,
+ * image F1-max.
+ * @example const column: BenchmarkMetric = 'pixel_aupro';
+ */
 export type BenchmarkMetric = Extract<(typeof METRICS)[number], { benchmark: true }>['key'];
+
+/**
+ * The keys of the benchmark's metric columns, in table order.
+ * @example const header = ['category', ...BENCHMARK_METRICS].join(',');
+ */
 export const BENCHMARK_METRICS = METRICS.filter((m) => m.benchmark).map((m) => m.key) as BenchmarkMetric[];
 
+/**
+ * A metric as tables print it: four decimals, or 'n/a' when it could not be computed.
+ * @example fmtMetric(0.98765); // '0.9877'; fmtMetric(null) is 'n/a'
+ */
 export const fmtMetric = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
 
-/** [label, value] rows in table order; `thresholdFree` leaves out the at-threshold rows. */
+/**
+ * [label, value] rows in table order; `thresholdFree` leaves out the at-threshold rows.
+ * @example for (const [label, v] of metricRows(metrics, { thresholdFree: true })) console.log(`${label}: ${fmtMetric(v)}`);
+ */
 export function metricRows(m: Metrics, opts: { thresholdFree?: boolean } = {}): [string, number | null][] {
   return METRICS.filter((s) => !(opts.thresholdFree && s.atThreshold)).map((s) => [s.label, m[s.key]]);
 }

@@ -13,6 +13,11 @@ import { METRICS } from './metricSpecs.js';
 const metric = z.number().min(0).max(1).nullable();
 const stats = z.object({ n: z.number().int(), mean: z.number(), std: z.number(), min: z.number(), max: z.number(), quantile: z.number(), q: z.number() });
 
+/**
+ * The schema of metrics.json, which `simplenet test --json <file>` writes and a report folder
+ * holds; a program checks JSON it did not read through `readMetricsJson` with it.
+ * @example const m = MetricsJsonSchema.parse(JSON.parse(await readFile('metrics.json', 'utf8'))); console.log(m.image_auroc);
+ */
 export const MetricsJsonSchema = z.looseObject({
   ...Object.fromEntries(METRICS.map((m) => [m.key, metric])),
   image_f1_threshold: z.number().nullable(),
@@ -38,6 +43,13 @@ export const MetricsJsonSchema = z.looseObject({
   images: z.array(z.object({ path: z.string(), label: z.union([z.literal(0), z.literal(1)]), defect_type: z.string(), score: z.number() })).optional(),
 });
 
+/**
+ * A parsed metrics.json: every `Metrics` field plus what was evaluated (model, category, dataset
+ * format, seed, epochs, the threshold's source) and, when asked for, each image's score.
+ * @example
+ * const m: MetricsJson = await readMetricsJson('runs/bottle/report/metrics.json');
+ * console.log(`${m.category}: image AUROC ${m.image_auroc}, threshold from ${m.threshold_source}`);
+ */
 export type MetricsJson = z.infer<typeof MetricsJsonSchema> & Metrics;
 
 function problem(r: z.ZodSafeParseResult<unknown>): string | undefined {

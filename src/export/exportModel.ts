@@ -14,11 +14,17 @@ import { type Calibration, calibrationRange, pixelCalibration } from '../model/c
 import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
 import { weightsToFp16 } from './fp16.js';
 
+/**
+ * How a model is exported: the thresholds baked into the graph, the batch axis and the weights'
+ * precision.
+ * @example const opts: ExportOptions = { calibration: detector.calibration, batch: 1, fp16: true };
+ */
 export interface ExportOptions {
+  /** The thresholds and normalisation the graph's label and normalised outputs use. */
   calibration: Calibration;
   /** Fixed batch size or 'dynamic' (default). */
   batch?: number | 'dynamic';
-  /** Store large weights as float16 (cast to float32 inside the graph). */
+  /** Store large weights as float16 (cast to float32 inside the graph): about half the file. Default false. */
   fp16?: boolean;
 }
 
@@ -74,6 +80,15 @@ export function checkFiniteWeights(graph: GraphProto, model: string, hint = 'the
   }
 }
 
+/**
+ * The exported model as data: the one scoring graph with its weights embedded and metadata_props
+ * saying how to read its outputs (thresholds, normalisation, preprocessing, backbone, training).
+ * @throws Error naming the model and the weight when a weight is NaN or ±Inf (or beyond the
+ * float16 range with `fp16`); OnnxDecodeError when the model's backbone.onnx cannot be decoded.
+ * @example
+ * const proto = await buildExportModel(detector.model, { calibration: detector.calibration, batch: 'dynamic' });
+ * console.log(proto.metadata.image_threshold, proto.graph.outputs.map((o) => o.name));
+ */
 export async function buildExportModel(model: SimpleNetModel, opts: ExportOptions): Promise<ModelProto> {
   const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic' });
   checkFiniteWeights(m.graph, model.dir);
@@ -82,6 +97,13 @@ export async function buildExportModel(model: SimpleNetModel, opts: ExportOption
   return { ...m, graph, metadata: exportMetadata(model, opts) };
 }
 
+/**
+ * The exported model as ONNX bytes, ready to write or hand to onnxruntime anywhere (what
+ * `Detector.exportBytes` and `simplenet export` write).
+ * @throws Error naming the model and the weight when a weight is not finite; OnnxDecodeError for
+ * an unreadable backbone.onnx.
+ * @example await writeFile('bottle.onnx', await exportModelBytes(detector.model, { calibration: detector.calibration, fp16: true }));
+ */
 export async function exportModelBytes(model: SimpleNetModel, opts: ExportOptions): Promise<Uint8Array> {
   return encodeModel(await buildExportModel(model, opts));
 }

@@ -9,13 +9,25 @@ import type { GraphBuilder } from '../onnx/builder.js';
 import { f32 } from '../onnx/tensor.js';
 import { gaussianMatrix } from './gaussian.js';
 
+/**
+ * How patch scores become an anomaly map (Liu et al., CVPR 2023, inference and scoring): the map's size and the
+ * Gaussian smoothing. The model's values are its config's `image.crop` and `map`.
+ * @example
+ * const opts: AnomalyMapOptions = { size: config.image.crop, ...config.map };
+ */
 export interface AnomalyMapOptions {
   /** Side of the map (the crop size). */
   size: number;
+  /** Gaussian σ in map pixels; 0 means no smoothing. Default 4. */
   sigma: number;
+  /** The Gaussian kernel is cut at `truncate`·σ, as scipy's gaussian_filter. Default 4. */
   truncate: number;
 }
 
+/**
+ * The paper's map settings for the default 288-pixel crop: σ = 4, truncated at 4σ.
+ * @example const map = addAnomalyMap(g, patchScores, { height: 36, width: 36 }, DEFAULT_ANOMALY_MAP);
+ */
 export const DEFAULT_ANOMALY_MAP: AnomalyMapOptions = { size: 288, sigma: 4, truncate: 4 };
 
 /** A = G·U as a float64 [size, grid] matrix; sigma 0 means no smoothing. */
@@ -35,7 +47,13 @@ export function mapOperator(grid: number, opts: AnomalyMapOptions): Float64Array
   return a;
 }
 
-/** patchScores [B, gh, gw] → anomaly map [B, size, size]. */
+/**
+ * Adds the anomaly-map step to a graph: patch scores [B, gh, gw] → map [B, size, size], upsampled
+ * bilinearly and smoothed, as two constant matrix products. Returns the map's value name.
+ * @example
+ * const map = addAnomalyMap(g, perImage, { height: 36, width: 36 }, { size: 288, sigma: 4, truncate: 4 });
+ * g.output(map, 'anomaly_map', 'float32', ['N', 288, 288]);
+ */
 export function addAnomalyMap(
   g: GraphBuilder,
   patchScores: string,

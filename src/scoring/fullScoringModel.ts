@@ -25,22 +25,35 @@ import { join } from 'node:path';
 import { addAnomalyMap } from './anomalyMap.js';
 import { type Calibration, calibrationRange, pixelCalibration } from '../model/calibration.js';
 
-/** Everything the graph is built from (a loaded model directory, or a model still in training). */
+/**
+ * Everything the graph is built from (a loaded model directory, or a model still in training).
+ * @example const spec: ScoringSpec = scoringSpecOf(await loadModel('runs/bottle'));
+ */
 export interface ScoringSpec {
+  /** The backbone, with its ONNX bytes (inlined into the graph). */
   backbone: Backbone;
   /** Where the backbone's ONNX came from, for errors (a model folder's backbone.onnx). */
   backboneSource?: string;
+  /** Each backbone layer's output shape, finest first. */
   layerShapes: readonly LayerShape[];
+  /** The parts of the configuration the graph depends on. */
   config: {
     image: SimpleNetConfig['image'];
     embed: SimpleNetConfig['embed'];
     head: Pick<SimpleNetConfig['head'], 'bnEps' | 'leakySlope'>;
     map: SimpleNetConfig['map'];
   };
+  /** The trained head weights. */
   params: HeadParams;
 }
 
+/**
+ * How `buildFullScoringModel` builds the graph: the thresholds baked in, the batch axis, whether
+ * the head is folded, and whether the resized crop is an output.
+ * @example const opts: FullScoringOptions = { calibration: detector.calibration, batch: 'dynamic', withCrop: true };
+ */
 export interface FullScoringOptions {
+  /** The thresholds and normalisation of the label and normalised outputs. */
   calibration: Calibration;
   /** Fold adaptor + fc1 + BN into one Linear (default true); false keeps them as separate ops. */
   fold?: boolean;
@@ -54,6 +67,11 @@ export interface FullScoringOptions {
 
 export const FULL_SCORING_OUTPUTS = ['score', 'score_normalized', 'label', 'anomaly_map', 'anomaly_map_normalized'] as const;
 
+/**
+ * What a loaded model folder gives the scoring graph: its backbone, layer shapes, configuration
+ * and head weights.
+ * @example const proto = await buildFullScoringModel(scoringSpecOf(detector.model), { calibration: detector.calibration });
+ */
 export function scoringSpecOf(model: SimpleNetModel): ScoringSpec {
   return {
     backbone: model.backbone,
@@ -64,6 +82,17 @@ export function scoringSpecOf(model: SimpleNetModel): ScoringSpec {
   };
 }
 
+/**
+ * The one scoring graph (see the top of scoring/fullScoringModel.ts): uint8 images of any size in;
+ * image scores, labels and anomaly maps out, raw and normalised. `test`, `predict`, the service
+ * and `export` all run it.
+ * @throws OnnxDecodeError when the backbone's ONNX cannot be decoded; Error when it cannot be
+ * inlined (the input or a layer is not one of its values, or it has control-flow subgraphs);
+ * TypeError / RangeError when a head tensor has the wrong dtype or shape.
+ * @example
+ * const proto = await buildFullScoringModel(scoringSpecOf(detector.model), { calibration: detector.calibration, batch: 1 });
+ * const session = await ort.InferenceSession.create(encodeModel(proto));
+ */
 export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoringOptions): Promise<ModelProto> {
   const { backbone, layerShapes, config } = spec;
   const fold = opts.fold ?? true;

@@ -8,9 +8,17 @@
 import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { ImageScores, Scorer } from './scorer.js';
 
-/** One image's outputs from the scoring graph. */
+/**
+ * One image's outputs from the scoring graph (scoring/fullScoringModel.ts); `Detector` turns it
+ * into a `ScoreResult`, and an evaluation's `onImage` receives it. The arrays may be views into a
+ * batch's arrays (no copies).
+ * @example
+ * await detector.evaluate(spec, { onImage: async (sample, r: ImageResult) => console.log(sample.path, r.score, r.label) });
+ */
 export interface ImageResult {
+  /** Raw image score: the maximum patch score. */
   score: number;
+  /** The score normalised so that 0.5 is the image threshold, in [0, 1]. */
   scoreNormalized: number;
   /** 1 = anomalous (score above the threshold). */
   label: 0 | 1;
@@ -20,6 +28,7 @@ export interface ImageResult {
   mapNormalized: Float32Array;
   /** The resized, cropped RGB image [mapSize, mapSize, 3] when the scorer keeps crops. */
   crop?: Uint8Array;
+  /** Side of the square map in pixels (the crop size). */
   mapSize: number;
 }
 
@@ -40,7 +49,11 @@ export function perImage(r: ImageScores): ImageResult[] {
 
 export type Scored<T> = { ok: true; item: T; image: DecodedImage; result: ImageResult } | { ok: false; item: T; error: Error };
 
-/** Where an item's pixels come from: a path, encoded bytes (named by `label`), or decoded pixels. */
+/**
+ * Where an item's pixels come from: a path, encoded bytes (named by `label`), or decoded pixels.
+ * @example
+ * const inputs: ImageSource[] = ['part.png', await readFile('other.jpg'), await decodeImage('third.webp')];
+ */
 export type ImageSource = string | Uint8Array | DecodedImage;
 
 export interface ScoreImagesOptions<T> {

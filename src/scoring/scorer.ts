@@ -38,7 +38,13 @@ export interface ScorerOptions extends Omit<FullScoringOptions, 'calibration' | 
   label?: string;
 }
 
-/** A score or map came out NaN or ±Inf: the model is broken for this image, which must not get a label. */
+/**
+ * A score or map came out NaN or ±Inf: the model is broken for this image, which must not get a
+ * label. Thrown by `Detector.score` and `Detector.scoreBatch`; `scoreMany` yields it as an
+ * `{ ok: false }` entry.
+ * @example
+ * try { await detector.score('part.png'); } catch (e) { if (e instanceof NonFiniteScoreError) console.error('model is broken:', e.message); }
+ */
 export class NonFiniteScoreError extends Error {
   override name = 'NonFiniteScoreError';
 }
