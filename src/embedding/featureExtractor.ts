@@ -11,10 +11,18 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { type OrtTensor, ortTensor, Session } from '../onnx/session.js';
 import { addPatchEmbedding, type LayerShape, type PatchEmbedOptions } from './patchEmbed.js';
 
+/**
+ * What `FeatureExtractor.create` builds its graphs for: the image size and the patch embedding,
+ * normally the model configuration's `image` and `embed`.
+ * @example
+ * const opts: FeatureExtractorOptions = { image: { resize: 329, crop: 288 }, embed: DEFAULT_PATCH_EMBED, featureDtype: 'float16' };
+ */
 export interface FeatureExtractorOptions {
+  /** Shorter side after resizing, then the centre crop's side (config `image`: 329 / 288 by default). */
   image: { resize: number; crop: number };
+  /** Patch size and pooled dimensions (config `embed`). */
   embed: PatchEmbedOptions;
-  /** dtype of `extract()`'s output (float16 halves the training cache). */
+  /** dtype of `extract()`'s output (float16 halves the training cache). Default 'float32'. */
   featureDtype?: 'float32' | 'float16';
 }
 
@@ -48,6 +56,16 @@ function concatBatch(parts: OrtTensor[]): OrtTensor {
   return ortTensor('float32', [parts.length, ...parts[0].dims.slice(1)], out);
 }
 
+/**
+ * Decoded images → patch features (Liu et al., CVPR 2023: the frozen feature extractor and local
+ * feature aggregation), run as three onnxruntime sessions: preprocessing, the backbone, the patch
+ * embedding. Training uses it to cache the features the head learns from; the nodes are the same
+ * as in the scoring graph. Release it when done.
+ * @example
+ * const extractor = await FeatureExtractor.create(await resolveBackbone({ backbone: 'mobilenet_v2' }), { image: { resize: 329, crop: 288 }, embed: DEFAULT_PATCH_EMBED });
+ * const features = await extractor.extract([await decodeImage('good.png')]);
+ * await extractor.release();
+ */
 export class FeatureExtractor {
   private constructor(
     readonly backbone: Backbone,
@@ -58,7 +76,11 @@ export class FeatureExtractor {
     readonly layerShapes: LayerShape[],
   ) {}
 
-  /** Switches the dtype of `extract()`'s output (rebuilds only the embedding session). */
+  /**
+   * Switches the dtype of `extract()`'s output (rebuilds only the embedding session).
+   * @throws Error when onnxruntime cannot load the rebuilt embedding graph.
+   * @example await extractor.setFeatureDtype('float16');
+   */
   async setFeatureDtype(dtype: 'float32' | 'float16'): Promise<void> {
     if ((this.options.featureDtype ?? 'float32') === dtype) return;
     const next = await Session.create(buildEmbedModel(this.layerShapes, this.options.embed, dtype), 'patch embedding');
@@ -67,6 +89,12 @@ export class FeatureExtractor {
     this.options.featureDtype = dtype;
   }
 
+  /**
+   * Builds the three sessions and measures each backbone layer's shape with one blank image.
+   * @throws Error when onnxruntime cannot load a graph, when a backbone layer is not an output of
+   * its ONNX, or when a layer's output is not [N, C, H, W].
+   * @example const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
+   */
   static async create(backbone: Backbone, options: FeatureExtractorOptions): Promise<FeatureExtractor> {
     const prep = await Session.create(buildPreprocessModel(backbone, options.image), 'preprocessing');
     const net = await Session.create(backbone.onnx, 'backbone');
@@ -84,22 +112,39 @@ export class FeatureExtractor {
     return new FeatureExtractor(backbone, options, prep, net, embed, shapes);
   }
 
-  /** The patch grid (the first layer's feature map). */
+  /**
+   * The patch grid (the first layer's feature map).
+   * @example const { height, width } = extractor.grid; // 36×36 for wide_resnet50_2 at crop 288
+   */
   get grid(): { height: number; width: number } {
     return { height: this.layerShapes[0].height, width: this.layerShapes[0].width };
   }
 
+  /**
+   * Patches (feature rows) per image: the grid's height × width.
+   * @example const images = features.dims[0] / extractor.patchesPerImage;
+   */
   get patchesPerImage(): number {
     return this.grid.height * this.grid.width;
   }
 
+  /**
+   * One image preprocessed for the backbone: resized, centre-cropped and normalised, float32
+   * [1, 3, crop, crop].
+   * @throws TypeError when the image is not RGB (3 channels).
+   * @example const input = await extractor.pixels(await decodeImage('good.png'));
+   */
   async pixels(image: DecodedImage): Promise<OrtTensor> {
     if (image.channels !== 3) throw new TypeError(`FeatureExtractor: expected an RGB image, got ${image.channels} channel(s)`);
     const input = ortTensor('uint8', [1, image.height, image.width, 3], image.data);
     return (await this.prep.run({ image: input })).pixels;
   }
 
-  /** Backbone outputs for a batch of decoded images (any sizes). */
+  /**
+   * Backbone outputs for a batch of decoded images (any sizes), one tensor per layer, finest first.
+   * @throws TypeError when an image is not RGB.
+   * @example const [layer2, layer3] = await extractor.backboneLayers([image]);
+   */
   async backboneLayers(images: readonly DecodedImage[]): Promise<OrtTensor[]> {
     const parts: OrtTensor[] = [];
     for (const im of images) parts.push(await this.pixels(im));
@@ -108,7 +153,11 @@ export class FeatureExtractor {
     return this.backbone.layers.map((l) => out[l]);
   }
 
-  /** Patch features [B·H·W, targetDim], row b·H·W + i·W + j. */
+  /**
+   * Patch features [B·H·W, targetDim], row b·H·W + i·W + j, in `featureDtype`.
+   * @throws TypeError when an image is not RGB.
+   * @example const features = await extractor.extract([await decodeImage('a.png'), await decodeImage('b.png')]);
+   */
   async extract(images: readonly DecodedImage[]): Promise<OrtTensor> {
     const layers = await this.backboneLayers(images);
     const feeds: Record<string, OrtTensor> = {};
@@ -116,6 +165,10 @@ export class FeatureExtractor {
     return (await this.embed.run(feeds)).features;
   }
 
+  /**
+   * Releases the three onnxruntime sessions; the extractor cannot be used afterwards.
+   * @example await extractor.release();
+   */
   async release(): Promise<void> {
     await Promise.all([this.prep.release(), this.net.release(), this.embed.release()]);
   }

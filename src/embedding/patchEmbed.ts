@@ -12,18 +12,39 @@ import type { GraphBuilder } from '../onnx/builder.js';
 import { f32, i64 } from '../onnx/tensor.js';
 import { adaptivePoolBins, bilinearMatrix } from './resample.js';
 
+/**
+ * The shape of one backbone layer's output for one image (C, H, W), measured by
+ * `FeatureExtractor.create` and stored in the model's manifest.
+ * @example const shapes: LayerShape[] = [{ channels: 512, height: 36, width: 36 }, { channels: 1024, height: 18, width: 18 }];
+ */
 export interface LayerShape {
+  /** Feature channels C. */
   channels: number;
+  /** Feature-map height H. */
   height: number;
+  /** Feature-map width W. */
   width: number;
 }
 
+/**
+ * How backbone features are aggregated into one vector per patch (Liu et al., CVPR 2023: local
+ * feature aggregation): the neighbourhood size and the two pooled dimensions. The model's values
+ * are its config's `embed`.
+ * @example const opts: PatchEmbedOptions = { patchSize: 3, pretrainDim: 1536, targetDim: 1536 };
+ */
 export interface PatchEmbedOptions {
+  /** Side of the neighbourhood around each patch; odd. Default 3. */
   patchSize: number;
+  /** Each layer's patch vector is average-pooled to this length. Default 1536. */
   pretrainDim: number;
+  /** The concatenated layers are pooled to this length: the feature dimension. Default 1536. */
   targetDim: number;
 }
 
+/**
+ * The paper's patch-embedding settings (3×3 neighbourhood, 1536 dimensions), the config's defaults.
+ * @example const features = addPatchEmbedding(g, layers, shapes, DEFAULT_PATCH_EMBED);
+ */
 export const DEFAULT_PATCH_EMBED: PatchEmbedOptions = { patchSize: 3, pretrainDim: 1536, targetDim: 1536 };
 
 /** adaptive_avg_pool1d along axis 1 of x [B, L, P] → [B, O, P]. */
@@ -79,6 +100,11 @@ function addUpsample(g: GraphBuilder, x: string, from: LayerShape, to: LayerShap
 /**
  * Adds the patch embedding for backbone outputs `layers` (finest grid first) and returns a value
  * of shape [B·H·W, targetDim], row b·H·W + i·W + j on the first layer's grid.
+ * @throws RangeError when `layers` is empty or does not match `shapes` one to one, or when
+ * `patchSize` is even.
+ * @example
+ * const layers = shapes.map((s, i) => g.input(`layer${i}`, 'float32', ['N', s.channels, s.height, s.width]));
+ * g.output(addPatchEmbedding(g, layers, shapes, DEFAULT_PATCH_EMBED), 'features', 'float32', ['patches', 1536]);
  */
 export function addPatchEmbedding(
   g: GraphBuilder,

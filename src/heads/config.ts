@@ -1,27 +1,39 @@
 /**
  * Hyper-parameters of the trainable heads (adaptor + discriminator) and their optimizers.
- * Defaults are the published SimpleNet run (spec §3–§6): every number can be overridden.
+ * Defaults are the published SimpleNet run (spec §3–§6): every number can be overridden. The
+ * graph builders take only the fields they need (`initHeadParams` the two sizes).
+ * @example
+ * const dims: Pick<HeadConfig, 'featureDim' | 'hiddenDim'> = { featureDim: 1536, hiddenDim: 1024 };
+ * const params = initHeadParams(dims, new Rng(0));
  */
 export interface HeadConfig {
-  /** Patch feature length D (input and output of the adaptor). */
+  /** Patch feature length D (input and output of the adaptor). Default 1536. */
   readonly featureDim: number;
-  /** Discriminator hidden width Hd. */
+  /** Discriminator hidden width Hd. Default 1024. */
   readonly hiddenDim: number;
-  /** σ of the Gaussian noise that turns adapted features into fakes. */
+  /** σ of the Gaussian noise that turns adapted features into fakes. Default 0.015. */
   readonly noiseStd: number;
-  /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th. */
+  /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th. Default 0.5. */
   readonly margin: number;
+  /** Negative slope of the discriminator's LeakyReLU. Default 0.2. */
   readonly leakySlope: number;
+  /** Batch-norm running-statistics momentum (PyTorch's convention). Default 0.1. */
   readonly bnMomentum: number;
+  /** Batch-norm epsilon. Default 1e-5. */
   readonly bnEps: number;
-  /** AdamW (decoupled weight decay) on the adaptor. */
+  /** AdamW (decoupled weight decay) on the adaptor: learning rate. Default 1e-4. */
   readonly adaptorLr: number;
+  /** The adaptor's AdamW weight decay. Default 0.01. */
   readonly adaptorWeightDecay: number;
-  /** Adam with L2 weight decay (added to the gradient) on the discriminator. */
+  /** Adam with L2 weight decay (added to the gradient) on the discriminator: learning rate. Default 2e-4. */
   readonly discLr: number;
+  /** The discriminator's L2 weight decay. Default 1e-5. */
   readonly discWeightDecay: number;
+  /** Adam β1 of both optimisers. Default 0.9. */
   readonly beta1: number;
+  /** Adam β2 of both optimisers. Default 0.999. */
   readonly beta2: number;
+  /** Adam epsilon of both optimisers. Default 1e-8. */
   readonly adamEps: number;
 }
 

@@ -6,6 +6,11 @@ import { f32, type HostTensor } from '../onnx/tensor.js';
 import type { HeadConfig } from './config.js';
 import type { Rng } from '../core/rng.js';
 
+/**
+ * The names of the head's tensors (the adaptor and the discriminator, Liu et al., CVPR 2023), in
+ * a fixed order: the safetensors keys of a saved model's head weights.
+ * @example for (const name of PARAM_NAMES) console.log(name, model.params[name].dims);
+ */
 export const PARAM_NAMES = [
   'adaptor.weight',
   'adaptor.bias',
@@ -18,7 +23,19 @@ export const PARAM_NAMES = [
   'discriminator.fc2.weight',
 ] as const;
 
+/**
+ * One of the head's tensor names, e.g. 'discriminator.fc1.weight'.
+ * @example const name: ParamName = 'adaptor.weight';
+ */
 export type ParamName = (typeof PARAM_NAMES)[number];
+
+/**
+ * The head's weights by name (float32): adaptor [D, D] and [D]; discriminator fc1 [Hd, D] and
+ * [Hd], batch norm γ, β, running mean and variance [Hd], fc2 [1, Hd]. A loaded model's `params`.
+ * @example
+ * const params: HeadParams = initHeadParams({ featureDim: 1536, hiddenDim: 1024 }, new Rng(0));
+ * console.log(params['discriminator.fc1.weight'].dims); // [1024, 1536]
+ */
 export type HeadParams = Record<ParamName, HostTensor<'float32'>>;
 
 /** Updated by the adaptor's AdamW. */
@@ -53,6 +70,7 @@ export function paramShapes(cfg: Pick<HeadConfig, 'featureDim' | 'hiddenDim'>): 
 /**
  * Xavier-normal (gain 1) linear weights, PyTorch-default U(±1/√fan_in) biases, BN γ=1 β=0 and
  * running stats 0/1. Draw order is fixed (adaptor W, b, fc1 W, b, fc2 W) so a seed reproduces a model.
+ * @example const params = initHeadParams({ featureDim: 1536, hiddenDim: 1024 }, new Rng(config.train.seed));
  */
 export function initHeadParams(cfg: Pick<HeadConfig, 'featureDim' | 'hiddenDim'>, rng: Rng): HeadParams {
   const D = cfg.featureDim;

@@ -10,7 +10,13 @@ import type { HostTensor } from '../onnx/tensor.js';
 import { addBatchNormEval } from './batchNormGraph.js';
 import { checkHeadParams, type HeadParams, headDims, PARAM_NAMES, paramShapes } from './params.js';
 
-/** The folded head: scores = −fc2·LeakyReLU(x·weightᵀ + bias). */
+/**
+ * The folded head: scores = −fc2·LeakyReLU(x·weightᵀ + bias). Adaptor, fc1 and eval-mode batch
+ * norm as one Linear, computed once by `foldHead` and reused for every graph built from it.
+ * @example
+ * const folded: FoldedHead = await foldHead(model.params, { bnEps: 1e-5 });
+ * const scores = addPatchScores(g, features, folded, { fold: true });
+ */
 export interface FoldedHead {
   readonly kind: 'folded';
   /** [Hd, D] */
@@ -21,6 +27,11 @@ export interface FoldedHead {
   readonly fc2Weight: HostTensor<'float32'>;
 }
 
+/**
+ * How `addPatchScores` builds the head: folded into one Linear or kept as the separate adaptor,
+ * fc1 and batch-norm ops, and the two numbers that must match training.
+ * @example const opts: ScoreHeadOptions = { fold: true, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope };
+ */
 export interface ScoreHeadOptions {
   /** Use the folded single Linear (from a FoldedHead, or folded in-graph from HeadParams). */
   fold: boolean;
@@ -34,6 +45,11 @@ export interface ScoreHeadOptions {
  * Adds nodes computing patch scores [N] from `features` ([N, D] float32 value name). With
  * `params` = HeadParams and fold: true, the fold is built from constant nodes that onnxruntime
  * evaluates once at session creation (constant folding); a FoldedHead is used as is.
+ * @throws TypeError when `opts.fold` is not a boolean, when a FoldedHead comes with fold: false, or
+ * when `params` lacks a tensor or has a non-float32 one; RangeError when a tensor's shape is wrong.
+ * @example
+ * const features = g.input('features', 'float32', ['patches', 1536]);
+ * g.output(addPatchScores(g, features, model.params, { fold: true }), 'patch_scores', 'float32', ['patches']);
  */
 export function addPatchScores(g: GraphBuilder, features: string, params: HeadParams | FoldedHead, opts: ScoreHeadOptions): string {
   if (typeof opts?.fold !== 'boolean') throw new TypeError('addPatchScores: opts.fold must be a boolean');
@@ -116,7 +132,12 @@ export function addPatchScoresFromInputs(
   return g.op('Neg', [g.op('Reshape', [d, g.ints([-1])])]);
 }
 
-/** Folds adaptor + fc1 + eval BN into one Linear (float64 product in onnxruntime, rounded once). */
+/**
+ * Folds adaptor + fc1 + eval BN into one Linear (float64 product in onnxruntime, rounded once), for
+ * building several scoring graphs from one set of weights without folding each time.
+ * @throws TypeError / RangeError when `params` lacks a tensor or has a wrong dtype or shape.
+ * @example const folded = await foldHead(model.params, { bnEps: model.config.head.bnEps });
+ */
 export async function foldHead(params: HeadParams, opts: { bnEps?: number } = {}): Promise<FoldedHead> {
   const dims = headDims(params);
   checkHeadParams(params, dims);

@@ -11,21 +11,39 @@ import { open } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import { FileError } from '../io/ioError.js';
 
-/** File extensions of the image formats decodeImage reads (datasets and predict look for these). */
+/**
+ * File extensions of the image formats decodeImage reads (datasets and predict look for these).
+ * @example const images = (await readdir(dir)).filter((f) => IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()));
+ */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif'];
 
+/**
+ * An image's 8-bit pixels, decoded once and scored as they are (the scoring graph resizes and
+ * crops). From `decodeImage`, or built by a program from a camera frame.
+ * @example
+ * const frame: DecodedImage = { data: rgbBytes, width: 640, height: 480, channels: 3, source: 'camera 1' };
+ * const r = await detector.score(frame);
+ */
 export interface DecodedImage {
   /** Interleaved HWC uint8 pixels. */
   data: Uint8Array;
   width: number;
   height: number;
+  /** 3 = RGB (what scoring needs), 1 = grey (masks). */
   channels: 1 | 3;
   /** The file (or label) it came from, so later errors (a non-finite score) can name it. */
   source?: string;
 }
 
+/**
+ * An image could not be decoded (not an image, an unsupported format, a truncated or corrupt
+ * file). The message names the path (or label) and the decoder's reason.
+ * @example
+ * try { await decodeImage('part.png'); } catch (e) { if (e instanceof ImageDecodeError) console.error(`skipping ${e.path}`); }
+ */
 export class ImageDecodeError extends Error {
   constructor(
+    /** The path, or the label given for bytes. */
     readonly path: string,
     reason: string,
   ) {
@@ -34,7 +52,10 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** The default pixel cap: 40 megapixels (7746 × 5164 and the like), several times any camera image anomaly detection sees. */
+/**
+ * The default pixel cap: 40 megapixels (7746 × 5164 and the like), several times any camera image anomaly detection sees.
+ * @example setMaxPixels(2 * DEFAULT_MAX_PIXELS); // allow 80-megapixel scans
+ */
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 export const MAX_PIXELS_ENV = 'SIMPLENET_MAX_PIXELS';
 
@@ -45,12 +66,20 @@ function checkLimit(n: number, what: string): number {
   return n;
 }
 
-/** Sets the process-wide pixel cap (the CLI's --max-pixels); `undefined` goes back to the environment or the default. */
+/**
+ * Sets the process-wide pixel cap (the CLI's --max-pixels); `undefined` goes back to the environment or the default.
+ * @throws RangeError when `n` is not a positive whole number.
+ * @example setMaxPixels(100_000_000);
+ */
 export function setMaxPixels(n: number | undefined): void {
   processMaxPixels = n === undefined ? undefined : checkLimit(n, 'the pixel limit');
 }
 
-/** The cap in force: setMaxPixels, else $SIMPLENET_MAX_PIXELS, else DEFAULT_MAX_PIXELS. */
+/**
+ * The cap in force: setMaxPixels, else $SIMPLENET_MAX_PIXELS, else DEFAULT_MAX_PIXELS.
+ * @throws RangeError when $SIMPLENET_MAX_PIXELS is set but not a positive whole number.
+ * @example console.log(`images over ${maxPixels()} pixels are refused`);
+ */
 export function maxPixels(): number {
   if (processMaxPixels !== undefined) return processMaxPixels;
   const env = process.env[MAX_PIXELS_ENV];
@@ -58,13 +87,23 @@ export function maxPixels(): number {
   return checkLimit(Number(env.trim()), `${MAX_PIXELS_ENV}='${env}'`);
 }
 
+/**
+ * An image's header says it has more pixels than the cap (`maxPixels()`); it is refused before
+ * any pixel is decoded. `width`, `height` and `limit` say by how much.
+ * @example
+ * try { await detector.score('scan.tif'); } catch (e) { if (e instanceof ImageTooLargeError) console.error(`${e.width}×${e.height} > ${e.limit}`); }
+ */
 export class ImageTooLargeError extends Error {
   override name = 'ImageTooLargeError';
 
   constructor(
+    /** The path, or the label given for bytes. */
     readonly path: string,
+    /** The image's width from its header. */
     readonly width: number,
+    /** The image's height from its header (of the first page). */
     readonly height: number,
+    /** The pixel cap in force. */
     readonly limit: number,
   ) {
     super(
@@ -95,6 +134,12 @@ async function checkReadable(path: string): Promise<void> {
  * RGB and 16-bit images are scaled to 8 bits, which is what users expect; PIL's `convert('RGB')`
  * agrees for 8-bit images. No EXIF rotation (PIL applies none either). Images over `maxPixels`
  * (default: the process's cap, see maxPixels()) are refused from their header, before decoding.
+ * @throws FileError when the path cannot be read or is not a file; ImageTooLargeError over the
+ * pixel cap; ImageDecodeError when the bytes are not a decodable image; RangeError for a bad
+ * `maxPixels`.
+ * @example
+ * const image = await decodeImage('part.png');
+ * const mask = await decodeImage(await readFile('part_mask.png'), { channels: 1, label: 'part_mask.png' });
  */
 export async function decodeImage(input: string | Uint8Array, opts: { channels?: 1 | 3; label?: string; maxPixels?: number } = {}): Promise<DecodedImage> {
   const channels = opts.channels ?? 3;

@@ -10,6 +10,12 @@
 import type { GraphBuilder } from '../onnx/builder.js';
 import { f32 } from '../onnx/tensor.js';
 
+/**
+ * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop), then
+ * Normalize(mean, std) with the backbone's statistics.
+ * @example
+ * const opts: PreprocessOptions = { resize: 329, crop: 288, mean: backbone.mean, std: backbone.std };
+ */
 export interface PreprocessOptions {
   /** Target length of the shorter side before cropping (torchvision `Resize(int)`). */
   resize: number;
@@ -17,6 +23,7 @@ export interface PreprocessOptions {
   crop: number;
   /** Per-channel mean/std on [0,1] pixels; omit for masks (output stays in [0,1]). */
   mean?: readonly number[];
+  /** Per-channel standard deviation on [0,1] pixels, with `mean`. */
   std?: readonly number[];
 }
 
@@ -52,6 +59,11 @@ function addClip8(g: GraphBuilder, sum: string): string {
 /**
  * Adds the preprocessing nodes. `image` is uint8 [N, H, W, C] (HWC as decoded); the result is
  * float32 [N, C, crop, crop].
+ * @throws RangeError when resize and crop are not integers with resize >= crop > 0, or mean and
+ * std differ in length.
+ * @example
+ * const image = g.input('image', 'uint8', ['N', 'H', 'W', 3]);
+ * const pixels = addPreprocess(g, image, { resize: 329, crop: 288, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
  */
 export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOptions): string {
   return addPreprocessParts(g, image, opts).pixels;

@@ -10,12 +10,25 @@ import { ONNX_DTYPE } from './model.js';
 import { type ProtoField, readFields, readPackedVarints } from './protobuf.js';
 import { type DType, fromBytes, type HostTensor, numel, tensor } from './tensor.js';
 
+/**
+ * The bytes are not an ONNX model this project can read (truncated, not protobuf, external data,
+ * sparse initializers, model-local functions, an element type we do not handle). The message
+ * starts with the source's name.
+ * @example
+ * try { decodeModel(bytes, 'my.onnx'); } catch (e) { if (e instanceof OnnxDecodeError) console.error(e.message); }
+ */
 export class OnnxDecodeError extends Error {
   override name = 'OnnxDecodeError';
 }
 
-/** A decoded model: the encoder's ModelProto plus what only foreign models carry. */
+/**
+ * A decoded model: the encoder's ModelProto plus what only foreign models carry. From `decodeModel`.
+ * @example
+ * const m: DecodedModel = decodeModel(await readFile('backbone.onnx'), 'backbone.onnx');
+ * console.log(m.irVersion, m.opsetImports[''], m.graph.outputs.map((o) => o.name));
+ */
 export interface DecodedModel extends ModelProto {
+  /** The file's ONNX IR version (0 when absent). */
   irVersion: number;
   /** Every opset import, '' being the default ONNX domain. */
   opsetImports: Record<string, number>;
@@ -239,7 +252,12 @@ export function decodeGraph(buf: Uint8Array): GraphProto & { valueInfo: ValueInf
   return { name: str(fields, 2), nodes, initializers, inputs: inputs.filter((i) => !init.has(i.name)), outputs, valueInfo };
 }
 
-/** Decodes a serialised ModelProto; `source` names the file in errors. */
+/**
+ * Decodes a serialised ModelProto into plain data, to inspect, prune or inline a foreign graph (a
+ * user's backbone); `source` names the file in errors.
+ * @throws OnnxDecodeError naming `source` when the bytes are not a model this project can read.
+ * @example const { graph } = decodeModel(await readFile('backbone.onnx'), 'backbone.onnx');
+ */
 export function decodeModel(bytes: Uint8Array, source = 'ONNX model'): DecodedModel {
   try {
     const fields = readFields(bytes);

@@ -5,6 +5,11 @@
 import { ProtoWriter } from './protobuf.js';
 import { type DType, type HostTensor, tensorBytes } from './tensor.js';
 
+/**
+ * ONNX TensorProto element-type codes of the dtypes we use (onnx/onnx.proto's DataType), e.g. for
+ * a Cast node's `to` attribute.
+ * @example const node = g.op('Cast', [x], { to: ONNX_DTYPE.float16 });
+ */
 export const ONNX_DTYPE: Record<DType, number> = {
   float32: 1,
   uint8: 2,
@@ -16,6 +21,12 @@ export const ONNX_DTYPE: Record<DType, number> = {
   float64: 11,
 };
 
+/**
+ * A node attribute with its ONNX kind spelled out, as stored in a `NodeProto`. `GraphBuilder.op`
+ * infers most kinds from an `Attr`; give an `AttrValue` for float lists or to force a kind.
+ * @example
+ * const scales: AttrValue = { kind: 'floats', value: [1, 1, 2, 2] };
+ */
 export type AttrValue =
   | { kind: 'float'; value: number }
   | { kind: 'int'; value: number }
@@ -28,28 +39,57 @@ export type AttrValue =
   /** A decoded foreign AttributeProto kept as its exact bytes (name included): subgraphs, sparse tensors, type protos. */
   | { kind: 'raw'; value: Uint8Array; subgraph?: boolean };
 
+/**
+ * One operator node of a graph: its type, the value names it reads and writes, and attributes.
+ * @example
+ * const node: NodeProto = { opType: 'Relu', inputs: ['x'], outputs: ['y'], name: 'Relu_0', attributes: {} };
+ */
 export interface NodeProto {
+  /** The operator, e.g. 'MatMul'. */
   opType: string;
+  /** Value names read, in the operator's order; '' is an omitted optional input. */
   inputs: string[];
+  /** Value names written. */
   outputs: string[];
+  /** The node's name (unique within the graph). */
   name: string;
+  /** Operator-set domain; absent or '' is the default ONNX domain. */
   domain?: string;
   attributes: Record<string, AttrValue>;
 }
 
+/**
+ * One dimension of a declared shape: a fixed size, a symbolic name (any size at run time, the same
+ * name meaning the same size), or `null` (unknown).
+ * @example const shape: Dim[] = ['N', 3, 288, 288];
+ */
 export type Dim = number | string | null;
 
+/**
+ * A graph input or output: its name, element type and (optional) shape.
+ * @example const input: ValueInfo = { name: 'image', dtype: 'uint8', shape: ['N', 'H', 'W', 3] };
+ */
 export interface ValueInfo {
   name: string;
   dtype: DType;
+  /** Absent: the shape is not declared. */
   shape?: Dim[];
 }
 
+/**
+ * A named constant tensor of a graph (weights, constants).
+ * @example const init: Initializer = { name: 'mean', tensor: f32([1, 3, 1, 1], [0.485, 0.456, 0.406]) };
+ */
 export interface Initializer {
   name: string;
   tensor: HostTensor;
 }
 
+/**
+ * A graph as plain data: nodes in execution order, initializers, inputs and outputs. What
+ * `GraphBuilder.graph()` gives and `decodeModel` reads back.
+ * @example const opTypes = new Set(decodeModel(bytes).graph.nodes.map((n) => n.opType));
+ */
 export interface GraphProto {
   name: string;
   nodes: NodeProto[];
@@ -58,11 +98,18 @@ export interface GraphProto {
   outputs: ValueInfo[];
 }
 
+/**
+ * A whole model for `encodeModel`: one graph, its default-domain opset and metadata.
+ * @example
+ * const model: ModelProto = { graph: g.graph(), opsetVersion: OPSET, producerName: 'simplenet', producerVersion: VERSION, metadata: {} };
+ */
 export interface ModelProto {
   graph: GraphProto;
+  /** Opset of the default ONNX domain. */
   opsetVersion: number;
   producerName: string;
   producerVersion: string;
+  /** ONNX metadata_props (string key → string value). */
   metadata: Record<string, string>;
   /** Extra operator-set domains, e.g. com.microsoft. */
   extraOpsets?: Record<string, number>;
@@ -143,6 +190,13 @@ function writeGraph(w: ProtoWriter, g: GraphProto): void {
   for (const o of g.outputs) w.message(12, (vw) => writeValueInfo(vw, o));
 }
 
+/**
+ * Serialises a model to ONNX protobuf bytes (IR version 8), ready for onnxruntime or a file.
+ * @example
+ * const model = decodeModel(await readFile('backbone.onnx'), 'backbone.onnx');
+ * model.metadata.note = 'pruned';
+ * await writeFile('backbone-noted.onnx', encodeModel(model));
+ */
 export function encodeModel(m: ModelProto): Uint8Array {
   const w = new ProtoWriter();
   w.int(1, 8);

@@ -5,6 +5,11 @@
 import * as ort from 'onnxruntime-node';
 import type { DType, HostTensor } from './tensor.js';
 
+/**
+ * onnxruntime-node's tensor, as sessions return it (`FeatureExtractor.extract` gives one). Its
+ * `data` is a typed array, `dims` its shape.
+ * @example const features: OrtTensor = await extractor.extract(images); console.log(features.dims);
+ */
 export type OrtTensor = ort.Tensor;
 
 // onnxruntime-node 1.30's native library starts a telemetry client with its first session, which
@@ -12,10 +17,14 @@ export type OrtTensor = ort.Tensor;
 // (issue 11, row 11). It reads this variable then; a user's own setting wins.
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
+/**
+ * onnxruntime settings for a detector's session: threads and graph optimisation. Both optional.
+ * @example const detector = await Detector.load('runs/bottle', { session: { intraOpThreads: 4, optimization: 'all' } });
+ */
 export interface SessionOptions {
   /** Threads for one operator; defaults to onnxruntime's choice (all cores). */
   intraOpThreads?: number;
-  /** 'all' lets onnxruntime fuse ops; 'basic' keeps the graph as built (used by fidelity tests). */
+  /** 'all' lets onnxruntime fuse ops; 'basic' keeps the graph as built (used by fidelity tests). Default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 

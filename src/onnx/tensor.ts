@@ -1,7 +1,17 @@
 /** Plain tensors as they travel between our code, safetensors/npy files and ONNX initializers. */
 
+/**
+ * Element types a tensor can have here. float16 data is held as raw bits in a Uint16Array; bool
+ * as a Uint8Array.
+ * @example const dtype: DType = 'float32';
+ */
 export type DType = 'float32' | 'float16' | 'float64' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool';
 
+/**
+ * The typed array that holds a dtype's elements: Float32Array for 'float32', Uint16Array (the raw
+ * bits) for 'float16', BigInt64Array for 'int64', Uint8Array for 'uint8' and 'bool', and so on.
+ * @example const data: TypedArrayOf<'int64'> = new BigInt64Array([1n, 3n]);
+ */
 export type TypedArrayOf<D extends DType> = D extends 'float32'
   ? Float32Array
   : D extends 'float64'
@@ -18,9 +28,16 @@ export type TypedArrayOf<D extends DType> = D extends 'float32'
 
 export type AnyTypedArray = Float32Array | Float64Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
 
+/**
+ * A tensor in plain JavaScript memory: dtype, dimensions and the row-major data. What safetensors
+ * and npy files are read into and graph initializers are made of.
+ * @example const t: HostTensor<'float32'> = { dtype: 'float32', dims: [2, 3], data: new Float32Array(6) };
+ */
 export interface HostTensor<D extends DType = DType> {
   readonly dtype: D;
+  /** Dimensions, outermost first; [] for a scalar. */
   readonly dims: readonly number[];
+  /** The elements in row-major order; its length is the product of `dims`. */
   readonly data: TypedArrayOf<D>;
 }
 
