@@ -13,6 +13,11 @@ import type { Backbone } from './types.js';
 
 export type { Backbone, BackboneIdentity } from './types.js';
 
+/**
+ * Which backbone `resolveBackbone` should give: a builtin name or a manifest path, with optional
+ * weights and layers.
+ * @example const opts: ResolveOptions = { backbone: 'resnet18', weights: 'resnet18.pth', layers: ['layer2', 'layer3'] };
+ */
 export interface ResolveOptions {
   /** A builtin name or the path of a manifest .json file. */
   backbone: string;
@@ -27,6 +32,12 @@ export interface ResolveOptions {
 /**
  * A builtin name, else a manifest path: anything ending in .json or naming a folder is taken as a
  * path, so a mistyped path says "no such file" naming it rather than "unknown backbone".
+ * @throws FileError when a manifest path cannot be read or is not a file; Error for an unknown
+ * name, for `weights` given with a manifest, or naming the manifest and field when it is invalid
+ * or its ONNX lacks the input or layers.
+ * @example
+ * const builtin = await resolveBackbone({ backbone: 'wide_resnet50_2' });
+ * const custom = await resolveBackbone({ backbone: 'backbones/mobilenet_v2.json' });
  */
 export async function resolveBackbone(opts: ResolveOptions): Promise<Backbone> {
   const builtin = builtinBackbone(opts.backbone);

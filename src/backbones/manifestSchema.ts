@@ -3,18 +3,34 @@ import { z } from 'zod';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 
+/**
+ * The schema of a backbone manifest .json (backbones/mobilenet_v2.json is one): which ONNX file,
+ * its input, its normalisation and its output layers. Unknown fields are refused.
+ * @example const manifest = BackboneManifestSchema.parse(JSON.parse(await readFile('backbones/mobilenet_v2.json', 'utf8')));
+ */
 export const ManifestSchema = z
   .object({
+    /** The ONNX file, relative to the manifest's folder. */
     onnx: z.string().min(1),
+    /** The graph input fed with the normalised NCHW float32 image. */
     input: z.string().min(1),
+    /** Per-channel mean of (pixel/255 − mean)/std, RGB. */
     mean: rgb,
+    /** Per-channel standard deviation, RGB; positive. */
     std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+    /** Output names the features come from, finest grid first. */
     layers: z.array(z.string().min(1)).min(1),
     /** Free text for people (provenance, licence); ignored by the engine. */
     description: z.string().optional(),
   })
   .strict();
 
+/**
+ * A backbone manifest: the ONNX file (relative to the manifest), its input name, normalisation and
+ * feature layers. Exported as `BackboneManifest`.
+ * @example
+ * const m: BackboneManifest = { onnx: 'my_net.onnx', input: 'input', mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layers: ['stage2', 'stage3'] };
+ */
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 function fieldName(path: readonly PropertyKey[]): string {

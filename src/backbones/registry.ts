@@ -24,7 +24,11 @@ export function builtinBackbone(name: string): BuiltinFactory | undefined {
   return builtins.get(name);
 }
 
-/** Registration order, which is the order error messages list them in. */
+/**
+ * The names `resolveBackbone` knows: the builtins this package ships, then any registered, in
+ * registration order (the order error messages list them in).
+ * @example console.log(builtinNames().join(', ')); // resnet18, resnet50, wide_resnet50_2, wide_resnet101_2, mobilenet_v2
+ */
 export function builtinNames(): string[] {
   return [...builtins.keys()];
 }

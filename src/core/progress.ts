@@ -5,11 +5,24 @@
  * numbers through the optional `event` method.
  */
 
+/**
+ * One task's progress, from `Reporter.bar`: tick as items (or bytes) are done, then `done`.
+ * @example
+ * const bar = reporter.bar('features', paths.length);
+ * for (const p of paths) { await work(p); bar.tick(1, p); }
+ * bar.done();
+ */
 export interface ProgressBar {
+  /** `n` more items done (default 1); `info` is a short note for the current item. */
   tick(n?: number, info?: string): void;
+  /** The task has finished; `info` is a closing note. */
   done(info?: string): void;
 }
 
+/**
+ * How a progress bar counts: items (default) or bytes, and what was done before it started.
+ * @example const bar = reporter.bar('weights', totalBytes, { bytes: true, initial: resumedBytes });
+ */
 export interface BarOptions {
   /** Counts are bytes: shown as MB with a MB/s rate (downloads). A total of 0 means unknown. */
   bytes?: boolean;
@@ -17,7 +30,16 @@ export interface BarOptions {
   initial?: number;
 }
 
+/**
+ * Where the library's long tasks report to, without printing anything themselves: progress bars,
+ * information lines, warnings and structured epoch events. The CLI's prints on stderr; programs
+ * usually pass `onProgress` instead, which gets the same as `ProgressEvent`s.
+ * @example
+ * const reporter: Reporter = { bar: () => ({ tick() {}, done() {} }), line: console.log, warn: console.warn };
+ * await train({ data, backbone: 'mobilenet_v2', out: 'runs/bottle', reporter });
+ */
 export interface Reporter {
+  /** Starts a progress bar for a task of `total` items (or bytes). */
   bar(label: string, total: number, opts?: BarOptions): ProgressBar;
   /** A line of information (epoch summaries). */
   line(text: string): void;
@@ -33,7 +55,15 @@ export const silentReporter: Reporter = {
   warn() {},
 };
 
-/** What a program receives through `onProgress`. */
+/**
+ * What a program receives through `onProgress` (`train`, `Detector.load`, `Detector.evaluate`): a
+ * task's start, progress and end, information lines, warnings and finished epochs.
+ * @example
+ * const onProgress = (e: ProgressEvent) => {
+ *   if (e.type === 'progress') console.log(`${e.task} ${e.done}/${e.total}`);
+ *   else if (e.type === 'warning') console.warn(e.message);
+ * };
+ */
 export type ProgressEvent =
   | { type: 'start'; task: string; total: number; unit: 'items' | 'bytes' }
   | { type: 'progress'; task: string; done: number; total: number; info?: string }
@@ -42,16 +72,29 @@ export type ProgressEvent =
   | { type: 'warning'; message: string }
   | EpochEvent;
 
-/** One finished training epoch. */
+/**
+ * One finished training epoch: its loss, the discriminator's mean outputs on real and fake
+ * features, and the synthetic-defect validation when it ran this epoch.
+ * @example
+ * await train({ ...opts, onProgress: (e) => { if (e.type === 'epoch') console.log(`${e.epoch}/${e.epochs} loss ${e.loss.toFixed(4)}`); } });
+ */
 export interface EpochEvent {
   type: 'epoch';
+  /** The epoch just finished, from 1. */
   epoch: number;
+  /** Epochs in the run. */
   epochs: number;
+  /** Mean training loss of the epoch. */
   loss: number;
+  /** Share of real (adapted) features the discriminator scored at or above the margin. */
   pTrue: number;
+  /** Share of fake (noised) features the discriminator scored below −margin. */
   pFake: number;
+  /** Wall time of the epoch. */
   seconds: number;
+  /** Image AUROC on the held-out good images and their synthetic-defect copies, when validated. */
   valImageAuroc?: number;
+  /** Patch AUROC of the same validation, when validated. */
   valPatchAuroc?: number;
 }
 

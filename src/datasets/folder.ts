@@ -8,16 +8,28 @@ import { Rng } from '../core/rng.js';
 import { type AnomalyDataset, DatasetError, IMAGE_EXTENSIONS, type Sample } from './dataset.js';
 import { isDir, listImages, masksByStem } from './files.js';
 
+/**
+ * The folder format's spec (besides `format: 'folder'`): your own images in plain folders, as
+ * anomalib's Folder dataset.
+ * @example
+ * const dataset = await loadDataset({ format: 'folder', normalDir: 'photos/good', abnormalDirs: ['photos/scratch', 'photos/dent'], maskDir: 'photos/masks' });
+ */
 export interface FolderOptions {
+  /** Good images for training (and, without `normalTestDir`, a seeded share for testing). */
   normalDir: string;
   /** Good images for testing; without it `testSplit` of normalDir is held out (seeded). */
   normalTestDir?: string;
+  /** Folders of defective test images; each folder's name is the defect type. */
   abnormalDirs?: readonly string[];
+  /** Masks named like their images (any image extension, optional `_mask` suffix). */
   maskDir?: string;
+  /** Image file extensions to read. Default IMAGE_EXTENSIONS. */
   extensions?: readonly string[];
   /** Fraction of normalDir held out for testing when normalTestDir is absent (anomalib: 0.2). */
   testSplit?: number;
+  /** Seed of that split. Default 0 (`train` and `Detector.evaluate` pass the training seed). */
   seed?: number;
+  /** A name for the dataset in reports. Default: the last folder name of `normalDir`. */
   category?: string;
 }
 

@@ -13,12 +13,18 @@ import { loadMvtec } from './mvtec.js';
 import { loadMvtec3d } from './mvtec3d.js';
 import { loadVisa } from './visa.js';
 
-/** One field of a spec and the CLI flag that sets it. */
+/**
+ * One field of a spec and the CLI flag that sets it.
+ * @example const field: DatasetField = { key: 'root', flag: '--data <root>', help: 'dataset root', required: true };
+ */
 export interface DatasetField {
+  /** The spec's field name. */
   key: string;
   /** e.g. '--data <root>' (commander syntax). */
   flag: string;
+  /** The flag's help text. */
   help: string;
+  /** The flag must be given. Default false. */
   required?: boolean;
   /** A flag given several times collects a list. */
   repeatable?: boolean;
@@ -26,16 +32,27 @@ export interface DatasetField {
   parse?: (text: string) => unknown;
 }
 
+/**
+ * A dataset format: its name, what its spec holds (a zod schema and the CLI flags that fill it)
+ * and how it loads. Builtins: mvtec, visa, mvtec3d, loco, folder; more with `registerDatasetFormat`.
+ * @example
+ * registerDatasetFormat({ name: 'lines', description: 'one image path and label per line', schema: z.object({ list: z.string() }).strict(),
+ *   fields: [{ key: 'list', flag: '--list <file>', help: 'the list file', required: true }], hasCategories: false, load: (s) => loadLines(s.list as string) });
+ */
 export interface DatasetFormat {
+  /** What `format:` and `--format` call it. */
   name: string;
+  /** One line for people: the layout it expects. */
   description: string;
   /** The spec's fields besides `format`, checked before loading. */
   schema: z.ZodType<Record<string, unknown>>;
+  /** The CLI flags that fill the spec. */
   fields: readonly DatasetField[];
   /** Several categories under one root (its spec is `{ root, category }`): `benchmark --categories` applies. */
   hasCategories: boolean;
   /** Holds out good test images by a seeded split: the spec gets the training seed. */
   seeded?: boolean;
+  /** Loads the dataset from a spec that passed `schema`. */
   load(spec: Record<string, unknown>): Promise<AnomalyDataset>;
 }
 
@@ -129,7 +146,10 @@ export function registerDatasetFormat(format: DatasetFormat): void {
   formats.set(format.name, format);
 }
 
-/** The formats in registration order. */
+/**
+ * The formats in registration order: the builtins, then any registered.
+ * @example for (const f of datasetFormats()) console.log(f.name.padEnd(8), f.description);
+ */
 export function datasetFormats(): DatasetFormat[] {
   return [...formats.values()];
 }

@@ -8,6 +8,13 @@ import { datasetFormat } from './formats.js';
 export const DATASET_FORMATS = ['mvtec', 'visa', 'mvtec3d', 'loco', 'folder'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
+/**
+ * Which dataset to load: a builtin format with its root folder and category, or the folder
+ * format with its options (`FolderOptions`). Registered formats take their own fields.
+ * @example
+ * const mvtec: DatasetSpec = { format: 'mvtec', root: 'mvtec_ad', category: 'bottle' };
+ * const mine: DatasetSpec = { format: 'folder', normalDir: 'photos/good', abnormalDirs: ['photos/bad'] };
+ */
 export type DatasetSpec = { format: 'mvtec' | 'visa' | 'mvtec3d' | 'loco'; root: string; category: string } | ({ format: 'folder' } & FolderOptions);
 
 /**

@@ -7,7 +7,11 @@
 import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** `format` of simplenet.json (the model folder's manifest). */
+/**
+ * `format` of simplenet.json (the model folder's manifest): how a folder is recognised as a
+ * simplenet model.
+ * @example const isModel = JSON.parse(await readFile('runs/bottle/simplenet.json', 'utf8')).format === MODEL_FORMAT;
+ */
 export const MODEL_FORMAT = 'simplenet-model';
 /** `format` of `.simplenet-dataset.json`, the record `datasets pull` keeps in a dataset root. */
 export const DATASET_RECORD_FORMAT = 'simplenet-dataset';

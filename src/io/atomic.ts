@@ -14,7 +14,13 @@ import { FILE_KIND_NAMES, FOLDER_NAMES, type FileKind, type FolderKind, isFolder
 import { FileError } from './ioError.js';
 import { cleanStaleTemporaries, temporaryPath, trackTemporary, untrackTemporary } from './temporaries.js';
 
-/** An output path that holds something simplenet will not replace. */
+/**
+ * An output path holds something simplenet did not write (a dataset, a folder of photos, another
+ * program's file), so it is refused rather than replaced; nothing was written. The message names
+ * the path and what is there.
+ * @example
+ * try { await detector.export('photos/'); } catch (e) { if (e instanceof OutputRefusedError) console.error(e.message); }
+ */
 export class OutputRefusedError extends Error {
   override name = 'OutputRefusedError';
 }

@@ -33,12 +33,19 @@ export function ioCause(e: unknown): string {
   return msg.replace(/\s+/g, ' ').trim();
 }
 
-/** A file-system error that names the path it concerns and why, in one line. */
+/**
+ * A file-system error that names the path it concerns and why, in one line ("permission denied
+ * (EACCES)"); `code` is Node's error code and `cause` the original error.
+ * @example
+ * try { await decodeImage('missing.png'); } catch (e) { if (e instanceof FileError && e.code === 'ENOENT') console.error(`${e.path} is gone`); }
+ */
 export class FileError extends Error {
   override name = 'FileError';
+  /** Node's error code, e.g. 'ENOENT', 'EACCES'; undefined when the cause had none. */
   readonly code: string | undefined;
 
   constructor(
+    /** The path concerned. */
     readonly path: string,
     what: string,
     cause: unknown,

@@ -5,8 +5,14 @@
 import { connectedComponents } from './connectedComponents.js';
 import { sweepThresholds } from './sweep.js';
 
+/**
+ * The map geometry `aupro` needs to find connected defect regions, and how far to integrate.
+ * @example const opts: AuproOptions = { width: 288, height: 288, fprLimit: 0.3 };
+ */
 export interface AuproOptions {
+  /** Width of each map, in pixels. */
   width: number;
+  /** Height of each map, in pixels. */
   height: number;
   /** Integrate up to this false-positive rate, in (0, 1]; default 0.3. */
   fprLimit?: number;
@@ -19,6 +25,9 @@ export interface AuproOptions {
  * predicted. PRO is integrated over FPR by trapezoids from 0 to `fprLimit` (interpolating at the limit)
  * and divided by `fprLimit`. Exact, from one sort. Throws RangeError without any defect region or any
  * defect-free pixel.
+ * @throws RangeError when the sizes do not fit, `fprLimit` is outside (0, 1], a mask value is not
+ * 0 or 1, a map value is not finite, or the masks hold no defect region or no defect-free pixel.
+ * @example const pro = aupro(maps, masks, { width: 288, height: 288 }); // maps: n·288·288 values
  */
 export function aupro(maps: Float32Array, masks: Uint8Array, opts: AuproOptions): number {
   const fprLimit = opts.fprLimit ?? 0.3;

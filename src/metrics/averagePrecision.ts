@@ -7,6 +7,9 @@ import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
  * Σ (recall step) × precision over the distinct thresholds, highest first: the step-wise sum sklearn
  * uses (no interpolation), ties grouped into one threshold. Throws RangeError when there is no positive
  * (sklearn warns and returns 0 there, a number that would read as a real result).
+ * @throws RangeError when the lengths differ, a label is not 0 or 1, there is no positive, or a
+ * score is not finite.
+ * @example averagePrecision([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]); // 0.8333…
  */
 export function averagePrecision(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkSameLength('averagePrecision', scores, labels);

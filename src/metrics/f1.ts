@@ -3,11 +3,20 @@ import type { Accumulator } from './accumulator.js';
 import { checkSameLength, countBinaryLabels, requirePositives } from './checks.js';
 import { LABEL_WEIGHTS, sweepThresholds } from './sweep.js';
 
+/**
+ * The best F1 over all thresholds and where it is reached. From `f1Max` or `binaryMetrics`.
+ * @example
+ * const { f1, threshold } = f1Max(scores, labels);
+ * console.log(`F1 ${f1.toFixed(3)} when score >= ${threshold}`);
+ */
 export interface F1Max {
+  /** The maximum F1. */
   f1: number;
   /** Predict positive when score >= threshold; one of the scores. */
   threshold: number;
+  /** Precision at that threshold. */
   precision: number;
+  /** Recall at that threshold. */
   recall: number;
 }
 
@@ -16,6 +25,9 @@ export interface F1Max {
  * computed with the same floating-point operations as sklearn, so exact ties between thresholds break
  * the same way as `np.argmax` over sklearn's ascending thresholds: the lowest threshold wins.
  * Throws RangeError when there is no positive (recall is undefined).
+ * @throws RangeError when the lengths differ, a label is not 0 or 1, there is no positive, or a
+ * score is not finite.
+ * @example f1Max([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]); // { f1: 0.8, threshold: 0.35, precision: 0.6667, recall: 1 }
  */
 export function f1Max(scores: ArrayLike<number>, labels: ArrayLike<number>): F1Max {
   checkSameLength('f1Max', scores, labels);

@@ -30,6 +30,9 @@ export function rocAucAccumulator(positives: number, negatives: number): Accumul
  * ROC AUC of `scores` (higher = more likely positive) against `labels` (0/1). Tied scores form one
  * threshold, so the curve steps diagonally across them, as in sklearn. Throws RangeError when the labels
  * hold only one class, where the curve is undefined.
+ * @throws RangeError when the lengths differ, a label is not 0 or 1, the labels hold one class
+ * only, or a score is not finite.
+ * @example rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1]); // 0.75
  */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
   checkSameLength('rocAuc', scores, labels);
@@ -40,8 +43,17 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   return acc.result();
 }
 
+/**
+ * ROC curve points, thinned for plotting, from (0, 0) to (1, 1). From `binaryMetrics` with
+ * `curve: true`, or an evaluation's `curves`.
+ * @example
+ * const { rocCurve } = binaryMetrics(scores, labels, { curve: true });
+ * if (rocCurve) plot(rocCurve.fpr, rocCurve.tpr);
+ */
 export interface RocCurve {
+  /** False-positive rates, ascending. */
   fpr: number[];
+  /** True-positive rates at the same thresholds. */
   tpr: number[];
 }
 

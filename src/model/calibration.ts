@@ -6,30 +6,52 @@
  * scores ('train-max'). `test --threshold-from test` builds an oracle one, labelled as such.
  */
 
-/** Summary of the scores a threshold was derived from (kept so users can judge the threshold). */
+/**
+ * Summary of the scores a threshold was derived from (kept so users can judge the threshold).
+ * @example
+ * const s = detector.calibration.stats?.images;
+ * if (s) console.log(`${s.n} held-out images, scores ${s.min}..${s.max}, q${s.q} = ${s.quantile}`);
+ */
 export interface ScoreStats {
+  /** How many scores. */
   n: number;
+  /** Mean score. */
   mean: number;
+  /** Population standard deviation. */
   std: number;
+  /** Lowest score. */
   min: number;
+  /** Highest score. */
   max: number;
   /** The q-quantile (numpy's default linear interpolation) and q. */
   quantile: number;
+  /** The quantile's level, e.g. 0.995. */
   q: number;
 }
 
+/**
+ * A model's decision thresholds and score normalisation (see the comment at the top of
+ * model/calibration.ts), stored in its manifest and baked into the scoring graph. `Detector` has
+ * the one in force as `detector.calibration`.
+ * @example
+ * const c: Calibration = { ...detector.calibration, imageThreshold: 0.4, thresholdSource: 'user' };
+ * const strict = detector.withCalibration(c);
+ */
 export interface Calibration {
   /** Raw image score above which an image is labelled anomalous (label = score > threshold). */
   imageThreshold: number;
   /** Image normalisation range: (score − threshold) / (max − min) + 0.5, clamped to [0, 1]. */
   min: number;
+  /** Upper end of the image normalisation range. */
   max: number;
   /**
    * Raw anomaly-map value above which a pixel is anomalous, and the maps' normalisation range.
    * Absent in older models: maps then use the image threshold and range.
    */
   pixelThreshold?: number;
+  /** Lower end of the maps' normalisation range (with `pixelThreshold`). */
   pixelMin?: number;
+  /** Upper end of the maps' normalisation range (with `pixelThreshold`). */
   pixelMax?: number;
   /**
    * Where the thresholds came from: 'validation-quantile', 'validation-f1', 'train-max',
@@ -128,7 +150,11 @@ function rangeOf(min: number, max: number): number {
   return r > 0 && Number.isFinite(r) ? r : 1;
 }
 
-/** The same formula as the graph, for values computed outside it (tests, reports). */
+/**
+ * The same formula as the graph, clamp((score − threshold) / (max − min) + 0.5, 0, 1), for values
+ * computed outside it (tests, reports): 0.5 is the threshold.
+ * @example const n = normalizeScore(rawScore, detector.calibration); // > 0.5: anomalous
+ */
 export function normalizeScore(score: number, c: Calibration): number {
   return Math.min(1, Math.max(0, (score - c.imageThreshold) / calibrationRange(c) + 0.5));
 }

@@ -14,15 +14,25 @@ import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 
+/**
+ * Every hyper-parameter of a run, with its default (the 'validated' preset), as a zod schema;
+ * exported as `SimpleNetConfigSchema`. Parsing a partial object fills in the defaults and refuses
+ * unknown fields. `resolveConfig` is the usual way in (it also applies presets and files).
+ * @example
+ * const config = SimpleNetConfigSchema.parse({ train: { epochs: 8 } });
+ * console.log(config.image.crop, config.head.hiddenDim); // 288 1024
+ */
 export const ConfigSchema = z
   .object({
     /** The preset asked for ('custom' only in models saved before presets had defaults of their own). */
     preset: z.enum(['validated', 'paper', 'custom']).default('validated'),
+    /** Shorter side after resizing (default 329) and the centre crop's side (default 288). */
     image: z
       .object({ resize: positiveInt.default(329), crop: positiveInt.default(288) })
       .strict()
       .refine((v) => v.resize >= v.crop, { message: 'image.resize must be >= image.crop' })
       .prefault({}),
+    /** Patch embedding: neighbourhood size (default 3) and pooled dimensions (default 1536 each). */
     embed: z
       .object({
         patchSize: positiveInt.default(3),
@@ -32,6 +42,7 @@ export const ConfigSchema = z
       .strict()
       .refine((v) => v.patchSize % 2 === 1, { message: 'embed.patchSize must be odd' })
       .prefault({}),
+    /** The adaptor and discriminator and their optimisers (heads/config.ts lists the defaults). */
     head: z
       .object({
         hiddenDim: positiveInt.default(DEFAULT_HEAD_CONFIG.hiddenDim),
@@ -52,6 +63,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Epochs (default 32), batch size (default 8), seed (default 0) and the training mechanisms. */
     train: z
       .object({
         epochs: positiveInt.default(32),
@@ -98,6 +110,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Gaussian smoothing of the anomaly map: σ in pixels (default 4) and truncation (default 4σ). */
     map: z
       .object({ sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
       .strict()
@@ -105,8 +118,20 @@ export const ConfigSchema = z
   })
   .strict();
 
+/**
+ * A complete, validated configuration: every field present. From `resolveConfig`, `defaultConfig`
+ * or a model (`detector.model.config`).
+ * @example
+ * const config: SimpleNetConfig = await resolveConfig(undefined, { train: { epochs: 8 } });
+ * console.log(config.train.epochs, config.threshold.quantile); // 8 0.995
+ */
 export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
 
+/**
+ * A configuration preset: 'validated' (the default: held-out validation chooses the weights, 32
+ * epochs) or 'paper' (the paper's rule: the final weights after 160 epochs).
+ * @example const detector = await train({ data, backbone: 'wide_resnet50_2', out: 'runs/paper', preset: 'paper' });
+ */
 export type PresetName = 'validated' | 'paper';
 
 /**
@@ -140,6 +165,10 @@ export function applyPreset(partial: Record<string, unknown>, preset?: PresetNam
   return mergeConfig({ train: { epochs: 160 } }, partial, PAPER_MECHANISMS, { preset: 'paper' });
 }
 
+/**
+ * The default configuration (the 'validated' preset), every field filled in.
+ * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288 }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
+ */
 export function defaultConfig(): SimpleNetConfig {
   return ConfigSchema.parse({});
 }

@@ -19,6 +19,12 @@ const dim = z
   .max(1 << 20);
 const finite = z.number().finite();
 
+/**
+ * The shape of simplenet.json (a model folder's manifest), checked when a model is written and
+ * loaded; a program that reads a manifest itself checks it with this. The configuration and
+ * calibration in it are only checked to be objects here (`loadModel` parses them fully).
+ * @example const r = ModelManifestSchema.safeParse(JSON.parse(await readFile('runs/bottle/simplenet.json', 'utf8')));
+ */
 export const ModelManifestSchema = z.looseObject({
   format: z.string(),
   formatVersion: z.number(),

@@ -23,34 +23,63 @@ import { manifestProblem } from './manifestSchema.js';
 export { MODEL_FORMAT };
 export const MODEL_FORMAT_VERSION = 1;
 
+/**
+ * One row of a model's training_log.csv: an epoch's loss, the discriminator's real/fake rates and
+ * the synthetic-defect validation when it ran. From `readTrainingLog`.
+ * @example
+ * const log: EpochLog[] = await readTrainingLog('runs/bottle');
+ * const best = log.filter((e) => e.valImageAuroc !== undefined).sort((a, b) => b.valImageAuroc! - a.valImageAuroc!)[0];
+ */
 export interface EpochLog {
+  /** The epoch, from 1. */
   epoch: number;
+  /** Mean training loss of the epoch. */
   loss: number;
+  /** Share of real features the discriminator scored at or above the margin. */
   pTrue: number;
+  /** Share of fake features the discriminator scored below −margin. */
   pFake: number;
+  /** Wall time of the epoch. */
   seconds: number;
   /** Learning-rate multiplier at the epoch's last step (schedule × guard). */
   lrFactor?: number;
   /** Synthetic-defect validation, when run after this epoch. */
   valImageAuroc?: number;
+  /** Patch AUROC of the same validation. */
   valPatchAuroc?: number;
   /** A divergence-guard rollback after this epoch. */
   event?: string;
 }
 
+/**
+ * How a model was trained: the data, epochs, seed, steps, time, the epoch log and which weights
+ * were kept. Stored (without the log, which is training_log.csv) as the manifest's `training`.
+ * @example
+ * const { dataset, epochs, selected } = detector.model.manifest.training;
+ * console.log(`${dataset.category}: ${dataset.nTrain} images, ${epochs} epochs, kept epoch ${selected?.epoch ?? epochs}`);
+ */
 export interface TrainingRecord {
+  /** The training data: format, root folder, category and the number of training images. */
   dataset: { format: string; root: string; category: string; nTrain: number };
+  /** Epochs trained. */
   epochs: number;
+  /** The seed of the run (`config.train.seed`). */
   seed: number;
+  /** Optimiser steps taken. */
   steps: number;
+  /** Wall time of training, feature extraction included. */
   seconds: number;
+  /** Wall time of extracting and caching the training features. */
   featureSeconds: number;
+  /** One entry per epoch. */
   log: EpochLog[];
   /** σ of the synthetic noise actually used (and the feature std it was scaled by, if relative). */
   noiseStd?: number;
+  /** The features' measured std that `noiseStd` was scaled by (noiseScale 'feature-std'). */
   featureStd?: number;
   /** Which weights are the model: the final epoch's or the best on validation. */
   selected?: { by: 'final' | 'validation'; epoch: number; score?: number };
+  /** Divergence-guard rollbacks: when, the loss that triggered it, the epoch restored and the new learning-rate scale. */
   rollbacks?: { epoch: number; loss: number; restoredEpoch: number; lrScale: number }[];
   /** Epochs after which an interrupted run was resumed from a checkpoint. */
   resumedAt?: number[];
@@ -58,13 +87,28 @@ export interface TrainingRecord {
   validation?: { fraction: number; quantile: number; images: string[] };
 }
 
+/**
+ * simplenet.json, the manifest of a model folder: format and version, the configuration, the
+ * backbone's identity, normalisation and layer shapes, the files with their sha256s, how it was
+ * trained and its calibration. Checked by `ModelManifestSchema` when written and loaded.
+ * @example
+ * const m: ModelManifest = (await loadModel('runs/bottle')).manifest;
+ * console.log(m.simplenetVersion, m.createdAt, m.backbone.layers, m.scoring?.imageThreshold);
+ */
 export interface ModelManifest {
+  /** Always `MODEL_FORMAT` ('simplenet-model'). */
   format: typeof MODEL_FORMAT;
+  /** The folder layout's version; this simplenet reads 1. */
   formatVersion: number;
+  /** The simplenet version that wrote it. */
   simplenetVersion: string;
+  /** When it was written (ISO 8601). */
   createdAt: string;
+  /** 'validated', 'paper' or 'custom' (judged from the configuration). */
   preset: string;
+  /** The full configuration trained with. */
   config: SimpleNetConfig;
+  /** The backbone as trained with: identity, input, normalisation, layers and their shapes, and its ONNX file. */
   backbone: {
     identity: BackboneIdentity;
     inputName: string;
@@ -75,7 +119,9 @@ export interface ModelManifest {
     file: string;
     sha256: string;
   };
+  /** The head weights file (heads.safetensors) and its sha256. */
   heads: { file: string; sha256: string };
+  /** How it was trained; the epoch log is in `logFile` (training_log.csv). */
   training: Omit<TrainingRecord, 'log'> & { logFile: string };
   /**
    * Image-score threshold and normalisation range used by the scoring graph (absent in models
@@ -84,11 +130,23 @@ export interface ModelManifest {
   scoring?: Calibration;
 }
 
+/**
+ * A model folder loaded into memory, checked: its manifest, configuration, backbone (with the
+ * ONNX bytes) and head weights. From `loadModel`, or `detector.model`.
+ * @example
+ * const model: SimpleNetModel = await loadModel('runs/bottle');
+ * const folded = await foldHead(model.params, { bnEps: model.config.head.bnEps });
+ */
 export interface SimpleNetModel {
+  /** The folder it was loaded from. */
   dir: string;
+  /** simplenet.json as read and checked. */
   manifest: ModelManifest;
+  /** The validated configuration (the manifest's, parsed). */
   config: SimpleNetConfig;
+  /** The backbone as trained with, its ONNX bytes read from backbone.onnx. */
   backbone: Backbone;
+  /** The trained adaptor and discriminator weights. */
   params: HeadParams;
 }
 
@@ -155,7 +213,11 @@ export async function saveModel(
   return manifest;
 }
 
-/** The model's training_log.csv (older models have only the first five columns). */
+/**
+ * The model's training_log.csv (older models have only the first five columns).
+ * @throws Error (ENOENT) when the folder has no training_log.csv.
+ * @example for (const e of await readTrainingLog('runs/bottle')) console.log(e.epoch, e.loss, e.valImageAuroc ?? '');
+ */
 export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
   const path = join(dir, 'training_log.csv');
   const lines = (await readFile(path, 'utf8')).trim().split('\n');
@@ -179,10 +241,29 @@ export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
   });
 }
 
+/**
+ * A folder is not a usable simplenet model: no or invalid simplenet.json, an unsupported format
+ * version, a missing or changed file (sha256), a missing head tensor or non-finite weights. The
+ * message names the file.
+ * @example
+ * try { await Detector.load(dir); } catch (e) { if (e instanceof ModelLoadError) console.error(`not a model: ${e.message}`); }
+ */
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
 }
 
+/**
+ * Loads and checks a model folder written by `train`: every file against its sha256 in
+ * simplenet.json, the configuration, and the head weights' shapes and values. `Detector.load`
+ * calls it; use it directly to inspect a model or build graphs from it.
+ * @throws ModelLoadError naming the file when the folder is not a complete, intact simplenet model
+ * of a supported format version; Error naming simplenet.json and the field when the configuration
+ * or calibration in it is invalid; Error / TypeError / RangeError naming heads.safetensors when it
+ * is malformed or a tensor has the wrong dtype or shape.
+ * @example
+ * const model = await loadModel('runs/bottle');
+ * console.log(model.manifest.backbone.identity, model.config.image.crop);
+ */
 export async function loadModel(dir: string): Promise<SimpleNetModel> {
   const manifestPath = join(dir, 'simplenet.json');
   // A replacement killed between its two renames left the complete old model aside (io/atomic.ts).
