@@ -28,6 +28,7 @@ export { addPatchEmbedding, DEFAULT_PATCH_EMBED, type LayerShape, type PatchEmbe
 export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/featureExtractor.js';
 export { addPatchScores, type FoldedHead, foldHead, type ScoreHeadOptions } from './heads/scoreHead.js';
 export { type HeadParams, initHeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
+export type { KnnParams, ModelParams } from './heads/knn.js';
 export type { HeadConfig } from './heads/config.js';
 export { Rng } from './core/rng.js';
 export { ConfigSchema as SimpleNetConfigSchema, type SimpleNetConfig } from './model/config.js';

@@ -67,6 +67,7 @@ export type { LayerShape } from './embedding/patchEmbed.js';
 export { type Manifest as BackboneManifest, ManifestSchema as BackboneManifestSchema } from './backbones/manifestSchema.js';
 export type { DType, HostTensor, TypedArrayOf } from './onnx/tensor.js';
 export { type HeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
+export type { KnnParams, ModelParams } from './heads/knn.js';
 export type { ImageResult } from './scoring/scoreImages.js';
 export { type Calibration, normalizeScore, type ScoreStats } from './model/calibration.js';
 export type { Curves, Evaluation, EvaluateOptions, ImagePrediction, Metrics, OracleThresholds } from './evaluation/evaluate.js';

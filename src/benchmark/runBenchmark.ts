@@ -32,6 +32,12 @@ export interface BenchmarkOptions {
    * for the final / validation-selected / oracle columns and the curves CSVs.
    */
   evalEvery?: number;
+  /**
+   * Also run the nearest-neighbour baseline ('knn': the knn head on the same features, seed, held-out
+   * images, thresholds and metrics) for each category × seed, as rows of its own
+   * (models/<category>/seed<s>-knn/), so the table shows whether the trained head earns its place.
+   */
+  baseline?: 'knn';
 }
 
 function curvesCsv(log: EpochLog[], monitor: MonitorEntry[]): string {
@@ -48,12 +54,14 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
     await writeFileAtomic(join(opts.out, 'results.csv'), rowsCsv(rows), 'text');
     await writeFileAtomic(join(opts.out, 'results.md'), summaryMarkdown(rows, benchmarkTitle(opts.config)), 'text');
   };
-  const modelDir = (category: string, seed: number) => join(opts.out, 'models', category, `seed${seed}`);
+  const modelDir = (category: string, seed: number, method: 'simplenet' | 'knn' = 'simplenet') =>
+    join(opts.out, 'models', category, method === 'knn' ? `seed${seed}-knn` : `seed${seed}`);
   // Every output is checked before the first run, not after hours of training.
   for (const file of ['results.csv', 'results.md']) await prepareOutput(join(opts.out, file), 'text');
   for (const category of opts.categories) {
     for (const seed of opts.seeds) {
       await prepareOutput(modelDir(category, seed), 'model');
+      if (opts.baseline) await prepareOutput(modelDir(category, seed, opts.baseline), 'model');
       if (opts.evalEvery) await prepareOutput(join(opts.out, 'curves', `${category}_seed${seed}.csv`), 'text');
     }
   }
@@ -87,6 +95,25 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
       });
       // Results so far survive an interruption of a long benchmark.
       await write();
+      if (opts.baseline === 'knn') {
+        reporter.line(`benchmark: ${category}, seed ${seed}, knn baseline`);
+        const knnConfig = parseConfig({ ...config, head: { ...config.head, kind: 'knn' } });
+        const knnDir = modelDir(category, seed, 'knn');
+        const knn = await trainToDir({ dataset, backbone: opts.backbone, config: knnConfig, out: knnDir, reporter });
+        const knnScorer = await Scorer.fromModel(await loadModel(knnDir));
+        const knnEv = await evaluate(knnScorer, dataset, { image: knnConfig.image, reporter, label: `testing ${category} seed ${seed} (knn)` });
+        await knnScorer.release();
+        rows.push({
+          category,
+          seed,
+          method: 'knn',
+          epochs: 0,
+          metrics: Object.fromEntries(BENCHMARK_METRICS.map((k) => [k, knnEv.metrics[k]])) as BenchmarkRow['metrics'],
+          trainSeconds: knn.result.training.seconds,
+          testImagesPerSecond: knnEv.metrics.n_images / knnEv.seconds,
+        });
+        await write();
+      }
     }
   }
   return rows;

@@ -10,6 +10,8 @@ export { BENCHMARK_METRICS, type BenchmarkMetric } from '../evaluation/metricSpe
 export interface BenchmarkRow {
   category: string;
   seed: number;
+  /** Which head: SimpleNet's (absent: this) or the nearest-neighbour baseline (`--baseline knn`). */
+  method?: 'simplenet' | 'knn';
   epochs: number;
   metrics: Record<BenchmarkMetric, number | null>;
   trainSeconds: number;
@@ -19,6 +21,7 @@ export interface BenchmarkRow {
 }
 
 const RULES = ['final', 'validation', 'oracle'] as const;
+const methodOf = (r: BenchmarkRow) => r.method ?? 'simplenet';
 const SELECTION_METRICS = ['image_auroc', 'pixel_auroc', 'pixel_aupro'] as const;
 
 export function meanStd(values: (number | null)[]): { mean: number; std: number; n: number } | null {
@@ -32,7 +35,18 @@ export function meanStd(values: (number | null)[]): { mean: number; std: number;
 export function rowsCsv(rows: BenchmarkRow[]): string {
   const withSelection = rows.some((r) => r.selection);
   const selHeader = withSelection ? RULES.flatMap((rule) => [`${rule}_epoch`, ...SELECTION_METRICS.map((m) => `${rule}_${m}`)]) : [];
-  const header = ['category', 'seed', 'epochs', ...BENCHMARK_METRICS, 'train_seconds', 'test_images_per_second', ...selHeader];
+  // The method column appears with a baseline, so benchmarks without one keep their columns.
+  const withMethod = rows.some((r) => methodOf(r) !== 'simplenet');
+  const header = [
+    'category',
+    'seed',
+    ...(withMethod ? ['method'] : []),
+    'epochs',
+    ...BENCHMARK_METRICS,
+    'train_seconds',
+    'test_images_per_second',
+    ...selHeader,
+  ];
   const lines = rows.map((r) => {
     const sel = withSelection
       ? RULES.flatMap((rule) => {
@@ -43,6 +57,7 @@ export function rowsCsv(rows: BenchmarkRow[]): string {
     return csvRow([
       r.category,
       r.seed,
+      ...(withMethod ? [methodOf(r)] : []),
       r.epochs,
       ...BENCHMARK_METRICS.map((m) => r.metrics[m] ?? ''),
       r.trainSeconds.toFixed(1),
@@ -85,36 +100,52 @@ export function benchmarkTitle(config: SimpleNetConfig): string {
 
 export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
   const categories = [...new Set(rows.map((r) => r.category))];
+  const methods = [...new Set(rows.map(methodOf))];
+  const label = (base: string, method: string) => (method === 'simplenet' ? base : `${base}, **${method} baseline**`);
   const line = (label: string, rs: BenchmarkRow[]) =>
     `| ${label} | ${rs.length} | ${BENCHMARK_METRICS.map((m) => pm(meanStd(rs.map((r) => r.metrics[m])))).join(' | ')} | ` +
     `${pm(meanStd(rs.map((r) => r.trainSeconds)), 0)} | ${pm(meanStd(rs.map((r) => r.testImagesPerSecond)), 2)} |`;
   // Overall: mean over categories of each category's mean, per seed, so categories weigh equally.
   const seeds = [...new Set(rows.map((r) => r.seed))];
-  const perSeed = seeds.map((seed) => {
-    const rs = rows.filter((r) => r.seed === seed);
-    const metrics = Object.fromEntries(BENCHMARK_METRICS.map((m) => [m, meanStd(rs.map((r) => r.metrics[m]))?.mean ?? null])) as BenchmarkRow['metrics'];
-    return {
-      ...rs[0],
-      category: 'overall',
-      metrics,
-      trainSeconds: rs.reduce((a, r) => a + r.trainSeconds, 0),
-      testImagesPerSecond: meanStd(rs.map((r) => r.testImagesPerSecond))?.mean ?? 0,
-    };
-  });
+  const perSeed = (method: string) =>
+    seeds.flatMap((seed) => {
+      const rs = rows.filter((r) => r.seed === seed && methodOf(r) === method);
+      if (rs.length === 0) return [];
+      const metrics = Object.fromEntries(BENCHMARK_METRICS.map((m) => [m, meanStd(rs.map((r) => r.metrics[m]))?.mean ?? null])) as BenchmarkRow['metrics'];
+      return [
+        {
+          ...rs[0],
+          category: 'overall',
+          metrics,
+          trainSeconds: rs.reduce((a, r) => a + r.trainSeconds, 0),
+          testImagesPerSecond: meanStd(rs.map((r) => r.testImagesPerSecond))?.mean ?? 0,
+        },
+      ];
+    });
   return [
     `# ${title}`,
     '',
     'Mean ± standard deviation over seeds of the saved models (final or validation-selected weights, as configured; no test-set selection).',
+    ...(methods.includes('knn')
+      ? [
+          '',
+          'Rows marked **knn baseline**: the nearest-neighbour head (PatchCore-style: greedy coreset of the training patch features, score = distance',
+          'to the nearest) on the same features, held-out images, thresholds and metrics, with the same seeds; no training. Its train s is feature',
+          'extraction plus coreset selection.',
+        ]
+      : []),
     '',
     `| category | runs | ${BENCHMARK_METRICS.join(' | ')} | train s | test img/s |`,
     `|---|---|${'---|'.repeat(BENCHMARK_METRICS.length + 2)}`,
-    ...categories.map((c) =>
-      line(
-        c,
-        rows.filter((r) => r.category === c),
+    ...categories.flatMap((c) =>
+      methods.map((method) =>
+        line(
+          label(c, method),
+          rows.filter((r) => r.category === c && methodOf(r) === method),
+        ),
       ),
     ),
-    ...(categories.length > 1 ? [line('**overall** (mean of categories)', perSeed)] : []),
+    ...(categories.length > 1 ? methods.map((method) => line(label('**overall** (mean of categories)', method), perSeed(method))) : []),
     '',
     ...(rows.some((r) => r.selection) ? selectionTable(rows) : []),
   ].join('\n');

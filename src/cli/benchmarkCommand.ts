@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
@@ -17,6 +17,7 @@ interface BenchmarkFlags extends TrainingFlags {
   config?: string;
   out: string;
   evalEvery?: number;
+  baseline?: 'knn';
   quiet?: boolean;
 }
 
@@ -46,6 +47,15 @@ export function benchmarkCommand(program: Command): void {
       'every N epochs, score validation and the TEST split: adds final / validation-selected / oracle columns and curves/<category>_seed<s>.csv',
       intOption('--eval-every', 1),
     )
+    .option(
+      '--baseline <name>',
+      "also run 'knn', the nearest-neighbour baseline (greedy coreset of the same patch features, distance to the nearest; no training), " +
+        "for every category × seed: its rows sit beside SimpleNet's in results.csv and results.md, its models in models/<category>/seed<s>-knn/",
+      (v: string) => {
+        if (v !== 'knn') throw new InvalidArgumentError(`--baseline must be 'knn', got '${v}'`);
+        return v as 'knn';
+      },
+    )
     .requiredOption('--out <dir>', 'folder for results.csv, results.md and models/<category>/seed<s>/')
     .option('--quiet', 'no progress output')
     .action(async (flags: BenchmarkFlags) => {
@@ -68,6 +78,7 @@ export function benchmarkCommand(program: Command): void {
         out: flags.out,
         reporter,
         evalEvery: flags.evalEvery,
+        baseline: flags.baseline,
       });
       process.stdout.write(summaryMarkdown(rows, benchmarkTitle(config)));
     });

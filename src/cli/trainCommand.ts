@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { TrainSummarySchema } from '../api/outputs.js';
 import { train } from '../api/train.js';
 import { prepareOutput } from '../io/atomic.js';
@@ -9,6 +9,7 @@ import { intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface TrainFlags extends DatasetFlags, TrainingFlags {
+  method?: 'simplenet' | 'knn';
   backbone: string;
   weights?: string;
   epochs?: number;
@@ -31,6 +32,15 @@ export function trainCommand(program: Command): void {
     .option(
       '--weights <file>',
       'state dict for a builtin backbone (.safetensors or torchvision .pth); default: the cached ImageNet weights, pulled on first use',
+    )
+    .option(
+      '--method <name>',
+      "'simplenet' (default: train the adaptor and discriminator) or 'knn': the nearest-neighbour baseline, a PatchCore-style " +
+        'greedy coreset of the training patch features scored by distance to the nearest (no epochs; config knn.coresetFraction, knn.projectionDim)',
+      (v: string) => {
+        if (v !== 'simplenet' && v !== 'knn') throw new InvalidArgumentError(`--method must be 'simplenet' or 'knn', got '${v}'`);
+        return v;
+      },
     )
     .option('--epochs <n>', 'passes over the training set (default 32; paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
@@ -55,7 +65,8 @@ export function trainCommand(program: Command): void {
     .action(async (flags: TrainFlags) => {
       const reporter = reporterFor(flags);
       await prepareOutput(flags.out, 'model');
-      const config = await trainingConfig(flags, { train: { epochs: flags.epochs, seed: flags.seed } });
+      const config = await trainingConfig(flags, { train: { epochs: flags.epochs, seed: flags.seed }, head: { kind: flags.method } });
+      if (config.head.kind === 'knn' && flags.epochs !== undefined) reporter.warn('--epochs is ignored: the knn head is not trained in epochs');
       // The library's train() (api/train.ts): the CLI is a thin layer over it.
       const detector = await train({
         data: datasetSpecFrom(flags, config.train.seed),

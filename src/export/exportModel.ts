@@ -4,6 +4,8 @@
  * anomaly_map and anomaly_map_normalized, with everything needed to interpret them in
  * metadata_props.
  */
+import { KNN_BANK, type KnnParams } from '../heads/knn.js';
+import { headKind } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { VERSION } from '../core/version.js';
 import { MODEL_FORMAT_VERSION } from '../model/modelDir.js';
@@ -59,6 +61,10 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
     pixel_normalization: 'clamp((map - pixel_threshold) / pixel_normalization_range + 0.5, 0, 1)',
     pixel_normalization_range: String(pixel.range),
     anomaly_map: JSON.stringify({ size: config.image.crop, ...config.map }),
+    head:
+      headKind(config) === 'knn'
+        ? `knn: patch score = Euclidean distance to the nearest of ${(model.params as KnnParams)[KNN_BANK].dims[0]} memory-bank features`
+        : 'simplenet: patch score = -discriminator(adaptor(feature))',
     weights: opts.fp16 ? 'float16 (cast to float32 in the graph)' : 'float32',
     training: JSON.stringify({ dataset: manifest.training.dataset, epochs: manifest.training.epochs, seed: manifest.training.seed }),
   };

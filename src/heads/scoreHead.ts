@@ -8,6 +8,7 @@ import { float, GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { addBatchNormEval } from './batchNormGraph.js';
+import { addKnnPatchScores, isKnnParams, type KnnParams } from './knn.js';
 import { checkHeadParams, type HeadParams, headDims, PARAM_NAMES, paramShapes } from './params.js';
 
 /**
@@ -44,15 +45,18 @@ export interface ScoreHeadOptions {
 /**
  * Adds nodes computing patch scores [N] from `features` ([N, D] float32 value name). With
  * `params` = HeadParams and fold: true, the fold is built from constant nodes that onnxruntime
- * evaluates once at session creation (constant folding); a FoldedHead is used as is.
+ * evaluates once at session creation (constant folding); a FoldedHead is used as is. A knn head's
+ * memory bank (KnnParams) gives the distance to the nearest bank feature instead (heads/knn.ts;
+ * `fold` and the BN options do not apply to it).
  * @throws TypeError when `opts.fold` is not a boolean, when a FoldedHead comes with fold: false, or
  * when `params` lacks a tensor or has a non-float32 one; RangeError when a tensor's shape is wrong.
  * @example
  * const features = g.input('features', 'float32', ['patches', 1536]);
  * g.output(addPatchScores(g, features, model.params, { fold: true }), 'patch_scores', 'float32', ['patches']);
  */
-export function addPatchScores(g: GraphBuilder, features: string, params: HeadParams | FoldedHead, opts: ScoreHeadOptions): string {
+export function addPatchScores(g: GraphBuilder, features: string, params: HeadParams | FoldedHead | KnnParams, opts: ScoreHeadOptions): string {
   if (typeof opts?.fold !== 'boolean') throw new TypeError('addPatchScores: opts.fold must be a boolean');
+  if (isKnnParams(params)) return addKnnPatchScores(g, features, params);
   const eps = opts.bnEps ?? 1e-5;
   const slope = opts.leakySlope ?? 0.2;
   let hidden: string;

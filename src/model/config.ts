@@ -14,6 +14,16 @@ import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
 
+/** The 'knn' head's settings. */
+const KnnSchema = z
+  .object({
+    /** Share of the training patch features kept in the memory bank (greedy k-center coreset). */
+    coresetFraction: z.number().gt(0).max(1).default(0.1),
+    /** Dimension of the random projection the coreset's distances are computed on (PatchCore: 128). */
+    projectionDim: positiveInt.default(128),
+  })
+  .strict();
+
 /**
  * Every hyper-parameter of a run, with its default (the 'validated' preset), as a zod schema;
  * exported as `SimpleNetConfigSchema`. Parsing a partial object fills in the defaults and refuses
@@ -45,6 +55,13 @@ export const ConfigSchema = z
     /** The adaptor and discriminator and their optimisers (heads/config.ts lists the defaults). */
     head: z
       .object({
+        /**
+         * The scoring head: 'simplenet' (absent means this: adaptor + discriminator trained on
+         * synthetic anomalies) or 'knn' (PatchCore-style distance to the nearest feature of a coreset
+         * of the training patch features; no training, settings in `knn`). The other head fields
+         * are SimpleNet's and unused by 'knn'.
+         */
+        kind: z.enum(['simplenet', 'knn']).optional(),
         hiddenDim: positiveInt.default(DEFAULT_HEAD_CONFIG.hiddenDim),
         noiseStd: nonNegative.default(DEFAULT_HEAD_CONFIG.noiseStd),
         /** 'absolute': σ = noiseStd (paper); 'feature-std': σ = noiseStd × the features' measured per-dimension std. */
@@ -110,6 +127,8 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The 'knn' head's settings (absent: the defaults); only read when head.kind is 'knn'. */
+    knn: KnnSchema.optional(),
     /** Gaussian smoothing of the anomaly map: σ in pixels (default 4) and truncation (default 4σ). */
     map: z
       .object({ sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
@@ -133,6 +152,22 @@ export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
  * @example const detector = await train({ data, backbone: 'wide_resnet50_2', out: 'runs/paper', preset: 'paper' });
  */
 export type PresetName = 'validated' | 'paper';
+
+/** The scoring head a configuration trains: 'simplenet' (the default) or 'knn'. */
+export type HeadKind = 'simplenet' | 'knn';
+
+/**
+ * Which head a configuration trains ('simplenet' when head.kind is absent).
+ * @example if (headKind(config) === 'knn') console.log(knnSettings(config).coresetFraction);
+ */
+export function headKind(c: Pick<SimpleNetConfig, 'head'>): HeadKind {
+  return c.head.kind ?? 'simplenet';
+}
+
+/** The knn head's settings with their defaults filled in. */
+export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<SimpleNetConfig['knn']> {
+  return c.knn ?? KnnSchema.parse({});
+}
 
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the

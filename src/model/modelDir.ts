@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
 import type { LayerShape } from '../embedding/patchEmbed.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
+import { checkKnnParams, KNN_BANK, type ModelParams } from '../heads/knn.js';
 import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
 import { VERSION } from '../core/version.js';
 import { MODEL_FORMAT } from '../io/artefacts.js';
@@ -17,7 +18,7 @@ import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { firstNonFinite } from '../onnx/finite.js';
 import { type Calibration, parseCalibration } from './calibration.js';
-import { parseConfig, presetOf, type SimpleNetConfig } from './config.js';
+import { headKind, parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 import { manifestProblem } from './manifestSchema.js';
 
 export { MODEL_FORMAT };
@@ -85,6 +86,12 @@ export interface TrainingRecord {
   resumedAt?: number[];
   /** Good training images held out for thresholds (absent: none were). */
   validation?: { fraction: number; quantile: number; images: string[] };
+  /**
+   * A knn head's memory bank: `bankRows` of the `trainRows` training patch features, chosen by
+   * greedy k-center selection from row `start` on a `projectionDim`-d random projection, in
+   * `refreshes` full passes and `seconds`.
+   */
+  coreset?: { bankRows: number; trainRows: number; start: number; projectionDim: number; refreshes: number; seconds: number };
 }
 
 /**
@@ -146,8 +153,11 @@ export interface SimpleNetModel {
   config: SimpleNetConfig;
   /** The backbone as trained with, its ONNX bytes read from backbone.onnx. */
   backbone: Backbone;
-  /** The trained adaptor and discriminator weights. */
-  params: HeadParams;
+  /**
+   * The head's weights: the trained adaptor and discriminator (HeadParams), or with
+   * `config.head.kind` 'knn' the memory bank (KnnParams).
+   */
+  params: ModelParams;
 }
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -174,19 +184,20 @@ export async function saveModel(
     config: SimpleNetConfig;
     backbone: Backbone;
     layerShapes: LayerShape[];
-    params: HeadParams;
+    params: ModelParams;
     training: TrainingRecord;
     scoring?: Calibration;
   },
 ): Promise<ModelManifest> {
-  const heads = encodeSafetensors(m.params, { format: MODEL_FORMAT });
+  const heads = encodeSafetensors({ ...m.params }, { format: MODEL_FORMAT });
   const { log, ...training } = m.training;
   const manifest: ModelManifest = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
     simplenetVersion: VERSION,
     createdAt: new Date().toISOString(),
-    preset: presetOf(m.config),
+    // A knn head has no training mechanisms for a preset to describe.
+    preset: headKind(m.config) === 'knn' ? 'knn' : presetOf(m.config),
     config: m.config,
     backbone: {
       identity: m.backbone.identity,
@@ -300,19 +311,23 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   const onnx = await read(manifest.backbone.file, manifest.backbone.sha256);
   const headsPath = join(dir, manifest.heads.file);
   const heads = decodeSafetensors(await read(manifest.heads.file, manifest.heads.sha256), headsPath);
-  const params = {} as HeadParams;
-  for (const name of PARAM_NAMES) {
+  const names: readonly string[] = headKind(config) === 'knn' ? [KNN_BANK] : PARAM_NAMES;
+  const found: Record<string, HeadParams[keyof HeadParams]> = {};
+  for (const name of names) {
     const t = heads.tensors.get(name);
     if (!t) throw new ModelLoadError(`${headsPath}: tensor '${name}' is missing`);
-    params[name] = t as HeadParams[typeof name];
+    found[name] = t as HeadParams[keyof HeadParams];
   }
-  checkHeadParams(params, { featureDim: config.embed.targetDim, hiddenDim: config.head.hiddenDim }, headsPath);
+  const params: ModelParams =
+    headKind(config) === 'knn'
+      ? checkKnnParams(found, config.embed.targetDim, headsPath)
+      : checkHeadParams(found, { featureDim: config.embed.targetDim, hiddenDim: config.head.hiddenDim }, headsPath);
   // A NaN weight makes every score NaN, which no threshold flags (src/onnx/finite.ts): refuse the model.
-  for (const name of PARAM_NAMES) {
-    const i = firstNonFinite(params[name].data);
+  for (const name of names) {
+    const i = firstNonFinite(found[name].data);
     if (i >= 0) {
       throw new ModelLoadError(
-        `${headsPath}: tensor '${name}' holds ${params[name].data[i]} at element ${i}; a model with non-finite weights cannot score (retrain it)`,
+        `${headsPath}: tensor '${name}' holds ${found[name].data[i]} at element ${i}; a model with non-finite weights cannot score (retrain it)`,
       );
     }
   }

@@ -14,6 +14,7 @@ import type { Backbone } from '../backbones/backbone.js';
 import { addPatchEmbedding, type LayerShape } from '../embedding/patchEmbed.js';
 import { type FoldedHead, addPatchScores, foldHead } from '../heads/scoreHead.js';
 import type { HeadParams } from '../heads/params.js';
+import { isKnnParams, type KnnParams, type ModelParams } from '../heads/knn.js';
 import { addPreprocessParts } from '../images/preprocess.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
@@ -43,8 +44,8 @@ export interface ScoringSpec {
     head: Pick<SimpleNetConfig['head'], 'bnEps' | 'leakySlope'>;
     map: SimpleNetConfig['map'];
   };
-  /** The trained head weights. */
-  params: HeadParams;
+  /** The trained head weights: SimpleNet's adaptor + discriminator, or a knn head's memory bank. */
+  params: ModelParams;
 }
 
 /**
@@ -96,7 +97,10 @@ export function scoringSpecOf(model: SimpleNetModel): ScoringSpec {
 export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoringOptions): Promise<ModelProto> {
   const { backbone, layerShapes, config } = spec;
   const fold = opts.fold ?? true;
-  const head: HeadParams | FoldedHead = fold ? (opts.folded ?? (await foldHead(spec.params, { bnEps: config.head.bnEps }))) : spec.params;
+  const params = spec.params;
+  // A knn memory bank has nothing to fold.
+  const head: HeadParams | FoldedHead | KnnParams =
+    isKnnParams(params) || !fold ? params : (opts.folded ?? (await foldHead(params, { bnEps: config.head.bnEps })));
   const crop = config.image.crop;
   const batch = opts.batch === undefined || opts.batch === 'dynamic' ? 'N' : opts.batch;
   const g = new GraphBuilder('simplenet');

@@ -6,7 +6,7 @@
  * graph's by float16 rounding; the threshold is a calibration, not a parity value.
  */
 import { addPatchScores, foldHead } from '../heads/scoreHead.js';
-import type { HeadParams } from '../heads/params.js';
+import { isKnnParams, type ModelParams } from '../heads/knn.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
 import { type Calibration, trainMaxCalibration } from '../model/calibration.js';
@@ -14,10 +14,11 @@ import type { FeatureCache } from '../embedding/featureCache.js';
 
 export async function calibrateFromCache(
   cache: FeatureCache,
-  params: HeadParams,
+  params: ModelParams,
   opts: { bnEps: number; leakySlope: number; batchImages?: number },
 ): Promise<Calibration> {
-  const head = await foldHead(params, { bnEps: opts.bnEps });
+  // A knn head scores by distance to its memory bank: nothing to fold.
+  const head = isKnnParams(params) ? params : await foldHead(params, { bnEps: opts.bnEps });
   const g = new GraphBuilder('simplenet_train_scores');
   let features = g.input('features', cache.plan.dtype, ['rows', cache.dim]);
   if (cache.plan.dtype === 'float16') features = g.cast(features, 'float32');

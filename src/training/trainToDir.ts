@@ -7,12 +7,14 @@ import type { Backbone } from '../backbones/backbone.js';
 import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { evaluate, type Metrics } from '../evaluation/evaluate.js';
-import type { SimpleNetConfig } from '../model/config.js';
+import { headKind, type SimpleNetConfig } from '../model/config.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint } from './checkpoint.js';
 import { calibrateOnGoodImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
+import { trainKnn } from './knnTrainer.js';
+import type { ModelParams } from '../heads/knn.js';
 
 export interface TrainToDirOptions {
   dataset: AnomalyDataset;
@@ -34,7 +36,7 @@ export interface MonitorEntry {
   metrics: Metrics;
 }
 
-export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult; monitor: MonitorEntry[] }> {
+export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult<ModelParams>; monitor: MonitorEntry[] }> {
   const path = opts.checkpoint && checkpointPath(opts.out);
   try {
     return await trainAndSave(opts);
@@ -47,7 +49,7 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
   }
 }
 
-async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult; monitor: MonitorEntry[] }> {
+async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult<ModelParams>; monitor: MonitorEntry[] }> {
   const { dataset, backbone, config } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const monitorLog: MonitorEntry[] = [];
@@ -70,16 +72,11 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
   const { fraction, quantile } = { fraction: config.threshold.validationFraction, quantile: config.threshold.quantile };
   const split = splitValidation(dataset.train, fraction, config.train.seed);
   const checkpoint = opts.checkpoint && { ...opts.checkpoint, path: checkpointPath(opts.out) };
-  const result = await trainSimpleNet({
-    dataset: { ...dataset, train: split.train },
-    backbone,
-    config,
-    reporter,
-    monitor,
-    checkpoint,
-    validation: split.validation,
-    signal: opts.signal,
-  });
+  const knn = headKind(config) === 'knn';
+  if (knn && monitor) reporter.warn('--monitor-test is ignored: the knn head has no epochs to monitor');
+  const trainOpts = { dataset: { ...dataset, train: split.train }, backbone, config, reporter, validation: split.validation, signal: opts.signal };
+  // The knn head has no epochs, hence no checkpoints.
+  const result: TrainResult<ModelParams> = knn ? await trainKnn(trainOpts) : await trainSimpleNet({ ...trainOpts, monitor, checkpoint });
   await result.extractor.release();
   let calibration = result.calibration;
   if (split.validation.length > 0) {
@@ -95,7 +92,7 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
         'which new good images exceed more often than held-out ones would',
     );
   }
-  let training: TrainResult['training'] & { testMonitor?: unknown } = result.training;
+  let training: TrainResult<ModelParams>['training'] & { testMonitor?: unknown } = result.training;
   if (split.validation.length > 0) {
     training = { ...training, validation: { fraction, quantile, images: split.validation.map((s) => s.path) } };
   }

@@ -8,12 +8,12 @@
 import type { Backbone } from '../backbones/backbone.js';
 import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
-import { FeatureExtractor } from '../embedding/featureExtractor.js';
+import type { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { headConfig, type HeadConfig } from '../heads/config.js';
 import { initHeadParams, type HeadParams } from '../heads/params.js';
+import type { ModelParams } from '../heads/knn.js';
 import { Rng } from '../core/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
-import { decodeImage } from '../images/decode.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { TrainingRecord } from '../model/modelDir.js';
 import type { Calibration } from '../model/calibration.js';
@@ -22,7 +22,8 @@ import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } 
 import { EpochLoop } from './epochLoop.js';
 import { featureStd } from './featureStats.js';
 import { SyntheticValidation } from '../validation/syntheticValidation.js';
-import { FeatureCache, planCache } from '../embedding/featureCache.js';
+import type { FeatureCache } from '../embedding/featureCache.js';
+import { extractTrainingFeatures } from './trainingFeatures.js';
 
 export interface TrainOptions {
   dataset: AnomalyDataset;
@@ -39,10 +40,11 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
-export interface TrainResult {
+/** A finished run: SimpleNet's (P = HeadParams) or the knn head's (P = KnnParams, knnTrainer.ts). */
+export interface TrainResult<P extends ModelParams = HeadParams> {
   /** The configuration as run (select = final when there was nothing to validate on). */
   config: SimpleNetConfig;
-  params: HeadParams;
+  params: P;
   extractor: FeatureExtractor;
   training: TrainingRecord;
   /** Threshold and normalisation from the training images' own scores ('train-max'). */
@@ -93,29 +95,9 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
   const { epochs, batchSize, seed } = config.train;
   const started = Date.now();
 
-  const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
-  const rows = extractor.patchesPerImage;
-  const plan = planCache(dataset.train.length, rows, config.embed.targetDim, {
-    memoryMB: config.train.cacheMemoryMB,
-    dtype: config.train.cacheDtype,
-  });
-  await extractor.setFeatureDtype(plan.dtype);
-  reporter.line(
-    `feature cache: ${dataset.train.length} images × ${rows} patches × ${config.embed.targetDim} ${plan.dtype} ` +
-      `= ${(plan.bytes / 2 ** 20).toFixed(0)} MiB in ${plan.storage}`,
-  );
-  const cache = new FeatureCache(plan, dataset.train.length, rows, config.embed.targetDim);
+  const { extractor, cache, seconds: featureSeconds } = await extractTrainingFeatures(dataset.train, backbone, config, { reporter, signal: opts.signal });
+  const plan = cache.plan;
   try {
-    const bar = reporter.bar('extracting features', dataset.train.length);
-    for (let i = 0; i < dataset.train.length; i++) {
-      opts.signal?.throwIfAborted();
-      const image = await decodeImage(dataset.train[i].path);
-      cache.put(i, await extractor.extract([image]));
-      bar.tick();
-    }
-    bar.done();
-    const featureSeconds = (Date.now() - started) / 1000;
-
     const noise = await effectiveNoise(config, cache);
     const cfg = headConfigOf(config, noise.std);
     const rng = new Rng(seed);

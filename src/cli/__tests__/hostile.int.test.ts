@@ -3,6 +3,7 @@
  * weights and scores are errors naming the file or the image, symbolic links are followed, and
  * the tab-separated output keeps one row per image whatever the file names hold.
  */
+import type { HeadParams } from '../../heads/params.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -130,7 +131,7 @@ describe('predict, test and export on hostile names and broken models', () => {
 
   test('export refuses non-finite weights, naming the model', async () => {
     const m = await loadModel(model);
-    m.params['discriminator.fc2.weight'].data[0] = Number.POSITIVE_INFINITY;
+    (m.params as HeadParams)['discriminator.fc2.weight'].data[0] = Number.POSITIVE_INFINITY;
     await assert.rejects(
       exportModelBytes(m, { calibration: m.manifest.scoring! }),
       new RegExp(`^Error: ${model.replace(/[/.]/g, '\\$&')}: cannot export: weight '[^']+' holds Infinity at element 0; the model is damaged; retrain it$`),

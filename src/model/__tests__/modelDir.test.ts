@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { initHeadParams } from '../../heads/params.js';
+import { type HeadParams, initHeadParams } from '../../heads/params.js';
 import { Rng } from '../../core/rng.js';
 import { defaultConfig, parseConfig } from '../config.js';
 import { loadModel, saveModel } from '../modelDir.js';
@@ -43,7 +43,7 @@ test('a saved model loads back with identical weights and config', async () => {
   await saveModel(dir, s);
   const m = await loadModel(dir);
   assert.deepEqual(m.config, s.config);
-  assert.deepEqual(Array.from(m.params['adaptor.weight'].data), Array.from(s.params['adaptor.weight'].data));
+  assert.deepEqual(Array.from((m.params as HeadParams)['adaptor.weight'].data), Array.from(s.params['adaptor.weight'].data));
   assert.deepEqual(Array.from(m.backbone.onnx), [1, 2, 3]);
   assert.equal(m.manifest.training.epochs, 2);
   assert.match(

@@ -4,6 +4,7 @@
  * the mutations in mutate.ts and by hand-picked lies (sizes, shapes, paths). The same seed writes
  * the same corpus.
  */
+import type { HeadParams } from '../../heads/params.js';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -275,7 +276,7 @@ export class CorpusWriter {
       order: [0, 1],
       log: [],
       resumedAt: [],
-      params,
+      params: params as HeadParams,
       optimizer: { step: 4, tensors: zeros as never },
     });
     const bytes = new Uint8Array(readFileSync(valid));

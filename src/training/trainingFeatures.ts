@@ -1,0 +1,58 @@
+/**
+ * The training images' patch features, extracted once into the bounded feature cache: what
+ * SimpleNet trains its heads on and what the knn head's coreset is chosen from (the same extractor,
+ * the same cache, so both heads see the same features).
+ */
+import type { Backbone } from '../backbones/backbone.js';
+import type { Reporter } from '../core/progress.js';
+import type { Sample } from '../datasets/dataset.js';
+import { FeatureCache, planCache } from '../embedding/featureCache.js';
+import { FeatureExtractor } from '../embedding/featureExtractor.js';
+import { decodeImage } from '../images/decode.js';
+import type { SimpleNetConfig } from '../model/config.js';
+
+export interface TrainingFeatures {
+  extractor: FeatureExtractor;
+  cache: FeatureCache;
+  /** Seconds from the start of `extractTrainingFeatures` to the last image's features. */
+  seconds: number;
+}
+
+/**
+ * Extracts every image of `train` into a new cache (float32 in memory when it fits
+ * config.train.cacheMemoryMB, else float16, else float16 on disk). On failure the extractor and the
+ * cache are released; on success the caller owns both.
+ */
+export async function extractTrainingFeatures(
+  train: readonly Sample[],
+  backbone: Backbone,
+  config: SimpleNetConfig,
+  opts: { reporter: Reporter; signal?: AbortSignal },
+): Promise<TrainingFeatures> {
+  const started = Date.now();
+  const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
+  let cache: FeatureCache | undefined;
+  try {
+    const rows = extractor.patchesPerImage;
+    const plan = planCache(train.length, rows, config.embed.targetDim, { memoryMB: config.train.cacheMemoryMB, dtype: config.train.cacheDtype });
+    await extractor.setFeatureDtype(plan.dtype);
+    opts.reporter.line(
+      `feature cache: ${train.length} images × ${rows} patches × ${config.embed.targetDim} ${plan.dtype} ` +
+        `= ${(plan.bytes / 2 ** 20).toFixed(0)} MiB in ${plan.storage}`,
+    );
+    cache = new FeatureCache(plan, train.length, rows, config.embed.targetDim);
+    const bar = opts.reporter.bar('extracting features', train.length);
+    for (let i = 0; i < train.length; i++) {
+      opts.signal?.throwIfAborted();
+      const image = await decodeImage(train[i].path);
+      cache.put(i, await extractor.extract([image]));
+      bar.tick();
+    }
+    bar.done();
+    return { extractor, cache, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    cache?.release();
+    await extractor.release();
+    throw e;
+  }
+}
