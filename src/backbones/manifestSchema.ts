@@ -1,5 +1,6 @@
 /** The backbone manifest's JSON shape and its parser (errors name the file and the field). */
 import { z } from 'zod';
+import { oneLine } from '../core/progress.js';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 
@@ -49,7 +50,7 @@ export function parseManifest(text: string, file: string): Manifest {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file}: not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${file}: not valid JSON: ${oneLine((e as Error).message)}`);
   }
   const parsed = ManifestSchema.safeParse(raw);
   if (parsed.success) return parsed.data;

@@ -122,3 +122,12 @@ export function eventReporter(onProgress: (e: ProgressEvent) => void): Reporter 
     event: (e) => onProgress(e),
   };
 }
+
+/**
+ * A message as one line: parsers (JSON, YAML) quote the offending source with line breaks and a
+ * caret; an error of ours is one line naming the file (README, "Your files are safe").
+ * @example throw new Error(`${path}: not valid JSON (${oneLine((e as Error).message)})`);
+ */
+export function oneLine(message: string): string {
+  return message.replace(/\s+/g, ' ').trim();
+}

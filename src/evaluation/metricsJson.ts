@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FileError } from '../io/ioError.js';
 import type { Metrics } from './evaluate.js';
 import { METRICS } from './metricSpecs.js';
+import { oneLine } from '../core/progress.js';
 
 const metric = z.number().min(0).max(1).nullable();
 const stats = z.object({ n: z.number().int(), mean: z.number(), std: z.number(), min: z.number(), max: z.number(), quantile: z.number(), q: z.number() });
@@ -79,7 +80,7 @@ export async function readMetricsJson(path: string): Promise<MetricsJson> {
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    if (e instanceof SyntaxError) throw new Error(`${path}: not valid JSON (${e.message})`);
+    if (e instanceof SyntaxError) throw new Error(`${path}: not valid JSON (${oneLine(e.message)})`);
     throw new FileError(path, 'cannot read metrics', e);
   }
   const r = MetricsJsonSchema.safeParse(raw);

@@ -5,6 +5,7 @@
  * dicts reach us: `safetensors.torch.save_file(model.state_dict(), path)`.
  */
 import { bytesPerElement, type DType, fromBytes, type HostTensor, numel, tensor, tensorBytes } from '../onnx/tensor.js';
+import { oneLine } from '../core/progress.js';
 
 /** File dtype → (itemsize in the file, how it lands in a HostTensor). BF16 has no HostTensor form, so it widens to float32. */
 const FILE_DTYPES: Record<string, { size: number; dtype: DType }> = {
@@ -95,7 +96,7 @@ export function decodeSafetensors(bytes: Uint8Array, source: string, expected?: 
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, start)));
   } catch (e) {
-    throw new Error(`${source}: not a safetensors file (header is not valid JSON: ${(e as Error).message})`);
+    throw new Error(`${source}: not a safetensors file (header is not valid JSON: ${oneLine((e as Error).message)})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new Error(`${source}: not a safetensors file (header is not a JSON object)`);

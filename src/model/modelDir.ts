@@ -20,6 +20,7 @@ import { firstNonFinite } from '../onnx/finite.js';
 import { type Calibration, parseCalibration } from './calibration.js';
 import { headKind, parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 import { manifestProblem } from './manifestSchema.js';
+import { oneLine } from '../core/progress.js';
 
 export { MODEL_FORMAT };
 export const MODEL_FORMAT_VERSION = 1;
@@ -284,7 +285,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   try {
     manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
   } catch (e) {
-    throw new ModelLoadError(`${manifestPath}: not valid JSON (${(e as Error).message})`);
+    throw new ModelLoadError(`${manifestPath}: not valid JSON (${oneLine((e as Error).message)})`);
   }
   if (manifest.format !== MODEL_FORMAT) throw new ModelLoadError(`${manifestPath}: not a simplenet model (format '${manifest.format}')`);
   if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {

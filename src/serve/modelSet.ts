@@ -21,6 +21,8 @@ export interface ServedModel {
   dir: string;
   detector: Detector;
   batcher: MicroBatcher;
+  /** The exported graph, built on the first request for it. */
+  exported?: Promise<Uint8Array>;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

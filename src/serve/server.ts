@@ -162,6 +162,21 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
       }
     },
   );
+  app.get<{ Params: { name: string } }>(
+    '/v1/models/:name/model.onnx',
+    { schema: { description: 'The whole scoring graph as one ONNX model (the same as `simplenet export`), for scoring in a browser or elsewhere' } },
+    async (req, reply) => {
+      const m = o.models.acquire(req.params.name);
+      if (!m) throw new HttpError(404, 'unknown_model', `no model named '${req.params.name}'`);
+      try {
+        m.exported ??= m.detector.exportBytes({ batch: 'dynamic' });
+        const bytes = await m.exported;
+        return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${m.name}.onnx"`).send(Buffer.from(bytes));
+      } finally {
+        o.models.release(m);
+      }
+    },
+  );
   addPredictRoute(app, o.models, { timeoutMs: o.timeoutMs ?? 30_000 });
   app.post('/v1/admin/reload', { schema: { description: 'Reloads every model from its folder; requests in flight finish on the old ones' } }, async () => ({
     models: await o.reload(),

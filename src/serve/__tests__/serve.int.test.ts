@@ -119,6 +119,8 @@ describe('simplenet serve', () => {
       assert.ok(openapi.paths['/v1/models/{name}/predict']);
       assert.equal((await fetch(`${s.url}/docs/`)).status, 200);
       assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
+      const onnx = Buffer.from(await (await fetch(`${s.url}/v1/models/bottle/model.onnx`)).arrayBuffer());
+      assert.equal(onnx.subarray(0, 64).includes(Buffer.from('simplenet')), true, 'the exported scoring graph');
     } finally {
       s.child.kill('SIGTERM');
       await s.exited;

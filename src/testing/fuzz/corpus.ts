@@ -14,6 +14,9 @@ import { encodeSafetensors } from '../../io/safetensors.js';
 import { loadModel } from '../../model/modelDir.js';
 import { saveCheckpoint } from '../../training/checkpoint.js';
 import { legacyPth, zipPth, type CraftTensor } from '../../weights/__tests__/craftPth.js';
+import { parse as parseYaml } from 'yaml';
+import { mergeConfig } from '../../model/config.js';
+import { TINY_CONFIG } from '../fixtures.js';
 import type { FuzzCase } from './cases.js';
 import { mutate, Rand } from './mutate.js';
 import { BAD_VALUES, CONFIG_FIELDS, MANIFEST_FIELDS, setPath } from './values.js';
@@ -374,6 +377,18 @@ export class CorpusWriter {
     for (const c of pick('manifest', 6))
       add(c, ['embed', '--backbone', (c.entry as { path: string }).path, '--image', this.base.image, '--out', join(c.dir, 'f.npy')]);
     for (const c of pick('config', 6)) {
+      // Over the tiny config, so that a config that turns out valid trains in a second at the tiny
+      // size (the defaults' 288² and 1536 dims on the tiny backbone would not be a bad input).
+      const path = (c.entry as { path: string }).path;
+      const text = readFileSync(path, 'utf8');
+      let parsed: unknown;
+      try {
+        parsed = path.endsWith('.yaml') ? parseYaml(text) : JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const cliConfig = join(c.dir, `cli${path.endsWith('.yaml') ? '.yaml' : '.json'}`);
+      writeFileSync(cliConfig, parsed === undefined ? text : JSON.stringify(mergeConfig(TINY_CONFIG, parsed)));
       add(c, [
         'train',
         '--data',
@@ -383,7 +398,7 @@ export class CorpusWriter {
         '--backbone',
         this.base.manifest,
         '--config',
-        (c.entry as { path: string }).path,
+        cliConfig,
         '--epochs',
         '1',
         '--quiet',

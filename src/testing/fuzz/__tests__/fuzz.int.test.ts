@@ -71,6 +71,27 @@ before(async () => {
     model,
   ]);
   assert.equal(r.status, 0, String(r.stderr));
+  // The same corpus on every run: the mutations land on the same bytes only if the base model's
+  // timestamps and timings are fixed (everything else about it is seeded).
+  const manifestPath = join(model, 'simplenet.json');
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  Object.assign(m, { createdAt: '2026-01-01T00:00:00.000Z' });
+  Object.assign(m.training, { seconds: 1, featureSeconds: 1 });
+  writeFileSync(manifestPath, `${JSON.stringify(m, null, 2)}\n`);
+  const log = readFileSync(join(model, 'training_log.csv'), 'utf8').split('\n');
+  writeFileSync(
+    join(model, 'training_log.csv'),
+    log
+      .map((l, i) =>
+        i > 0 && l
+          ? l
+              .split(',')
+              .map((v, k) => (k === 4 ? '0.100' : v))
+              .join(',')
+          : l,
+      )
+      .join('\n'),
+  );
   const w = new CorpusWriter(corpusRoot, { model, data, manifest, image: join(data, 'widget/test/good/000.png') }, 20261130);
   await w.images(170);
   w.datasets(70);
