@@ -19,7 +19,6 @@ import { serveCommand } from './serveCommand.js';
 import { testCommand } from './testCommand.js';
 import { trainCommand } from './trainCommand.js';
 import { weightsCommand } from './weightsCommand.js';
-import { oneLine } from '../core/progress.js';
 
 const program: Command = new Command()
   .name('simplenet')
@@ -63,7 +62,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e as Error;
-  process.stderr.write(`simplenet: ${oneLine(err.message)}\n`);
+  // Messages are one line, except deliberate instructions (an offline download says how to install by hand).
+  process.stderr.write(`simplenet: ${err.message}\n`);
   if (process.env.SIMPLENET_DEBUG) process.stderr.write(`${err.stack}\n`);
   process.exitCode = 1;
 });
