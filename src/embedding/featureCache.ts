@@ -3,7 +3,7 @@
  * reused every epoch. The cache is bounded: float32 in memory when it fits the budget, else
  * float16 in memory, else float16 in a temporary file read back batch by batch.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OrtTensor, ortTensor } from '../onnx/session.js';
@@ -43,10 +43,13 @@ export class FeatureCache {
       // Unlinked as soon as it is open: the space is the open descriptor's and goes back to the
       // system when the process ends, however it ends (kill -9 included), so no run leaves it behind.
       const dir = mkdtempSync(join(tmpdir(), 'simplenet-features-'));
+      const file = join(dir, 'features.bin');
       try {
-        this.fd = openSync(join(dir, 'features.bin'), 'w+');
+        this.fd = openSync(file, 'wx+');
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        // Only the file this made and its fresh folder: nothing recursive.
+        rmSync(file, { force: true });
+        rmdirSync(dir);
       }
     }
   }

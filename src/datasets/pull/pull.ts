@@ -305,6 +305,10 @@ export async function pullDataset(name: string, opts: DatasetPullOptions = {}): 
 
   const target = join(root, archive.file);
   const tmp = temporaryPath(target, 'tmp');
+  // Created here, without `recursive`, so it fails rather than adopt a folder that exists: the
+  // recursive removal below can only ever delete what this run unpacked.
+  await mkdir(dirname(tmp), { recursive: true });
+  await mkdir(tmp);
   trackTemporary(tmp, 'tmp', target);
   const added: string[] = [];
   const kept: string[] = [];

@@ -7,7 +7,7 @@
 import type { HeadParams } from '../../heads/params.js';
 import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { encodeSafetensors } from '../../io/safetensors.js';
@@ -73,6 +73,7 @@ export class CorpusWriter {
     seed: number,
   ) {
     this.r = new Rand(seed);
+    corpusRoot = resolve(root);
   }
 
   private caseDir(family: string): { id: string; dir: string } {
@@ -411,8 +412,15 @@ export class CorpusWriter {
 
 const MANIFEST_BACKBONE_FIELDS = ['onnx', 'input', 'mean', 'std', 'layers', 'mean.1', 'layers.0', 'std.2', 'description', 'extra'];
 
-/** Only ever inside the corpus folder the test made. */
-const rmrf = (p: string) => rmSync(p, { recursive: true, force: true });
+/** The corpus folder of the writer in use: the one place rmrf may delete in. */
+let corpusRoot = '';
+
+/** Deletes a copy the corpus made; refuses any path outside the corpus folder. */
+function rmrf(p: string): void {
+  const rel = relative(corpusRoot, resolve(p));
+  if (!corpusRoot || rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new Error(`fuzz corpus: refusing to delete ${p} outside ${corpusRoot}`);
+  rmSync(p, { recursive: true, force: true });
+}
 
 function replaceWith(p: string, what: 'file' | 'folder'): void {
   rmrf(p);
