@@ -225,27 +225,14 @@ export class Detector {
   }
 
   /**
-   * Scores decoded images in one run of the graph per image size (what a server's micro-batcher
-   * does with images that arrive together); results in input order.
+   * Scores decoded images in one run of the graph when they share a size (what a server's
+   * micro-batcher sends); images of mixed sizes are run one by one (Scorer.score). Results in input order.
    * @throws NonFiniteScoreError naming the image; an error for an image that is not RGB.
    * @example const [a, b] = await detector.scoreBatch([await decodeImage('a.png'), await decodeImage('b.png')]);
    */
   async scoreBatch(images: readonly DecodedImage[]): Promise<ScoreResult[]> {
     const scorer = await this.session();
-    const out: ScoreResult[] = new Array(images.length);
-    // The graph takes one size per run: group, run each group once, put results back in order.
-    const groups = new Map<string, number[]>();
-    images.forEach((im, i) => {
-      const key = `${im.width}x${im.height}`;
-      groups.set(key, [...(groups.get(key) ?? []), i]);
-    });
-    for (const idx of groups.values()) {
-      const results = perImage(await scorer.score(idx.map((i) => images[i])));
-      idx.forEach((i, k) => {
-        out[i] = this.result(images[i].source ?? `image ${i + 1}`, results[k]);
-      });
-    }
-    return out;
+    return perImage(await scorer.score(images)).map((r, i) => this.result(images[i].source ?? `image ${i + 1}`, r));
   }
 
   /**

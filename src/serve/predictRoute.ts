@@ -6,6 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScoreResult } from '../api/detector.js';
+import { predictLine } from '../api/outputs.js';
 import { overlayPng } from '../images/colormap.js';
 import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { ModelSet, ServedModel } from './modelSet.js';
@@ -48,12 +49,9 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function answer(m: ServedModel, name: string, r: ScoreResult, png?: Buffer) {
+  // predict --json's line, plus what a remote caller cannot look up in the model folder.
   return ImageResultSchema.parse({
-    path: name,
-    score: r.score,
-    score_normalized: r.scoreNormalized,
-    label: r.label,
-    threshold: r.threshold,
+    ...predictLine(name, r),
     pixel_threshold: m.detector.info.pixelThreshold,
     threshold_source: m.detector.info.thresholdSource,
     ...(png ? { map_png: png.toString('base64') } : {}),

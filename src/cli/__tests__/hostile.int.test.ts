@@ -5,7 +5,6 @@
  */
 import type { HeadParams } from '../../heads/params.js';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,16 +13,11 @@ import { after, before, describe, test } from 'node:test';
 import { exportModelBytes } from '../../export/exportModel.js';
 import { decodeSafetensors, encodeSafetensors } from '../../io/safetensors.js';
 import { loadModel } from '../../model/modelDir.js';
-import { REPO_ROOT } from '../../testing/golden.js';
+import { runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 import { EXIT_SOME_FAILED } from '../predictCommand.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-
-function simplenet(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const simplenet = (...args: string[]) => runCli(args);
 
 describe('predict, test and export on hostile names and broken models', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplenet-hostile-'));

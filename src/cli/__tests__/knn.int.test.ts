@@ -4,7 +4,6 @@
  * --baseline knn` adds knn rows beside SimpleNet's; `--preset paper` configurations are untouched.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,15 +11,11 @@ import { before, describe, test } from 'node:test';
 import { decodeSafetensors } from '../../io/safetensors.js';
 import { decodeImage } from '../../images/decode.js';
 import { ortTensor, Session } from '../../onnx/session.js';
-import { assertClose, REPO_ROOT } from '../../testing/golden.js';
+import { assertClose } from '../../testing/golden.js';
+import { runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-
-function simplenet(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const simplenet = (...args: string[]) => runCli(args);
 
 describe('simplenet train --method knn on a tiny dataset', () => {
   const dir = mkdtempSync(join(tmpdir(), 'simplenet-knn-'));

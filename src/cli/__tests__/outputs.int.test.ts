@@ -12,15 +12,10 @@ import { after, before, describe, test } from 'node:test';
 import { parseTemporary } from '../../io/temporaries.js';
 import { loadModel } from '../../model/modelDir.js';
 import { loadCheckpoint } from '../../training/checkpoint.js';
-import { REPO_ROOT } from '../../testing/golden.js';
+import { CLI, runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-
-function simplenet(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true', ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const simplenet = runCli;
 
 /** Starts the CLI, sends `signal` once `when()` holds (polled), and resolves with its exit. */
 function interruptWhen(

@@ -6,15 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { REPO_ROOT } from '../../testing/golden.js';
-import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+import { CLI, runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 /** The server's resident memory may grow by at most this much over an overload burst. */
 const RSS_GROWTH_BOUND = 150 * 2 ** 20;
 
@@ -49,33 +47,14 @@ describe('simplenet serve', () => {
   let png = '';
   let jpeg = '';
   before(async () => {
-    await makeTinyDataset(data);
-    const manifest = makeTinyBackbone(join(dir, 'backbone'));
-    writeFileSync(join(dir, 'tiny.json'), JSON.stringify(TINY_CONFIG));
-    const r = spawnSync(process.execPath, [
-      CLI,
-      'train',
-      '--data',
-      data,
-      '--category',
-      'widget',
-      '--backbone',
-      manifest,
-      '--config',
-      join(dir, 'tiny.json'),
-      '--quiet',
-      '--out',
-      model,
-    ]);
-    assert.equal(r.status, 0, String(r.stderr));
+    trainTiny(await tinyWorkspace(dir), model);
     png = join(data, 'widget/test/spot/001.png');
     jpeg = join(dir, 'spot.jpg');
     await sharp(png).jpeg({ quality: 90 }).toFile(jpeg);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const predictJson = (path: string) =>
-    JSON.parse(spawnSync(process.execPath, [CLI, 'predict', '--model', model, path, '--json', '--quiet'], { encoding: 'utf8' }).stdout);
+  const predictJson = (path: string) => JSON.parse(runCli(['predict', '--model', model, path, '--json', '--quiet']).stdout);
   const post = (url: string, body: Buffer | FormData, type?: string, headers: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', body: body as unknown as BodyInit, headers: { ...(type ? { 'content-type': type } : {}), ...headers } });
 

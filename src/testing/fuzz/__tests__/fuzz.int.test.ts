@@ -11,11 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../golden.js';
-import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../fixtures.js';
+import { CLI, tinyWorkspace, trainTiny } from '../../cli.js';
 import type { CaseResult, FuzzCase } from '../cases.js';
 import { CorpusWriter } from '../corpus.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 const WORKER = join(REPO_ROOT, 'dist/src/testing/fuzz/worker.js');
 /** Peak resident memory allowed to any process of the run (the worker runs all library cases). */
 const MEMORY_BOUND = 1024 * 2 ** 20;
@@ -48,29 +47,10 @@ const corpusRoot = join(root, 'corpus');
 let cases: FuzzCase[] = [];
 
 before(async () => {
-  const data = join(root, 'data');
-  await makeTinyDataset(data);
-  const manifest = makeTinyBackbone(join(root, 'backbone'));
-  writeFileSync(join(root, 'tiny.json'), JSON.stringify(TINY_CONFIG));
+  const w = await tinyWorkspace(root);
+  const { data, manifest } = w;
   const model = join(root, 'model');
-  const r = spawnSync(process.execPath, [
-    CLI,
-    'train',
-    '--data',
-    data,
-    '--category',
-    'widget',
-    '--backbone',
-    manifest,
-    '--config',
-    join(root, 'tiny.json'),
-    '--epochs',
-    '1',
-    '--quiet',
-    '--out',
-    model,
-  ]);
-  assert.equal(r.status, 0, String(r.stderr));
+  trainTiny(w, model, '--epochs', '1');
   // The same corpus on every run: the mutations land on the same bytes only if the base model's
   // timestamps and timings are fixed (everything else about it is seeded).
   const manifestPath = join(model, 'simplenet.json');
@@ -92,16 +72,16 @@ before(async () => {
       )
       .join('\n'),
   );
-  const w = new CorpusWriter(corpusRoot, { model, data, manifest, image: join(data, 'widget/test/good/000.png') }, 20261130);
-  await w.images(170);
-  w.datasets(70);
-  w.modelDirs(80);
-  w.weights(100);
-  await w.checkpoints(30);
-  w.manifests(40);
-  w.configs(40);
-  w.cli();
-  cases = w.cases;
+  const writer = new CorpusWriter(corpusRoot, { model, data, manifest, image: join(data, 'widget/test/good/000.png') }, 20261130);
+  await writer.images(170);
+  writer.datasets(70);
+  writer.modelDirs(80);
+  writer.weights(100);
+  await writer.checkpoints(30);
+  writer.manifests(40);
+  writer.configs(40);
+  writer.cli();
+  cases = writer.cases;
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
