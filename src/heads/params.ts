@@ -128,3 +128,15 @@ export function headDims(params: HeadParams): { featureDim: number; hiddenDim: n
   if (w1?.dims.length !== 2) throw new TypeError(`params: 'discriminator.fc1.weight' must be a [Hd, D] tensor`);
   return { hiddenDim: w1.dims[0], featureDim: w1.dims[1] };
 }
+
+/**
+ * The head with its adaptor replaced by the diagonal affine map x ↦ scale ⊙ x + shift (identity:
+ * scale 1, shift 0). The discriminator's tensors are shared, not copied.
+ */
+export function withDiagonalAdaptor(params: HeadParams, scale: Float32Array, shift: Float32Array): HeadParams {
+  const D = params['adaptor.bias'].dims[0];
+  if (scale.length !== D || shift.length !== D) throw new RangeError(`withDiagonalAdaptor: scale and shift must have length ${D}`);
+  const w = f32([D, D]);
+  for (let i = 0; i < D; i++) w.data[i * D + i] = scale[i];
+  return { ...params, 'adaptor.weight': w, 'adaptor.bias': f32([D], Float32Array.from(shift)) };
+}

@@ -67,6 +67,13 @@ export const ConfigSchema = z
         noiseStd: nonNegative.default(DEFAULT_HEAD_CONFIG.noiseStd),
         /** 'absolute': σ = noiseStd (paper); 'feature-std': σ = noiseStd × the features' measured per-dimension std. */
         noiseScale: z.enum(['absolute', 'feature-std']).default('absolute'),
+        /**
+         * The adaptor's starting weights: 'xavier' (paper: Xavier-normal, a random mixing of the
+         * features), 'identity' (starts as the features themselves, so the noise scale measured on
+         * them holds at step 0), or 'standardize' (starts as per-dimension standardisation with the
+         * training features' mean and std: an affine map, so it stays one linear layer).
+         */
+        adaptorInit: z.enum(['xavier', 'identity', 'standardize']).default('xavier'),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -177,7 +184,8 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
-  const plain = c.head.noiseScale === 'absolute' && t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
+  const plain =
+    c.head.noiseScale === 'absolute' && c.head.adaptorInit === 'xavier' && t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
   if (!plain) return 'custom';
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
@@ -186,7 +194,7 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
 
 /** The paper's values of every issue-6 mechanism (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
-  head: { noiseScale: 'absolute' },
+  head: { noiseScale: 'absolute', adaptorInit: 'xavier' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
 } as const;
 

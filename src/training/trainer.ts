@@ -20,10 +20,11 @@ import type { Calibration } from '../model/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
 import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
 import { EpochLoop } from './epochLoop.js';
-import { featureStd } from './featureStats.js';
+import { type FeatureMoments, featureMoments } from './featureStats.js';
 import { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { extractTrainingFeatures } from './trainingFeatures.js';
+import { initAdaptor } from './adaptorInit.js';
 
 export interface TrainOptions {
   dataset: AnomalyDataset;
@@ -52,15 +53,20 @@ export interface TrainResult<P extends ModelParams = HeadParams> {
 }
 
 export function headConfigOf(config: SimpleNetConfig, noiseStd = config.head.noiseStd): HeadConfig {
-  const { noiseScale: _scale, ...head } = config.head;
+  const { noiseScale: _scale, adaptorInit: _init, ...head } = config.head;
   return headConfig({ ...head, noiseStd, featureDim: config.embed.targetDim });
 }
 
 /** σ of the synthetic noise: the configured value, or that fraction of the features' std. */
-async function effectiveNoise(config: SimpleNetConfig, cache: FeatureCache): Promise<{ std: number; featureStd?: number }> {
-  if (config.head.noiseScale === 'absolute') return { std: config.head.noiseStd };
-  const measured = await featureStd(cache);
-  return { std: config.head.noiseStd * measured, featureStd: measured };
+function effectiveNoise(config: SimpleNetConfig, moments: FeatureMoments | undefined): { std: number; featureStd?: number } {
+  if (config.head.noiseScale === 'absolute' || !moments) return { std: config.head.noiseStd };
+  return { std: config.head.noiseStd * moments.meanStd, featureStd: moments.meanStd };
+}
+
+/** The measured statistics, when a mechanism needs them (the paper's configuration does not). */
+async function momentsFor(config: SimpleNetConfig, cache: FeatureCache): Promise<FeatureMoments | undefined> {
+  const needed = config.head.noiseScale !== 'absolute' || config.head.adaptorInit === 'standardize';
+  return needed ? await featureMoments(cache) : undefined;
 }
 
 /** Below this many held-out good images a validation AUROC moves in steps too coarse to rank epochs. */
@@ -98,10 +104,11 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
   const { extractor, cache, seconds: featureSeconds } = await extractTrainingFeatures(dataset.train, backbone, config, { reporter, signal: opts.signal });
   const plan = cache.plan;
   try {
-    const noise = await effectiveNoise(config, cache);
+    const moments = await momentsFor(config, cache);
+    const noise = effectiveNoise(config, moments);
     const cfg = headConfigOf(config, noise.std);
     const rng = new Rng(seed);
-    const init = initHeadParams(cfg, rng);
+    const init = initAdaptor(initHeadParams(cfg, rng), config.head.adaptorInit, moments);
     const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
     const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
     const step = await TrainStep.create(cfg, init, {
