@@ -13,7 +13,7 @@ import { type SimpleNetConfig, parseConfig } from '../model/config.js';
 import { type EpochLog, loadModel, logCsv } from '../model/modelDir.js';
 import type { Metrics } from '../evaluation/evaluate.js';
 import type { MonitorEntry } from '../training/trainToDir.js';
-import { selectionResults } from './selection.js';
+import { selectionResults, timeToQuality } from './selection.js';
 import { Scorer } from '../scoring/scorer.js';
 import { trainToDir } from '../training/trainToDir.js';
 import { BENCHMARK_METRICS } from '../evaluation/metricSpecs.js';
@@ -92,6 +92,7 @@ export async function runBenchmark(opts: BenchmarkOptions): Promise<BenchmarkRow
         trainSeconds: result.training.seconds,
         testImagesPerSecond: ev.metrics.n_images / ev.seconds,
         ...(every > 0 ? { selection: selectionResults(result.training.log, monitor) } : {}),
+        ...(result.training.log.some((e) => e.valPatchAuroc !== undefined) ? { timeToQuality: timeToQuality(result.training.log) } : {}),
       });
       // Results so far survive an interruption of a long benchmark.
       await write();

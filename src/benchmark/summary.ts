@@ -18,6 +18,8 @@ export interface BenchmarkRow {
   testImagesPerSecond: number;
   /** With per-epoch evaluation: final / validation-selected / oracle (test-selected) results. */
   selection?: SelectionResults;
+  /** With validation: the first epoch (and training seconds) at validation patch AUROC ≥ 0.9; null: never. */
+  timeToQuality?: { epoch: number; seconds: number } | null;
 }
 
 const RULES = ['final', 'validation', 'oracle'] as const;
@@ -34,7 +36,8 @@ export function meanStd(values: (number | null)[]): { mean: number; std: number;
 
 export function rowsCsv(rows: BenchmarkRow[]): string {
   const withSelection = rows.some((r) => r.selection);
-  const selHeader = withSelection ? RULES.flatMap((rule) => [`${rule}_epoch`, ...SELECTION_METRICS.map((m) => `${rule}_${m}`)]) : [];
+  const selHeader = withSelection ? [...RULES.flatMap((rule) => [`${rule}_epoch`, ...SELECTION_METRICS.map((m) => `${rule}_${m}`)]), 'rank_agreement'] : [];
+  const withQuality = rows.some((r) => r.timeToQuality !== undefined);
   // The method column appears with a baseline, so benchmarks without one keep their columns.
   const withMethod = rows.some((r) => methodOf(r) !== 'simplenet');
   const header = [
@@ -45,15 +48,20 @@ export function rowsCsv(rows: BenchmarkRow[]): string {
     ...BENCHMARK_METRICS,
     'train_seconds',
     'test_images_per_second',
+    ...(withQuality ? ['quality_epoch', 'quality_seconds'] : []),
     ...selHeader,
   ];
   const lines = rows.map((r) => {
     const sel = withSelection
-      ? RULES.flatMap((rule) => {
-          const e = r.selection?.[rule];
-          return [e?.epoch ?? '', ...SELECTION_METRICS.map((m) => e?.metrics[m] ?? '')];
-        })
+      ? [
+          ...RULES.flatMap((rule) => {
+            const e = r.selection?.[rule];
+            return [e?.epoch ?? '', ...SELECTION_METRICS.map((m) => e?.metrics[m] ?? '')];
+          }),
+          r.selection?.rankAgreement ?? '',
+        ]
       : [];
+    const quality = withQuality ? [r.timeToQuality?.epoch ?? '', r.timeToQuality?.seconds.toFixed(1) ?? ''] : [];
     return csvRow([
       r.category,
       r.seed,
@@ -62,6 +70,7 @@ export function rowsCsv(rows: BenchmarkRow[]): string {
       ...BENCHMARK_METRICS.map((m) => r.metrics[m] ?? ''),
       r.trainSeconds.toFixed(1),
       r.testImagesPerSecond.toFixed(2),
+      ...quality,
       ...sel,
     ]);
   });
@@ -74,18 +83,20 @@ function selectionTable(rows: BenchmarkRow[]): string[] {
   const cell = (rs: BenchmarkRow[], rule: (typeof RULES)[number]) =>
     SELECTION_METRICS.map((m) => pm(meanStd(rs.map((r) => r.selection?.[rule]?.metrics[m] ?? null)))).join(' / ');
   const epochs = (rs: BenchmarkRow[], rule: (typeof RULES)[number]) => rs.map((r) => r.selection?.[rule]?.epoch ?? '–').join(', ');
+  const rho = (rs: BenchmarkRow[]) => rs.map((r) => (r.selection?.rankAgreement == null ? '–' : r.selection.rankAgreement.toFixed(2))).join(', ');
   return [
     '## Which weights: final epoch, best on validation, best on test (oracle)',
     '',
     'Image AUROC / pixel AUROC / AUPRO, mean ± std over seeds, from the same runs. *Validation* chooses the epoch on held-out good',
     'images and synthetic defects (no test labels). **The oracle column picks the epoch with the best TEST image AUROC, as the official',
-    'code does: it is shown only to measure what honest selection costs, and never builds a model.**',
+    'code does: it is shown only to measure what honest selection costs, and never builds a model.** ρ: Spearman rank correlation,',
+    'per seed, between the validation and the test criteria over the evaluated epochs (1: validation ranks epochs as the test would).',
     '',
-    '| category | final | validation-selected | oracle (test-selected) | epochs chosen: validation; oracle |',
-    '|---|---|---|---|---|',
+    '| category | final | validation-selected | oracle (test-selected) | epochs chosen: validation; oracle | ρ (val vs test) |',
+    '|---|---|---|---|---|---|',
     ...categories.map((c) => {
       const rs = rows.filter((r) => r.category === c && r.selection);
-      return `| ${c} | ${cell(rs, 'final')} | ${cell(rs, 'validation')} | ${cell(rs, 'oracle')} | ${epochs(rs, 'validation')}; ${epochs(rs, 'oracle')} |`;
+      return `| ${c} | ${cell(rs, 'final')} | ${cell(rs, 'validation')} | ${cell(rs, 'oracle')} | ${epochs(rs, 'validation')}; ${epochs(rs, 'oracle')} | ${rho(rs)} |`;
     }),
     '',
   ];
@@ -102,9 +113,16 @@ export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
   const categories = [...new Set(rows.map((r) => r.category))];
   const methods = [...new Set(rows.map(methodOf))];
   const label = (base: string, method: string) => (method === 'simplenet' ? base : `${base}, **${method} baseline**`);
+  const withQuality = rows.some((r) => r.timeToQuality !== undefined);
+  // Per run, not averaged: a run that never got there has no time to average.
+  const quality = (rs: BenchmarkRow[]) =>
+    rs
+      .map((r) => (r.timeToQuality ? `${r.timeToQuality.epoch} (${r.timeToQuality.seconds.toFixed(0)} s)` : r.timeToQuality === null ? 'never' : '–'))
+      .join(', ');
   const line = (label: string, rs: BenchmarkRow[]) =>
     `| ${label} | ${rs.length} | ${BENCHMARK_METRICS.map((m) => pm(meanStd(rs.map((r) => r.metrics[m])))).join(' | ')} | ` +
-    `${pm(meanStd(rs.map((r) => r.trainSeconds)), 0)} | ${pm(meanStd(rs.map((r) => r.testImagesPerSecond)), 2)} |`;
+    `${pm(meanStd(rs.map((r) => r.trainSeconds)), 0)} | ${pm(meanStd(rs.map((r) => r.testImagesPerSecond)), 2)} |` +
+    (withQuality ? ` ${label.startsWith('**overall') ? '' : quality(rs)} |` : '');
   // Overall: mean over categories of each category's mean, per seed, so categories weigh equally.
   const seeds = [...new Set(rows.map((r) => r.seed))];
   const perSeed = (method: string) =>
@@ -135,8 +153,8 @@ export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
         ]
       : []),
     '',
-    `| category | runs | ${BENCHMARK_METRICS.join(' | ')} | train s | test img/s |`,
-    `|---|---|${'---|'.repeat(BENCHMARK_METRICS.length + 2)}`,
+    `| category | runs | ${BENCHMARK_METRICS.join(' | ')} | train s | test img/s |${withQuality ? ' epoch (train s) to validation patch AUROC 0.9, per seed |' : ''}`,
+    `|---|---|${'---|'.repeat(BENCHMARK_METRICS.length + 2 + (withQuality ? 1 : 0))}`,
     ...categories.flatMap((c) =>
       methods.map((method) =>
         line(
