@@ -123,7 +123,12 @@ export const ConfigSchema = z
      * every `every` epochs (0: never) and after the last.
      */
     validation: z
-      .object({ every: z.number().int().nonnegative().default(2), syntheticPerImage: positiveInt.default(1) })
+      .object({
+        every: z.number().int().nonnegative().default(2),
+        syntheticPerImage: positiveInt.default(1),
+        /** 'large' (0.5–35 % of the crop, strong blend) or 'graded' (down to about two patches, faint too). */
+        defects: z.enum(['large', 'graded']).default('large'),
+      })
       .strict()
       .prefault({}),
     /** Thresholds come from good training images held out of training (never from test data). */

@@ -121,6 +121,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         ? await SyntheticValidation.create(extractor, opts.validation, {
             seed,
             perImage: config.validation.syntheticPerImage,
+            difficulty: config.validation.defects,
             featureDtype: plan.dtype,
             memoryMB: config.train.cacheMemoryMB,
             head: { featureDim: cfg.featureDim, hiddenDim: cfg.hiddenDim, bnEps: cfg.bnEps, leakySlope: cfg.leakySlope },

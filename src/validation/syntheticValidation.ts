@@ -15,7 +15,7 @@ import { binaryMetrics } from '../metrics/index.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { FeatureCache, planCache } from '../embedding/featureCache.js';
-import { patchLabels, synthesizeDefect } from './syntheticDefects.js';
+import { type DefectDifficulty, patchLabels, synthesizeDefect } from './syntheticDefects.js';
 
 export interface ValidationScores {
   imageAuroc: number;
@@ -46,6 +46,8 @@ export class SyntheticValidation {
     opts: {
       seed: number;
       perImage?: number;
+      /** How hard the synthetic defects are (default 'large'). */
+      difficulty?: DefectDifficulty;
       featureDtype: 'float32' | 'float16';
       memoryMB: number;
       head: { featureDim: number; hiddenDim: number; bnEps: number; leakySlope: number };
@@ -71,7 +73,7 @@ export class SyntheticValidation {
         cache.put(k++, await extractor.extract([image]));
         bar.tick();
         for (let j = 0; j < perImage; j++) {
-          const d = synthesizeDefect(image, geometry, rng);
+          const d = synthesizeDefect(image, geometry, rng, opts.difficulty);
           imageLabels[k] = 1;
           labels.set(patchLabels(d.mask, image.width, image.height, geometry, extractor.grid), k * rows);
           cache.put(k++, await extractor.extract([d.image]));

@@ -40,3 +40,21 @@ test('patch labels mark the feature-grid cells the mask covers', () => {
   const labels = patchLabels(mask, 40, 40, geometry, { height: 4, width: 4 });
   assert.deepEqual(Array.from(labels), [1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
 });
+
+test("'graded' defects span small to large areas (log-uniform, down to about two patches) and stay inside the crop", () => {
+  const g = { resize: 329, crop: 288 };
+  const image = gradient(300, 300);
+  const box = cropBox(300, 300, g);
+  const shares: number[] = [];
+  for (let seed = 0; seed < 60; seed++) {
+    const d = synthesizeDefect(image, g, new Rng(seed), 'graded');
+    const area = d.mask.reduce((s, v) => s + v, 0);
+    assert.ok(area > 0, `seed ${seed}: empty mask`);
+    shares.push(area / (Math.floor(box.size) * Math.floor(box.size)));
+  }
+  shares.sort((a, b) => a - b);
+  assert.ok(shares[0] < 0.005, `smallest share ${shares[0]}: 'large' never goes below 0.5 %`);
+  assert.ok(shares[0] >= 0.001, `smallest share ${shares[0]}`);
+  assert.ok(shares[shares.length - 1] > 0.1 && shares[shares.length - 1] <= 0.36, `largest share ${shares[shares.length - 1]}`);
+  assert.ok(shares[30] < 0.05, `median share ${shares[30]}: log-uniform puts half below ~2 %`);
+});
