@@ -42,7 +42,7 @@ export function trainCommand(program: Command): void {
         return v;
       },
     )
-    .option('--epochs <n>', 'passes over the training set (default 32; paper: 160)', intOption('--epochs', 1))
+    .option('--epochs <n>', 'passes over the training set (default 6; paper: 160)', intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
     .option(
       '--checkpoint-every <epochs>',

@@ -38,7 +38,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
     .option(
       '--preset <name>',
-      "'validated' (default: best weights on synthetic-defect validation, 32 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
+      "'validated' (default: relative noise, identity adaptor, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
       choice('--preset', ['validated', 'paper'] as const),
     )
     .option(

@@ -18,7 +18,7 @@ import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { decodeSafetensors, encodeSafetensors } from '../io/safetensors.js';
 import { firstNonFinite } from '../onnx/finite.js';
 import { type Calibration, parseCalibration } from './calibration.js';
-import { headKind, parseConfig, presetOf, type SimpleNetConfig } from './config.js';
+import { FIELDS_BEFORE_THEY_EXISTED, headKind, mergeConfig, parseConfig, presetOf, type SimpleNetConfig } from './config.js';
 import { manifestProblem } from './manifestSchema.js';
 import { oneLine } from '../core/progress.js';
 
@@ -296,7 +296,8 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   }
   const problem = manifestProblem(manifest);
   if (problem) throw new ModelLoadError(`${manifestPath}: ${problem}`);
-  const config = parseConfig(manifest.config, manifestPath);
+  // A saved config holds every field it had then; fields added since take the value that ran then.
+  const config = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, manifest.config), manifestPath);
   if (manifest.scoring !== undefined) manifest.scoring = parseCalibration(manifest.scoring, manifestPath);
   const read = async (file: string, expected: string): Promise<Uint8Array> => {
     const p = join(dir, file);

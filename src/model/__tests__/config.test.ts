@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyPreset, defaultConfig, parseConfig, presetOf } from '../config.js';
+import { applyPreset, defaultConfig, FIELDS_BEFORE_THEY_EXISTED, mergeConfig, parseConfig, presetOf } from '../config.js';
 
-test('the defaults are the validated preset: best-by-validation weights, validation every 2 epochs, 32 epochs', () => {
+test('the defaults are the validated preset: relative noise, identity adaptor, graded validation every epoch choosing the weights, 6 epochs', () => {
   const c = defaultConfig();
   assert.equal(c.preset, 'validated');
   assert.equal(c.train.select, 'validation');
-  assert.equal(c.validation.every, 2);
-  assert.equal(c.train.epochs, 32);
+  assert.equal(c.validation.every, 1);
+  assert.equal(c.validation.defects, 'graded');
+  assert.equal(c.train.epochs, 6);
+  assert.deepEqual([c.head.noiseScale, c.head.noiseStd, c.head.adaptorInit], ['feature-std', 0.3, 'identity']);
   assert.equal(c.threshold.validationFraction, 0.1);
   assert.equal(presetOf(c), 'validated');
 });
@@ -19,6 +21,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.train.guard.enabled, false);
   assert.equal(p.train.ema, 0);
   assert.equal(p.head.noiseScale, 'absolute');
+  assert.equal(p.head.noiseStd, 0.015);
+  assert.equal(p.head.adaptorInit, 'xavier');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -28,9 +32,21 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'paper');
-  assert.equal(presetOf(parseConfig({ validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
-  assert.equal(presetOf(parseConfig({ threshold: { validationFraction: 0 } })), 'paper');
+  const paperHead = { noiseScale: 'absolute', adaptorInit: 'xavier' };
+  assert.equal(presetOf(parseConfig({ head: paperHead, train: { select: 'final' } })), 'paper');
+  assert.equal(presetOf(parseConfig({ head: paperHead, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
+  assert.equal(presetOf(parseConfig({ head: paperHead, threshold: { validationFraction: 0 } })), 'paper');
+  assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the validated preset's head with the paper's rule");
+  assert.equal(presetOf(parseConfig({ head: paperHead })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
+  assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
+});
+
+test('a model saved before a field existed loads with what ran then (Xavier adaptor, large validation defects)', () => {
+  const saved = { head: { noiseScale: 'absolute', noiseStd: 0.015 }, train: { epochs: 32 } };
+  const c = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, saved));
+  assert.deepEqual([c.head.adaptorInit, c.validation.defects, c.head.noiseStd], ['xavier', 'large', 0.015]);
+  // Saved values always win over the filler.
+  assert.equal(parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { head: { adaptorInit: 'identity' } })).head.adaptorInit, 'identity');
 });

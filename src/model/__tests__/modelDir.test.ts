@@ -83,13 +83,14 @@ test('a failed save leaves an existing model untouched and no temporary folder',
   assert.deepEqual(readdirSync(parent), ['m']);
 });
 
-test("defaults are the paper's algorithm values (the validated preset changes only the rule and the epochs)", () => {
+test("defaults are the paper's algorithm values but for the noise's scale, the adaptor's start, the rule and the epochs", () => {
   const c = defaultConfig();
   assert.deepEqual(c.image, { resize: 329, crop: 288 });
   assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
-  assert.equal(c.head.noiseStd, 0.015);
+  assert.equal(c.head.noiseStd, 0.3);
+  assert.equal(c.head.noiseScale, 'feature-std');
   assert.equal(c.head.adaptorLr, 1e-4);
   assert.equal(c.head.discLr, 2e-4);
-  assert.deepEqual([c.train.epochs, c.train.batchSize], [32, 8]);
+  assert.deepEqual([c.train.epochs, c.train.batchSize], [6, 8]);
   assert.deepEqual(c.map, { sigma: 4, truncate: 4 });
 });
