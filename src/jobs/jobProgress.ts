@@ -13,8 +13,9 @@ function eta(job: Job): number | undefined {
   if (h.length === 0) return undefined;
   const perEpoch = h.reduce((s, r) => s + r.seconds, 0) / h.length;
   const p = job.progress;
-  // Within an epoch, its done share counts; outside one (features, thresholds) only whole epochs.
-  const inEpoch = p.task && EPOCH_TASK.test(p.task) && p.steps > 0 ? p.step / p.steps : 0;
+  // Within the next epoch, its done share counts; outside one (features, thresholds) only whole epochs.
+  const current = p.task ? EPOCH_TASK.exec(p.task) : null;
+  const inEpoch = current && Number(current[1]) === p.epoch + 1 && p.steps > 0 ? p.step / p.steps : 0;
   return Math.max(0, Number((perEpoch * (p.epochs - p.epoch - inEpoch)).toFixed(1)));
 }
 
