@@ -229,6 +229,10 @@ export class LocalJobRunner implements JobRunner {
     if (r.stop) return this.finish(job, r.stop);
     job.state = 'running';
     job.startedAt = new Date().toISOString();
+    // The task of a run that died is stale; the epochs done (and their history) stay.
+    delete job.progress.task;
+    job.progress.step = 0;
+    job.progress.steps = 0;
     delete job.finishedAt;
     delete job.error;
     await this.store.save(job);
