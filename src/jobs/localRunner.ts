@@ -274,9 +274,10 @@ export class LocalJobRunner implements JobRunner {
         const now = Date.now();
         if (m.event.type === 'epoch') {
           this.emit(job, 'progress');
-          this.emit(job, 'job');
+          // The whole job (its history grows) goes out and to disk at most once a second.
           if (now - r.lastSave >= SAVE_MS) {
             r.lastSave = now;
+            this.emit(job, 'job');
             void this.store.save(job).catch(() => undefined);
           }
         } else if (m.event.type !== 'progress' || now - r.lastTick >= TICK_MS) {

@@ -275,13 +275,17 @@ describe('serve: training jobs', () => {
     const models = new ModelSet(() => modelSources([], [], true), { maxBatch: 1, maxWaitMs: 1, queueLimit: 1 });
     const app = await buildServer({ models, metrics: new ServiceMetrics(() => 0), ready: () => true, reload: () => models.load() });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    const guarded = await buildServer({ models, metrics: new ServiceMetrics(() => 0), ready: () => true, reload: () => models.load(), token: 's3cret' });
+    const guardedUrl = await guarded.listen({ host: '127.0.0.1', port: 0 });
     try {
       for (const r of [await fetch(`${url}/v1/jobs`), await postJson(`${url}/v1/jobs`, spec('x', 1)), await fetch(`${url}/v1/datasets`)]) {
         assert.equal(r.status, 409);
         assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'jobs_disabled');
       }
+      assert.equal((await fetch(`${guardedUrl}/v1/jobs`)).status, 401, 'the token rule covers the job routes');
     } finally {
       await app.close();
+      await guarded.close();
     }
   });
 
