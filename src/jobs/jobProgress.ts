@@ -4,6 +4,7 @@
  * ETA from the mean epoch time so far. Pure, so the runner and its tests share it.
  */
 import type { ProgressEvent } from '../core/progress.js';
+import type { EpochLog } from '../model/modelDir.js';
 import { type EpochRecord, HISTORY_LIMIT, type Job } from './jobSpec.js';
 
 const EPOCH_TASK = /^epoch (\d+)\/(\d+)$/;
@@ -64,4 +65,29 @@ export function applyProgress(job: Job, e: ProgressEvent, now = new Date()): boo
   else p.eta_s = remaining;
   p.updated_at = now.toISOString();
   return true;
+}
+
+/**
+ * Rebuilds the history from a checkpoint's epoch log (in place): the records saved with the job
+ * may lag the checkpoint (they are written at most once a second), and epochs after it are trained
+ * again on resume, so the checkpoint's log is the truth up to its epoch.
+ */
+export function historyFromLog(job: Job, log: readonly EpochLog[]): void {
+  if (log.length === 0) return;
+  job.history = log
+    .map((e) => {
+      const r: EpochRecord = { epoch: e.epoch, loss: e.loss, p_true: e.pTrue, p_fake: e.pFake, seconds: e.seconds };
+      if (e.valImageAuroc !== undefined) r.val_image_auroc = e.valImageAuroc;
+      if (e.valPatchAuroc !== undefined) r.val_patch_auroc = e.valPatchAuroc;
+      return r;
+    })
+    .slice(-HISTORY_LIMIT);
+  const last = job.history[job.history.length - 1];
+  job.progress.epoch = last.epoch;
+  job.progress.loss = last.loss;
+  const validated = [...job.history].reverse().find((r) => r.val_image_auroc !== undefined);
+  if (validated) {
+    job.progress.val_image_auroc = validated.val_image_auroc;
+    if (validated.val_patch_auroc !== undefined) job.progress.val_patch_auroc = validated.val_patch_auroc;
+  }
 }

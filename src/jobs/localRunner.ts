@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { oneLine } from '../core/progress.js';
 import { cleanStaleTemporaries } from '../io/temporaries.js';
+import { loadCheckpoint } from '../training/checkpoint.js';
 import { JobConflictError, JobNotFoundError, JobSpecError, JobStateError } from './jobErrors.js';
-import { applyProgress } from './jobProgress.js';
+import { applyProgress, historyFromLog } from './jobProgress.js';
 import { type JobListener, type JobRunner, type JobRunnerOptions, registerJobRunner } from './jobRunner.js';
 import { type Job, type JobSpec, type JobSpecInput, JobSpecSchema, newJob } from './jobSpec.js';
 import { JobStore, newJobId } from './jobStore.js';
@@ -50,6 +51,20 @@ export class LocalJobRunner implements JobRunner {
     this.store = new JobStore(o.jobsDir, (m) => o.log?.(m));
     // Temporaries of a worker that died with the previous server.
     void cleanStaleTemporaries(o.modelsDir);
+    for (const job of this.store.list()) if (job.state === 'interrupted') void this.syncWithCheckpoint(job);
+  }
+
+  /** The job's checkpoint: where a resume starts. */
+  private checkpointOf(id: string): string {
+    return join(this.store.folder(id), 'train.checkpoint');
+  }
+
+  /** Epochs and history as far as the checkpoint holds them (the saved job may lag it). */
+  private async syncWithCheckpoint(job: Job): Promise<void> {
+    const ck = await loadCheckpoint(this.checkpointOf(job.id)).catch(() => undefined);
+    if (!ck) return;
+    historyFromLog(job, ck.log);
+    await this.store.save(job).catch(() => undefined);
   }
 
   async submit(input: JobSpecInput): Promise<Job> {
@@ -211,7 +226,7 @@ export class LocalJobRunner implements JobRunner {
     try {
       // Checked again at start: the data may have changed since the job was queued.
       const data = await this.o.dataRoot.check(spec);
-      const checkpointPath = join(this.store.folder(job.id), 'train.checkpoint');
+      const checkpointPath = this.checkpointOf(job.id);
       task = {
         data: data.data,
         backbone: data.backbone,
@@ -227,6 +242,7 @@ export class LocalJobRunner implements JobRunner {
       return this.finish(job, 'failed', oneLine((e as Error).message));
     }
     if (r.stop) return this.finish(job, r.stop);
+    if (task.resume) await this.syncWithCheckpoint(job);
     job.state = 'running';
     job.startedAt = new Date().toISOString();
     // The task of a run that died is stale; the epochs done (and their history) stay.

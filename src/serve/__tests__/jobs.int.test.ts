@@ -304,8 +304,13 @@ describe('serve: training jobs', () => {
 
     const second = await startChild(args);
     try {
-      const interrupted = await getJob(second.url, job.id);
+      // The history is the checkpoint's: every epoch up to the one it holds, none missing.
+      const interrupted = await waitFor(second.url, job.id, (j) => j.progress.epoch >= 3, 10_000);
       assert.equal(interrupted.state, 'interrupted');
+      assert.deepEqual(
+        interrupted.history.map((h) => h.epoch),
+        Array.from({ length: interrupted.progress.epoch }, (_, i) => i + 1),
+      );
       const stream = readEvents(`${second.url}/v1/jobs/${job.id}/events`, (ev) =>
         ev.some((e) => e.event === 'job' && ['succeeded', 'failed'].includes((e.data as Job).state)),
       );
@@ -317,6 +322,10 @@ describe('serve: training jobs', () => {
       assert.equal(done.state, 'succeeded', done.error);
       assert.equal(done.resumes, 1);
       assert.equal(done.progress.epoch, 300);
+      assert.deepEqual(
+        done.history.map((h) => h.epoch),
+        Array.from({ length: 300 }, (_, i) => i + 1),
+      );
       // Progress of the resumed run: after its `running` event.
       const started = events.findIndex((e) => e.event === 'job' && (e.data as Job).state === 'running');
       const progress = events
