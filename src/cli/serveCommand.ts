@@ -55,7 +55,10 @@ export function serveCommand(program: Command): void {
     .option('--timeout <ms>', 'answer 504 when a request is not scored within this time', intOption('--timeout', 1), 30_000)
     .option('--cors <origin>', 'allow browser calls from this origin (off by default)')
     .option('--quiet', 'no request log')
-    .option('--data-root <dir>', 'turn on training jobs (POST /v1/jobs): their data may only come from under <dir>; needs --models-dir')
+    .option(
+      '--data-root <dir>',
+      'turn on training jobs (POST /v1/jobs): their data may only come from under <dir>; models are written into the first --models-dir',
+    )
     .option('--jobs-dir <dir>', 'where training jobs keep their state and checkpoints (default: <models-dir>/.simplenet-jobs)')
     .option('--train-config <file>', 'a JSON or YAML config applied to every training job')
     .action(async (flags: ServeFlags) => {

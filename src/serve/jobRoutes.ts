@@ -5,7 +5,6 @@
  * route answers 409 `jobs_disabled`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { DataRoot } from '../jobs/dataRoot.js';
 import { listDatasets } from '../jobs/datasetList.js';
 import { JobConflictError, JobNotFoundError, JobSpecError, JobStateError } from '../jobs/jobErrors.js';
@@ -88,7 +87,7 @@ export async function addJobRoutes(app: FastifyInstance, o: JobRoutesOptions | u
       {
         schema: {
           description: 'Starts a training job (queued; one runs at a time). 400 names what is wrong with the spec or its data; nothing is created then',
-          body: z.toJSONSchema(JobSpecSchema, { target: 'draft-7', io: 'input' }),
+          body: jsonSchema(JobSpecSchema, 'input'),
           response: { 201: jsonSchema(JobResponseSchema), ...errors },
         },
         // The body is checked by zod in the handler, for messages that name the field.

@@ -43,9 +43,12 @@ export const ModelListSchema = z.object({ models: z.array(ModelInfoSchema) });
 
 export const PredictQuerySchema = z.object({ map: z.enum(['png']).optional() });
 
-/** A zod schema as the JSON Schema fastify and OpenAPI take. */
-export function jsonSchema(s: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+/**
+ * A zod schema as the JSON Schema fastify and OpenAPI take: what is sent (`output`, the default),
+ * or what a client may send (`input`: fields with defaults are optional).
+ */
+export function jsonSchema(s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io }) as Record<string, unknown>;
   return rest;
 }
 
