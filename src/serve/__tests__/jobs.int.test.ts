@@ -237,6 +237,19 @@ describe('serve: training jobs', () => {
       assert.equal(again.status, 409);
     });
 
+    test('one job at a time, first come first served: the next starts when the running one ends', async () => {
+      const a = ((await (await postJson(`${s.url}/v1/jobs`, spec('q1', 1000))).json()) as { job: Job }).job;
+      const b = ((await (await postJson(`${s.url}/v1/jobs`, spec('q2', 1))).json()) as { job: Job }).job;
+      await waitFor(s.url, a.id, (j) => j.state === 'running' && j.progress.epoch >= 1);
+      assert.equal((await getJob(s.url, b.id)).state, 'queued');
+      assert.equal((await postJson(`${s.url}/v1/jobs`, spec('q2', 1))).status, 409, 'a queued job holds its name');
+      assert.equal((await fetch(`${s.url}/v1/jobs/${b.id}/resume`, { method: 'POST' })).status, 409);
+      await fetch(`${s.url}/v1/jobs/${a.id}/cancel`, { method: 'POST' });
+      const done = await waitFor(s.url, b.id, (j) => j.state === 'succeeded' || j.state === 'failed');
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.ok(done.startedAt! >= (await getJob(s.url, a.id)).finishedAt!);
+    });
+
     test('bad specs and data are refused with 400 (409 for a taken name) and create no job', async () => {
       const before = ((await (await fetch(`${s.url}/v1/jobs`)).json()) as { jobs: Job[] }).jobs.length;
       const folders = readdirSync(join(modelsDir, '.simplenet-jobs')).length;
