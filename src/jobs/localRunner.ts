@@ -278,6 +278,8 @@ export class LocalJobRunner implements JobRunner {
       let stderr = '';
       const child = fork(this.workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
       r.child = child;
+      // Stopped while the job was being set up: the child gets the signal as soon as it exists.
+      if (r.stop) child.kill('SIGTERM');
       child.stderr?.on('data', (d: Buffer) => {
         stderr = (stderr + d.toString()).slice(-4000);
       });
