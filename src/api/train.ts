@@ -50,7 +50,9 @@ export interface TrainOptions {
   seed?: number;
   /** Save a checkpoint (`<out>.checkpoint`) every N epochs (default 1; 0: never). */
   checkpointEvery?: number;
-  /** Continue from `<out>.checkpoint` (same data, backbone and config; more epochs allowed). */
+  /** Where the checkpoint goes (default `<out>.checkpoint`; a job runner keeps it in the job's folder). */
+  checkpointPath?: string;
+  /** Continue from the checkpoint (same data, backbone and config; more epochs allowed). */
   resume?: boolean;
   /** Cancels between images and steps; the checkpoint stays, so `resume: true` continues. */
   signal?: AbortSignal;
@@ -109,7 +111,7 @@ export async function train(opts: TrainOptions): Promise<Detector> {
     reporter,
     monitorEpochs: opts.monitorTest,
     onMonitor: opts.onMonitor,
-    checkpoint: { every: opts.checkpointEvery ?? 1, resume: opts.resume },
+    checkpoint: { every: opts.checkpointEvery ?? 1, resume: opts.resume, ...(opts.checkpointPath ? { path: opts.checkpointPath } : {}) },
     signal: opts.signal,
   });
   return Detector.load(opts.out, opts.detector);

@@ -1,4 +1,9 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { DataRoot } from '../jobs/dataRoot.js';
+import { createJobRunner, type JobRunner } from '../jobs/jobRunner.js';
+import '../jobs/localRunner.js';
 import { ServiceMetrics } from '../serve/metrics.js';
 import { ModelSet, modelSources } from '../serve/modelSet.js';
 import { isLoopback } from '../serve/security.js';
@@ -19,6 +24,9 @@ interface ServeFlags {
   timeout: number;
   cors?: string;
   quiet?: boolean;
+  dataRoot?: string;
+  jobsDir?: string;
+  trainConfig?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -47,6 +55,12 @@ export function serveCommand(program: Command): void {
     .option('--timeout <ms>', 'answer 504 when a request is not scored within this time', intOption('--timeout', 1), 30_000)
     .option('--cors <origin>', 'allow browser calls from this origin (off by default)')
     .option('--quiet', 'no request log')
+    .option(
+      '--data-root <dir>',
+      'turn on training jobs (POST /v1/jobs): their data may only come from under <dir>; models are written into the first --models-dir',
+    )
+    .option('--jobs-dir <dir>', 'where training jobs keep their state and checkpoints (default: <models-dir>/.simplenet-jobs)')
+    .option('--train-config <file>', 'a JSON or YAML config applied to every training job')
     .action(async (flags: ServeFlags) => {
       const token = flags.token ?? process.env.SIMPLENET_TOKEN;
       if (!isLoopback(flags.host) && !token && !flags.insecure) {
@@ -54,7 +68,13 @@ export function serveCommand(program: Command): void {
           `--host ${flags.host} is reachable from other machines: give --token <secret> (or SIMPLENET_TOKEN), or --insecure to serve without one`,
         );
       }
-      const sources = () => modelSources(flags.model, flags.modelsDir);
+      // Training writes each finished model into the first --models-dir, so it may start empty.
+      const training = flags.dataRoot !== undefined;
+      if (training && flags.modelsDir.length === 0) throw new Error('--data-root needs --models-dir <dir>: trained models are written there');
+      if (!training && (flags.jobsDir || flags.trainConfig)) throw new Error('--jobs-dir and --train-config need --data-root <dir>');
+      const dataRoot = training ? new DataRoot(flags.dataRoot as string) : undefined;
+      if (training) mkdirSync(flags.modelsDir[0], { recursive: true });
+      const sources = () => modelSources(flags.model, flags.modelsDir, training);
       sources();
       let metrics: ServiceMetrics | undefined;
       const models = new ModelSet(sources, {
@@ -64,6 +84,19 @@ export function serveCommand(program: Command): void {
         onBatch: (model, size, seconds) => metrics?.batch(model, size, seconds),
       });
       metrics = new ServiceMetrics(() => models.depth());
+      let runner: JobRunner | undefined;
+      if (dataRoot) {
+        const modelsDir = flags.modelsDir[0];
+        runner = createJobRunner('local', {
+          jobsDir: flags.jobsDir ?? join(modelsDir, '.simplenet-jobs'),
+          dataRoot,
+          modelsDir,
+          trainConfig: flags.trainConfig,
+          hasModel: (name) => models.names().includes(name),
+          onModel: (name, dir) => models.add({ name, dir }),
+          log: (m) => process.stderr.write(`simplenet: ${m}\n`),
+        });
+      }
       let ready = false;
       let reloading: Promise<string[]> | undefined;
       const reload = () => {
@@ -82,11 +115,12 @@ export function serveCommand(program: Command): void {
         logger: flags.quiet ? false : { level: 'info', redact: ['req.headers.authorization'] },
         ready: () => ready,
         reload,
+        ...(runner && dataRoot ? { jobs: { runner, dataRoot } } : {}),
       });
       await models.load();
       ready = true;
       const address = await app.listen({ host: flags.host, port: flags.port });
-      process.stderr.write(`simplenet: serving ${models.names().join(', ')} at ${address} (API explorer: ${address}/docs)\n`);
+      process.stderr.write(`simplenet: serving ${models.names().join(', ') || '(no models yet)'} at ${address} (API explorer: ${address}/docs)\n`);
 
       // Graceful stop: no new connections, requests in flight answered, then exit 0.
       process.removeAllListeners('SIGTERM');
@@ -95,6 +129,8 @@ export function serveCommand(program: Command): void {
         process.stderr.write(`simplenet: ${signal}: finishing requests in flight, then stopping\n`);
         // Keep-alive connections would hold the close open: drop each as soon as its answer is out.
         const idle = setInterval(() => app.server.closeIdleConnections(), 50);
+        // A training child is stopped first; its job stays `interrupted`, resumable after a restart.
+        await runner?.close();
         await app.close();
         clearInterval(idle);
         await models.close();

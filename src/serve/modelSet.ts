@@ -28,11 +28,13 @@ export interface ServedModel {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
- * `--model` values (`dir` or `name=dir`) and `--models-dir` folders as named sources.
- * @throws Error naming a bad name, a duplicate, or a folder that is not a simplenet model.
+ * `--model` values (`dir` or `name=dir`) and `--models-dir` folders as named sources. Hidden
+ * entries of a models folder (the jobs folder, temporaries of a model being written) are skipped.
+ * @throws Error naming a bad name, a duplicate, or a folder that is not a simplenet model; and,
+ * unless `allowEmpty` (a server that trains its models), when there is no model at all.
  * @example modelSources(['runs/bottle', 'cable=runs/cable'], []);
  */
-export function modelSources(models: readonly string[], modelsDirs: readonly string[]): ModelSource[] {
+export function modelSources(models: readonly string[], modelsDirs: readonly string[], allowEmpty = false): ModelSource[] {
   const out: ModelSource[] = [];
   for (const m of models) {
     const eq = m.indexOf('=');
@@ -47,6 +49,7 @@ export function modelSources(models: readonly string[], modelsDirs: readonly str
       throw new Error(`${d}: cannot list the models folder (${(e as Error).message})`);
     }
     for (const n of names) {
+      if (n.startsWith('.')) continue;
       const dir = join(d, n);
       if (statSync(dir).isDirectory() && isFolderOf(dir, 'model')) out.push({ name: n, dir });
     }
@@ -58,7 +61,7 @@ export function modelSources(models: readonly string[], modelsDirs: readonly str
     if (seen.has(s.name)) throw new Error(`two models are named '${s.name}'; give one another name with --model <name>=<dir>`);
     seen.add(s.name);
   }
-  if (out.length === 0) throw new Error('no models to serve: give --model <dir> or --models-dir <dir>');
+  if (out.length === 0 && !allowEmpty) throw new Error('no models to serve: give --model <dir> or --models-dir <dir>');
   return out;
 }
 
@@ -66,6 +69,8 @@ export class ModelSet {
   private models = new Map<string, ServedModel>();
   private leases = new Map<ServedModel, number>();
   private retired = new Set<ServedModel>();
+  /** `load` and `add` one at a time: each swaps in a map built from the one before. */
+  private swapping: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly sources: () => ModelSource[],
@@ -73,7 +78,32 @@ export class ModelSet {
   ) {}
 
   /** Opens and warms every model (the first call), or a new set that replaces the old one (reload). */
-  async load(): Promise<string[]> {
+  load(): Promise<string[]> {
+    return this.exclusive(() => this.loadAll());
+  }
+
+  /**
+   * Opens and warms one model and serves it under its name, replacing a model of that name (a
+   * newly trained one); the others are untouched. Requests in flight finish on the old one.
+   */
+  add(source: ModelSource): Promise<void> {
+    return this.exclusive(async () => {
+      const m = await this.open(source);
+      const next = new Map(this.models);
+      const old = next.get(source.name);
+      next.set(source.name, m);
+      this.models = next;
+      if (old) this.retire(old);
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.swapping.then(fn, fn);
+    this.swapping = run.catch(() => undefined);
+    return run;
+  }
+
+  private async loadAll(): Promise<string[]> {
     const next = new Map<string, ServedModel>();
     try {
       for (const s of this.sources()) next.set(s.name, await this.open(s));

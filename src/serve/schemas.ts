@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { PredictLineSchema } from '../api/outputs.js';
+import { JobSchema } from '../jobs/jobSpec.js';
 
 export const ImageResultSchema = PredictLineSchema.omit({ overlay: true, map: true }).extend({
   pixel_threshold: z.number(),
@@ -42,8 +43,28 @@ export const ModelListSchema = z.object({ models: z.array(ModelInfoSchema) });
 
 export const PredictQuerySchema = z.object({ map: z.enum(['png']).optional() });
 
-/** A zod schema as the JSON Schema fastify and OpenAPI take. */
-export function jsonSchema(s: z.ZodType): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io: 'output' }) as Record<string, unknown>;
+/**
+ * A zod schema as the JSON Schema fastify and OpenAPI take: what is sent (`output`, the default),
+ * or what a client may send (`input`: fields with defaults are optional).
+ */
+export function jsonSchema(s: z.ZodType, io: 'input' | 'output' = 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(s, { target: 'draft-7', io }) as Record<string, unknown>;
   return rest;
 }
+
+export const JobResponseSchema = z.object({ job: JobSchema });
+
+export const JobListSchema = z.object({ jobs: z.array(JobSchema) });
+
+export const DatasetListSchema = z.object({
+  /** The data root's real path; entries' paths are relative to it. */
+  root: z.string(),
+  entries: z.array(
+    z.object({
+      path: z.string(),
+      format: z.string(),
+      categories: z.array(z.string()).optional(),
+      goodImages: z.number().int(),
+    }),
+  ),
+});

@@ -1,8 +1,8 @@
 /**
  * `simplenet serve`: an inspection service on fastify over the Detector facade. Routes: predict
  * (predictRoute.ts), the model list and details, health and readiness, Prometheus metrics, the
- * OpenAPI document and an API explorer served from this package (no CDN), and a token-protected
- * reload. Every error is a JSON `{ error: { code, message } }` without a stack trace.
+ * OpenAPI document and an API explorer served from this package (no CDN), a token-protected
+ * reload, and training jobs (jobRoutes.ts) when the server has a data root. Every error is a JSON `{ error: { code, message } }` without a stack trace.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { VERSION } from '../core/version.js';
 import { readMetricsJson } from '../evaluation/metricsJson.js';
 import { QueueFullError } from './batcher.js';
+import { addJobRoutes, type JobRoutesOptions } from './jobRoutes.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { ModelSet, ServedModel } from './modelSet.js';
 import { addPredictRoute, HttpError, IMAGE_TYPES } from './predictRoute.js';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   /** Whether the models are loaded and warmed (readiness). */
   ready: () => boolean;
   reload: () => Promise<string[]>;
+  /** Training jobs (serve --data-root); without it the job routes answer 409 jobs_disabled. */
+  jobs?: JobRoutesOptions;
 }
 
 async function modelInfo(m: ServedModel) {
@@ -178,6 +181,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
     },
   );
   addPredictRoute(app, o.models, { timeoutMs: o.timeoutMs ?? 30_000 });
+  await addJobRoutes(app, o.jobs);
   app.post('/v1/admin/reload', { schema: { description: 'Reloads every model from its folder; requests in flight finish on the old ones' } }, async () => ({
     models: await o.reload(),
   }));

@@ -25,8 +25,8 @@ export interface TrainToDirOptions {
   /** Evaluate the test split after these epochs (recorded only). */
   monitorEpochs?: number[];
   onMonitor?: (epoch: number, metrics: Metrics) => void;
-  /** Checkpoint every N epochs beside the model dir (`<out>.checkpoint`), and resume from it. */
-  checkpoint?: { every: number; resume?: boolean };
+  /** Checkpoint every N epochs at `path` (default beside the model dir, `<out>.checkpoint`), and resume from it. */
+  checkpoint?: { every: number; resume?: boolean; path?: string };
   /** Cancels the run (between images and steps); the checkpoint stays, so a resume continues. */
   signal?: AbortSignal;
 }
@@ -37,7 +37,7 @@ export interface MonitorEntry {
 }
 
 export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult<ModelParams>; monitor: MonitorEntry[] }> {
-  const path = opts.checkpoint && checkpointPath(opts.out);
+  const path = opts.checkpoint && (opts.checkpoint.path ?? checkpointPath(opts.out));
   try {
     return await trainAndSave(opts);
   } catch (e) {
@@ -71,7 +71,7 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
     : undefined;
   const { fraction, quantile } = { fraction: config.threshold.validationFraction, quantile: config.threshold.quantile };
   const split = splitValidation(dataset.train, fraction, config.train.seed);
-  const checkpoint = opts.checkpoint && { ...opts.checkpoint, path: checkpointPath(opts.out) };
+  const checkpoint = opts.checkpoint && { ...opts.checkpoint, path: opts.checkpoint.path ?? checkpointPath(opts.out) };
   const knn = headKind(config) === 'knn';
   if (knn && monitor) reporter.warn('--monitor-test is ignored: the knn head has no epochs to monitor');
   const trainOpts = { dataset: { ...dataset, train: split.train }, backbone, config, reporter, validation: split.validation, signal: opts.signal };
