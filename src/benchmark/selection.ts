@@ -8,9 +8,12 @@ import type { EpochLog } from '../model/modelDir.js';
 import type { MonitorEntry } from '../training/trainToDir.js';
 import type { BenchmarkMetric } from '../evaluation/metricSpecs.js';
 
+/** The threshold-free metrics an epoch is judged by (its threshold is calibrated only for the saved model). */
+type EpochMetric = Exclude<BenchmarkMetric, 'image_recall_at_threshold' | 'image_fpr_at_threshold'>;
+
 export interface EpochResult {
   epoch: number;
-  metrics: Record<BenchmarkMetric, number | null>;
+  metrics: Record<EpochMetric, number | null>;
 }
 
 export interface SelectionResults {

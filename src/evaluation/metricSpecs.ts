@@ -43,8 +43,8 @@ export const METRICS = [
   { key: 'pixel_f1_max', label: 'pixel F1-max', level: 'pixel', atThreshold: false, benchmark: false },
   { key: 'image_f1_at_threshold', label: 'image F1 at threshold', level: 'image', atThreshold: true, benchmark: false },
   { key: 'image_precision_at_threshold', label: 'image precision at threshold', level: 'image', atThreshold: true, benchmark: false },
-  { key: 'image_recall_at_threshold', label: 'image recall at threshold', level: 'image', atThreshold: true, benchmark: false },
-  { key: 'image_fpr_at_threshold', label: 'good images above threshold', level: 'image', atThreshold: true, benchmark: false },
+  { key: 'image_recall_at_threshold', label: 'image recall at threshold', level: 'image', atThreshold: true, benchmark: true },
+  { key: 'image_fpr_at_threshold', label: 'good images above threshold', level: 'image', atThreshold: true, benchmark: true },
   { key: 'pixel_f1_at_threshold', label: 'pixel F1 at threshold', level: 'pixel', atThreshold: true, benchmark: false },
 ] as const satisfies readonly MetricSpec[];
 

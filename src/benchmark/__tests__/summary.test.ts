@@ -6,7 +6,7 @@ const row = (category: string, seed: number, auroc: number | null): BenchmarkRow
   category,
   seed,
   epochs: 2,
-  metrics: { image_auroc: auroc, pixel_auroc: 0.5, pixel_aupro: null, image_f1_max: 1 },
+  metrics: { image_auroc: auroc, pixel_auroc: 0.5, pixel_aupro: null, image_f1_max: 1, image_recall_at_threshold: 0.9, image_fpr_at_threshold: 0.05 },
   trainSeconds: 10,
   testImagesPerSecond: 4,
 });
@@ -27,6 +27,9 @@ test('per-category and overall lines; CSV keeps every run', () => {
   assert.match(md, /pixel_aupro/);
   const csv = rowsCsv(rows).trim().split('\n');
   assert.equal(csv.length, 5);
-  assert.equal(csv[0], 'category,seed,epochs,image_auroc,pixel_auroc,pixel_aupro,image_f1_max,train_seconds,test_images_per_second');
-  assert.equal(csv[1], 'a,0,2,0.9,0.5,,1,10.0,4.00');
+  assert.equal(
+    csv[0],
+    'category,seed,epochs,image_auroc,pixel_auroc,pixel_aupro,image_f1_max,image_recall_at_threshold,image_fpr_at_threshold,train_seconds,test_images_per_second',
+  );
+  assert.equal(csv[1], 'a,0,2,0.9,0.5,,1,0.9,0.05,10.0,4.00');
 });
