@@ -23,6 +23,7 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseScale, 'absolute');
   assert.equal(p.head.noiseStd, 0.015);
   assert.equal(p.head.adaptorInit, 'xavier');
+  assert.equal(p.validation.defects, 'large');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
