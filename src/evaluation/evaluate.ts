@@ -3,6 +3,7 @@
  * masks for pixel metrics are kept in flat typed arrays (83 bottle images = 6.9 M pixels).
  */
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
+import type { ImageGeometry } from '../images/fit.js';
 import { MaskLoader } from '../images/maskLoader.js';
 import { aupro, binaryMetrics, proCurve } from '../metrics/index.js';
 import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../model/calibration.js';
@@ -150,8 +151,8 @@ function tryMetric(notes: string[], name: string, f: () => number): number | nul
  * const ev = await detector.evaluate(spec, { curves: true, onImage: async (sample, r) => console.log(sample.path, r.score) });
  */
 export interface EvaluateOptions {
-  /** The model's resize and crop (masks go through the same geometry). */
-  image: { resize: number; crop: number };
+  /** The model's resize, crop and fit (masks go through the same geometry). */
+  image: ImageGeometry;
   /** Progress of scoring; default: silent. */
   reporter?: Reporter;
   /** Names the split in progress bars. */

@@ -1,12 +1,13 @@
 /**
- * Ground-truth masks go through the same resize and crop as their images (the preprocessing graph
- * on one channel), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
+ * Ground-truth masks go through the same resize and crop (or squash, or letterbox: the geometry of
+ * `image.fit`) as their images (the preprocessing graph on one channel; letterbox padding is 0), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
  * value marks a defect before resizing (VisA and users' masks use 1 as well as 255).
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { tensor } from '../onnx/tensor.js';
 import { decodeImage } from './decode.js';
+import type { ImageGeometry } from './fit.js';
 import { addPreprocess } from './preprocess.js';
 
 export class MaskLoader {
@@ -15,7 +16,7 @@ export class MaskLoader {
     readonly size: number,
   ) {}
 
-  static async create(image: { resize: number; crop: number }): Promise<MaskLoader> {
+  static async create(image: ImageGeometry): Promise<MaskLoader> {
     const g = new GraphBuilder('mask');
     const input = g.input('mask', 'uint8', [1, 'height', 'width', 1]);
     const u8 = (v: number) => g.constant(tensor('uint8', [], Uint8Array.of(v)), 'u8');

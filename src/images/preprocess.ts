@@ -156,6 +156,12 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   // The uint8 crop shows the nearest colour (round(mean · 255)), as ImageOps.pad(color=...) would.
   const inside = (axis: AxisFit) => addInside(g, g.op('Add', [g.op('Range', [g.scalarF64(0), g.scalarF64(crop), g.scalarF64(1)]), axis.offset]), axis.size);
   const image2d = g.op('And', [g.op('Unsqueeze', [inside(axes.y), g.ints([1])]), g.op('Unsqueeze', [inside(axes.x), g.ints([0])])]);
-  const padColour = g.constant(f64([1, c, 1, 1], opts.mean.map((m) => Math.round(m * 255))), 'pad_colour');
+  const padColour = g.constant(
+    f64(
+      [1, c, 1, 1],
+      opts.mean.map((m) => Math.round(m * 255)),
+    ),
+    'pad_colour',
+  );
   return { pixels: g.op('Where', [image2d, pixels, g.scalarF32(0)]), crop: g.op('Where', [image2d, vertical, padColour]) };
 }

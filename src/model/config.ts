@@ -11,8 +11,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
 import { oneLine } from '../core/progress.js';
+import { type ImageFit, IMAGE_FITS } from '../images/fit.js';
 
 const positiveInt = z.number().int().positive();
+/** The 'validated' preset's `image.fit`: the whole image, whatever its aspect (see the schema). */
+const DEFAULT_FIT: ImageFit = 'squash';
 const nonNegative = z.number().nonnegative();
 
 /** The 'knn' head's settings. */
@@ -37,9 +40,25 @@ export const ConfigSchema = z
   .object({
     /** The preset asked for ('custom' only in models saved before presets had defaults of their own). */
     preset: z.enum(['validated', 'paper', 'custom']).default('validated'),
-    /** Shorter side after resizing (default 329) and the centre crop's side (default 288). */
+    /** How images become the model's square input: sizes and fit (all fields below). */
     image: z
-      .object({ resize: positiveInt.default(329), crop: positiveInt.default(288) })
+      .object({
+        /** Shorter side after resizing, read by fit 'crop' only (default 329, the paper's). */
+        resize: positiveInt.default(329),
+        /** Side of the square frame the model sees, and of every anomaly map (default 288). */
+        crop: positiveInt.default(288),
+        /**
+         * How an image of any aspect fills the crop×crop frame (images/fit.ts, issue 13):
+         * 'crop' (the paper: shorter side to `resize`, centre crop; keeps 77 % of a square image
+         * and less of an elongated one: defects outside are never seen), 'squash' (both axes
+         * resized to `crop`, PIL-exact bilinear; nothing discarded, the aspect is not kept) or
+         * 'letterbox' (longer side to `crop` keeping the aspect, padded with the backbone's mean
+         * colour, which normalises to 0). Default 'squash': it sees every pixel of any aspect and
+         * spends the whole frame on the image, where letterbox spends part of it on padding; a
+         * model folder keeps the fit it was trained with (folders saved before this field: 'crop').
+         */
+        fit: z.enum(IMAGE_FITS).default(DEFAULT_FIT),
+      })
       .strict()
       .refine((v) => v.resize >= v.crop, { message: 'image.resize must be >= image.crop' })
       .prefault({}),
@@ -179,8 +198,9 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the
- * epoch count aside): 'paper' (constant rates, final weights, absolute σ, no EMA or guard),
- * 'validated' (the same, but the best-by-validation weights), else 'custom'.
+ * epoch count aside): 'paper' (constant rates, final weights, absolute σ, no EMA or guard, the
+ * centre crop), 'validated' (the same, but the best-by-validation weights and the default fit),
+ * else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
@@ -189,11 +209,14 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   if (!plain) return 'custom';
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
-  return t.select === 'validation' && validates ? 'validated' : 'paper';
+  const preset = t.select === 'validation' && validates ? 'validated' : 'paper';
+  // The fit changes what the model sees: the paper crops, the validated preset squashes.
+  return c.image.fit === (preset === 'paper' ? PAPER_MECHANISMS.image.fit : DEFAULT_FIT) ? preset : 'custom';
 }
 
-/** The paper's values of every issue-6 mechanism (what `preset: paper` forces). */
+/** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
+  image: { fit: 'crop' },
   head: { noiseScale: 'absolute', adaptorInit: 'xavier' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
 } as const;
@@ -211,7 +234,7 @@ export function applyPreset(partial: Record<string, unknown>, preset?: PresetNam
 
 /**
  * The default configuration (the 'validated' preset), every field filled in.
- * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288 }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
+ * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288, fit: 'squash' }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
  */
 export function defaultConfig(): SimpleNetConfig {
   return ConfigSchema.parse({});

@@ -254,6 +254,18 @@ export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
 }
 
 /**
+ * The saved configuration with `image.fit` made explicit: a model saved before the field existed
+ * was trained on the paper's centre crop, so it loads as 'crop' whatever today's default is (the
+ * folder's configuration stays authoritative).
+ */
+function withSavedFit(saved: Record<string, unknown>): Record<string, unknown> {
+  const image = saved.image;
+  if (image !== undefined && (typeof image !== 'object' || image === null)) return saved; // parseConfig names the field
+  if (image && 'fit' in image) return saved;
+  return { ...saved, image: { ...(image as Record<string, unknown> | undefined), fit: 'crop' } };
+}
+
+/**
  * A folder is not a usable simplenet model: no or invalid simplenet.json, an unsupported format
  * version, a missing or changed file (sha256), a missing head tensor or non-finite weights. The
  * message names the file.
@@ -296,7 +308,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   }
   const problem = manifestProblem(manifest);
   if (problem) throw new ModelLoadError(`${manifestPath}: ${problem}`);
-  const config = parseConfig(manifest.config, manifestPath);
+  const config = parseConfig(withSavedFit(manifest.config), manifestPath);
   if (manifest.scoring !== undefined) manifest.scoring = parseCalibration(manifest.scoring, manifestPath);
   const read = async (file: string, expected: string): Promise<Uint8Array> => {
     const p = join(dir, file);

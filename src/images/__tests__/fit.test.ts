@@ -77,7 +77,9 @@ test('every fit gives [N, C, crop, crop]; letterbox padding normalises to exactl
 
 test('an unknown fit is refused with a one-line error', async () => {
   await assert.rejects(
-    runGraph({ image: tensor('uint8', [1, 4, 4, 3], new Uint8Array(48)) }, (g, v) => addPreprocess(g, v.image, { resize: 4, crop: 4, fit: 'zoom' as ImageFit })),
+    runGraph({ image: tensor('uint8', [1, 4, 4, 3], new Uint8Array(48)) }, (g, v) =>
+      addPreprocess(g, v.image, { resize: 4, crop: 4, fit: 'zoom' as ImageFit }),
+    ),
     /fit must be one of crop, squash, letterbox, got 'zoom'/,
   );
 });

@@ -19,6 +19,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.train.guard.enabled, false);
   assert.equal(p.train.ema, 0);
   assert.equal(p.head.noiseScale, 'absolute');
+  assert.equal(p.image.fit, 'crop', 'the paper centre-crops');
+  assert.equal(parseConfig(applyPreset({ image: { fit: 'letterbox' } }, 'paper')).image.fit, 'crop');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -28,9 +30,13 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'paper');
-  assert.equal(presetOf(parseConfig({ validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
-  assert.equal(presetOf(parseConfig({ threshold: { validationFraction: 0 } })), 'paper');
+  const crop = { fit: 'crop' };
+  assert.equal(presetOf(parseConfig({ image: crop, train: { select: 'final' } })), 'paper');
+  assert.equal(presetOf(parseConfig({ image: crop, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
+  assert.equal(presetOf(parseConfig({ image: crop, threshold: { validationFraction: 0 } })), 'paper');
+  assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
+  assert.equal(presetOf(parseConfig({ image: crop })), 'custom', 'validation on the centre crop');
+  assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
 });
