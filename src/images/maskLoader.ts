@@ -11,6 +11,8 @@ import type { ImageGeometry } from './fit.js';
 import { addPreprocess } from './preprocess.js';
 
 export class MaskLoader {
+  private readonly insides = new Map<string, Uint8Array>();
+
   private constructor(
     private readonly session: Session,
     readonly size: number,
@@ -46,6 +48,20 @@ export class MaskLoader {
     const resized = expected !== undefined && (first.width !== expected.width || first.height !== expected.height);
     const out = await this.session.run({ mask: ortTensor('uint8', [1, first.height, first.width, 1], union) });
     return { mask: out.binary.data as Uint8Array, resized };
+  }
+
+  /**
+   * Which frame pixels hold image (1) rather than letterbox padding (0), for a width×height image:
+   * a mask that is all defect, through the same graph (all ones except letterbox padding).
+   */
+  async inside(width: number, height: number): Promise<Uint8Array> {
+    const key = `${width}x${height}`;
+    const known = this.insides.get(key);
+    if (known) return known;
+    const out = await this.session.run({ mask: ortTensor('uint8', [1, height, width, 1], new Uint8Array(width * height).fill(1)) });
+    const inside = out.binary.data as Uint8Array;
+    this.insides.set(key, inside);
+    return inside;
   }
 
   async release(): Promise<void> {

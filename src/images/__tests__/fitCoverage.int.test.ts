@@ -159,6 +159,18 @@ describe('whole-image coverage on a 2:1 image', () => {
     }
   });
 
+  test('evaluation: masks through the fit, letterbox padding left out of the pixel metrics', async () => {
+    const spec = { format: 'mvtec' as const, root: data, category: 'long' };
+    for (const fit of ['squash', 'letterbox'] as const) {
+      const { metrics } = await detectors.get(fit)!.evaluate(spec);
+      assert.ok(metrics.pixel_auroc !== null && metrics.pixel_auroc > 0.9, `${fit}: pixel AUROC ${metrics.pixel_auroc}`);
+      assert.equal(metrics.image_auroc, 1, fit);
+      const note = metrics.notes.find((n) => n.includes('letterbox padding left out'));
+      if (fit === 'letterbox') assert.match(note ?? '', /\(1024 of 2048 map pixels are image\)/);
+      else assert.equal(note, undefined);
+    }
+  });
+
   test('the exported graph agrees with in-process scoring for every fit (maps and overlay background)', async () => {
     for (const [fit, d] of detectors) {
       const session = await ort.InferenceSession.create(await d.exportBytes({ batch: 'dynamic' }));
