@@ -260,7 +260,8 @@ export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
  */
 function withSavedFit(saved: Record<string, unknown>): Record<string, unknown> {
   const image = saved.image;
-  if (image !== undefined && (typeof image !== 'object' || image === null)) return saved; // parseConfig names the field
+  // Not an object: leave it as it is, for parseConfig to name the field.
+  if (image !== undefined && (typeof image !== 'object' || image === null || Array.isArray(image))) return saved;
   if (image && 'fit' in image) return saved;
   return { ...saved, image: { ...(image as Record<string, unknown> | undefined), fit: 'crop' } };
 }
