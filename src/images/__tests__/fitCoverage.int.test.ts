@@ -13,6 +13,7 @@ import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { type Detector, train } from '../../index.js';
+import { runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, TINY_CONFIG } from '../../testing/fixtures.js';
 import { decodeImage } from '../decode.js';
 import type { ImageFit } from '../fit.js';
@@ -137,6 +138,18 @@ describe('whole-image coverage on a 2:1 image', () => {
     assert.equal(lines.filter((l) => l.startsWith("image.fit 'crop' keeps")).length, 2, `train once, the detector once: ${lines.join(' | ')}`);
     assert.match(lines[0], /keeps 40 % of .*\.png \(64×32\)/);
     for (const fit of ['squash', 'letterbox'] as const) assert.ok(!warnings.get(fit)!.some((l) => l.includes('image.fit')), fit);
+  });
+
+  test('simplenet predict warns once, on stderr, for a cropping model; not for squash', () => {
+    const images = [defective, good];
+    const crop = runCli(['predict', '--model', join(dir, 'model-crop'), ...images, '--quiet']);
+    assert.equal(crop.code, 0, crop.stderr);
+    const lines = crop.stderr.split('\n').filter((l) => l.includes("image.fit 'crop' keeps"));
+    assert.equal(lines.length, 1, crop.stderr);
+    assert.match(lines[0], /^warning: image\.fit 'crop' keeps 40 % of .*spot\/000\.png \(64×32\)/);
+    const squash = runCli(['predict', '--model', join(dir, 'model-squash'), ...images, '--quiet']);
+    assert.equal(squash.code, 0, squash.stderr);
+    assert.doesNotMatch(squash.stderr, /image\.fit/);
   });
 
   test('masks follow the images: the defect mask lands where the map maximum does (none for crop)', async () => {
