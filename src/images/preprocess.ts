@@ -15,15 +15,15 @@ import { f32, f64 } from '../onnx/tensor.js';
 import { IMAGE_FITS, type ImageFit } from './fit.js';
 
 /**
- * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop), then
- * Normalize(mean, std) with the backbone's statistics.
+ * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop) (or another
+ * `fit` of the image to the crop×crop frame), then Normalize(mean, std) with the backbone's statistics.
  * @example
  * const opts: PreprocessOptions = { resize: 329, crop: 288, mean: backbone.mean, std: backbone.std };
  */
 export interface PreprocessOptions {
   /** Target length of the shorter side before cropping (torchvision `Resize(int)`). */
   resize: number;
-  /** Side of the centre crop. */
+  /** Side of the centre crop: the square frame every fit fills. */
   crop: number;
   /** How the image fills the crop×crop frame (images/fit.ts); absent: 'crop'. */
   fit?: ImageFit;
@@ -120,8 +120,9 @@ export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOp
 }
 
 /**
- * The preprocessing nodes, also exposing the resized and cropped image before normalisation
- * (`crop`: float64 [N, C, crop, crop] holding PIL's uint8 values), which overlays are drawn on.
+ * The preprocessing nodes, also exposing the fitted (resized and cropped, squashed or letterboxed)
+ * image before normalisation (`crop`: float64 [N, C, crop, crop] holding PIL's uint8 values,
+ * letterbox padding in the mean colour), which overlays are drawn on.
  */
 export function addPreprocessParts(g: GraphBuilder, image: string, opts: PreprocessOptions): { pixels: string; crop: string } {
   const { resize, crop } = opts;
