@@ -24,6 +24,7 @@ export {
 export type { OrtTensor } from './onnx/session.js';
 export type { DType, HostTensor, TypedArrayOf } from './onnx/tensor.js';
 export { addPreprocess, type PreprocessOptions } from './images/preprocess.js';
+export { IMAGE_FITS, type ImageFit, type ImageGeometry } from './images/fit.js';
 export { addPatchEmbedding, DEFAULT_PATCH_EMBED, type LayerShape, type PatchEmbedOptions } from './embedding/patchEmbed.js';
 export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/featureExtractor.js';
 export { addPatchScores, type FoldedHead, foldHead, type ScoreHeadOptions } from './heads/scoreHead.js';

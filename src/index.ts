@@ -43,6 +43,7 @@ export {
   maxPixels,
   setMaxPixels,
 } from './images/decode.js';
+export { coverageWarner, frameBox, IMAGE_FITS, type ImageFit, type ImageGeometry, keptShare } from './images/fit.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
 export { type DatasetSpec, loadDataset } from './datasets/load.js';
 export type { FolderOptions } from './datasets/folder.js';

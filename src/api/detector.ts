@@ -17,6 +17,7 @@ import { resolveCalibration } from '../predict/calibration.js';
 import { Scorer } from '../scoring/scorer.js';
 import { type ImageResult, type ImageSource, perImage, scoreImages } from '../scoring/scoreImages.js';
 import type { DecodedImage } from '../images/decode.js';
+import { coverageWarner, type ImageFit } from '../images/fit.js';
 
 /**
  * How `Detector.load` sets a detector up: the label threshold, whether results keep the crop, and
@@ -103,6 +104,8 @@ export interface DetectorInfo {
   thresholdSource: string;
   /** Side of the square anomaly map, in pixels (the crop size). */
   mapSize: number;
+  /** How images fill the model's square frame (`image.fit`: 'crop', 'squash' or 'letterbox'). */
+  fit: ImageFit;
   /** When the model was written (ISO 8601). */
   createdAt: string;
 }
@@ -120,6 +123,8 @@ export class Detector {
   private scorer: Scorer | undefined;
   private scorerReady: Promise<Scorer> | undefined;
   private closed = false;
+  /** Warns once (on the reporter) when the model's fit discards part of a scored image (issue 13). */
+  private readonly noteCoverage: (source: string, width: number, height: number) => void;
 
   private constructor(
     /** The loaded model folder (manifest, config, backbone, head weights). */
@@ -127,7 +132,10 @@ export class Detector {
     /** The thresholds and normalisation in force (the model's, or overridden). */
     readonly calibration: Calibration,
     private readonly options: DetectorOptions,
-  ) {}
+  ) {
+    const reporter = options.reporter ?? (options.onProgress ? eventReporter(options.onProgress) : silentReporter);
+    this.noteCoverage = coverageWarner(model.config.image, reporter);
+  }
 
   /**
    * Loads a model folder written by `train` (or `simplenet train`). The scoring session is built on
@@ -168,6 +176,7 @@ export class Detector {
       pixelThreshold: pixelCalibration(this.calibration).threshold,
       thresholdSource: this.calibration.thresholdSource,
       mapSize: this.model.config.image.crop,
+      fit: this.model.config.image.fit,
       createdAt: manifest.createdAt,
     };
   }
@@ -220,6 +229,7 @@ export class Detector {
     let i = 0;
     for await (const r of scoreImages(scorer, inputs, { source: (x) => x, label, prefetch: opts.concurrency ?? 2, signal: opts.signal })) {
       const source = label(r.item, i++);
+      if (r.ok) this.noteCoverage(source, r.image.width, r.image.height);
       yield r.ok ? { ok: true, input: r.item, result: this.result(source, r.result) } : { ok: false, input: r.item, error: r.error };
     }
   }
@@ -232,7 +242,12 @@ export class Detector {
    */
   async scoreBatch(images: readonly DecodedImage[]): Promise<ScoreResult[]> {
     const scorer = await this.session();
-    return perImage(await scorer.score(images)).map((r, i) => this.result(images[i].source ?? `image ${i + 1}`, r));
+    const results = perImage(await scorer.score(images));
+    return results.map((r, i) => {
+      const source = images[i].source ?? `image ${i + 1}`;
+      this.noteCoverage(source, images[i].width, images[i].height);
+      return this.result(source, r);
+    });
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { Backbone } from '../backbones/backbone.js';
 import type { DecodedImage } from '../images/decode.js';
+import type { ImageGeometry } from '../images/fit.js';
 import { addPreprocess } from '../images/preprocess.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { type OrtTensor, ortTensor, Session } from '../onnx/session.js';
@@ -18,15 +19,15 @@ import { addPatchEmbedding, type LayerShape, type PatchEmbedOptions } from './pa
  * const opts: FeatureExtractorOptions = { image: { resize: 329, crop: 288 }, embed: DEFAULT_PATCH_EMBED, featureDtype: 'float16' };
  */
 export interface FeatureExtractorOptions {
-  /** Shorter side after resizing, then the centre crop's side (config `image`: 329 / 288 by default). */
-  image: { resize: number; crop: number };
+  /** Resize, frame side and fit (config `image`; fit absent: the paper's 'crop'). */
+  image: ImageGeometry;
   /** Patch size and pooled dimensions (config `embed`). */
   embed: PatchEmbedOptions;
   /** dtype of `extract()`'s output (float16 halves the training cache). Default 'float32'. */
   featureDtype?: 'float32' | 'float16';
 }
 
-export function buildPreprocessModel(backbone: Pick<Backbone, 'mean' | 'std'>, image: { resize: number; crop: number }) {
+export function buildPreprocessModel(backbone: Pick<Backbone, 'mean' | 'std'>, image: ImageGeometry) {
   const g = new GraphBuilder('preprocess');
   const input = g.input('image', 'uint8', ['batch', 'height', 'width', 3]);
   const pixels = addPreprocess(g, input, { ...image, mean: backbone.mean, std: backbone.std });

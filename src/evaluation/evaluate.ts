@@ -3,6 +3,7 @@
  * masks for pixel metrics are kept in flat typed arrays (83 bottle images = 6.9 M pixels).
  */
 import type { AnomalyDataset, Sample } from '../datasets/dataset.js';
+import type { ImageGeometry } from '../images/fit.js';
 import { MaskLoader } from '../images/maskLoader.js';
 import { aupro, binaryMetrics, proCurve } from '../metrics/index.js';
 import { pixelCalibration, type ScoreStats, scoreStats, strictThresholdBelow } from '../model/calibration.js';
@@ -134,6 +135,15 @@ export interface OracleThresholds {
   pixel: number | null;
 }
 
+/** The entries of `values` where `valid` is 1, in order. */
+function keep<T extends Float32Array | Uint8Array>(values: T, valid: Uint8Array): T {
+  let n = 0;
+  for (let i = 0; i < valid.length; i++) n += valid[i];
+  const out = new (values.constructor as new (n: number) => T)(n);
+  for (let i = 0, j = 0; i < valid.length; i++) if (valid[i]) out[j++] = values[i];
+  return out;
+}
+
 function tryMetric(notes: string[], name: string, f: () => number): number | null {
   try {
     return f();
@@ -150,8 +160,8 @@ function tryMetric(notes: string[], name: string, f: () => number): number | nul
  * const ev = await detector.evaluate(spec, { curves: true, onImage: async (sample, r) => console.log(sample.path, r.score) });
  */
 export interface EvaluateOptions {
-  /** The model's resize and crop (masks go through the same geometry). */
-  image: { resize: number; crop: number };
+  /** The model's resize, crop and fit (masks go through the same geometry). */
+  image: ImageGeometry;
   /** Progress of scoring; default: silent. */
   reporter?: Reporter;
   /** Names the split in progress bars. */
@@ -175,6 +185,8 @@ export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: Ev
   const maps = withMasks ? new Float32Array(samples.length * pixelsPerMap) : undefined;
   const masks = withMasks ? new Uint8Array(samples.length * pixelsPerMap) : undefined;
   const maskLoader = withMasks ? await MaskLoader.create(opts.image) : undefined;
+  // Letterbox padding is not image: pixel metrics leave it out (metrics/aupro.ts `valid`).
+  const valid = withMasks && opts.image.fit === 'letterbox' ? new Uint8Array(samples.length * pixelsPerMap) : undefined;
   const scores = new Float32Array(samples.length);
   const normalized = new Float32Array(samples.length);
   const predLabels = new Uint8Array(samples.length);
@@ -192,6 +204,7 @@ export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: Ev
       let mask: Uint8Array | undefined;
       if (maps && masks && maskLoader) {
         maps.set(r.map, i * pixelsPerMap);
+        if (valid) valid.set(await maskLoader.inside(image.width, image.height), i * pixelsPerMap);
         if (s.maskPath) {
           const m = await maskLoader.load([s.maskPath, ...(s.extraMaskPaths ?? [])], { width: image.width, height: image.height });
           if (m.resized) reporter.warn(`${s.maskPath}: mask size differs from its image; resized to match`);
@@ -243,15 +256,18 @@ export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: Ev
   const curves: Curves | undefined = opts.curves ? {} : undefined;
   if (curves && image.rocCurve) curves.imageRoc = image.rocCurve;
   if (maps && masks) {
-    const size = { width: scorer.mapSize, height: scorer.mapSize, fprLimit: 0.3 };
-    const px = binaryMetrics(maps, masks, { curve: opts.curves });
+    const size = { width: scorer.mapSize, height: scorer.mapSize, fprLimit: 0.3, valid };
+    // AUROC, AP and F1 need no geometry: they see the image pixels only; AUPRO takes `valid`.
+    const [pxMaps, pxMasks] = valid ? [keep(maps, valid), keep(masks, valid)] : [maps, masks];
+    if (valid) notes.push(`pixel metrics: letterbox padding left out (${pxMaps.length} of ${maps.length} map pixels are image)`);
+    const px = binaryMetrics(pxMaps, pxMasks, { curve: opts.curves });
     for (const n of px.notes) notes.push(`pixel metrics: ${n}`);
     metrics.pixel_auroc = px.rocAuc;
     metrics.pixel_ap = px.averagePrecision;
     metrics.pixel_f1_max = px.f1Max?.f1 ?? null;
     metrics.pixel_f1_threshold = px.f1Max?.threshold ?? null;
     metrics.pixel_aupro = tryMetric(notes, 'pixel_aupro', () => aupro(maps, masks, size));
-    metrics.pixel_f1_at_threshold = tryMetric(notes, 'pixel_f1_at_threshold', () => f1At(maps, masks, pixel.threshold));
+    metrics.pixel_f1_at_threshold = tryMetric(notes, 'pixel_f1_at_threshold', () => f1At(pxMaps, pxMasks, pixel.threshold));
     if (curves && px.rocCurve) curves.pixelRoc = px.rocCurve;
     if (curves && metrics.pixel_aupro !== null) curves.pro = proCurve(maps, masks, size);
   } else {

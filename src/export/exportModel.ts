@@ -30,6 +30,21 @@ export interface ExportOptions {
   fp16?: boolean;
 }
 
+/** The preprocessing of each `image.fit` in words, for the export's metadata (images/fit.ts). */
+function fitMetadata(image: SimpleNetModel['config']['image']): Record<string, unknown> {
+  if (image.fit === 'squash') return { fit: 'squash', size: [image.crop, image.crop], resample: 'PIL bilinear (antialiased), Image.resize((crop, crop))' };
+  if (image.fit === 'letterbox') {
+    return {
+      fit: 'letterbox',
+      size: [image.crop, image.crop],
+      resample: 'PIL bilinear (antialiased), ImageOps.pad centred: longer side to crop, padding = mean colour (0 after normalisation)',
+    };
+  }
+  return { fit: 'crop', resize_shorter_side: image.resize, center_crop: image.crop, resample: 'PIL bilinear (antialiased), torchvision Resize + CenterCrop' };
+}
+
+const FRAME_WORDS = { crop: 'resized and centre-cropped', squash: 'whole image resized to a square', letterbox: 'letterboxed (padded) square' } as const;
+
 export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Record<string, string> {
   const c = opts.calibration;
   const { config, manifest } = model;
@@ -41,16 +56,14 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
     backbone: JSON.stringify(model.backbone.identity),
     backbone_layers: model.backbone.layers.join(','),
     preprocessing: JSON.stringify({
-      resize_shorter_side: config.image.resize,
-      center_crop: config.image.crop,
-      resample: 'PIL bilinear (antialiased), torchvision Resize + CenterCrop',
+      ...fitMetadata(config.image),
       mean: model.backbone.mean,
       std: model.backbone.std,
     }),
     input: 'image: uint8 [N, H, W, 3] RGB, any H and W (one size per batch)',
     outputs:
       'score [N] raw (max patch score); score_normalized [N]; label [N] int64 (1 = anomalous: score > image_threshold); ' +
-      `anomaly_map [N, ${config.image.crop}, ${config.image.crop}] raw, in the resized and centre-cropped frame; anomaly_map_normalized (pixel_threshold at 0.5)`,
+      `anomaly_map [N, ${config.image.crop}, ${config.image.crop}] raw, in the ${FRAME_WORDS[config.image.fit]} frame; anomaly_map_normalized (pixel_threshold at 0.5)`,
     image_threshold: String(c.imageThreshold),
     threshold_source: c.thresholdSource,
     normalization: 'clamp((x - image_threshold) / (score_max - score_min) + 0.5, 0, 1)',

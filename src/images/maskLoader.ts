@@ -1,21 +1,24 @@
 /**
- * Ground-truth masks go through the same resize and crop as their images (the preprocessing graph
- * on one channel), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
+ * Ground-truth masks go through the same resize and crop (or squash, or letterbox: the geometry of
+ * `image.fit`) as their images (the preprocessing graph on one channel; letterbox padding is 0), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
  * value marks a defect before resizing (VisA and users' masks use 1 as well as 255).
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { tensor } from '../onnx/tensor.js';
 import { decodeImage } from './decode.js';
+import type { ImageGeometry } from './fit.js';
 import { addPreprocess } from './preprocess.js';
 
 export class MaskLoader {
+  private readonly insides = new Map<string, Uint8Array>();
+
   private constructor(
     private readonly session: Session,
     readonly size: number,
   ) {}
 
-  static async create(image: { resize: number; crop: number }): Promise<MaskLoader> {
+  static async create(image: ImageGeometry): Promise<MaskLoader> {
     const g = new GraphBuilder('mask');
     const input = g.input('mask', 'uint8', [1, 'height', 'width', 1]);
     const u8 = (v: number) => g.constant(tensor('uint8', [], Uint8Array.of(v)), 'u8');
@@ -45,6 +48,20 @@ export class MaskLoader {
     const resized = expected !== undefined && (first.width !== expected.width || first.height !== expected.height);
     const out = await this.session.run({ mask: ortTensor('uint8', [1, first.height, first.width, 1], union) });
     return { mask: out.binary.data as Uint8Array, resized };
+  }
+
+  /**
+   * Which frame pixels hold image (1) rather than letterbox padding (0), for a width×height image:
+   * a mask that is all defect, through the same graph (all ones except letterbox padding).
+   */
+  async inside(width: number, height: number): Promise<Uint8Array> {
+    const key = `${width}x${height}`;
+    const known = this.insides.get(key);
+    if (known) return known;
+    const out = await this.session.run({ mask: ortTensor('uint8', [1, height, width, 1], new Uint8Array(width * height).fill(1)) });
+    const inside = out.binary.data as Uint8Array;
+    this.insides.set(key, inside);
+    return inside;
   }
 
   async release(): Promise<void> {

@@ -1,26 +1,32 @@
 /**
  * Resize-shorter-side + centre-crop + normalise as ONNX nodes, bit-exact with torchvision's
  * `Resize(329)` on a PIL image (PIL's antialiased bilinear with 22-bit fixed-point coefficients and
- * uint8 rounding after each pass) followed by `CenterCrop(288)`, `ToTensor` and `Normalize`.
+ * uint8 rounding after each pass) followed by `CenterCrop(288)`, `ToTensor` and `Normalize`. The
+ * other fits of `image.fit` (images/fit.ts) use the same resampler with other target sizes and
+ * offsets: 'squash' is PIL `img.resize((crop, crop), BILINEAR)`, 'letterbox' is
+ * `ImageOps.pad(img, (crop, crop), BILINEAR, mean colour)` (golden/fit/, reference/golden_fit.py).
  *
  * Sizes are dynamic: the coefficient matrices are computed inside the graph from the input's H and
  * W, so the same graph serves any image size (and the exported model). Only the cropped output
  * rows and columns are computed. The arithmetic is integer-exact in float64.
  */
 import type { GraphBuilder } from '../onnx/builder.js';
-import { f32 } from '../onnx/tensor.js';
+import { f32, f64 } from '../onnx/tensor.js';
+import { IMAGE_FITS, type ImageFit } from './fit.js';
 
 /**
- * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop), then
- * Normalize(mean, std) with the backbone's statistics.
+ * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop) (or another
+ * `fit` of the image to the crop×crop frame), then Normalize(mean, std) with the backbone's statistics.
  * @example
  * const opts: PreprocessOptions = { resize: 329, crop: 288, mean: backbone.mean, std: backbone.std };
  */
 export interface PreprocessOptions {
   /** Target length of the shorter side before cropping (torchvision `Resize(int)`). */
   resize: number;
-  /** Side of the centre crop. */
+  /** Side of the centre crop: the square frame every fit fills. */
   crop: number;
+  /** How the image fills the crop×crop frame (images/fit.ts); absent: 'crop'. */
+  fit?: ImageFit;
   /** Per-channel mean/std on [0,1] pixels; omit for masks (output stays in [0,1]). */
   mean?: readonly number[];
   /** Per-channel standard deviation on [0,1] pixels, with `mean`. */
@@ -31,9 +37,10 @@ const PRECISION_BITS = 22;
 
 /**
  * PIL `precompute_coeffs` for the bilinear filter, restricted to output indices
- * [offset, offset+count): returns int-valued float64 weights [count, inSize].
+ * [offset, offset+count): returns int-valued float64 weights [count, inSize]. With `padded`, rows
+ * outside [0, outSize) (letterbox padding, where offset < 0) are all zero.
  */
-function addResizeCoefficients(g: GraphBuilder, inSize: string, outSize: string, offset: string, count: number): string {
+function addResizeCoefficients(g: GraphBuilder, inSize: string, outSize: string, offset: string, count: number, padded = false): string {
   const scale = g.op('Div', [inSize, outSize]);
   const filterScale = g.op('Max', [scale, g.scalarF64(1)]);
   const invFilterScale = g.op('Div', [g.scalarF64(1), filterScale]);
@@ -47,7 +54,50 @@ function addResizeCoefficients(g: GraphBuilder, inSize: string, outSize: string,
   const w = g.op('Relu', [g.op('Sub', [g.scalarF64(1), g.op('Abs', [t])])]);
   const total = g.op('ReduceSum', [w, g.ints([1])], { keepdims: 1 });
   const k = g.op('Div', [w, total]);
-  return g.op('Floor', [g.op('Add', [g.op('Mul', [k, g.scalarF64(2 ** PRECISION_BITS)]), g.scalarF64(0.5)])]);
+  const fixed = g.op('Floor', [g.op('Add', [g.op('Mul', [k, g.scalarF64(2 ** PRECISION_BITS)]), g.scalarF64(0.5)])]);
+  if (!padded) return fixed;
+  // Padding rows have no input weight at all (0/0 above): Where, not a product, clears them.
+  return g.op('Where', [g.op('Unsqueeze', [addInside(g, outIdx, outSize), g.ints([1])]), fixed, g.scalarF64(0)]);
+}
+
+/** 0 <= index < size, elementwise (the frame rows that hold image rather than padding). */
+function addInside(g: GraphBuilder, index: string, size: string): string {
+  return g.op('And', [g.op('GreaterOrEqual', [index, g.scalarF64(0)]), g.op('Less', [index, size])]);
+}
+
+/** One axis of the fit: the resized length and the resized index at frame index 0. */
+interface AxisFit {
+  size: string;
+  offset: string;
+}
+
+/**
+ * The resized sizes and offsets of each fit, from the input's H and W (float64 scalars).
+ * 'crop': torchvision Resize(resize) + CenterCrop(crop). 'squash': both sides `crop`, offset 0.
+ * 'letterbox': PIL ImageOps.contain + pad, centred: the longer side `crop`, the shorter
+ * round(short / long · crop) (at least 1), offset −round((crop − size) / 2).
+ */
+function addFitAxes(g: GraphBuilder, h: string, w: string, resize: number, crop: number, fit: ImageFit): { x: AxisFit; y: AxisFit } {
+  const cropF = g.scalarF64(crop);
+  if (fit === 'squash') return { x: { size: cropF, offset: g.scalarF64(0) }, y: { size: cropF, offset: g.scalarF64(0) } };
+  if (fit === 'letterbox') {
+    // ImageOps.contain: `round(image.height / image.width * size[0])`, Python's half-to-even like ONNX Round.
+    const shorter = (a: string, b: string) => g.op('Max', [g.op('Round', [g.op('Mul', [g.op('Div', [a, b]), cropF])]), g.scalarF64(1)]);
+    const newH = g.op('Where', [g.op('Greater', [w, h]), shorter(h, w), cropF]);
+    const newW = g.op('Where', [g.op('Less', [w, h]), shorter(w, h), cropF]);
+    const before = (size: string) => g.op('Neg', [g.op('Round', [g.op('Mul', [g.op('Sub', [cropF, size]), g.scalarF64(0.5)])])]);
+    return { x: { size: newW, offset: before(newW) }, y: { size: newH, offset: before(newH) } };
+  }
+  // torchvision: the shorter side becomes `resize`, the longer int(resize · long / short).
+  const target = g.scalarF64(resize);
+  const wIsShort = g.op('LessOrEqual', [w, h]);
+  const longH = g.op('Floor', [g.op('Div', [g.op('Mul', [target, h]), w])]);
+  const longW = g.op('Floor', [g.op('Div', [g.op('Mul', [target, w]), h])]);
+  const newH = g.op('Where', [wIsShort, longH, target]);
+  const newW = g.op('Where', [wIsShort, target, longW]);
+  // CenterCrop offset: int(round((size − crop) / 2)), Python rounds half to even like ONNX Round.
+  const half = (size: string) => g.op('Round', [g.op('Div', [g.op('Sub', [size, cropF]), g.scalarF64(2)])]);
+  return { x: { size: newW, offset: half(newW) }, y: { size: newH, offset: half(newH) } };
 }
 
 /** PIL's `clip8`: the fixed-point sum rounded down to uint8, kept in float64. */
@@ -58,9 +108,9 @@ function addClip8(g: GraphBuilder, sum: string): string {
 
 /**
  * Adds the preprocessing nodes. `image` is uint8 [N, H, W, C] (HWC as decoded); the result is
- * float32 [N, C, crop, crop].
- * @throws RangeError when resize and crop are not integers with resize >= crop > 0, or mean and
- * std differ in length.
+ * float32 [N, C, crop, crop], the image fitted to the frame as `fit` says ('crop' when absent).
+ * @throws RangeError when resize and crop are not integers with resize >= crop > 0, fit is not
+ * one of IMAGE_FITS, or mean and std differ in length.
  * @example
  * const image = g.input('image', 'uint8', ['N', 'H', 'W', 3]);
  * const pixels = addPreprocess(g, image, { resize: 329, crop: 288, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
@@ -70,29 +120,25 @@ export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOp
 }
 
 /**
- * The preprocessing nodes, also exposing the resized and cropped image before normalisation
- * (`crop`: float64 [N, C, crop, crop] holding PIL's uint8 values), which overlays are drawn on.
+ * The preprocessing nodes, also exposing the fitted (resized and cropped, squashed or letterboxed)
+ * image before normalisation (`crop`: float64 [N, C, crop, crop] holding PIL's uint8 values,
+ * letterbox padding in the mean colour), which overlays are drawn on.
  */
 export function addPreprocessParts(g: GraphBuilder, image: string, opts: PreprocessOptions): { pixels: string; crop: string } {
   const { resize, crop } = opts;
   if (!(Number.isInteger(resize) && Number.isInteger(crop) && crop > 0 && resize >= crop)) {
     throw new RangeError(`preprocess: need integers resize >= crop > 0, got resize ${resize}, crop ${crop}`);
   }
+  const fit = opts.fit ?? 'crop';
+  if (!IMAGE_FITS.includes(fit)) throw new RangeError(`preprocess: fit must be one of ${IMAGE_FITS.join(', ')}, got '${fit}'`);
   const shape = g.op('Shape', [image]);
   const dim = (axis: number) => g.cast(g.op('Gather', [shape, g.scalarI64(axis)], { axis: 0 }), 'float64');
   const h = dim(1);
   const w = dim(2);
-  // torchvision: the shorter side becomes `resize`, the longer int(resize · long / short).
-  const target = g.scalarF64(resize);
-  const wIsShort = g.op('LessOrEqual', [w, h]);
-  const longH = g.op('Floor', [g.op('Div', [g.op('Mul', [target, h]), w])]);
-  const longW = g.op('Floor', [g.op('Div', [g.op('Mul', [target, w]), h])]);
-  const newH = g.op('Where', [wIsShort, longH, target]);
-  const newW = g.op('Where', [wIsShort, target, longW]);
-  // CenterCrop offset: int(round((size − crop) / 2)), Python rounds half to even like ONNX Round.
-  const half = (size: string) => g.op('Round', [g.op('Div', [g.op('Sub', [size, g.scalarF64(crop)]), g.scalarF64(2)])]);
-  const kx = addResizeCoefficients(g, w, newW, half(newW), crop);
-  const ky = addResizeCoefficients(g, h, newH, half(newH), crop);
+  const axes = addFitAxes(g, h, w, resize, crop, fit);
+  const padded = fit === 'letterbox';
+  const kx = addResizeCoefficients(g, w, axes.x.size, axes.x.offset, crop, padded);
+  const ky = addResizeCoefficients(g, h, axes.y.size, axes.y.offset, crop, padded);
 
   const nchw = g.cast(g.op('Transpose', [image], { perm: [0, 3, 1, 2] }), 'float64');
   // PIL resamples horizontally first, rounding to uint8, then vertically.
@@ -104,5 +150,19 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');
   const mean = g.constant(f32([1, c, 1, 1], opts.mean), 'mean');
   const std = g.constant(f32([1, c, 1, 1], opts.std), 'std');
-  return { pixels: g.op('Div', [g.op('Sub', [unit, mean]), std]), crop: vertical };
+  const pixels = g.op('Div', [g.op('Sub', [unit, mean]), std]);
+  if (!padded) return { pixels, crop: vertical };
+  // Letterbox padding is the backbone's mean colour: exactly 0 after normalisation, the value the
+  // backbone's own first convolution pads its input with, so the border reads as "nothing here".
+  // The uint8 crop shows the nearest colour (round(mean · 255)), as ImageOps.pad(color=...) would.
+  const inside = (axis: AxisFit) => addInside(g, g.op('Add', [g.op('Range', [g.scalarF64(0), g.scalarF64(crop), g.scalarF64(1)]), axis.offset]), axis.size);
+  const image2d = g.op('And', [g.op('Unsqueeze', [inside(axes.y), g.ints([1])]), g.op('Unsqueeze', [inside(axes.x), g.ints([0])])]);
+  const padColour = g.constant(
+    f64(
+      [1, c, 1, 1],
+      opts.mean.map((m) => Math.round(m * 255)),
+    ),
+    'pad_colour',
+  );
+  return { pixels: g.op('Where', [image2d, pixels, g.scalarF32(0)]), crop: g.op('Where', [image2d, vertical, padColour]) };
 }

@@ -16,6 +16,11 @@ export interface AuproOptions {
   height: number;
   /** Integrate up to this false-positive rate, in (0, 1]; default 0.3. */
   fprLimit?: number;
+  /**
+   * Which pixels count (1) and which do not (0), like `maps`; default all. Letterboxed images
+   * (image.fit 'letterbox') leave out their padding: it is neither a false nor a true positive.
+   */
+  valid?: Uint8Array;
 }
 
 /**
@@ -105,14 +110,21 @@ function sweepPro(fn: string, maps: Float32Array, masks: Uint8Array, opts: Aupro
     });
     regions += count;
   }
-  const areas = new Float64Array(regions + 1);
+  const valid = opts.valid;
+  if (valid && valid.length !== maps.length) {
+    throw new RangeError(`${fn}: 'valid' must have the same length as 'maps' (${valid.length} vs ${maps.length})`);
+  }
+  // Left-out pixels go to a last tag of weight 0, counted nowhere (masks there are 0: no region).
+  const ignored = regions + 1;
+  if (valid) for (let i = 0; i < tags.length; i++) if (!valid[i]) tags[i] = ignored;
+  const areas = new Float64Array(regions + 2);
   for (let i = 0; i < tags.length; i++) areas[tags[i]]++;
   const negatives = areas[0];
   if (regions === 0) throw new RangeError(`${fn}: 'masks' contain no defect region; PRO is undefined`);
   if (negatives === 0) throw new RangeError(`${fn}: 'masks' contain no defect-free pixel; FPR is undefined`);
 
   // A region pixel adds 1/area to its region's overlap, hence 1/(regions·area) to the mean overlap.
-  const weights = new Float64Array(regions + 1);
+  const weights = new Float64Array(regions + 2);
   for (let r = 1; r <= regions; r++) weights[r] = 1 / (regions * areas[r]);
 
   let fp = 0;

@@ -13,8 +13,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
 import { oneLine } from '../core/progress.js';
+import { type ImageFit, IMAGE_FITS } from '../images/fit.js';
 
 const positiveInt = z.number().int().positive();
+/** The 'validated' preset's `image.fit`: the whole image, whatever its aspect (see the schema). */
+const DEFAULT_FIT: ImageFit = 'squash';
 const nonNegative = z.number().nonnegative();
 
 /** The noise σ when none is given: the paper's 0.015 for an absolute σ, 0.3 of the feature std for a relative one. */
@@ -44,9 +47,25 @@ export const ConfigSchema = z
   .object({
     /** The preset asked for ('custom' only in models saved before presets had defaults of their own). */
     preset: z.enum(['validated', 'paper', 'custom']).default('validated'),
-    /** Shorter side after resizing (default 329) and the centre crop's side (default 288). */
+    /** How images become the model's square input: sizes and fit (all fields below). */
     image: z
-      .object({ resize: positiveInt.default(329), crop: positiveInt.default(288) })
+      .object({
+        /** Shorter side after resizing, read by fit 'crop' only (default 329, the paper's). */
+        resize: positiveInt.default(329),
+        /** Side of the square frame the model sees, and of every anomaly map (default 288). */
+        crop: positiveInt.default(288),
+        /**
+         * How an image of any aspect fills the crop×crop frame (images/fit.ts, issue 13):
+         * 'crop' (the paper: shorter side to `resize`, centre crop; keeps 77 % of a square image
+         * and less of an elongated one: defects outside are never seen), 'squash' (both axes
+         * resized to `crop`, PIL-exact bilinear; nothing discarded, the aspect is not kept) or
+         * 'letterbox' (longer side to `crop` keeping the aspect, padded with the backbone's mean
+         * colour, which normalises to 0). Default 'squash': it sees every pixel of any aspect and
+         * spends the whole frame on the image, where letterbox spends part of it on padding; a
+         * model folder keeps the fit it was trained with (folders saved before this field: 'crop').
+         */
+        fit: z.enum(IMAGE_FITS).default(DEFAULT_FIT),
+      })
       .strict()
       .refine((v) => v.resize >= v.crop, { message: 'image.resize must be >= image.crop' })
       .prefault({}),
@@ -198,8 +217,8 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the
  * epoch count aside): 'paper' (constant rates, final weights, absolute σ, Xavier adaptor, no EMA
- * or guard), 'validated' (σ relative to the feature std, identity adaptor, best-by-validation
- * weights), else 'custom'.
+ * or guard, the centre crop), 'validated' (σ relative to the feature std, identity adaptor,
+ * best-by-validation weights, the default fit), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
@@ -210,22 +229,24 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
-  if (paperHead && !selects) return 'paper';
-  if (validatedHead && selects) return 'validated';
+  // The fit changes what the model sees: the paper crops, the validated preset squashes.
+  if (paperHead && !selects && c.image.fit === PAPER_MECHANISMS.image.fit) return 'paper';
+  if (validatedHead && selects && c.image.fit === DEFAULT_FIT) return 'validated';
   return 'custom';
 }
 
 /**
  * What a field meant before it existed, for models saved then (their config has every other field):
- * the adaptor was Xavier-initialised and validation used the large defects.
+ * the image was centre-cropped, the adaptor Xavier-initialised and validation used the large defects.
  */
-export const FIELDS_BEFORE_THEY_EXISTED = { head: { adaptorInit: 'xavier' }, validation: { defects: 'large' } } as const;
+export const FIELDS_BEFORE_THEY_EXISTED = { image: { fit: 'crop' }, head: { adaptorInit: 'xavier' }, validation: { defects: 'large' } } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
 export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', adaptorInit: 'identity' } } as const;
 
-/** The paper's values of every issue-6 mechanism (what `preset: paper` forces). */
+/** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
+  image: { fit: 'crop' },
   head: { noiseScale: 'absolute', adaptorInit: 'xavier' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
@@ -245,7 +266,7 @@ export function applyPreset(partial: Record<string, unknown>, preset?: PresetNam
 
 /**
  * The default configuration (the 'validated' preset), every field filled in.
- * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288 }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
+ * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288, fit: 'squash' }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
  */
 export function defaultConfig(): SimpleNetConfig {
   return ConfigSchema.parse({});

@@ -1,6 +1,6 @@
 /**
- * predict's --out folder: per image `<name>.png`, the JET heatmap over the resized and cropped
- * image on one colour scale for all images (the model's normalisation, 0.5 = threshold), and
+ * predict's --out folder: per image `<name>.png`, the JET heatmap over the image as the model
+ * sees it (the graph's image_crop, fitted by image.fit) on one colour scale for all images (the model's normalisation, 0.5 = threshold), and
  * `<name>.npy`, the raw anomaly map (float32 [crop, crop]); then `predictions.csv` with one row per
  * scored image (which also marks the folder as ours, io/artefacts.ts). Names follow the inputs'
  * relative paths; a name already used in this run gets a numeric suffix. The folder is built under

@@ -1,5 +1,5 @@
 /**
- * One gallery picture per test image, three panels side by side: the resized, cropped input; the
+ * One gallery picture per test image, three panels side by side: the input as the model sees it (image.fit); the
  * JET heatmap over it on the model's one colour scale (0.5 = pixel threshold, so good images stay
  * cool); the input with the ground-truth contour (green) and the predicted contour (red: map above
  * the pixel threshold).

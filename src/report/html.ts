@@ -154,7 +154,7 @@ ${r.oracleNote ? `<p class="oracle">${escapeHtml(r.oracleNote)}</p>` : ''}
 <div class="charts">${charts.join('\n')}</div>
 ${r.trainingLog?.length ? `<h2>Training</h2>\n<div class="charts">${trainingCharts(r.trainingLog).join('\n')}</div>` : ''}
 <h2>Gallery, worst first${capped}</h2>
-<p>Each picture: the input as the model sees it (resized, centre-cropped); the anomaly map over it on one colour scale for all images (0.5 = the pixel threshold); the ground-truth contour (green) and the predicted contour (red). Worst first: defective images by how far their score falls below the threshold, good images by how far it rises above it.</p>
+<p>Each picture: the input as the model sees it (fitted to its square frame by image.fit); the anomaly map over it on one colour scale for all images (0.5 = the pixel threshold); the ground-truth contour (green) and the predicted contour (red). Worst first: defective images by how far their score falls below the threshold, good images by how far it rises above it.</p>
 <div id="gallery">${figures.join('\n')}</div>
 </body></html>
 `;

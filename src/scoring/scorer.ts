@@ -86,7 +86,8 @@ export class Scorer {
       layerShapes: extractor.layerShapes,
       params,
       config: {
-        image,
+        // An extractor built without a fit preprocesses with the paper's crop (preprocess.ts).
+        image: { ...image, fit: image.fit ?? 'crop' },
         embed: { ...embed },
         head: { bnEps: opts.bnEps, leakySlope: opts.leakySlope },
         map: { sigma: opts.map.sigma, truncate: opts.map.truncate },

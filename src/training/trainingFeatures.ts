@@ -9,6 +9,7 @@ import type { Sample } from '../datasets/dataset.js';
 import { FeatureCache, planCache } from '../embedding/featureCache.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
+import { coverageWarner } from '../images/fit.js';
 import type { SimpleNetConfig } from '../model/config.js';
 
 export interface TrainingFeatures {
@@ -42,9 +43,12 @@ export async function extractTrainingFeatures(
     );
     cache = new FeatureCache(plan, train.length, rows, config.embed.targetDim);
     const bar = opts.reporter.bar('extracting features', train.length);
+    // Issue 13: say once when the fit hides part of the images (a defect there is never seen).
+    const noteCoverage = coverageWarner(config.image, opts.reporter);
     for (let i = 0; i < train.length; i++) {
       opts.signal?.throwIfAborted();
       const image = await decodeImage(train[i].path);
+      noteCoverage(train[i].path, image.width, image.height);
       cache.put(i, await extractor.extract([image]));
       bar.tick();
     }

@@ -3,17 +3,16 @@
  * good image is replaced by a blend of the same image with its grid cells shuffled (foreign
  * texture from the part itself, no external dataset), at a random strength. Everything is drawn
  * from a seeded Rng, so a seed gives the same defects on every machine. The region lies inside the
- * centre crop the model sees, and is never empty.
+ * part of the image the model sees (the centre crop for fit 'crop', the whole image for 'squash'
+ * and 'letterbox': images/fit.ts), and is never empty.
  */
 import type { Rng } from '../core/rng.js';
 import type { DecodedImage } from '../images/decode.js';
+import { frameBox, type ImageGeometry } from '../images/fit.js';
 import { perlinNoise } from './perlin.js';
 
-export interface CropGeometry {
-  /** Shorter side after resizing, and the centre crop's side (config.image). */
-  resize: number;
-  crop: number;
-}
+/** Resize, frame side and fit (config.image). */
+export type CropGeometry = ImageGeometry;
 
 export interface SyntheticDefect {
   image: DecodedImage;
@@ -26,6 +25,15 @@ export function cropBox(width: number, height: number, g: CropGeometry): { x0: n
   const scale = Math.min(width, height) / g.resize;
   const size = g.crop * scale;
   return { x0: (width - size) / 2, y0: (height - size) / 2, size, scale };
+}
+
+/** The part of the image the model sees, in original pixels: the frame clipped to the image. */
+function visibleBox(width: number, height: number, g: CropGeometry): { x0: number; y0: number; width: number; height: number } {
+  if ((g.fit ?? 'crop') === 'crop') {
+    const b = cropBox(width, height, g);
+    return { x0: b.x0, y0: b.y0, width: b.size, height: b.size };
+  }
+  return { x0: 0, y0: 0, width, height };
 }
 
 const MIN_AREA = 0.005;
@@ -41,58 +49,63 @@ const MIN_GRADED_AREA = 0.0015;
  */
 export type DefectDifficulty = 'large' | 'graded';
 
-/** A Perlin region inside the crop box covering 0.5–35 % of it (an ellipse after 20 tries). */
+/** A Perlin region inside what the model sees, covering 0.5–35 % of it ('large': an ellipse after 20 tries) or a drawn share ('graded'). */
 export function defectMask(width: number, height: number, g: CropGeometry, rng: Rng, difficulty: DefectDifficulty = 'large'): Uint8Array {
-  const box = cropBox(width, height, g);
+  const box = visibleBox(width, height, g);
   const bx0 = Math.max(0, Math.floor(box.x0));
   const by0 = Math.max(0, Math.floor(box.y0));
-  const side = Math.min(Math.floor(box.size), width - bx0, height - by0);
+  // 'crop': the square crop, as before image.fit existed (the same draws per seed); else the image.
+  const side = Math.min(Math.floor(box.width), width - bx0, height - by0);
+  const square = (g.fit ?? 'crop') === 'crop';
+  const bw = square ? side : width;
+  const bh = square ? side : height;
   const mask = new Uint8Array(width * height);
   if (difficulty === 'graded') {
     // The threshold is the noise's (1 − share) quantile, so the drawn share is met exactly; small
     // shares are the neighbourhood of the noise's maximum, one compact blob.
     const share = Math.exp(Math.log(MIN_GRADED_AREA) + rng.nextFloat() * Math.log(MAX_AREA / MIN_GRADED_AREA));
     const cells = 2 ** (1 + rng.nextInt(3));
-    const noise = perlinNoise(side, side, cells, cells, rng);
+    const noise = perlinNoise(bw, bh, cells, cells, rng);
     const sorted = Float32Array.from(noise).sort();
     const threshold = sorted[Math.min(sorted.length - 1, Math.floor((1 - share) * sorted.length))];
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) mask[(by0 + y) * width + bx0 + x] = noise[y * side + x] >= threshold ? 1 : 0;
+    for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) mask[(by0 + y) * width + bx0 + x] = noise[y * bw + x] >= threshold ? 1 : 0;
     return mask;
   }
   for (let attempt = 0; attempt < 20; attempt++) {
-    const cells = 2 ** (1 + rng.nextInt(3)); // 2, 4 or 8 lattice cells across the crop
-    const noise = perlinNoise(side, side, cells, cells, rng);
+    const cells = 2 ** (1 + rng.nextInt(3)); // 2, 4 or 8 lattice cells across the visible box
+    const noise = perlinNoise(bw, bh, cells, cells, rng);
     const threshold = 0.3 + 0.3 * rng.nextFloat();
     let area = 0;
     for (const v of noise) if (v > threshold) area++;
     const share = area / noise.length;
     if (share < MIN_AREA || share > MAX_AREA) continue;
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) mask[(by0 + y) * width + bx0 + x] = noise[y * side + x] > threshold ? 1 : 0;
+    for (let y = 0; y < bh; y++) for (let x = 0; x < bw; x++) mask[(by0 + y) * width + bx0 + x] = noise[y * bw + x] > threshold ? 1 : 0;
     return mask;
   }
-  const cx = bx0 + side * (0.3 + 0.4 * rng.nextFloat());
-  const cy = by0 + side * (0.3 + 0.4 * rng.nextFloat());
-  const r = side * 0.08;
-  for (let y = by0; y < by0 + side; y++) for (let x = bx0; x < bx0 + side; x++) mask[y * width + x] = (x - cx) ** 2 + (y - cy) ** 2 < r * r ? 1 : 0;
+  const cx = bx0 + bw * (0.3 + 0.4 * rng.nextFloat());
+  const cy = by0 + bh * (0.3 + 0.4 * rng.nextFloat());
+  const r = Math.min(bw, bh) * 0.08;
+  for (let y = by0; y < by0 + bh; y++) for (let x = bx0; x < bx0 + bw; x++) mask[y * width + x] = (x - cx) ** 2 + (y - cy) ** 2 < r * r ? 1 : 0;
   return mask;
 }
 
 /** The image with its crop box cut into grid×grid cells, the cells permuted. */
 function shuffledCells(image: DecodedImage, g: CropGeometry, grid: number, rng: Rng): Uint8Array {
   const { width, height, channels } = image;
-  const box = cropBox(width, height, g);
-  const cell = box.size / grid;
+  const box = visibleBox(width, height, g);
+  const cellW = box.width / grid;
+  const cellH = box.height / grid;
   const perm = rng.shuffle(Array.from({ length: grid * grid }, (_, i) => i));
   const out = image.data.slice();
   for (let y = 0; y < height; y++) {
-    const cyf = (y - box.y0) / cell;
+    const cyf = (y - box.y0) / cellH;
     if (cyf < 0 || cyf >= grid) continue;
     for (let x = 0; x < width; x++) {
-      const cxf = (x - box.x0) / cell;
+      const cxf = (x - box.x0) / cellW;
       if (cxf < 0 || cxf >= grid) continue;
       const from = perm[Math.floor(cyf) * grid + Math.floor(cxf)];
-      const sx = Math.min(width - 1, Math.max(0, Math.round(box.x0 + ((from % grid) + (cxf % 1)) * cell)));
-      const sy = Math.min(height - 1, Math.max(0, Math.round(box.y0 + (Math.floor(from / grid) + (cyf % 1)) * cell)));
+      const sx = Math.min(width - 1, Math.max(0, Math.round(box.x0 + ((from % grid) + (cxf % 1)) * cellW)));
+      const sy = Math.min(height - 1, Math.max(0, Math.round(box.y0 + (Math.floor(from / grid) + (cyf % 1)) * cellH)));
       for (let c = 0; c < channels; c++) out[(y * width + x) * channels + c] = image.data[(sy * width + sx) * channels + c];
     }
   }
@@ -117,20 +130,22 @@ export function synthesizeDefect(image: DecodedImage, g: CropGeometry, rng: Rng,
 }
 
 /**
- * Patch labels on the model's feature grid (gridH×gridW over the crop): a patch is defective when
- * the mask covers at least half of the 3×3 sample points inside it.
+ * Patch labels on the model's feature grid (gridH×gridW over the model's frame, images/fit.ts
+ * `frameBox`): a patch is defective when the mask covers at least half of the 3×3 sample points
+ * inside it (letterbox padding, outside the image, is never defective).
  */
 export function patchLabels(mask: Uint8Array, width: number, height: number, g: CropGeometry, grid: { height: number; width: number }): Uint8Array {
-  const box = cropBox(width, height, g);
+  const box = frameBox(width, height, g);
   const out = new Uint8Array(grid.height * grid.width);
   for (let i = 0; i < grid.height; i++) {
     for (let j = 0; j < grid.width; j++) {
       let hits = 0;
       for (let a = 0; a < 3; a++) {
         for (let b = 0; b < 3; b++) {
-          const x = Math.min(width - 1, Math.max(0, Math.floor(box.x0 + ((j + (b + 0.5) / 3) / grid.width) * box.size)));
-          const y = Math.min(height - 1, Math.max(0, Math.floor(box.y0 + ((i + (a + 0.5) / 3) / grid.height) * box.size)));
-          hits += mask[y * width + x];
+          const fx = Math.floor(box.x0 + ((j + (b + 0.5) / 3) / grid.width) * box.width);
+          const fy = Math.floor(box.y0 + ((i + (a + 0.5) / 3) / grid.height) * box.height);
+          if (fx < 0 || fy < 0 || fx >= width || fy >= height) continue;
+          hits += mask[fy * width + fx];
         }
       }
       out[i * grid.width + j] = hits >= 5 ? 1 : 0;

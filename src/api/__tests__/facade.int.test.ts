@@ -113,8 +113,9 @@ describe('the facade', () => {
     );
     assert.equal(out[0].ok && out[3].ok && out[0].result.score === out[3].result.score, true);
     assert.match((out[2] as { error: Error }).error.message, /missing\.png/);
-    // Trained without held-out images: the paper's rule is what ran (model/config.ts, presetOf).
-    assert.equal(detector.info.preset, 'paper');
+    // Trained without held-out images: the paper's rule ran, on the default fit (squash), not the
+    // paper's crop: neither preset (model/config.ts, presetOf).
+    assert.equal(detector.info.preset, 'custom');
     assert.equal(detector.info.thresholdSource, 'train-max');
   });
 });

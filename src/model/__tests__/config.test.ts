@@ -24,6 +24,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseStd, 0.015);
   assert.equal(p.head.adaptorInit, 'xavier');
   assert.equal(p.validation.defects, 'large');
+  assert.equal(p.image.fit, 'crop', 'the paper centre-crops');
+  assert.equal(parseConfig(applyPreset({ image: { fit: 'letterbox' } }, 'paper')).image.fit, 'crop');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -33,13 +35,16 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  const paperHead = { noiseScale: 'absolute', adaptorInit: 'xavier' };
-  assert.equal(presetOf(parseConfig({ head: paperHead, train: { select: 'final' } })), 'paper');
-  assert.equal(presetOf(parseConfig({ head: paperHead, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
-  assert.equal(presetOf(parseConfig({ head: paperHead, threshold: { validationFraction: 0 } })), 'paper');
+  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier' } };
+  assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'paper');
+  assert.equal(presetOf(parseConfig({ ...paper, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
+  assert.equal(presetOf(parseConfig({ ...paper, threshold: { validationFraction: 0 } })), 'paper');
+  assert.equal(presetOf(parseConfig({ head: paper.head, train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
   assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the validated preset's head with the paper's rule");
-  assert.equal(presetOf(parseConfig({ head: paperHead })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
+  assert.equal(presetOf(parseConfig({ head: paper.head })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
+  assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
+  assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
 });

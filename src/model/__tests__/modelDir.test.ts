@@ -52,6 +52,20 @@ test('a saved model loads back with identical weights and config', async () => {
   );
 });
 
+test("a model saved before image.fit existed loads as 'crop' (what it was trained with), not today's default", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  await saveModel(dir, sample());
+  const p = join(dir, 'simplenet.json');
+  const j = JSON.parse(readFileSync(p, 'utf8'));
+  assert.equal(j.config.image.fit, 'squash', 'new models save their fit');
+  delete j.config.image.fit;
+  writeFileSync(p, JSON.stringify(j));
+  assert.equal((await loadModel(dir)).config.image.fit, 'crop');
+  delete j.config.image;
+  writeFileSync(p, JSON.stringify(j));
+  assert.deepEqual((await loadModel(dir)).config.image, { resize: 329, crop: 288, fit: 'crop' });
+});
+
 test('a model from another format version names both versions', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
   await saveModel(dir, sample());
@@ -85,7 +99,7 @@ test('a failed save leaves an existing model untouched and no temporary folder',
 
 test("defaults are the paper's algorithm values but for the noise's scale, the adaptor's start, the rule and the epochs", () => {
   const c = defaultConfig();
-  assert.deepEqual(c.image, { resize: 329, crop: 288 });
+  assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'squash' });
   assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
   assert.equal(c.head.noiseStd, 0.3);
   assert.equal(c.head.noiseScale, 'feature-std');
