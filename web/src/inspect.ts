@@ -41,6 +41,7 @@ export function mountInspect(root: HTMLElement): void {
   let galleryLimit = GALLERY_STEP;
   let stop = false;
   let running = 0;
+  let scheduled = false;
 
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'inspect-status' });
   const notice = h('p', { class: 'status notice', id: 'inspect-notice', 'aria-live': 'polite' });
@@ -88,11 +89,7 @@ export function mountInspect(root: HTMLElement): void {
   const sortButton = h('button', { type: 'button', id: 'sort-score', onclick: () => cycleSort() }, 'Score');
   const scoreTh = h('th', { scope: 'col', 'aria-sort': 'descending' }, sortButton);
   const gallery = h('ul', { class: 'gallery', id: 'gallery', 'aria-label': 'Worst first' });
-  const more = h(
-    'button',
-    { type: 'button', class: 'secondary hidden', id: 'gallery-more', onclick: () => showMore() },
-    'Show more',
-  );
+  const more = h('button', { type: 'button', class: 'secondary hidden', id: 'gallery-more', onclick: () => showMore() }, 'Show more');
 
   fill(
     root,
@@ -196,7 +193,6 @@ export function mountInspect(root: HTMLElement): void {
     schedule();
   }
 
-  let scheduled = false;
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
@@ -284,7 +280,6 @@ export function mountInspect(root: HTMLElement): void {
             {
               type: 'button',
               onclick: () => choose(r.id),
-              'aria-label': `${r.name}: score ${num(r.score)}, ${flagged(r, threshold) ? 'anomalous' : 'good'}`,
             },
             h(
               'span',

@@ -42,14 +42,19 @@ class AppState {
     for (const f of this.listeners) f();
   }
 
-  /** Reads the static manifest if there is one, else the server's model list. */
+  /** Reads the server's model list; where no server answers it (a static host: 404), the export's manifest. */
   async load(): Promise<void> {
     if (this.staticSite === undefined) {
-      const r = await fetch('simplenet-web.json').catch(() => undefined);
-      const m = r?.ok ? ((await r.json().catch(() => undefined)) as StaticManifest | undefined) : undefined;
-      if (m?.format === 'simplenet-web') this.staticSite = m;
+      try {
+        this.models = (await getJson<{ models: ModelInfo[] }>('v1/models')).models;
+      } catch (e) {
+        const r = await fetch('simplenet-web.json').catch(() => undefined);
+        const m = r?.ok ? ((await r.json().catch(() => undefined)) as StaticManifest | undefined) : undefined;
+        if (m?.format !== 'simplenet-web') throw e;
+        this.staticSite = m;
+      }
     }
-    this.models = this.staticSite ? [this.staticSite.model] : (await getJson<{ models: ModelInfo[] }>('v1/models')).models;
+    if (this.staticSite) this.models = [this.staticSite.model];
     const keep = this.models.some((m) => m.name === this.selected);
     this.select(keep ? this.selected : (this.models[0]?.name ?? ''));
   }
