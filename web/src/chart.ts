@@ -50,7 +50,12 @@ export function lineChart(title: string, xLabel: string, series: Series[]): SVGS
         el('polyline', { points: pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' '), fill: 'none', stroke: colour, 'stroke-width': 2 }),
       );
     if (pts.length === 1) svg.append(el('circle', { cx: sx(pts[0][0]), cy: sy(pts[0][1]), r: 3, fill: colour }));
-    svg.append(el('text', { x: W - R - 4, y: T + 12 + 13 * i, 'text-anchor': 'end', style: `fill:${colour}` }, s.name));
   });
+  // The legend on the title's line, right-aligned, so it never covers a curve.
+  let x = W - R;
+  for (let i = series.length - 1; i >= 0; i--) {
+    svg.append(el('text', { x, y: 15, 'text-anchor': 'end', style: `fill:${COLOURS[i % COLOURS.length]};font-weight:600` }, `— ${series[i].name}`));
+    x -= 8 * series[i].name.length + 22;
+  }
   return svg;
 }

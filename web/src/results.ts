@@ -50,6 +50,7 @@ export function resultsJson(rows: readonly Result[], threshold: number): string 
         view_label: r.state === 'done' ? (flagged(r, threshold) ? 1 : 0) : undefined,
         mode: r.mode,
         model: r.model,
+        ms: r.ms,
         error: r.error,
       })),
     },

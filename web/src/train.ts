@@ -24,6 +24,8 @@ export function mountTrain(root: HTMLElement): void {
   let source: EventSource | undefined;
   let jobs: Job[] = [];
   let current: Job | undefined;
+  /** Loss at each progress event of the watched job (x: fractional epoch), for the live curve. */
+  let live: [number, number][] = [];
 
   const formStatus = h('p', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'train-status' });
   const jobList = h('ul', { class: 'jobs', id: 'jobs' });
@@ -183,6 +185,7 @@ export function mountTrain(root: HTMLElement): void {
 
   function watch(id: string): void {
     source?.close();
+    if (current?.id !== id) live = [];
     current = jobs.find((j) => j.id === id);
     renderJob();
     const url = new URL(`v1/jobs/${encodeURIComponent(id)}/events`, document.baseURI);
@@ -195,7 +198,9 @@ export function mountTrain(root: HTMLElement): void {
     source.addEventListener('job', (e) => update(JSON.parse((e as MessageEvent).data) as Job));
     source.addEventListener('progress', (e) => {
       if (!current || current.id !== id) return;
-      current.progress = JSON.parse((e as MessageEvent).data) as JobProgress;
+      const p = JSON.parse((e as MessageEvent).data) as JobProgress;
+      current.progress = p;
+      if (p.loss !== undefined && p.steps > 0) live.push([p.epoch - 1 + p.step / p.steps, p.loss]);
       renderJob();
     });
     source.onerror = () => {
@@ -274,7 +279,10 @@ export function mountTrain(root: HTMLElement): void {
       h(
         'div',
         { class: 'charts' },
-        lineChart('Loss per epoch', 'epoch', [{ name: 'loss', points: pts('loss') }]),
+        lineChart('Loss', 'epoch', [
+          { name: 'per epoch', points: pts('loss') },
+          { name: 'live', points: live },
+        ]),
         lineChart('Discriminator rates', 'epoch', [
           { name: 'p_true', points: pts('p_true') },
           { name: 'p_fake', points: pts('p_fake') },
