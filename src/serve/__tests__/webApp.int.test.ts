@@ -8,7 +8,7 @@
  * $SIMPLENET_WEB_MODEL serves that model folder instead of the tiny one trained here.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -237,6 +237,30 @@ describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
       (await rows(page)).some((r) => r.label === 'good' || r.label === 'anomalous'),
       'the page still scores',
     );
+    await page.close();
+  });
+
+  test('a folder of 1005 images: the first 1000 are taken and the page says so; it stays responsive; Stop stops', async () => {
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    const small = await sharp(readFileSync(GOOD)).resize(48, 48).png().toBuffer();
+    const paths = Array.from({ length: 1005 }, (_, i) => join(many, `${String(i).padStart(4, '0')}.png`));
+    for (const p of paths) writeFileSync(p, small);
+    const page = await open(`${server.url}/#inspect`);
+    await page.setInputFiles('#pick-files', paths);
+    await page.waitForFunction(() => /1005 images given: scoring the first 1000/.test(document.getElementById('inspect-notice')?.textContent ?? ''));
+    await page.waitForFunction(() => /scored [1-9]\d* of 1000/.test(document.getElementById('inspect-status')?.textContent ?? ''), null, { timeout: 60_000 });
+    // Responsive while scoring: a round trip into the page's main thread is quick.
+    const t0 = Date.now();
+    await page.evaluate(() => document.title);
+    assert.ok(Date.now() - t0 < 2000, `the page took ${Date.now() - t0} ms to answer while scoring`);
+    await page.click('#stop');
+    await page.waitForFunction(() => (document.getElementById('stop') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+    const rowCount = await page.$$eval('#results-body tr', (trs) => trs.length);
+    assert.equal(rowCount, 1000);
+    const stopped = await page.$$eval('#results-body .error', (els) => els.filter((e) => e.textContent === 'stopped before scoring').length);
+    assert.ok(stopped > 0, 'Stop left the rest unscored');
+    assert.ok((await page.$$eval('#gallery li', (lis) => lis.length)) <= 48, 'the gallery shows a page of thumbnails, not all');
     await page.close();
   });
 
