@@ -35,16 +35,18 @@ async function apiScore(url: string, file: string): Promise<ApiImage> {
   return ((await r.json()) as { images: ApiImage[] }).images[0];
 }
 
-/** Uploads files on the Inspect page and waits until all are scored (or failed). */
+/** Uploads files on the Inspect page and waits until all `total` new rows are scored (or failed). */
 async function upload(page: Page, files: string[], total: number): Promise<void> {
+  // Counted from the rows already there: the status line may still show an earlier batch's "scored 2 of 2".
+  const before = await page.$$eval('#results-body tr', (trs) => trs.length);
   await page.setInputFiles('#pick-files', files);
   await page.waitForFunction(
-    (n) =>
-      new RegExp(`scored \\d+ of ${n}`).test(document.getElementById('inspect-status')?.textContent ?? '') && !document.querySelector('#results-body .muted'),
-    total,
-    {
-      timeout: 120_000,
-    },
+    ([n, want]) =>
+      document.querySelectorAll('#results-body tr').length === want &&
+      !document.querySelector('#results-body .muted') &&
+      new RegExp(`scored \\d+ of ${n}`).test(document.getElementById('inspect-status')?.textContent ?? ''),
+    [total, before + total] as const,
+    { timeout: 120_000 },
   );
 }
 
