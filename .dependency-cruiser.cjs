@@ -20,6 +20,20 @@ module.exports = {
       to: { path: `^src/(${above(i)})/` },
     })),
     {
+      name: 'web-browser-safe-only',
+      comment: 'the web app (web/src) is browser code: of src/ it may bundle only browser-safe modules (the colour map)',
+      severity: 'error',
+      from: { path: '^web/src/' },
+      to: { path: '^src/', pathNot: '^src/images/colormap\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-web-app',
+      comment: 'the Node layers never import the page; they serve its built files (dist/web)',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^web/' },
+    },
+    {
       name: 'no-cycles',
       severity: 'error',
       from: { pathNot: '/__tests__/' },

@@ -270,8 +270,8 @@ export class Detector {
    * @throws Error naming the model when its weights are not finite.
    * @example const onnx = await detector.exportBytes({ batch: 1 });
    */
-  async exportBytes(opts: { batch?: number | 'dynamic'; fp16?: boolean } = {}): Promise<Uint8Array> {
-    return exportModelBytes(this.model, { calibration: this.calibration, batch: opts.batch ?? 'dynamic', fp16: opts.fp16 });
+  async exportBytes(opts: { batch?: number | 'dynamic'; fp16?: boolean; withCrop?: boolean } = {}): Promise<Uint8Array> {
+    return exportModelBytes(this.model, { calibration: this.calibration, batch: opts.batch ?? 'dynamic', fp16: opts.fp16, withCrop: opts.withCrop });
   }
 
   /**

@@ -41,7 +41,7 @@ function bytesOption(v: string): number {
 export function serveCommand(program: Command): void {
   program
     .command('serve')
-    .description('an HTTP inspection service: POST images, get scores, labels and heatmaps (OpenAPI at /openapi.json, explorer at /docs)')
+    .description('an HTTP inspection service and its web app at /: POST images, get scores, labels and heatmaps (OpenAPI at /openapi.json, explorer at /docs)')
     .option('--model <[name=]dir>', 'a model folder to serve, named after its folder unless name= is given (repeatable)', collect, [])
     .option('--models-dir <dir>', 'serve every model folder inside <dir>, named after its folder (repeatable)', collect, [])
     .option('--host <address>', 'address to listen on; anything but loopback needs --token (or --insecure)', '127.0.0.1')
@@ -120,7 +120,8 @@ export function serveCommand(program: Command): void {
       await models.load();
       ready = true;
       const address = await app.listen({ host: flags.host, port: flags.port });
-      process.stderr.write(`simplenet: serving ${models.names().join(', ') || '(no models yet)'} at ${address} (API explorer: ${address}/docs)\n`);
+      process.stderr.write(`simplenet: serving ${models.names().join(', ') || '(no models yet)'} at ${address} (web app: ${address}/, API explorer: ${address}/docs)
+`);
 
       // Graceful stop: no new connections, requests in flight answered, then exit 0.
       process.removeAllListeners('SIGTERM');

@@ -28,6 +28,8 @@ export interface ExportOptions {
   batch?: number | 'dynamic';
   /** Store large weights as float16 (cast to float32 inside the graph): about half the file. Default false. */
   fp16?: boolean;
+  /** Adds the image_crop output (uint8 [N, crop, crop, 3]), for overlays drawn by the consumer (the web app). Default false. */
+  withCrop?: boolean;
 }
 
 /** The preprocessing of each `image.fit` in words, for the export's metadata (images/fit.ts). */
@@ -109,7 +111,7 @@ export function checkFiniteWeights(graph: GraphProto, model: string, hint = 'the
  * console.log(proto.metadata.image_threshold, proto.graph.outputs.map((o) => o.name));
  */
 export async function buildExportModel(model: SimpleNetModel, opts: ExportOptions): Promise<ModelProto> {
-  const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic' });
+  const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic', withCrop: opts.withCrop });
   checkFiniteWeights(m.graph, model.dir);
   const graph = opts.fp16 ? weightsToFp16(m.graph) : m.graph;
   if (opts.fp16) checkFiniteWeights(graph, model.dir, 'it is beyond the float16 range; export without --fp16');

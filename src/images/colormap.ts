@@ -1,8 +1,9 @@
 /**
  * matplotlib's 'jet' colour map as a 256-entry RGB table (its piecewise-linear segment data,
- * sampled at i/255 like `cm.jet(i)`), used for heatmap overlays.
+ * sampled at i/255 like `cm.jet(i)`), used for heatmap overlays. Browser-safe (no Node imports):
+ * the web app bundles this very module, so the page's overlays use the same colours as the CLI's
+ * and the service's. PNG encoding is in overlayPng.ts.
  */
-import sharp from 'sharp';
 
 type Segments = [number, number][];
 
@@ -52,6 +53,18 @@ export const JET_LUT: Uint8Array = (() => {
   return lut;
 })();
 
+/** jet(value) per pixel as [n × 3] uint8 RGB (values clamped to [0, 1]): the heatmap layer alone. */
+export function jetRgb(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 3);
+  for (let p = 0; p < values.length; p++) {
+    const i = Math.round(Math.min(1, Math.max(0, values[p])) * 255) * 3;
+    out[3 * p] = JET_LUT[i];
+    out[3 * p + 1] = JET_LUT[i + 1];
+    out[3 * p + 2] = JET_LUT[i + 2];
+  }
+  return out;
+}
+
 /**
  * Blends jet(value) over `rgb` (both [n] pixels, values in [0, 1]) with weight `alpha` for the
  * colour: the overlay convention of SimpleNet's and anomalib's visualisers.
@@ -65,15 +78,4 @@ export function overlayJet(rgb: Uint8Array, values: Float32Array, alpha = 0.5): 
     for (let c = 0; c < 3; c++) out[3 * p + c] = Math.round((1 - alpha) * rgb[3 * p + c] + alpha * JET_LUT[i + c]);
   }
   return out;
-}
-
-/**
- * The heatmap over the image as PNG bytes: what `predict --out` writes and the service returns.
- * @example const png = await overlayPng(r.crop, r.anomalyMapNormalized, r.width, r.height);
- */
-export async function overlayPng(rgb: Uint8Array, values: Float32Array, width: number, height: number, alpha = 0.5): Promise<Buffer> {
-  const px = overlayJet(rgb, values, alpha);
-  return sharp(Buffer.from(px.buffer, px.byteOffset, px.byteLength), { raw: { width, height, channels: 3 } })
-    .png()
-    .toBuffer();
 }

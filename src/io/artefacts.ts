@@ -20,7 +20,11 @@ export const PREDICT_CSV_HEADER = 'path,score,score_normalized,label,overlay,map
 /** Header of a test report's `predictions.csv`. */
 export const REPORT_CSV_HEADER = 'path,label,defect_type,score,score_normalized,pred_label';
 
-export type FolderKind = 'model' | 'report' | 'predictions';
+export type FolderKind = 'model' | 'report' | 'predictions' | 'web';
+
+/** The marker (and configuration) file of a static web app written by `export --web`. */
+export const WEB_MANIFEST = 'simplenet-web.json';
+export const WEB_FORMAT = 'simplenet-web';
 /** `weights`: a file in simplenet's own weights cache, which holds nothing else. */
 export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights' | 'dataset-record';
 
@@ -28,6 +32,7 @@ export const FOLDER_NAMES: Record<FolderKind, string> = {
   model: 'a simplenet model folder',
   report: 'a simplenet test report',
   predictions: 'a simplenet predict output folder',
+  web: "a static web app of 'simplenet export --web'",
 };
 
 export const FILE_KIND_NAMES: Record<FileKind, string> = {
@@ -135,6 +140,10 @@ export function isFolderOf(dir: string, kind: FolderKind): boolean {
     if (kind === 'model') return modelEntriesAreOurs(dir);
     if (kind === 'report') {
       return firstLine(join(dir, 'predictions.csv')) === REPORT_CSV_HEADER && existsSync(join(dir, 'report.html')) && isMetricsJson(join(dir, 'metrics.json'));
+    }
+    if (kind === 'web') {
+      const m = readJson(join(dir, WEB_MANIFEST));
+      return isObject(m) && m.format === WEB_FORMAT;
     }
     return firstLine(join(dir, 'predictions.csv')) === PREDICT_CSV_HEADER;
   } catch {

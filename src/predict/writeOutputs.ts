@@ -12,7 +12,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { PREDICT_CSV_HEADER } from '../io/artefacts.js';
 import { encodeNpy } from '../io/npy.js';
 import { csvRow } from '../io/csv.js';
-import { overlayPng } from '../images/colormap.js';
+import { overlayPng } from '../images/overlayPng.js';
 import type { InputImage } from './inputs.js';
 
 export class OutputNamer {

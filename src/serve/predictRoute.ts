@@ -2,12 +2,14 @@
  * `POST /v1/models/{name}/predict`: one image as the body (image/png, jpeg, webp, tiff, bmp) or
  * several as multipart/form-data. Each is decoded (sharp works off the event loop), queued on the
  * model's micro-batcher and answered with `predict --json`'s fields; `?map=png` adds the overlay,
- * `Accept: image/png` returns the overlay itself.
+ * `?map=layers` the heatmap and the cropped image as two PNGs (for a viewer with an opacity
+ * slider: the web app), `Accept: image/png` returns the overlay itself. All are built from the
+ * scoring graph's outputs and colormap.ts: no second copy of any processing.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ScoreResult } from '../api/detector.js';
 import { predictLine } from '../api/outputs.js';
-import { overlayPng } from '../images/colormap.js';
+import { heatmapPng, overlayPng, rgbPng } from '../images/overlayPng.js';
 import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { ModelSet, ServedModel } from './modelSet.js';
 import { ErrorSchema, ImageResultSchema, jsonSchema, PredictQuerySchema, PredictResponseSchema } from './schemas.js';
@@ -48,18 +50,29 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function answer(m: ServedModel, name: string, r: ScoreResult, png?: Buffer) {
+type Pictures = { map_png?: string } | { heatmap_png: string; crop_png: string } | Record<string, never>;
+
+async function pictures(r: ScoreResult, map: Query['map']): Promise<Pictures> {
+  if (map === 'png') return { map_png: (await overlayPng(r.crop!, r.anomalyMapNormalized, r.width, r.height)).toString('base64') };
+  if (map !== 'layers') return {};
+  const [heat, crop] = await Promise.all([heatmapPng(r.anomalyMapNormalized, r.width, r.height), rgbPng(r.crop!, r.width, r.height)]);
+  return { heatmap_png: heat.toString('base64'), crop_png: crop.toString('base64') };
+}
+
+function answer(m: ServedModel, name: string, r: ScoreResult, pics: Pictures) {
   // predict --json's line, plus what a remote caller cannot look up in the model folder.
   return ImageResultSchema.parse({
     ...predictLine(name, r),
     pixel_threshold: m.detector.info.pixelThreshold,
     threshold_source: m.detector.info.thresholdSource,
-    ...(png ? { map_png: png.toString('base64') } : {}),
+    ...pics,
   });
 }
 
+type Query = { map?: 'png' | 'layers' };
+
 export function addPredictRoute(app: FastifyInstance, models: ModelSet, opts: { timeoutMs: number }): void {
-  app.post<{ Params: { name: string }; Querystring: { map?: 'png' } }>(
+  app.post<{ Params: { name: string }; Querystring: Query }>(
     '/v1/models/:name/predict',
     {
       schema: {
@@ -69,7 +82,7 @@ export function addPredictRoute(app: FastifyInstance, models: ModelSet, opts: { 
         response: { 200: jsonSchema(PredictResponseSchema), '4xx': jsonSchema(ErrorSchema), '5xx': jsonSchema(ErrorSchema) },
       },
     },
-    async (req: FastifyRequest<{ Params: { name: string }; Querystring: { map?: 'png' } }>, reply: FastifyReply) => {
+    async (req: FastifyRequest<{ Params: { name: string }; Querystring: Query }>, reply: FastifyReply) => {
       const m = models.acquire(req.params.name);
       if (!m) throw new HttpError(404, 'unknown_model', `no model named '${req.params.name}' (models: ${models.names().join(', ')})`);
       try {
@@ -86,8 +99,8 @@ export function addPredictRoute(app: FastifyInstance, models: ModelSet, opts: { 
         const results = await withTimeout(Promise.all(decoded.map((d) => m.batcher.submit(d))), opts.timeoutMs);
         const overlay = (r: ScoreResult) => overlayPng(r.crop!, r.anomalyMapNormalized, r.width, r.height);
         if (wantPng) return reply.type('image/png').send(await overlay(results[0]));
-        const pngs = req.query.map === 'png' ? await Promise.all(results.map(overlay)) : [];
-        return { model: m.name, images: results.map((r, i) => answer(m, inputs[i].name, r, pngs[i])) };
+        const pics = await Promise.all(results.map((r) => pictures(r, req.query.map)));
+        return { model: m.name, images: results.map((r, i) => answer(m, inputs[i].name, r, pics[i])) };
       } finally {
         models.release(m);
       }

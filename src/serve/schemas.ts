@@ -12,6 +12,10 @@ export const ImageResultSchema = PredictLineSchema.omit({ overlay: true, map: tr
   threshold_source: z.string(),
   /** With `?map=png`: the heatmap over the resized, cropped image, PNG in base64. */
   map_png: z.string().optional(),
+  /** With `?map=layers`: the heatmap layer alone (jet of the normalised map), PNG in base64. */
+  heatmap_png: z.string().optional(),
+  /** With `?map=layers`: the resized, cropped image the map lies on, PNG in base64. */
+  crop_png: z.string().optional(),
 });
 
 export const PredictResponseSchema = z.object({
@@ -41,7 +45,24 @@ export const ModelInfoSchema = z.object({
 
 export const ModelListSchema = z.object({ models: z.array(ModelInfoSchema) });
 
-export const PredictQuerySchema = z.object({ map: z.enum(['png']).optional() });
+export const PredictQuerySchema = z.object({ map: z.enum(['png', 'layers']).optional() });
+
+/** One epoch of training_log.csv, as `GET /v1/models/{name}/training-log` answers it. */
+export const TrainingLogSchema = z.object({
+  epochs: z.array(
+    z.object({
+      epoch: z.number().int(),
+      loss: z.number(),
+      pTrue: z.number(),
+      pFake: z.number(),
+      seconds: z.number(),
+      lrFactor: z.number().optional(),
+      valImageAuroc: z.number().optional(),
+      valPatchAuroc: z.number().optional(),
+      event: z.string().optional(),
+    }),
+  ),
+});
 
 /**
  * A zod schema as the JSON Schema fastify and OpenAPI take: what is sent (`output`, the default),

@@ -1,9 +1,10 @@
 /**
  * Who may call the service: a bearer token (compared in constant time) on everything but the
- * health probes, and CORS headers only for the one origin given with --cors.
+ * health probes and the web app's own files, and CORS headers only for the one origin given with --cors.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isWebAsset } from './webRoutes.js';
 
 const OPEN = new Set(['/healthz', '/readyz']);
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -17,7 +18,9 @@ export function addAuth(app: FastifyInstance, token: string | undefined): void {
   if (!token) return;
   const expected = digest(token);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (OPEN.has(req.url.split('?')[0])) return;
+    const path = req.url.split('?')[0];
+    // The page is public code; what it calls needs the token (the page asks for it).
+    if (OPEN.has(path) || isWebAsset(path)) return;
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7) : '';
     // Hashing first makes the comparison constant-time whatever the lengths.

@@ -1,24 +1,25 @@
 /**
  * `simplenet serve`: an inspection service on fastify over the Detector facade. Routes: predict
  * (predictRoute.ts), the model list and details, health and readiness, Prometheus metrics, the
- * OpenAPI document and an API explorer served from this package (no CDN), a token-protected
- * reload, and training jobs (jobRoutes.ts) when the server has a data root. Every error is a JSON `{ error: { code, message } }` without a stack trace.
+ * OpenAPI document and an API explorer served from this package (no CDN), the web app at /
+ * (webRoutes.ts), a token-protected reload, and training jobs (jobRoutes.ts) when the server has
+ * a data root. Every error is a JSON `{ error: { code, message } }` without a stack trace.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { VERSION } from '../core/version.js';
-import { readMetricsJson } from '../evaluation/metricsJson.js';
+import { readTrainingLog } from '../model/modelDir.js';
 import { QueueFullError } from './batcher.js';
 import { addJobRoutes, type JobRoutesOptions } from './jobRoutes.js';
 import type { ServiceMetrics } from './metrics.js';
-import type { ModelSet, ServedModel } from './modelSet.js';
+import { modelInfo } from './modelInfo.js';
+import type { ModelSet } from './modelSet.js';
 import { addPredictRoute, HttpError, IMAGE_TYPES } from './predictRoute.js';
-import { ErrorSchema, jsonSchema, ModelInfoSchema, ModelListSchema } from './schemas.js';
+import { ErrorSchema, jsonSchema, ModelInfoSchema, ModelListSchema, TrainingLogSchema } from './schemas.js';
 import { addAuth, addCors } from './security.js';
+import { addWebRoutes } from './webRoutes.js';
 
 export interface ServerOptions {
   models: ModelSet;
@@ -38,31 +39,8 @@ export interface ServerOptions {
   reload: () => Promise<string[]>;
   /** Training jobs (serve --data-root); without it the job routes answer 409 jobs_disabled. */
   jobs?: JobRoutesOptions;
-}
-
-async function modelInfo(m: ServedModel) {
-  const i = m.detector.info;
-  // A test report's metrics, when the model folder has one (written by `test --json` or `--report`).
-  let testMetrics: Record<string, unknown> | undefined;
-  for (const p of [join(m.dir, 'metrics.json'), join(m.dir, 'report', 'metrics.json')]) {
-    if (!existsSync(p)) continue;
-    testMetrics = await readMetricsJson(p).catch(() => undefined);
-    if (testMetrics) break;
-  }
-  return ModelInfoSchema.parse({
-    name: m.name,
-    backbone: i.backbone,
-    preset: i.preset,
-    epochs: i.epochs,
-    seed: i.seed,
-    ...(i.selected ? { selected: i.selected } : {}),
-    image_threshold: i.imageThreshold,
-    pixel_threshold: i.pixelThreshold,
-    threshold_source: i.thresholdSource,
-    map_size: i.mapSize,
-    created_at: i.createdAt,
-    ...(testMetrics ? { test_metrics: testMetrics } : {}),
-  });
+  /** The built web app to serve at / (default: this package's dist/web). */
+  webDir?: string;
 }
 
 const FASTIFY_ERRORS: Record<string, [number, string]> = {
@@ -96,6 +74,7 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   addCors(app, o.cors);
+  addWebRoutes(app, o.webDir);
   addAuth(app, o.token);
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -167,14 +146,37 @@ export async function buildServer(o: ServerOptions): Promise<FastifyInstance> {
   );
   app.get<{ Params: { name: string } }>(
     '/v1/models/:name/model.onnx',
-    { schema: { description: 'The whole scoring graph as one ONNX model (the same as `simplenet export`), for scoring in a browser or elsewhere' } },
+    {
+      schema: {
+        description: 'The whole scoring graph as one ONNX model (`simplenet export`, plus the image_crop output), for scoring in a browser or elsewhere',
+      },
+    },
     async (req, reply) => {
       const m = o.models.acquire(req.params.name);
       if (!m) throw new HttpError(404, 'unknown_model', `no model named '${req.params.name}'`);
       try {
-        m.exported ??= m.detector.exportBytes({ batch: 'dynamic' });
+        // With image_crop: the web app draws its overlays on the graph's own crop.
+        m.exported ??= m.detector.exportBytes({ batch: 'dynamic', withCrop: true });
         const bytes = await m.exported;
         return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${m.name}.onnx"`).send(Buffer.from(bytes));
+      } finally {
+        o.models.release(m);
+      }
+    },
+  );
+  app.get<{ Params: { name: string } }>(
+    '/v1/models/:name/training-log',
+    {
+      schema: {
+        description: "The model's training_log.csv: loss, p_true, p_fake and validation AUROCs per epoch",
+        response: { 200: jsonSchema(TrainingLogSchema), ...errors },
+      },
+    },
+    async (req) => {
+      const m = o.models.acquire(req.params.name);
+      if (!m) throw new HttpError(404, 'unknown_model', `no model named '${req.params.name}'`);
+      try {
+        return { epochs: await readTrainingLog(m.dir).catch(() => []) };
       } finally {
         o.models.release(m);
       }

@@ -48,6 +48,7 @@ test('npm pack → install → strict TypeScript: train, score (= predict --json
     'no tests, fixtures, source maps or scripts in the package',
   );
   assert.ok(files.includes('package/dist/src/index.d.ts'));
+  assert.ok(files.includes('package/dist/web/index.html'), 'the web app (simplenet serve at /, export --web) ships built');
 
   const project = join(dir, 'project');
   mkdirSync(project);
