@@ -72,6 +72,8 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
       signal,
       cleanDir: outputFolder(task),
       onProgress: (e) => {
+        // Information lines (a resume from a checkpoint) and warnings belong in the worker's log too.
+        if (e.type === 'info' || e.type === 'warning') log(`job ${job.id}: ${e.type === 'warning' ? 'warning: ' : ''}${e.message}`);
         applyProgress(record, e);
         const now = Date.now();
         if (e.type === 'progress' && now - lastTick < TICK_MS) return;
