@@ -2,6 +2,7 @@
  * Runs one task in this process, whatever its kind: the body of a job, called by the child process
  * (worker.ts) that the local runner and the queue worker both start, so the two run the same code.
  */
+import { existsSync } from 'node:fs';
 import { train } from '../api/train.js';
 import { eventReporter, type ProgressEvent } from '../core/progress.js';
 import { runBenchmarkTask } from './benchmarkRunTask.js';
@@ -23,7 +24,8 @@ export async function runTask(task: Task, signal: AbortSignal, onProgress: (e: P
         ...(task.configFile ? { configFile: task.configFile } : {}),
         checkpointEvery: 1,
         checkpointPath: task.checkpointPath,
-        resume: task.resume,
+        // A retry on another worker (the first one died) continues from the shared checkpoint.
+        resume: task.resume || existsSync(task.checkpointPath),
         signal,
         onProgress,
       });
