@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TaskQueue } from '../taskQueue.js';
 import { BOTTLE_MISSING, bottleImages, makeBottleSubset } from '../../testing/bottleSubset.js';
-import { CLI, runCli } from '../../testing/cli.js';
+import { CLI, runCli, tinyWorkspace } from '../../testing/cli.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { hasRedisServer, REDIS_MISSING, startRedis, type TestRedis } from '../../testing/redis.js';
 
@@ -246,6 +246,68 @@ describe('the Redis job queue', { skip }, () => {
       await q.close();
       await stopWorker(worker);
       logs.push(worker.log());
+    }
+  });
+
+  test('serve --redis: a web-app training job runs on a worker and its model is served', async () => {
+    const root = join(dir, 'served');
+    const w = await tinyWorkspace(root);
+    const worker = startWorker(redis.url, 'web');
+    const serve = spawn(
+      process.execPath,
+      [
+        CLI,
+        'serve',
+        '--models-dir',
+        join(root, 'models'),
+        '--data-root',
+        root,
+        '--train-config',
+        w.config,
+        '--port',
+        '0',
+        '--redis',
+        redis.url,
+        '--redis-queue',
+        'web',
+        '--quiet',
+      ],
+      { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    serve.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<void>((resolve) => serve.once('exit', () => resolve()));
+    try {
+      for (let i = 0; i < 200 && !/ at (http:\S+)/.test(err); i++) await new Promise((r) => setTimeout(r, 100));
+      const base = / at (http:\S+)/.exec(err)?.[1];
+      assert.ok(base, err);
+      const posted = await fetch(`${base}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          kind: 'train',
+          name: 'widget-q',
+          dataset: { format: 'mvtec', path: 'data', category: 'widget' },
+          backbone: 'backbone/tiny.json',
+          epochs: 2,
+        }),
+      });
+      assert.equal(posted.status, 201, await posted.clone().text());
+      const { job } = (await posted.json()) as { job: { id: string } };
+      let state = '';
+      for (let i = 0; i < 300 && !['succeeded', 'failed'].includes(state); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        state = ((await (await fetch(`${base}/v1/jobs/${job.id}`)).json()) as { job: { state: string } }).job.state;
+      }
+      assert.equal(state, 'succeeded', worker.log());
+      const models = await (await fetch(`${base}/v1/models`)).text();
+      assert.match(models, /widget-q/);
+      assert.match(worker.log(), /done/);
+    } finally {
+      serve.kill('SIGTERM');
+      await exited;
+      await stopWorker(worker);
+      logs.push(err, worker.log());
     }
   });
 
