@@ -21,6 +21,9 @@ export const STALLED_INTERVAL_MS = 15_000;
 /** A job may be found stalled this many times (its workers died) before it fails. */
 export const MAX_STALLED = 2;
 
+/** Finished jobs stay a week (for `jobs list` and a late `benchmark` waiting on them), then Redis forgets them. */
+export const KEEP_COMPLETED = { age: 7 * 24 * 3600, count: 100_000 };
+
 /** What a job carries in Redis. */
 export interface QueueJobData {
   task: Task;
@@ -31,7 +34,8 @@ export interface QueueJobData {
 /** What a job reports as its BullMQ progress: the web app's progress record and its epoch history. */
 export interface QueueProgress {
   progress: JobProgress;
-  history: EpochRecord[];
+  /** The epoch history, sent only when an epoch ends (it can hold a thousand records; ticks leave it out). */
+  history?: EpochRecord[];
   /** The worker (host:pid) running it. */
   worker?: string;
 }

@@ -78,7 +78,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<RunningQu
         const now = Date.now();
         if (e.type === 'progress' && now - lastTick < TICK_MS) return;
         lastTick = now;
-        const p: QueueProgress = { progress: record.progress, history: record.history, worker: me };
+        const p: QueueProgress = { progress: record.progress, ...(e.type === 'epoch' ? { history: record.history } : {}), worker: me };
         void job.updateProgress(p as unknown as object).catch(() => undefined);
       },
     });

@@ -16,7 +16,7 @@ import { type JobListener, type JobRunner, type JobRunnerOptions, registerJobRun
 import { type Job, type JobSpec, type JobSpecInput, JobSpecSchema, newJob } from '../jobs/jobSpec.js';
 import { JobStore, newJobId } from '../jobs/jobStore.js';
 import { describeTask, type TrainTask } from '../jobs/taskSpec.js';
-import { cancelChannel, DEFAULT_ATTEMPTS, type QueueJobData, type QueueProgress } from './queueOptions.js';
+import { cancelChannel, DEFAULT_ATTEMPTS, KEEP_COMPLETED, type QueueJobData, type QueueProgress } from './queueOptions.js';
 import { maskSecrets, parseRedisUrl } from './redisUrl.js';
 
 export class RedisJobRunner implements JobRunner {
@@ -87,7 +87,7 @@ export class RedisJobRunner implements JobRunner {
     if (!job || typeof data !== 'object' || data === null) return;
     const p = data as QueueProgress;
     job.progress = p.progress;
-    job.history = p.history;
+    if (p.history) job.history = p.history;
     if (job.state !== 'running') job.state = 'running';
     this.emit(job, 'progress');
   }
@@ -152,7 +152,7 @@ export class RedisJobRunner implements JobRunner {
     await this.queue.add(
       'train',
       { task, label: `${job.spec.name}: ${describeTask(task)}` },
-      { jobId: job.id, attempts: DEFAULT_ATTEMPTS, backoff: { type: 'fixed', delay: 1000 } },
+      { jobId: job.id, attempts: DEFAULT_ATTEMPTS, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED },
     );
   }
 

@@ -7,7 +7,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { type Task, describeTask } from '../jobs/taskSpec.js';
 import { checkRedis } from './connect.js';
-import { cancelChannel, DEFAULT_ATTEMPTS, DEFAULT_QUEUE, type QueueJobData, type QueueProgress } from './queueOptions.js';
+import { cancelChannel, DEFAULT_ATTEMPTS, DEFAULT_QUEUE, KEEP_COMPLETED, type QueueJobData, type QueueProgress } from './queueOptions.js';
 import { maskSecrets, parseRedisUrl } from './redisUrl.js';
 
 /** One job as `jobs list` and `jobs show` print it. */
@@ -53,7 +53,11 @@ export class TaskQueue {
 
   /** Adds one task; returns its job id. */
   async add(task: Task, attempts = DEFAULT_ATTEMPTS): Promise<string> {
-    const job = await this.queue.add(task.kind, { task, label: describeTask(task) }, { attempts, backoff: { type: 'fixed', delay: 1000 } });
+    const job = await this.queue.add(
+      task.kind,
+      { task, label: describeTask(task) },
+      { attempts, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: KEEP_COMPLETED },
+    );
     if (!job.id) throw new Error('the queue gave the job no id');
     return job.id;
   }
