@@ -5,7 +5,7 @@
  */
 const LAYERS = [
   'core', 'onnx', 'io', 'images', 'datasets', 'weights', 'backbones', 'embedding', 'heads', 'metrics', 'model',
-  'scoring', 'evaluation', 'validation', 'training', 'report', 'predict', 'export', 'benchmark', 'api', 'jobs', 'serve', 'cli',
+  'scoring', 'evaluation', 'validation', 'training', 'report', 'predict', 'export', 'benchmark', 'api', 'jobs', 'queue', 'serve', 'cli',
 ];
 
 const above = (i) => LAYERS.slice(i + 1).join('|');

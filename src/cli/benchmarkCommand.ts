@@ -3,7 +3,9 @@ import { resolveBackbone } from '../backbones/backbone.js';
 import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
 import { datasetFormats } from '../datasets/formats.js';
+import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
 import { intListOption, intOption, reporterFor } from './options.js';
+import { queuedBenchmark } from './queuedBenchmark.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface BenchmarkFlags extends TrainingFlags {
@@ -19,6 +21,8 @@ interface BenchmarkFlags extends TrainingFlags {
   evalEvery?: number;
   baseline?: 'knn';
   quiet?: boolean;
+  redis?: string;
+  queue: string;
 }
 
 /** Formats with categories under one root: what `--categories` iterates over. */
@@ -58,12 +62,39 @@ export function benchmarkCommand(program: Command): void {
     )
     .requiredOption('--out <dir>', 'folder for results.csv, results.md and models/<category>/seed<s>/')
     .option('--quiet', 'no progress output')
+    .option(
+      '--redis <url>',
+      'run each category × seed as a job on this Redis queue (workers: `simplenet worker`); --out, --data and the backbone must be on a filesystem every worker shares',
+    )
+    .option('--queue <name>', 'queue name (with --redis)', DEFAULT_QUEUE)
     .action(async (flags: BenchmarkFlags) => {
       if (!categorisedFormats().includes(flags.format)) {
         throw new Error(`--format must be one of ${categorisedFormats().join(', ')}, got '${flags.format}'`);
       }
       const reporter = reporterFor(flags);
       const config = await trainingConfig(flags, { train: { epochs: flags.epochs } });
+      if (flags.redis) {
+        if (flags.baseline) throw new Error('--baseline is not available with --redis yet; run the baseline locally');
+        const rows = await queuedBenchmark({
+          redis: flags.redis,
+          queue: flags.queue,
+          format: flags.format,
+          data: flags.data,
+          categories: flags.categories
+            .split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
+          seeds: flags.seeds,
+          backbone: flags.backbone,
+          weights: flags.weights,
+          config,
+          out: flags.out,
+          evalEvery: flags.evalEvery,
+          quiet: flags.quiet,
+        });
+        process.stdout.write(summaryMarkdown(rows, benchmarkTitle(config)));
+        return;
+      }
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter });
       const categories = flags.categories
         .split(',')

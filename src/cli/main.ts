@@ -12,6 +12,7 @@ import { intOption } from './options.js';
 import { VERSION } from '../core/version.js';
 import { benchmarkCommand } from './benchmarkCommand.js';
 import { datasetsCommand } from './datasetsCommand.js';
+import { jobsCommand } from './jobsCommand.js';
 import { embedCommand } from './embedCommand.js';
 import { exportCommand } from './exportCommand.js';
 import { predictCommand } from './predictCommand.js';
@@ -19,6 +20,7 @@ import { serveCommand } from './serveCommand.js';
 import { testCommand } from './testCommand.js';
 import { trainCommand } from './trainCommand.js';
 import { weightsCommand } from './weightsCommand.js';
+import { workerCommand } from './workerCommand.js';
 
 const program: Command = new Command()
   .name('simplenet')
@@ -41,6 +43,8 @@ exportCommand(program);
 serveCommand(program);
 benchmarkCommand(program);
 datasetsCommand(program);
+workerCommand(program);
+jobsCommand(program);
 
 for (const [signal, code] of [
   ['SIGINT', 130],

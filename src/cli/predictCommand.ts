@@ -5,7 +5,9 @@ import { expandInputs } from '../predict/inputs.js';
 import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
 import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
-import { numberOption, reporterFor } from './options.js';
+import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
+import { intOption, numberOption, reporterFor } from './options.js';
+import { queuedPredict } from './queuedPredict.js';
 
 interface PredictFlags {
   model: string;
@@ -13,6 +15,9 @@ interface PredictFlags {
   json?: boolean;
   threshold?: number;
   quiet?: boolean;
+  redis?: string;
+  queue: string;
+  chunk: number;
 }
 
 /** Exit code when some images could not be scored (the others were). */
@@ -31,6 +36,12 @@ export function predictCommand(program: Command): void {
     .option('--json', 'print one JSON object per image: {"path","score","score_normalized","label",...}')
     .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", numberOption('--threshold'))
     .option('--quiet', 'no progress output')
+    .option(
+      '--redis <url>',
+      'score in chunks across the workers of this Redis queue; needs --out on a filesystem the workers share (chunk results go to <out>/chunks/; no heatmaps)',
+    )
+    .option('--queue <name>', 'queue name (with --redis)', DEFAULT_QUEUE)
+    .option('--chunk <n>', 'images per queue job (with --redis)', intOption('--chunk', 1), 50)
     .addHelpText(
       'after',
       '\nOutput (without --json): tab-separated rows "path score score_normalized label" after a header row.\n' +
@@ -39,6 +50,7 @@ export function predictCommand(program: Command): void {
     )
     .action(async (images: string[], flags: PredictFlags) => {
       const reporter = reporterFor(flags);
+      if (flags.redis) return predictQueued(images, flags);
       if (flags.out) await prepareOutput(flags.out, 'predictions');
       const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter });
       const inputs = expandInputs(images);
@@ -79,4 +91,35 @@ export function predictCommand(program: Command): void {
         process.exitCode = EXIT_SOME_FAILED;
       }
     });
+}
+
+async function predictQueued(images: string[], flags: PredictFlags): Promise<void> {
+  if (!flags.out) throw new Error('--redis needs --out <dir> on a filesystem the workers share');
+  const inputs = expandInputs(images);
+  const results = await queuedPredict({
+    redis: flags.redis as string,
+    queue: flags.queue,
+    model: flags.model,
+    inputs,
+    out: flags.out,
+    chunk: flags.chunk,
+    threshold: flags.threshold,
+    quiet: flags.quiet,
+  });
+  if (!flags.json) process.stdout.write('path\tscore\tscore_normalized\tlabel\n');
+  let failed = 0;
+  for (const r of results) {
+    if (!r.ok) {
+      failed++;
+      process.stderr.write(`simplenet: ${r.error.startsWith(r.path) ? '' : `${r.path}: `}${r.error}\n`);
+      continue;
+    }
+    const p = r.line;
+    if (flags.json) process.stdout.write(`${JSON.stringify(p)}\n`);
+    else process.stdout.write(`${tsvRow([r.path, p.score.toPrecision(6), p.score_normalized.toFixed(4), p.label ? 'anomalous' : 'normal'])}\n`);
+  }
+  if (failed > 0) {
+    process.stderr.write(`simplenet: ${failed} of ${inputs.length} images could not be scored\n`);
+    process.exitCode = EXIT_SOME_FAILED;
+  }
 }

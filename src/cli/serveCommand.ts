@@ -1,9 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { DataRoot } from '../jobs/dataRoot.js';
 import { createJobRunner, type JobRunner } from '../jobs/jobRunner.js';
 import '../jobs/localRunner.js';
+import { checkRedis } from '../queue/connect.js';
+import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
+import '../queue/redisJobRunner.js';
 import { ServiceMetrics } from '../serve/metrics.js';
 import { ModelSet, modelSources } from '../serve/modelSet.js';
 import { isLoopback } from '../serve/security.js';
@@ -27,6 +30,8 @@ interface ServeFlags {
   dataRoot?: string;
   jobsDir?: string;
   trainConfig?: string;
+  redis?: string;
+  redisQueue: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -61,6 +66,11 @@ export function serveCommand(program: Command): void {
     )
     .option('--jobs-dir <dir>', 'where training jobs keep their state and checkpoints (default: <models-dir>/.simplenet-jobs)')
     .option('--train-config <file>', 'a JSON or YAML config applied to every training job')
+    .option(
+      '--redis <url>',
+      'send training jobs to this Redis queue (run `simplenet worker` on the training machines); --data-root, --models-dir and --jobs-dir must be on a filesystem they share',
+    )
+    .option('--redis-queue <name>', 'Redis queue name (with --redis; --queue is the scoring queue length)', DEFAULT_QUEUE)
     .action(async (flags: ServeFlags) => {
       const token = flags.token ?? process.env.SIMPLENET_TOKEN;
       if (!isLoopback(flags.host) && !token && !flags.insecure) {
@@ -71,7 +81,9 @@ export function serveCommand(program: Command): void {
       // Training writes each finished model into the first --models-dir, so it may start empty.
       const training = flags.dataRoot !== undefined;
       if (training && flags.modelsDir.length === 0) throw new Error('--data-root needs --models-dir <dir>: trained models are written there');
-      if (!training && (flags.jobsDir || flags.trainConfig)) throw new Error('--jobs-dir and --train-config need --data-root <dir>');
+      if (!training && (flags.jobsDir || flags.trainConfig || flags.redis)) throw new Error('--jobs-dir, --train-config and --redis need --data-root <dir>');
+      // No silent fallback to local training: an unreachable queue stops the server before it starts.
+      if (flags.redis) await checkRedis(flags.redis);
       const dataRoot = training ? new DataRoot(flags.dataRoot as string) : undefined;
       if (training) mkdirSync(flags.modelsDir[0], { recursive: true });
       const sources = () => modelSources(flags.model, flags.modelsDir, training);
@@ -86,12 +98,14 @@ export function serveCommand(program: Command): void {
       metrics = new ServiceMetrics(() => models.depth());
       let runner: JobRunner | undefined;
       if (dataRoot) {
-        const modelsDir = flags.modelsDir[0];
-        runner = createJobRunner('local', {
-          jobsDir: flags.jobsDir ?? join(modelsDir, '.simplenet-jobs'),
+        // Absolute: with --redis these paths travel to workers on other machines.
+        const modelsDir = resolve(flags.modelsDir[0]);
+        runner = createJobRunner(flags.redis ? 'redis' : 'local', {
+          jobsDir: resolve(flags.jobsDir ?? join(modelsDir, '.simplenet-jobs')),
           dataRoot,
           modelsDir,
-          trainConfig: flags.trainConfig,
+          trainConfig: flags.trainConfig && resolve(flags.trainConfig),
+          ...(flags.redis ? { redis: { url: flags.redis, queue: flags.redisQueue } } : {}),
           hasModel: (name) => models.names().includes(name),
           onModel: (name, dir) => models.add({ name, dir }),
           log: (m) => process.stderr.write(`simplenet: ${m}\n`),

@@ -53,6 +53,8 @@ export interface JobRunnerOptions {
   onModel(name: string, dir: string): Promise<void>;
   /** One line for the server log. */
   log?(message: string): void;
+  /** For the 'redis' runner: the queue its jobs go to (jobs dir and models dir must be on a filesystem the workers share). */
+  redis?: { url: string; queue: string };
 }
 
 export type JobRunnerFactory = (options: JobRunnerOptions) => JobRunner;

@@ -228,7 +228,8 @@ export class LocalJobRunner implements JobRunner {
       const data = await this.o.dataRoot.check(spec);
       const checkpointPath = this.checkpointOf(job.id);
       task = {
-        data: data.data,
+        kind: 'train',
+        data: data.data as WorkerTask['data'],
         backbone: data.backbone,
         out: join(this.o.modelsDir, spec.name),
         checkpointPath,

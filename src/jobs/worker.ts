@@ -1,14 +1,16 @@
 /**
- * The training child process of the local job runner: it receives one task over IPC, runs the
- * library's `train()` (the same code path as `simplenet train`, so the model folder is written
- * crash-safely and the checkpoint lands in the job's folder) and sends progress back. SIGTERM, or
+ * The child process of a job (the local runner's and the queue worker's): it receives one task
+ * over IPC, runs it (runTask.ts: training uses the library's `train()`, the same code path as
+ * `simplenet train`, so the model folder is written crash-safely and the checkpoint is kept) and
+ * sends progress back. SIGTERM, or
  * the parent going away (the IPC channel closes when the server dies, even by SIGKILL), aborts
  * training between steps: `train()` then removes its temporaries and keeps the last checkpoint.
  */
-import { train } from '../api/train.js';
 import { oneLine } from '../core/progress.js';
 import { removeLiveTemporariesSync } from '../io/temporaries.js';
-import type { FromWorker, ToWorker, WorkerTask } from './workerProtocol.js';
+import { runTask } from './runTask.js';
+import type { Task } from './taskSpec.js';
+import type { FromWorker, ToWorker } from './workerProtocol.js';
 
 /** Seconds an abort may take before the child gives up waiting and exits anyway. */
 const ABORT_GRACE_MS = 20_000;
@@ -30,24 +32,10 @@ process.on('SIGTERM', abort);
 process.on('SIGINT', abort);
 process.on('disconnect', abort);
 
-async function run(task: WorkerTask): Promise<void> {
+async function run(task: Task): Promise<void> {
   try {
-    const detector = await train({
-      data: task.data,
-      backbone: task.backbone,
-      out: task.out,
-      epochs: task.epochs,
-      seed: task.seed,
-      preset: task.preset,
-      ...(task.configFile ? { configFile: task.configFile } : {}),
-      checkpointEvery: 1,
-      checkpointPath: task.checkpointPath,
-      resume: task.resume,
-      signal: controller.signal,
-      onProgress: (event) => void send({ type: 'progress', event }),
-    });
-    await detector.close();
-    await send({ type: 'done' });
+    const result = await runTask(task, controller.signal, (event) => void send({ type: 'progress', event }));
+    await send({ type: 'done', result });
     process.exit(0);
   } catch (e) {
     removeLiveTemporariesSync();

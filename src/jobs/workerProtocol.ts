@@ -1,25 +1,17 @@
 /**
- * The messages between the job runner and its training child process (over Node's IPC channel,
- * JSON-serialised): one task down, progress events and one outcome up.
+ * The messages between a job runner (the local one, or a queue worker) and its child process (over
+ * Node's IPC channel, JSON-serialised): one task down, progress events and one outcome up.
  */
 import type { ProgressEvent } from '../core/progress.js';
-import type { DatasetSpec } from '../datasets/load.js';
-import type { PresetName } from '../model/config.js';
+import type { Task, TrainTask } from './taskSpec.js';
 
 /** Everything `train()` needs, as absolute paths already checked against the data root. */
-export interface WorkerTask {
-  data: DatasetSpec;
-  backbone: string;
-  out: string;
-  checkpointPath: string;
-  resume: boolean;
-  epochs: number;
-  preset: PresetName;
-  seed: number;
-  /** The server's --train-config file, applied to every job. */
-  configFile?: string;
-}
+export type WorkerTask = TrainTask;
 
-export type ToWorker = { type: 'start'; task: WorkerTask };
+export type ToWorker = { type: 'start'; task: Task };
 
-export type FromWorker = { type: 'progress'; event: ProgressEvent } | { type: 'done' } | { type: 'cancelled' } | { type: 'failed'; message: string };
+export type FromWorker =
+  | { type: 'progress'; event: ProgressEvent }
+  | { type: 'done'; result?: unknown }
+  | { type: 'cancelled' }
+  | { type: 'failed'; message: string };
