@@ -94,7 +94,9 @@ export function selectionResults(log: EpochLog[], monitor: MonitorEntry[]): Sele
   let bestVal = -Infinity;
   for (const e of log) {
     if (e.valImageAuroc === undefined || !at.has(e.epoch)) continue;
-    const v = e.valImageAuroc + (e.valPatchAuroc ?? 0);
+    // A patch AUROC that could not be computed (NaN: no defective patch) counts as 0, not as a poison.
+    const patch = e.valPatchAuroc === undefined || Number.isNaN(e.valPatchAuroc) ? 0 : e.valPatchAuroc;
+    const v = e.valImageAuroc + patch;
     if (v > bestVal) {
       bestVal = v;
       validation = at.get(e.epoch);

@@ -54,8 +54,9 @@ export const EpochRecordSchema = z.object({
   p_true: z.number(),
   p_fake: z.number(),
   seconds: z.number(),
-  val_image_auroc: z.number().optional(),
-  val_patch_auroc: z.number().optional(),
+  // null: not computable (JSON has no NaN), e.g. no defective patch on a coarse grid.
+  val_image_auroc: z.number().nullable().optional(),
+  val_patch_auroc: z.number().nullable().optional(),
 });
 export type EpochRecord = z.infer<typeof EpochRecordSchema>;
 
@@ -69,8 +70,8 @@ export const JobProgressSchema = z.object({
   step: z.number().int(),
   steps: z.number().int(),
   loss: z.number().optional(),
-  val_image_auroc: z.number().optional(),
-  val_patch_auroc: z.number().optional(),
+  val_image_auroc: z.number().nullable().optional(),
+  val_patch_auroc: z.number().nullable().optional(),
   /** Estimated seconds to the end of training, from the epochs so far. */
   eta_s: z.number().optional(),
   /** The last information line or warning from the trainer. */

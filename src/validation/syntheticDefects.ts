@@ -50,7 +50,7 @@ const MIN_GRADED_AREA = 0.0015;
 export type DefectDifficulty = 'large' | 'graded';
 
 /** A Perlin region inside what the model sees, covering 0.5–35 % of it ('large': an ellipse after 20 tries) or a drawn share ('graded'). */
-export function defectMask(width: number, height: number, g: CropGeometry, rng: Rng, difficulty: DefectDifficulty = 'large'): Uint8Array {
+export function defectMask(width: number, height: number, g: CropGeometry, rng: Rng, difficulty: DefectDifficulty = 'large', gridCells = 1296): Uint8Array {
   const box = visibleBox(width, height, g);
   const bx0 = Math.max(0, Math.floor(box.x0));
   const by0 = Math.max(0, Math.floor(box.y0));
@@ -63,7 +63,9 @@ export function defectMask(width: number, height: number, g: CropGeometry, rng: 
   if (difficulty === 'graded') {
     // The threshold is the noise's (1 − share) quantile, so the drawn share is met exactly; small
     // shares are the neighbourhood of the noise's maximum, one compact blob.
-    const share = Math.exp(Math.log(MIN_GRADED_AREA) + rng.nextFloat() * Math.log(MAX_AREA / MIN_GRADED_AREA));
+    // Never under about two patches of the model's own grid, or a coarse grid labels no patch defective.
+    const minShare = Math.min(MAX_AREA / 2, Math.max(MIN_GRADED_AREA, 2.5 / gridCells));
+    const share = Math.exp(Math.log(minShare) + rng.nextFloat() * Math.log(MAX_AREA / minShare));
     const cells = 2 ** (1 + rng.nextInt(3));
     const noise = perlinNoise(bw, bh, cells, cells, rng);
     const sorted = Float32Array.from(noise).sort();
@@ -112,9 +114,9 @@ function shuffledCells(image: DecodedImage, g: CropGeometry, grid: number, rng: 
   return out;
 }
 
-export function synthesizeDefect(image: DecodedImage, g: CropGeometry, rng: Rng, difficulty: DefectDifficulty = 'large'): SyntheticDefect {
+export function synthesizeDefect(image: DecodedImage, g: CropGeometry, rng: Rng, difficulty: DefectDifficulty = 'large', gridCells = 1296): SyntheticDefect {
   const { width, height, channels } = image;
-  const mask = defectMask(width, height, g, rng, difficulty);
+  const mask = defectMask(width, height, g, rng, difficulty, gridCells);
   const source = shuffledCells(image, g, 4 + rng.nextInt(5), rng);
   const beta = difficulty === 'graded' ? 0.25 + 0.75 * rng.nextFloat() : 0.5 + 0.5 * rng.nextFloat();
   const gain = 0.75 + 0.5 * rng.nextFloat();

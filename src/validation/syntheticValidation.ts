@@ -73,7 +73,7 @@ export class SyntheticValidation {
         cache.put(k++, await extractor.extract([image]));
         bar.tick();
         for (let j = 0; j < perImage; j++) {
-          const d = synthesizeDefect(image, geometry, rng, opts.difficulty);
+          const d = synthesizeDefect(image, geometry, rng, opts.difficulty, extractor.grid.height * extractor.grid.width);
           imageLabels[k] = 1;
           labels.set(patchLabels(d.mask, image.width, image.height, geometry, extractor.grid), k * rows);
           cache.put(k++, await extractor.extract([d.image]));

@@ -250,7 +250,8 @@ export function mountTrain(root: HTMLElement): void {
     }
     const p = j.progress;
     const history = j.history ?? [];
-    const pts = (k: string) => history.map((r, i): [number, number] => [Number(r.epoch ?? i + 1), Number(r[k])]).filter(([, y]) => Number.isFinite(y));
+    const pts = (k: string) =>
+      history.map((r, i): [number, number] => [Number(r.epoch ?? i + 1), r[k] == null ? Number.NaN : Number(r[k])]).filter(([, y]) => Number.isFinite(y));
     fill(
       jobView,
       h('p', {}, h('strong', {}, j.spec.name), ` — ${j.state}${j.error ? `: ${j.error}` : ''}${j.model ? ` (model ${j.model})` : ''}`),
