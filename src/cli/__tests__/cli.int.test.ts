@@ -226,14 +226,14 @@ describe('simplenet CLI on a tiny dataset', () => {
     const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
     assert.equal(m.preset, 'validated');
     assert.equal(m.config.train.select, 'validation');
-    assert.equal(m.config.validation.every, 2);
+    assert.equal(m.config.validation.every, 1);
     assert.equal(m.training.selected.by, 'validation');
     const validated = readFileSync(join(model, 'training_log.csv'), 'utf8')
       .trim()
       .split('\n')
       .slice(1)
       .map((row) => row.split(',')[6] !== '');
-    assert.deepEqual(validated, [false, true, true], 'validation every 2 epochs and after the last');
+    assert.deepEqual(validated, [true, true, true], 'validation after every epoch');
     const json = join(dir, 'defaults-metrics.json');
     const t = simplenet('test', '--model', model, '--data', data, '--category', 'widget', '--json', json, '--quiet');
     assert.equal(t.code, 0, t.stderr);
