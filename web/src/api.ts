@@ -6,6 +6,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The service's error code (`{ error: { code } }`), when it sent one. */
+    readonly code?: string,
   ) {
     super(message);
   }
@@ -22,7 +24,14 @@ export function setToken(t: string): void {
   else sessionStorage.removeItem(KEY);
 }
 
-/** The `error` of an answer: the service's `{ error: { message } }` or the jobs API's `{ error: string }`. */
+/** The error code of an answer's `{ error: { code } }`, if any. */
+function codeOf(body: unknown): string | undefined {
+  const e = (body as { error?: unknown } | null)?.error;
+  const c = e && typeof e === 'object' ? (e as { code?: unknown }).code : undefined;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** The `error` of an answer: the service's `{ error: { code, message } }` (or a bare `{ error: string }`). */
 function reason(body: unknown, fallback: string): string {
   const e = (body as { error?: unknown } | null)?.error;
   if (typeof e === 'string') return e;
@@ -42,7 +51,7 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   }
   if (!r.ok) {
     const body = await r.json().catch(() => null);
-    throw new ApiError(r.status, reason(body, `${r.status} ${r.statusText}`));
+    throw new ApiError(r.status, reason(body, `${r.status} ${r.statusText}`), codeOf(body));
   }
   return r;
 }

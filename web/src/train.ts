@@ -1,15 +1,31 @@
 /**
- * The Train page: a form for a training job on a dataset under the server's data root, the job
- * list, and the chosen job's live progress over server-sent events, with cancel and resume. When
- * the server has no training (`GET /v1/datasets` is 404) it says so and offers nothing else.
+ * The Train page: a form for a training job on a dataset under the server's data root (a listed
+ * one, or another folder typed in, which the server checks), the job list, and the chosen job's
+ * live progress over server-sent events (`job`, `progress`), with cancel and resume. When the
+ * server has no training (`GET /v1/datasets` answers 409 `jobs_disabled`, or 404) it says so and
+ * offers nothing else.
  */
 import { ApiError, getJson, postJson, token } from './api.js';
 import { lineChart } from './chart.js';
 import { fill, h, num } from './dom.js';
 import { state } from './state.js';
-import type { DatasetEntry, Job, JobProgress } from './types.js';
+import type { DatasetEntry, EpochRecord, Job, JobProgress } from './types.js';
 
 const ACTIVE = new Set(['queued', 'running']);
+/** The dataset picker's value for a folder typed in rather than listed. */
+const OTHER = 'other';
+const EPOCH_TASK = /^epoch (\d+)\/(\d+)$/;
+const BUILTIN_BACKBONES: [string, string][] = [
+  ['mobilenet_v2', 'packaged, fast'],
+  ['wide_resnet50', 'paper'],
+];
+
+/** Finished epochs plus the share done of the epoch under way: the bar's and the live curve's x. */
+function epochsDone(p: JobProgress): number {
+  const m = p.task ? EPOCH_TASK.exec(p.task) : null;
+  const inEpoch = m && Number(m[1]) === p.epoch + 1 && p.steps > 0 ? Math.min(1, p.step / p.steps) : 0;
+  return p.epoch + inEpoch;
+}
 
 function eta(s: number | undefined): string {
   if (s === undefined || !Number.isFinite(s)) return '';
@@ -29,7 +45,13 @@ export function mountTrain(root: HTMLElement): void {
 
   const formStatus = h('p', { class: 'status', role: 'status', 'aria-live': 'polite', id: 'train-status' });
   const jobList = h('ul', { class: 'jobs', id: 'jobs' });
-  const jobView = h('div', { id: 'job-view', 'aria-live': 'polite' });
+  // The watched job: its state and progress (redrawn on every event), its actions (rebuilt only when
+  // the job or its state changes, so a button is never replaced under a click or the focus), charts.
+  const jobHead = h('div', { 'aria-live': 'polite' });
+  const jobActions = h('div', { class: 'row', id: 'job-actions' });
+  const jobCharts = h('div', { class: 'charts' });
+  const jobView = h('div', { id: 'job-view' }, jobHead, jobActions, jobCharts);
+  let actionsFor = '';
 
   /** Called when the page is shown: loads the datasets once (404: training is off on this server). */
   root.addEventListener('page-shown', () => {
@@ -47,7 +69,7 @@ export function mountTrain(root: HTMLElement): void {
     try {
       data = await getJson('v1/datasets');
     } catch (e) {
-      const off = e instanceof ApiError && e.status === 404;
+      const off = e instanceof ApiError && (e.status === 404 || e.code === 'jobs_disabled');
       fill(
         body,
         h(
@@ -71,23 +93,35 @@ export function mountTrain(root: HTMLElement): void {
     const categoryLabel = h('label', { for: 'train-category' }, 'Category', category);
     dataset.replaceChildren(
       ...data.entries.map((e, i) =>
-        h('option', { value: i }, `${e.path} (${e.format}, ${e.goodImages} good images${e.categories ? `, ${e.categories.length} categories` : ''})`),
+        h('option', { value: i }, `${e.path || '.'} (${e.format}, ${e.goodImages} good images${e.categories ? `, ${e.categories.length} categories` : ''})`),
       ),
+      h('option', { value: OTHER }, 'Another folder…'),
+    );
+    // A folder typed in: its path relative to the data root, its format, its category if any.
+    const otherPath = h('input', { type: 'text', id: 'train-path', autocomplete: 'off', spellcheck: 'false' });
+    const otherFormat = h('select', { id: 'train-format' }, h('option', { value: 'folder' }, 'folder of images'), h('option', { value: 'mvtec' }, 'mvtec'));
+    const otherCategory = h('input', { type: 'text', id: 'train-other-category', autocomplete: 'off' });
+    const other = h(
+      'div',
+      { class: 'row', id: 'train-other' },
+      h('label', { for: 'train-path' }, 'Folder (relative to the data root)', otherPath),
+      h('label', { for: 'train-format' }, 'Format', otherFormat),
+      h('label', { for: 'train-other-category' }, 'Category (mvtec)', otherCategory),
     );
     const syncCategories = () => {
-      const e = data.entries[Number(dataset.value)];
+      const isOther = dataset.value === OTHER;
+      const e = isOther ? undefined : data.entries[Number(dataset.value)];
       category.replaceChildren(...(e?.categories ?? []).map((c) => h('option', { value: c }, c)));
       categoryLabel.classList.toggle('hidden', !e?.categories?.length);
+      other.classList.toggle('hidden', !isOther);
+      otherPath.required = isOther;
     };
     dataset.addEventListener('change', syncCategories);
     syncCategories();
     const name = h('input', { type: 'text', id: 'train-name', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9_.\\-]{0,63}', value: 'my-model' });
-    const backbone = h(
-      'select',
-      { id: 'train-backbone' },
-      h('option', { value: 'mobilenet_v2' }, 'mobilenet_v2 (packaged, fast)'),
-      h('option', { value: 'wide_resnet50' }, 'wide_resnet50 (paper)'),
-    );
+    // A builtin name, or a backbone manifest (.json) under the data root: free text with suggestions.
+    const backbone = h('input', { type: 'text', id: 'train-backbone', list: 'train-backbones', required: true, value: 'mobilenet_v2', autocomplete: 'off' });
+    const backbones = h('datalist', { id: 'train-backbones' }, ...BUILTIN_BACKBONES.map(([v, what]) => h('option', { value: v }, `${v} (${what})`)));
     const epochs = h('input', { type: 'number', id: 'train-epochs', min: 1, max: 1000, value: 10, required: true });
     const preset = h(
       'select',
@@ -108,19 +142,35 @@ export function mountTrain(root: HTMLElement): void {
         h('label', { for: 'train-name' }, 'Model name', name),
         h('label', { for: 'train-dataset' }, 'Dataset', dataset),
         categoryLabel,
-        h('label', { for: 'train-backbone' }, 'Backbone', backbone),
+        h('label', { for: 'train-backbone' }, 'Backbone (name or manifest .json under the data root)', backbone, backbones),
         h('label', { for: 'train-epochs' }, 'Epochs', epochs),
         h('label', { for: 'train-preset' }, 'Preset', preset),
         h('label', { for: 'train-seed' }, 'Seed', seed),
         submit,
       ),
+      other,
       formStatus,
     );
-    if (data.entries.length === 0) formStatus.textContent = 'No datasets under the data root.';
+    if (data.entries.length === 0) {
+      formStatus.textContent = 'No datasets found under the data root: type a folder instead.';
+      dataset.value = OTHER;
+      syncCategories();
+    }
+    /** The posted dataset: a listed entry (with its category), or the folder typed in. */
+    const chosen = (): { format: string; path: string; category?: string } | undefined => {
+      if (dataset.value === OTHER) {
+        const c = otherCategory.value.trim();
+        return { format: otherFormat.value, path: otherPath.value.trim(), ...(c ? { category: c } : {}) };
+      }
+      const e = data.entries[Number(dataset.value)];
+      if (!e) return undefined;
+      // The data root itself is listed as ''; the server wants a non-empty path.
+      return { format: e.format, path: e.path || '.', ...(e.categories?.length ? { category: category.value } : {}) };
+    };
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      const e = data.entries[Number(dataset.value)];
-      if (!e) return;
+      const ds = chosen();
+      if (!ds) return;
       submit.disabled = true;
       formStatus.className = 'status';
       formStatus.textContent = 'Starting…';
@@ -128,15 +178,15 @@ export function mountTrain(root: HTMLElement): void {
         const { job } = await postJson<{ job: Job }>('v1/jobs', {
           kind: 'train',
           name: name.value,
-          dataset: { format: e.format, path: e.path, ...(e.categories?.length ? { category: category.value } : {}) },
-          backbone: backbone.value,
+          dataset: ds,
+          backbone: backbone.value.trim(),
           epochs: Number(epochs.value),
           preset: preset.value,
           seed: Number(seed.value),
         });
-        formStatus.textContent = `Job ${job.id} ${job.state}.`;
-        await refreshJobs();
-        watch(job.id);
+        formStatus.textContent = `Job ${job.id} (${job.spec.name}) ${job.state}.`;
+        current = undefined;
+        await refreshJobs(job.id);
       } catch (err) {
         formStatus.className = 'status error';
         formStatus.textContent = `Not started: ${(err as Error).message}`;
@@ -147,7 +197,8 @@ export function mountTrain(root: HTMLElement): void {
     fill(body, form, h('div', { class: 'panel' }, h('h3', {}, 'Jobs'), jobList), h('div', { class: 'panel' }, h('h3', {}, 'Progress'), jobView));
   }
 
-  async function refreshJobs(): Promise<void> {
+  /** Reads the job list (oldest first); watches `pick`, else the running job, else the newest. */
+  async function refreshJobs(pick?: string): Promise<void> {
     try {
       jobs = (await getJson<{ jobs: Job[] }>('v1/jobs')).jobs;
     } catch (e) {
@@ -156,8 +207,8 @@ export function mountTrain(root: HTMLElement): void {
     }
     renderJobs();
     if (!current) {
-      const active = jobs.find((j) => ACTIVE.has(j.state)) ?? jobs[0];
-      if (active) watch(active.id);
+      const chosen = jobs.find((j) => j.id === pick) ?? jobs.find((j) => j.state === 'running') ?? jobs.find((j) => ACTIVE.has(j.state)) ?? jobs.at(-1);
+      if (chosen) watch(chosen.id);
     }
   }
 
@@ -166,20 +217,23 @@ export function mountTrain(root: HTMLElement): void {
       fill(jobList, h('li', { class: 'muted' }, 'No jobs yet.'));
       return;
     }
+    // Newest first.
     fill(
       jobList,
-      ...jobs.map((j) =>
-        h(
-          'li',
-          {},
+      ...[...jobs]
+        .reverse()
+        .map((j) =>
           h(
-            'button',
-            { type: 'button', class: 'secondary', onclick: () => watch(j.id), 'aria-pressed': current?.id === j.id ? 'true' : 'false' },
-            `${j.spec.name}`,
+            'li',
+            {},
+            h(
+              'button',
+              { type: 'button', class: 'secondary', onclick: () => watch(j.id), 'aria-pressed': current?.id === j.id ? 'true' : 'false' },
+              `${j.spec.name}`,
+            ),
+            ` ${j.state}, created ${new Date(j.createdAt).toLocaleString()}`,
           ),
-          ` ${j.state}, created ${new Date(j.createdAt).toLocaleString()}`,
         ),
-      ),
     );
   }
 
@@ -200,7 +254,10 @@ export function mountTrain(root: HTMLElement): void {
       if (!current || current.id !== id) return;
       const p = JSON.parse((e as MessageEvent).data) as JobProgress;
       current.progress = p;
-      if (p.loss !== undefined && p.steps > 0) live.push([p.epoch - 1 + p.step / p.steps, p.loss]);
+      // The loss is the last finished epoch's: one live point per epoch the history does not hold yet.
+      const last = live.at(-1);
+      if (p.loss !== undefined && p.epoch > 0 && (!last || last[0] < p.epoch) && !current.history.some((r) => r.epoch === p.epoch))
+        live.push([p.epoch, p.loss]);
       renderJob();
     });
     source.onerror = () => {
@@ -221,11 +278,12 @@ export function mountTrain(root: HTMLElement): void {
   }
 
   function update(job: Job): void {
-    const before = current?.state;
+    const before = current?.id === job.id ? current.state : undefined;
+    if (current?.id !== job.id) live = [];
     current = job;
     const i = jobs.findIndex((j) => j.id === job.id);
     if (i >= 0) jobs[i] = job;
-    else jobs.unshift(job);
+    else jobs.push(job);
     renderJobs();
     renderJob();
     // A saved model joins the picker as soon as the job succeeds.
@@ -245,54 +303,70 @@ export function mountTrain(root: HTMLElement): void {
   function renderJob(): void {
     const j = current;
     if (!j) {
-      fill(jobView, h('p', { class: 'muted' }, 'Start a job or pick one.'));
+      fill(jobHead, h('p', { class: 'muted' }, 'Start a job or pick one.'));
+      fill(jobActions);
+      fill(jobCharts);
+      actionsFor = '';
       return;
     }
     const p = j.progress;
     const history = j.history ?? [];
-    const pts = (k: string) =>
-      history.map((r, i): [number, number] => [Number(r.epoch ?? i + 1), r[k] == null ? Number.NaN : Number(r[k])]).filter(([, y]) => Number.isFinite(y));
+    const pts = (k: keyof EpochRecord) =>
+      history.map((r, i): [number, number] => [r.epoch ?? i + 1, r[k] == null ? Number.NaN : Number(r[k])]).filter(([, y]) => Number.isFinite(y));
+    const done = p ? epochsDone(p) : 0;
     fill(
-      jobView,
-      h('p', {}, h('strong', {}, j.spec.name), ` — ${j.state}${j.error ? `: ${j.error}` : ''}${j.model ? ` (model ${j.model})` : ''}`),
+      jobHead,
+      h(
+        'p',
+        { id: 'job-state' },
+        h('strong', {}, j.spec.name),
+        ` — ${j.state}${j.error ? `: ${j.error}` : ''}${j.model ? ` (model ${j.model})` : ''}${j.resumes ? `, resumed ${j.resumes}×` : ''}`,
+      ),
       p
         ? h(
             'p',
             { class: 'progress', id: 'job-progress' },
-            `epoch ${p.epoch} of ${p.epochs}, step ${p.step} of ${p.steps}`,
+            p.task ? `${p.task}: ` : '',
+            `${p.epoch} of ${p.epochs} epochs done, step ${p.step} of ${p.steps}`,
             p.loss !== undefined ? `, loss ${num(p.loss)}` : '',
-            p.eta_s !== undefined ? `, ${eta(p.eta_s)}` : '',
+            p.val_image_auroc != null ? `, validation image AUROC ${num(p.val_image_auroc)}` : '',
+            ACTIVE.has(j.state) && p.eta_s !== undefined ? `, ${eta(p.eta_s)}` : '',
           )
         : null,
+      p?.message ? h('p', { class: 'muted', id: 'job-message' }, p.message) : null,
       p
         ? h('progress', {
-            max: Math.max(1, p.epochs * Math.max(1, p.steps)),
-            value: Math.max(0, p.epoch - 1) * p.steps + p.step || 0,
-            'aria-label': 'Training progress',
+            max: Math.max(1, p.epochs),
+            value: Math.min(p.epochs, done),
+            'aria-label': 'Training progress (epochs)',
           })
         : null,
-      h(
-        'div',
-        { class: 'row' },
-        ACTIVE.has(j.state) ? h('button', { type: 'button', class: 'secondary', id: 'job-cancel', onclick: () => act(j, 'cancel') }, 'Cancel') : null,
-        j.state === 'interrupted' ? h('button', { type: 'button', id: 'job-resume', onclick: () => act(j, 'resume') }, 'Resume') : null,
-      ),
-      h(
-        'div',
-        { class: 'charts' },
-        lineChart('Loss', 'epoch', [
-          { name: 'per epoch', points: pts('loss') },
-          { name: 'live', points: live },
-        ]),
-        lineChart('Discriminator rates', 'epoch', [
-          { name: 'p_true', points: pts('p_true') },
-          { name: 'p_fake', points: pts('p_fake') },
-        ]),
-        lineChart('Validation AUROC', 'epoch', [
-          { name: 'image', points: pts('val_image_auroc') },
-          { name: 'patch', points: pts('val_patch_auroc') },
-        ]),
-      ),
+    );
+    const key = `${j.id} ${ACTIVE.has(j.state) ? 'active' : j.state}`;
+    if (key !== actionsFor) {
+      actionsFor = key;
+      const id = j.id;
+      const job = () => (current?.id === id ? current : j);
+      fill(
+        jobActions,
+        ACTIVE.has(j.state) ? h('button', { type: 'button', class: 'secondary', id: 'job-cancel', onclick: () => act(job(), 'cancel') }, 'Cancel') : null,
+        j.state === 'interrupted' ? h('button', { type: 'button', id: 'job-resume', onclick: () => act(job(), 'resume') }, 'Resume') : null,
+      );
+    }
+    fill(
+      jobCharts,
+      lineChart('Loss', 'epoch', [
+        { name: 'per epoch', points: pts('loss') },
+        { name: 'live', points: live },
+      ]),
+      lineChart('Discriminator rates', 'epoch', [
+        { name: 'p_true', points: pts('p_true') },
+        { name: 'p_fake', points: pts('p_fake') },
+      ]),
+      lineChart('Validation AUROC', 'epoch', [
+        { name: 'image', points: pts('val_image_auroc') },
+        { name: 'patch', points: pts('val_patch_auroc') },
+      ]),
     );
   }
 }

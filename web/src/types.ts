@@ -37,14 +37,30 @@ export interface ServerImage {
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted';
 
+/** A job's progress (src/jobs/jobSpec.ts): `epoch` counts finished epochs; `step` of `steps` is within `task`. */
 export interface JobProgress {
+  task?: string;
   epoch: number;
   epochs: number;
   step: number;
   steps: number;
   loss?: number;
+  val_image_auroc?: number | null;
+  val_patch_auroc?: number | null;
   eta_s?: number;
-  [k: string]: unknown;
+  message?: string;
+  updated_at?: string;
+}
+
+/** One finished epoch of a job; a validation AUROC is null where it could not be computed. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  p_true: number;
+  p_fake: number;
+  seconds: number;
+  val_image_auroc?: number | null;
+  val_patch_auroc?: number | null;
 }
 
 export interface Job {
@@ -53,6 +69,7 @@ export interface Job {
     kind: 'train';
     name: string;
     dataset: { format: string; path: string; category?: string };
+    replace?: boolean;
     backbone: string;
     epochs: number;
     preset: string;
@@ -64,8 +81,9 @@ export interface Job {
   finishedAt?: string;
   error?: string;
   progress: JobProgress;
-  history: Record<string, number | undefined>[];
+  history: EpochRecord[];
   model?: string;
+  resumes?: number;
 }
 
 export interface DatasetEntry {

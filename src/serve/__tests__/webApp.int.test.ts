@@ -266,7 +266,7 @@ describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
     await page.close();
   });
 
-  test('Model card and Train (training off: 404) render; axe finds no serious violation on any page', async () => {
+  test('Model card and Train (training off: 409 jobs_disabled) render; axe finds no serious violation on any page', async () => {
     const page = await open(`${server.url}/#inspect`);
     await upload(page, [DEFECT, GOOD], 2);
     await choose(page, '1');
@@ -349,7 +349,7 @@ describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
     );
     await page.route('**/v1/jobs', (r) =>
       r.request().method() === 'POST'
-        ? r.fulfill({ status: 400, json: { error: 'dataset: mvtec_ad/bottle has no good images' } })
+        ? r.fulfill({ status: 400, json: { error: { code: 'bad_job', message: 'dataset: mvtec_ad/bottle has no good images' } } })
         : r.fulfill({ json: { jobs: [running, interrupted] } }),
     );
     await page.route('**/v1/jobs/j2/events', (r) => r.fulfill(sse(['job', running], ['progress', { ...base.progress, step: 7, loss: 0.4 }])));
