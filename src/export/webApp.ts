@@ -56,6 +56,8 @@ export interface WebManifest {
   simplenet_version: string;
   /** The model's details, as `GET /v1/models/{name}` gives them. */
   model: Record<string, unknown> & { name: string };
+  /** Every file the export wrote besides this one ('/'-separated): a replace removes nothing else. */
+  files: string[];
 }
 
 /**
@@ -76,7 +78,7 @@ export async function writeWebApp(out: string, onnx: Uint8Array, model: WebManif
       bytes += statSync(src).size;
     }
     await writeFile(join(tmp, 'model.onnx'), onnx);
-    const manifest: WebManifest = { format: WEB_FORMAT, simplenet_version: VERSION, model };
+    const manifest: WebManifest = { format: WEB_FORMAT, simplenet_version: VERSION, model, files: [...files.keys(), 'model.onnx'] };
     await writeFile(join(tmp, WEB_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     return { files: files.size + 2, bytes };
   });

@@ -5,7 +5,7 @@
  * refused, never deleted (issue 11: `--out` onto a dataset once removed it).
  */
 import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 /**
  * `format` of simplenet.json (the model folder's manifest): how a folder is recognised as a
@@ -141,14 +141,25 @@ export function isFolderOf(dir: string, kind: FolderKind): boolean {
     if (kind === 'report') {
       return firstLine(join(dir, 'predictions.csv')) === REPORT_CSV_HEADER && existsSync(join(dir, 'report.html')) && isMetricsJson(join(dir, 'metrics.json'));
     }
-    if (kind === 'web') {
-      const m = readJson(join(dir, WEB_MANIFEST));
-      return isObject(m) && m.format === WEB_FORMAT;
-    }
+    if (kind === 'web') return webEntriesAreOurs(dir);
     return firstLine(join(dir, 'predictions.csv')) === PREDICT_CSV_HEADER;
   } catch {
     return false;
   }
+}
+
+/** A static web app of ours, holding only the files its manifest lists (a user's additions make it not ours). */
+function webEntriesAreOurs(dir: string): boolean {
+  const m = readJson(join(dir, WEB_MANIFEST));
+  if (!isObject(m) || m.format !== WEB_FORMAT || !Array.isArray(m.files)) return false;
+  const own = new Set<unknown>([WEB_MANIFEST, ...m.files]);
+  const walk = (d: string): boolean =>
+    readdirSync(d, { withFileTypes: true }).every((e) => {
+      const p = join(d, e.name);
+      if (e.isDirectory()) return walk(p);
+      return e.isFile() && own.has(relative(dir, p).split(sep).join('/'));
+    });
+  return walk(dir);
 }
 
 /**

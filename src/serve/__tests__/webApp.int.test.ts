@@ -194,6 +194,12 @@ describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
     assert.equal(r.code, 0, r.stderr);
     const again = runCli(['export', '--model', model, '--web', join(REPO_ROOT, 'src'), '--quiet']);
     assert.notEqual(again.code, 0, 'refuses a folder it did not write');
+    assert.equal(runCli(['export', '--model', model, '--web', site, '--quiet']).code, 0, 'replaces its own export');
+    const note = join(site, 'assets', 'my-notes.txt');
+    writeFileSync(note, 'a user file');
+    assert.notEqual(runCli(['export', '--model', model, '--web', site, '--quiet']).code, 0, 'an export holding a file of the user is not replaced');
+    assert.equal(readFileSync(note, 'utf8'), 'a user file');
+    rmSync(note);
     const { url, server: http } = await staticServer(site);
     try {
       const page = await open(`${url}/`);
