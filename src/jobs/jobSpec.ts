@@ -5,6 +5,8 @@
  * the data root.
  */
 import { z } from 'zod';
+import { oneLine } from '../core/progress.js';
+import { JobSpecError } from './jobErrors.js';
 
 /** A model name: it becomes a folder under --models-dir, so no separators and no leading dot. */
 export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
@@ -112,4 +114,17 @@ export function newJob(id: string, spec: JobSpec, now = new Date()): Job {
     progress: { epoch: 0, epochs: spec.epochs, step: 0, steps: 0 },
     history: [],
   };
+}
+
+/**
+ * A submitted job spec, checked: the defaults filled in, or a JobSpecError naming the first bad field.
+ * @throws JobSpecError naming the field and what was expected.
+ * @example const spec = parseJobSpec({ kind: 'train', name: 'cable', dataset: { format: 'mvtec', path: 'mvtec_ad', category: 'cable' } });
+ */
+export function parseJobSpec(input: unknown): JobSpec {
+  const parsed = JobSpecSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(job)');
+  throw new JobSpecError(`${field}: ${oneLine(issue.message)}`);
 }

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { oneLine } from '../core/progress.js';
 import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
-import { JobConflictError, JobNotFoundError, JobSpecError, JobStateError } from './jobErrors.js';
+import { JobConflictError, JobNotFoundError, JobStateError } from './jobErrors.js';
 import { applyProgress, historyFromLog } from './jobProgress.js';
 import { type JobListener, type JobRunner, type JobRunnerOptions, registerJobRunner } from './jobRunner.js';
-import { type Job, type JobSpec, type JobSpecInput, JobSpecSchema, newJob } from './jobSpec.js';
+import { type Job, type JobSpec, type JobSpecInput, newJob, parseJobSpec } from './jobSpec.js';
 import { JobStore, newJobId } from './jobStore.js';
 import type { FromWorker, ToWorker, WorkerTask } from './workerProtocol.js';
 
@@ -69,13 +69,7 @@ export class LocalJobRunner implements JobRunner {
 
   async submit(input: JobSpecInput): Promise<Job> {
     if (this.closed) throw new JobStateError('the server is stopping; submit the job again after it restarts');
-    const parsed = JobSpecSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(job)');
-      throw new JobSpecError(`${field}: ${oneLine(issue.message)}`);
-    }
-    const spec = parsed.data;
+    const spec = parseJobSpec(input);
     this.checkName(spec);
     await this.o.dataRoot.check(spec);
     // Checked again: another submit may have taken the name while the data was being checked.

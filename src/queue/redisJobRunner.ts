@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { Job as BullJob, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { oneLine } from '../core/progress.js';
-import { JobConflictError, JobNotFoundError, JobSpecError, JobStateError } from '../jobs/jobErrors.js';
+import { JobConflictError, JobNotFoundError, JobStateError } from '../jobs/jobErrors.js';
 import { type JobListener, type JobRunner, type JobRunnerOptions, registerJobRunner } from '../jobs/jobRunner.js';
-import { type Job, type JobSpec, type JobSpecInput, JobSpecSchema, newJob } from '../jobs/jobSpec.js';
+import { type Job, type JobSpec, type JobSpecInput, newJob, parseJobSpec } from '../jobs/jobSpec.js';
 import { JobStore, newJobId } from '../jobs/jobStore.js';
 import { describeTask, type TrainTask } from '../jobs/taskSpec.js';
 import { cancelChannel, DEFAULT_ATTEMPTS, KEEP_COMPLETED, type QueueJobData, type QueueProgress } from './queueOptions.js';
@@ -158,13 +158,7 @@ export class RedisJobRunner implements JobRunner {
 
   async submit(input: JobSpecInput): Promise<Job> {
     if (this.closed) throw new JobStateError('the server is stopping; submit the job again after it restarts');
-    const parsed = JobSpecSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(job)');
-      throw new JobSpecError(`${field}: ${oneLine(issue.message)}`);
-    }
-    const spec = parsed.data;
+    const spec = parseJobSpec(input);
     this.checkName(spec);
     await this.o.dataRoot.check(spec);
     this.checkName(spec);
