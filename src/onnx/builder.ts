@@ -5,7 +5,7 @@
  */
 import { VERSION } from '../core/version.js';
 import { type AttrValue, type Dim, encodeModel, type GraphProto, type NodeProto, ONNX_DTYPE } from './model.js';
-import { type DType, f32, f64, type HostTensor, i64 } from './tensor.js';
+import { type DType, f32, f64, type HostTensor, i32, i64 } from './tensor.js';
 
 /**
  * The ONNX default-domain opset our own nodes are written for. A backbone with a newer opset lifts
@@ -154,6 +154,14 @@ export class GraphBuilder {
    */
   scalarI64(v: number): string {
     return this.constant(i64([], [v]), 'c');
+  }
+
+  /**
+   * An int32 scalar constant (integer-exact fixed-point arithmetic, images/preprocess.ts).
+   * @example const rounded = g.op('Add', [sum, g.scalarI32(1 << 21)]);
+   */
+  scalarI32(v: number): string {
+    return this.constant(i32([], [v]), 'c');
   }
 
   /**

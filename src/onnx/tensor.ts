@@ -60,6 +60,10 @@ export function f64(dims: readonly number[], data?: ArrayLike<number>): HostTens
   return tensor('float64', dims, data ? Float64Array.from(data) : new Float64Array(numel(dims)));
 }
 
+export function i32(dims: readonly number[], data: ArrayLike<number>): HostTensor<'int32'> {
+  return tensor('int32', dims, Int32Array.from(data));
+}
+
 export function i64(dims: readonly number[], data: ArrayLike<number | bigint>): HostTensor<'int64'> {
   const arr = new BigInt64Array(data.length);
   for (let i = 0; i < data.length; i++) arr[i] = BigInt(data[i]);
