@@ -25,8 +25,10 @@ export type FolderKind = 'model' | 'report' | 'predictions' | 'web';
 /** The marker (and configuration) file of a static web app written by `export --web`. */
 export const WEB_MANIFEST = 'simplenet-web.json';
 export const WEB_FORMAT = 'simplenet-web';
+/** `format` of a model folder's `quantization.json` (`simplenet quantize`: int8 activation ranges). */
+export const QUANTIZATION_FORMAT = 'simplenet-quantization';
 /** `weights`: a file in simplenet's own weights cache, which holds nothing else. */
-export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights' | 'dataset-record';
+export type FileKind = 'metrics-json' | 'json' | 'onnx' | 'npy' | 'checkpoint' | 'text' | 'weights' | 'dataset-record' | 'quantization';
 
 export const FOLDER_NAMES: Record<FolderKind, string> = {
   model: 'a simplenet model folder',
@@ -44,6 +46,7 @@ export const FILE_KIND_NAMES: Record<FileKind, string> = {
   text: 'a results table',
   weights: 'a cached weights file',
   'dataset-record': "a dataset record of 'simplenet datasets pull'",
+  quantization: "a model's int8 calibration of 'simplenet quantize'",
 };
 
 function head(path: string, n: number): Uint8Array {
@@ -124,6 +127,10 @@ export function isReplaceableFile(path: string, kind: FileKind): boolean {
         const m = readJson(path);
         return isObject(m) && m.format === DATASET_RECORD_FORMAT;
       }
+      case 'quantization': {
+        const m = readJson(path);
+        return isObject(m) && m.format === QUANTIZATION_FORMAT;
+      }
       case 'text':
         // Our CSV / Markdown tables: replaced only when the first line is one we write.
         return /^(category,|epoch,|# |path,)/.test(firstLine(path) ?? '');
@@ -164,7 +171,8 @@ function webEntriesAreOurs(dir: string): boolean {
 
 /**
  * A model folder, and nothing in it that a user put there: the manifest's own files, plus outputs
- * of ours that users often write beside a model (`test --json`, `--report`, `predict --out`, `export`).
+ * of ours that users often write beside a model (`test --json`, `--report`, `predict --out`, `export`,
+ * `quantize`).
  */
 function modelEntriesAreOurs(dir: string): boolean {
   return strangersInModel(dir)?.length === 0;
@@ -182,7 +190,7 @@ export function strangersInModel(dir: string): string[] | undefined {
   return readdirSync(dir).filter((name) => {
     if (own.has(name)) return false;
     const p = join(dir, name);
-    if (isReplaceableFile(p, 'metrics-json') || isReplaceableFile(p, 'onnx')) return false;
+    if (isReplaceableFile(p, 'metrics-json') || isReplaceableFile(p, 'onnx') || isReplaceableFile(p, 'quantization')) return false;
     return !(isFolderOf(p, 'report') || isFolderOf(p, 'predictions'));
   });
 }
