@@ -1,7 +1,7 @@
 /**
- * predict throughput (images/s: decode + one scoring graph per image, as `simplenet predict`
- * runs) with the head folded and unfolded. Usage:
- *   node dist/scripts/predict-bench.js --model <model-dir> <images...> [--n 10]
+ * predict throughput (images/s: decode + the one scoring graph, as `simplenet predict` runs) with
+ * the head folded and unfolded, per batch size. Usage:
+ *   node dist/scripts/predict-bench.js --model <model-dir> <images...> [--n 10] [--batch 1,4,8]
  *   node dist/scripts/predict-bench.js --random-wrn50 <images...>   (random WideResNet-50-2 + head)
  * Reported, not asserted: the figures depend on the machine and its load.
  */
@@ -67,28 +67,35 @@ const random = args.includes('--random-wrn50');
 if (random) args.splice(args.indexOf('--random-wrn50'), 1);
 const modelDir = take('--model');
 const n = Number(take('--n') ?? 10);
+const batches = (take('--batch') ?? '1').split(',').map(Number);
+if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--batch must be a comma-separated list of positive integers');
 const model = random ? await randomWrn50() : await loadModel(modelDir!);
-const inputs = expandInputs(args).slice(0, n + 1);
+const inputs = expandInputs(args).slice(0, n);
 for (const fold of [true, false]) {
   const t0 = Date.now();
   const scorer = await Scorer.fromModel(model, { fold });
   const build = (Date.now() - t0) / 1000;
-  let count = 0;
-  let start = 0;
-  for await (const r of predictImages(scorer, inputs)) {
-    if (!r.ok) throw r.error;
-    if (count++ === 0) start = Date.now(); // the first image warms the session up
+  for (const batch of batches) {
+    // One untimed group first: onnxruntime plans memory for a new input shape on its first run.
+    for await (const r of predictImages(scorer, inputs.slice(0, batch), { batch })) if (!r.ok) throw r.error;
+    let count = 0;
+    const start = Date.now();
+    for await (const r of predictImages(scorer, inputs, { batch })) {
+      if (!r.ok) throw r.error;
+      count++;
+    }
+    const seconds = (Date.now() - start) / 1000;
+    console.log(
+      JSON.stringify({
+        backbone: model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest',
+        fold,
+        batch,
+        images: count,
+        seconds,
+        imagesPerSecond: Number((count / seconds).toFixed(3)),
+        sessionSeconds: build,
+      }),
+    );
   }
-  const seconds = (Date.now() - start) / 1000;
   await scorer.release();
-  console.log(
-    JSON.stringify({
-      backbone: model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest',
-      fold,
-      images: count - 1,
-      seconds,
-      imagesPerSecond: Number(((count - 1) / seconds).toFixed(3)),
-      sessionSeconds: build,
-    }),
-  );
 }

@@ -217,17 +217,21 @@ export class Detector {
 
   /**
    * Scores many images in order with bounded memory: `concurrency` images are decoded ahead of the
-   * one being scored. A failed image is an `{ ok: false }` entry; the others are still scored.
-   * @example for await (const r of detector.scoreMany(paths, { concurrency: 2 })) if (r.ok) console.log(r.input, r.result.score);
+   * ones being scored, and with `batch` > 1 up to `batch` consecutive images of one size share a
+   * run of the graph (default 1). A failed image is an `{ ok: false }` entry; the others are still
+   * scored.
+   * @throws RangeError when `batch` is not a positive integer; the signal's reason once it aborts.
+   * @example for await (const r of detector.scoreMany(paths, { concurrency: 2, batch: 4 })) if (r.ok) console.log(r.input, r.result.score);
    */
   async *scoreMany<T extends ImageSource>(
     inputs: Iterable<T> | AsyncIterable<T>,
-    opts: { concurrency?: number; signal?: AbortSignal; labels?: readonly string[] } = {},
+    opts: { concurrency?: number; batch?: number; signal?: AbortSignal; labels?: readonly string[] } = {},
   ): AsyncGenerator<ScoreOutcome<T>> {
     const scorer = await this.session();
     const label = (item: T, i: number) => opts.labels?.[i] ?? (typeof item === 'string' ? item : `image ${i + 1}`);
     let i = 0;
-    for await (const r of scoreImages(scorer, inputs, { source: (x) => x, label, prefetch: opts.concurrency ?? 2, signal: opts.signal })) {
+    const loop = { source: (x: T) => x, label, prefetch: opts.concurrency ?? 2, batch: opts.batch, signal: opts.signal };
+    for await (const r of scoreImages(scorer, inputs, loop)) {
       const source = label(r.item, i++);
       if (r.ok) this.noteCoverage(source, r.image.width, r.image.height);
       yield r.ok ? { ok: true, input: r.item, result: this.result(source, r.result) } : { ok: false, input: r.item, error: r.error };
@@ -251,8 +255,10 @@ export class Detector {
   }
 
   /**
-   * Scores a dataset's test split and computes the metrics (`simplenet test`), through the same loop.
-   * @example const { metrics } = await detector.evaluate({ format: 'mvtec', root, category: 'bottle' });
+   * Scores a dataset's test split and computes the metrics (`simplenet test`), through the same loop
+   * (`batch`: images per run of the graph, default 1).
+   * @throws the first image's decode or scoring error, naming it; RangeError when `batch` is not a positive integer.
+   * @example const { metrics } = await detector.evaluate({ format: 'mvtec', root, category: 'bottle' }, { batch: 4 });
    */
   async evaluate(
     data: DatasetSpec | AnomalyDataset,

@@ -18,6 +18,7 @@ interface PredictFlags {
   redis?: string;
   queue: string;
   chunk: number;
+  batch: number;
 }
 
 /** Exit code when some images could not be scored (the others were). */
@@ -42,6 +43,7 @@ export function predictCommand(program: Command): void {
     )
     .option('--queue <name>', 'queue name (with --redis)', DEFAULT_QUEUE)
     .option('--chunk <n>', 'images per queue job (with --redis)', intOption('--chunk', 1), 50)
+    .option('--batch <n>', 'score up to n consecutive images of one size in one run of the model (same results; not with --redis)', intOption('--batch', 1), 1)
     .addHelpText(
       'after',
       '\nOutput (without --json): tab-separated rows "path score score_normalized label" after a header row.\n' +
@@ -50,7 +52,11 @@ export function predictCommand(program: Command): void {
     )
     .action(async (images: string[], flags: PredictFlags) => {
       const reporter = reporterFor(flags);
-      if (flags.redis) return predictQueued(images, flags);
+      if (flags.redis) {
+        // Queue workers score their chunks one image per run; a --batch they would not honour is refused, not ignored.
+        if (flags.batch !== 1) throw new Error('--batch applies to scoring here, not to --redis queue workers (use --chunk)');
+        return predictQueued(images, flags);
+      }
       if (flags.out) await prepareOutput(flags.out, 'predictions');
       const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter });
       const inputs = expandInputs(images);
@@ -59,7 +65,10 @@ export function predictCommand(program: Command): void {
       const run = async (folder?: PredictionFolder) => {
         if (!flags.json) process.stdout.write('path\tscore\tscore_normalized\tlabel\n');
         let i = 0;
-        for await (const r of detector.scoreMany(inputs.map((x) => x.path))) {
+        for await (const r of detector.scoreMany(
+          inputs.map((x) => x.path),
+          { batch: flags.batch },
+        )) {
           const input = inputs[i++];
           if (!r.ok) {
             failed++;

@@ -22,6 +22,7 @@ interface TestFlags extends DatasetFlags {
   pixelThreshold?: number;
   galleryLimit?: number;
   quiet?: boolean;
+  batch: number;
 }
 
 export const ORACLE_NOTE =
@@ -34,7 +35,7 @@ export const ORACLE_NOTE =
 async function resolveTestCalibration(detector: Detector, dataset: AnomalyDataset, flags: TestFlags, reporter: Reporter): Promise<Calibration> {
   let c: Calibration = detector.calibration;
   if (flags.thresholdFrom === 'test') {
-    const first = await detector.evaluate(dataset, { reporter, label: 'testing (oracle thresholds: pass 1)' });
+    const first = await detector.evaluate(dataset, { reporter, label: 'testing (oracle thresholds: pass 1)', batch: flags.batch });
     if (first.oracle.image === null) throw new Error(`--threshold-from test needs good and defective test images (${dataset.root}/${dataset.category})`);
     const pixel = pixelCalibration(c);
     c = {
@@ -74,6 +75,7 @@ export function testCommand(program: Command): void {
       'gallery pictures embedded in report.html, worst first (default 200; all are written to images/)',
       intOption('--gallery-limit', 0),
     )
+    .option('--batch <n>', 'score up to n consecutive test images of one size in one run of the model (same results)', intOption('--batch', 1), 1)
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
@@ -104,7 +106,8 @@ export function testCommand(program: Command): void {
         threshold_source: calibration.thresholdSource,
         ...(oracleNote ? { oracle: oracleNote } : {}),
       };
-      const run = (onImage?: EvaluateOptions['onImage']) => detector.evaluate(dataset, { reporter, onImage, curves: Boolean(flags.report) });
+      const run = (onImage?: EvaluateOptions['onImage']) =>
+        detector.evaluate(dataset, { reporter, onImage, curves: Boolean(flags.report), batch: flags.batch });
       const result = await (flags.report
         ? writeTestReport(flags.report, run, {
             summary,

@@ -170,11 +170,13 @@ export interface EvaluateOptions {
   onImage?: (sample: Sample, result: ImageResult, mask?: Uint8Array) => Promise<void>;
   /** Also compute curve points for plots. */
   curves?: boolean;
+  /** Most images of one size per run of the scoring graph (default 1; scoreImages' `batch`). */
+  batch?: number;
 }
 
 /**
  * Scores the test split through the one scoring loop and computes image and pixel metrics.
- * @throws the first image's decode or scoring error, naming it.
+ * @throws the first image's decode or scoring error, naming it; RangeError when `batch` is not a positive integer.
  */
 export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: EvaluateOptions): Promise<Evaluation> {
   const reporter = opts.reporter ?? silentReporter;
@@ -196,7 +198,7 @@ export async function evaluate(scorer: Scorer, dataset: AnomalyDataset, opts: Ev
   const bar = reporter.bar(opts.label ?? 'testing', samples.length);
   try {
     let i = 0;
-    for await (const { item: s, image, result: r } of scoreAll(scorer, samples, { source: (s) => s.path, prefetch: 2 })) {
+    for await (const { item: s, image, result: r } of scoreAll(scorer, samples, { source: (s) => s.path, prefetch: 2, batch: opts.batch })) {
       scores[i] = r.score;
       normalized[i] = r.scoreNormalized;
       predLabels[i] = r.label;

@@ -13,10 +13,16 @@ export interface Prediction extends ImageResult {
 export type PredictionResult = { ok: true; prediction: Prediction } | { ok: false; input: InputImage; error: Error };
 
 /**
- * @example for await (const r of predictImages(scorer, expandInputs(['photos/']))) if (r.ok) console.log(r.prediction.score);
+ * `batch`: most images of one size per run of the graph (default 1).
+ * @throws RangeError when `batch` is not a positive integer.
+ * @example for await (const r of predictImages(scorer, expandInputs(['photos/']), { batch: 4 })) if (r.ok) console.log(r.prediction.score);
  */
-export async function* predictImages(scorer: Scorer, inputs: readonly InputImage[], opts: { prefetch?: number } = {}): AsyncGenerator<PredictionResult> {
-  for await (const r of scoreImages(scorer, inputs, { source: (i) => i.path, prefetch: opts.prefetch ?? 1 })) {
+export async function* predictImages(
+  scorer: Scorer,
+  inputs: readonly InputImage[],
+  opts: { prefetch?: number; batch?: number } = {},
+): AsyncGenerator<PredictionResult> {
+  for await (const r of scoreImages(scorer, inputs, { source: (i) => i.path, prefetch: opts.prefetch ?? 1, batch: opts.batch })) {
     yield r.ok ? { ok: true, prediction: { input: r.item, ...r.result } } : { ok: false, input: r.item, error: r.error };
   }
 }

@@ -1,9 +1,9 @@
 /**
  * The one decode → score loop. `test`'s evaluation, threshold calibration, `predict`, the
  * Detector facade and the service all score many images through it, so they decode alike, fail
- * alike and prefetch alike: up to `prefetch` images are decoded while the current one is scored,
- * and a result is handed out before more are read, so memory stays bounded however many images
- * there are.
+ * alike and prefetch alike: up to `prefetch` images are decoded while the current ones are scored,
+ * consecutive images of one size are scored `batch` at a time in one run of the graph, and results
+ * are handed out before more are read, so memory stays bounded however many images there are.
  */
 import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { ImageScores, Scorer } from './scorer.js';
@@ -60,22 +60,33 @@ export interface ScoreImagesOptions<T> {
   source: (item: T) => ImageSource;
   /** Names bytes in errors; default: the path, or "image <n>". */
   label?: (item: T, index: number) => string;
-  /** Images decoded ahead of the one being scored (default 1). */
+  /** Images decoded ahead of the ones being scored (default 1; never fewer than `batch`). */
   prefetch?: number;
+  /**
+   * Most images per run of the graph (default 1). Only consecutive images of one size share a run
+   * (the graph takes one size per batch); results still come one per item, in input order.
+   */
+  batch?: number;
   /** Stops before the next image; the generator then throws the signal's reason. */
   signal?: AbortSignal;
 }
 
 const isDecoded = (s: ImageSource): s is DecodedImage => typeof s === 'object' && !(s instanceof Uint8Array);
 
+type Decoded = { image: DecodedImage } | { error: Error };
+
 /**
- * Scores items one by one; an item that cannot be decoded or scored yields `{ ok: false }` and the
- * rest are still scored.
- * @example for await (const r of scoreImages(scorer, paths, { source: (p) => p })) if (r.ok) console.log(r.result.score);
+ * Scores items in input order; an item that cannot be decoded or scored yields `{ ok: false }` and
+ * the rest are still scored.
+ * @throws RangeError when `batch` is not a positive integer; the signal's reason once it aborts.
+ * @example for await (const r of scoreImages(scorer, paths, { source: (p) => p, batch: 4 })) if (r.ok) console.log(r.result.score);
  */
 export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | AsyncIterable<T>, opts: ScoreImagesOptions<T>): AsyncGenerator<Scored<T>> {
-  const prefetch = Math.max(1, opts.prefetch ?? 1);
-  const decode = async (item: T, index: number): Promise<{ image: DecodedImage } | { error: Error }> => {
+  const batch = opts.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`scoreImages: batch must be a positive integer, got ${batch}`);
+  // A batch can only fill from images already decoding, so read at least that far ahead.
+  const prefetch = Math.max(batch, opts.prefetch ?? 1);
+  const decode = async (item: T, index: number): Promise<Decoded> => {
     try {
       const src = opts.source(item);
       if (isDecoded(src)) return { image: src };
@@ -85,7 +96,7 @@ export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | Async
       return { error: error as Error };
     }
   };
-  const queue: { item: T; decoded: Promise<{ image: DecodedImage } | { error: Error }> }[] = [];
+  const queue: { item: T; decoded: Promise<Decoded> }[] = [];
   const iterator = (Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : (items as Iterable<T>)[Symbol.iterator]()) as
     | AsyncIterator<T>
     | Iterator<T>;
@@ -107,22 +118,45 @@ export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | Async
   await fill();
   while (queue.length > 0) {
     opts.signal?.throwIfAborted();
-    const { item, decoded } = queue.shift()!;
+    const head = queue.shift()!;
     await fill();
-    const d = await decoded;
+    const d = await head.decoded;
     if ('error' in d) {
-      yield { ok: false, item, error: d.error };
+      yield { ok: false, item: head.item, error: d.error };
       continue;
     }
-    let result: ImageResult;
-    try {
-      result = perImage(await scorer.score([d.image]))[0];
-    } catch (error) {
-      yield { ok: false, item, error: error as Error };
-      continue;
+    const group = [{ item: head.item, image: d.image }];
+    // The group ends at a failed decode or a new size: that item heads the next round, in order.
+    while (group.length < batch && queue.length > 0) {
+      const next = await queue[0].decoded;
+      if ('error' in next || next.image.width !== d.image.width || next.image.height !== d.image.height) break;
+      group.push({ item: queue.shift()!.item, image: next.image });
+      await fill();
     }
-    yield { ok: true, item, image: d.image, result };
+    const scored = await scoreGroup(
+      scorer,
+      group.map((g) => g.image),
+    );
+    for (let i = 0; i < group.length; i++) {
+      const r = scored[i];
+      yield 'error' in r ? { ok: false, item: group[i].item, error: r.error } : { ok: true, item: group[i].item, image: group[i].image, result: r };
+    }
   }
+}
+
+/**
+ * One run for the group; when it throws (one image's NaN fails the whole run), each image again
+ * alone, so the error names the image that caused it and the others still get their scores.
+ */
+async function scoreGroup(scorer: Scorer, images: DecodedImage[]): Promise<(ImageResult | { error: Error })[]> {
+  try {
+    return perImage(await scorer.score(images));
+  } catch (error) {
+    if (images.length === 1) return [{ error: error as Error }];
+  }
+  const out: (ImageResult | { error: Error })[] = [];
+  for (const image of images) out.push(...(await scoreGroup(scorer, [image])));
+  return out;
 }
 
 /**
