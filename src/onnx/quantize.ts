@@ -5,7 +5,7 @@
  * 'disabled' runs the same graph op by op. What is quantized is decided by `planQuantization`;
  * the activation ranges come from `collectRanges`.
  */
-import { upgradeGraph } from './compose.js';
+import { pruneNodes, upgradeGraph } from './compose.js';
 import { foldBatchNorm } from './foldBatchNorm.js';
 import type { GraphProto, Initializer, ModelProto, NodeProto } from './model.js';
 import { activationParams, channelScales, type QuantParams, roundHalfEven, type TensorRange } from './quantParams.js';
@@ -113,10 +113,12 @@ export function quantizeModel(model: ModelProto, ranges: RangeTable, opts: Quant
     quantized(v, activationParams(r));
   }
 
-  // Values read through a DequantizeLinear: whoever reads them as float.
+  // Values read through a DequantizeLinear: whoever reads them as float. Shape and Size read the
+  // uint8 tensor instead (same shape): a dynamic Pad's size arithmetic must not cost a dequantization.
+  const shapeOnly = (n: NodeProto) => (n.opType === 'Shape' || n.opType === 'Size') && (!n.domain || n.domain === 'ai.onnx');
   const floatReaders = new Set(graph.outputs.map((o) => o.name));
   for (const n of graph.nodes) {
-    if (plan.dropped.has(n)) continue;
+    if (plan.dropped.has(n) || shapeOnly(n)) continue;
     n.inputs.forEach((i, slot) => (slot === 0 && plan.passThrough.has(n) ? undefined : floatReaders.add(i)));
   }
   const renamed = new Map<string, string>();
@@ -181,6 +183,7 @@ export function quantizeModel(model: ModelProto, ranges: RangeTable, opts: Quant
       continue;
     }
     let inputs = n.inputs.map(read);
+    if (shapeOnly(n) && params.has(n.inputs[0])) inputs = [params.get(n.inputs[0])!.q];
     if (plan.units.has(n) && n.opType === 'Conv') {
       const w = quantizeWeight(n.inputs[1]);
       inputs = [inputs[0], w.name];
@@ -199,7 +202,12 @@ export function quantizeModel(model: ModelProto, ranges: RangeTable, opts: Quant
     body.push({ ...n, inputs, outputs });
     n.outputs.forEach((o, i) => params.has(o) && emitQdq(body, o, outputs[i], o));
   }
-  const nodes = [...head, ...body];
+  // Drops what only the removed activations read (their Clip bounds) and unused outputs' producers.
+  const nodes = pruneNodes(
+    { ...graph, nodes: [...head, ...body] },
+    graph.outputs.map((o) => o.name),
+    'quantized model',
+  );
   const used = new Set([...nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)]);
   const initializers = [...graph.initializers, ...added].filter((i) => used.has(i.name));
   const out: GraphProto = { ...graph, nodes, initializers };
