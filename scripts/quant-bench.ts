@@ -1,6 +1,7 @@
 /**
  * Static int8 backbones against float32: backbone-only latency at batch 1 and each feature tap's
- * relative error ‖int8 − fp32‖ / ‖fp32‖ on held-out images, for 8-bit and 7-bit weights, plus the
+ * relative error ‖int8 − fp32‖ / ‖fp32‖ on held-out images, for 8-bit and 7-bit weights and MinMax
+ * and 99.99-percentile ranges, plus the
  * op counts of onnxruntime's optimised int8 graph (what really runs int8). Usage:
  *   node dist/scripts/quant-bench.js [--backbone wrn50|mobilenet|both] [--calib 16] [--held-out 4] [--runs 10]
  * wrn50 is a random-weight WideResNet-50-2 (layers layer2, layer3; as predict-bench.ts builds it),
@@ -127,9 +128,15 @@ async function bench(name: string, float: Backbone): Promise<void> {
   const fp32Ms = await latencyMs(fp32, float.inputName, held[0], float.layers);
   await fp32.release();
   console.log(JSON.stringify({ backbone: name, precision: 'fp32', batch: 1, size: IMAGE.crop, medianMs: Number(fp32Ms.toFixed(1)) }));
-  for (const weightBits of [8, 7] as const) {
+  const variants = [
+    { weightBits: 8, method: 'minmax' },
+    { weightBits: 7, method: 'minmax' },
+    { weightBits: 8, method: 'percentile' },
+    { weightBits: 7, method: 'percentile' },
+  ] as const;
+  for (const { weightBits, method } of variants) {
     const t0 = performance.now();
-    const q = await quantizeBackbone(float, calib, { weightBits });
+    const q = await quantizeBackbone(float, calib, { weightBits, method });
     const quantizeSeconds = (performance.now() - t0) / 1000;
     const int8 = await Session.create(q.backbone.onnx, `${name} int8`);
     const errors: Record<string, number[]> = Object.fromEntries(float.layers.map((l) => [l, []]));
@@ -146,6 +153,8 @@ async function bench(name: string, float: Backbone): Promise<void> {
         backbone: name,
         precision: 'int8',
         weightBits,
+        method: q.method,
+        percentile: q.percentile,
         batch: 1,
         size: IMAGE.crop,
         medianMs: Number(ms.toFixed(1)),
@@ -156,7 +165,7 @@ async function bench(name: string, float: Backbone): Promise<void> {
         heldOutImages: held.length,
         quantizeSeconds: Number(quantizeSeconds.toFixed(1)),
         bytes: { fp32: float.onnx.length, int8: q.backbone.onnx.length },
-        optimizedOps: await optimizedOps(q.backbone.onnx, `${name}-w${weightBits}`),
+        optimizedOps: await optimizedOps(q.backbone.onnx, `${name}-w${weightBits}-${method}`),
       }),
     );
   }

@@ -5,7 +5,7 @@
  * result is an ordinary `Backbone` whose layers are still float32 outputs, for the float patch
  * embedding after them.
  */
-import { collectRanges } from '../onnx/calibrate.js';
+import { type CalibrationMethod, collectRanges } from '../onnx/calibrate.js';
 import { pruneNodes } from '../onnx/compose.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
@@ -17,9 +17,13 @@ import type { Backbone } from './types.js';
 
 /**
  * Options of `quantizeBackbone`.
- * @example const opts: QuantizeBackboneOptions = { weightBits: 7, intraOpThreads: 2 };
+ * @example const opts: QuantizeBackboneOptions = { weightBits: 7, method: 'percentile', percentile: 99.99 };
  */
 export interface QuantizeBackboneOptions {
+  /** Range calibration (see `collectRanges`); default 'minmax'. */
+  method?: CalibrationMethod;
+  /** Percentile of |x| for method 'percentile'; default 99.99. */
+  percentile?: number;
   /** Weight width (see `QuantizeOptions.weightBits`); default 7. */
   weightBits?: 8 | 7;
   /** Threads of the calibration session. */
@@ -34,7 +38,9 @@ export interface QuantizeBackboneOptions {
 export interface QuantizedBackbone {
   backbone: Backbone;
   ranges: Record<string, TensorRange>;
-  method: 'minmax';
+  method: CalibrationMethod;
+  /** The percentile used (method 'percentile' only). */
+  percentile?: number;
   weightBits: 8 | 7;
   /** Calibration images (the sum of the batches' first dimensions). */
   images: number;
@@ -51,13 +57,14 @@ function pruneToLayers(model: ModelProto, layers: readonly string[], source: str
 }
 
 /**
- * Calibrates and quantizes `backbone` (static, MinMax ranges, uint8 activations, int8 per-channel
- * weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
+ * Calibrates and quantizes `backbone` (static; MinMax or percentile ranges, uint8 activations,
+ * int8 per-channel weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
  * ([N, 3, H, W], the preprocessing graph's output); they are consumed once, one at a time. The
  * result keeps `inputName`, `layers`, `mean`, `std` and `identity` (the float model it derives
  * from); its graph computes only `layers`. Other outputs of the float graph are dropped.
  * @throws Error when there are no batches, when a layer is not a value of the graph, or when
- * onnxruntime cannot run the float model (OnnxDecodeError when the bytes are not a model).
+ * onnxruntime cannot run the float model (OnnxDecodeError when the bytes are not a model);
+ * RangeError when `opts.percentile` is not in (0, 100].
  * @example
  * const prep = await Session.create(buildPreprocessModel(float, { resize: 329, crop: 288 }), 'prep');
  * const pixels = [];
@@ -71,6 +78,8 @@ export async function quantizeBackbone(
   opts: QuantizeBackboneOptions = {},
 ): Promise<QuantizedBackbone> {
   const weightBits = opts.weightBits ?? 7;
+  const method = opts.method ?? 'minmax';
+  const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   const source = 'backbone';
   const pruned = pruneToLayers(decodeModel(backbone.onnx, source), backbone.layers, source);
   const prepared = prepareForQuantization(pruned);
@@ -81,13 +90,14 @@ export async function quantizeBackbone(
       yield { [backbone.inputName]: p };
     }
   }
-  const ranges = await collectRanges(prepared, batches(), { intraOpThreads: opts.intraOpThreads });
+  const ranges = await collectRanges(prepared, batches(), { intraOpThreads: opts.intraOpThreads, method, percentile });
   const quantized = quantizeModel(prepared, ranges, { weightBits });
-  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method: 'minmax', weightBits, images }) };
+  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, images }) };
   return {
     backbone: { ...backbone, onnx: encodeModel(quantized) },
     ranges: Object.fromEntries(ranges),
-    method: 'minmax',
+    method,
+    ...(percentile === undefined ? {} : { percentile }),
     weightBits,
     images,
   };

@@ -16,6 +16,7 @@ import { decodeModel } from '../decode.js';
 import { foldBatchNorm } from '../foldBatchNorm.js';
 import { encodeModel, type ModelProto } from '../model.js';
 import { activationParams, dequantizeValue, quantizeValue, type TensorRange } from '../quantParams.js';
+import { RangeObserver } from '../rangeObserver.js';
 import { calibrationTensors, prepareForQuantization, quantizeModel } from '../quantize.js';
 import { Session } from '../session.js';
 import { f32, type HostTensor } from '../tensor.js';
@@ -164,4 +165,20 @@ test('BatchNormalization after a Conv is folded into its weights and bias', asyn
   const a = await runOn(model);
   const b = await runOn({ ...model, graph: folded });
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= 1e-5, `[${i}] ${v} vs ${b[i]}`));
+});
+
+test('percentile calibration clips rare outliers; the histogram survives a widening batch', () => {
+  const minmax = new RangeObserver(false);
+  const pct = new RangeObserver(true);
+  const first = Float32Array.from({ length: 10000 }, (_, i) => (i % 2 ? 1 : -1) * (i / 10000));
+  const second = Float32Array.from({ length: 10000 }, (_, i) => (i === 0 ? 50 : (i % 2 ? 1 : -1) * (i / 10000)));
+  for (const batch of [first, second]) {
+    minmax.add(batch, 'x');
+    pct.add(batch, 'x');
+  }
+  assert.deepEqual(minmax.range(), { min: Math.fround(-0.9998), max: 50 });
+  const r = pct.range(99);
+  // 99% of |x| lies below 0.99; one bin of the widened histogram is 50/2048 ≈ 0.024 wide.
+  assert.ok(Math.abs(r.max - 0.99) <= 0.05 && Math.abs(r.min + 0.99) <= 0.05, JSON.stringify(r));
+  assert.throws(() => pct.add(Float32Array.of(Number.NaN), 'x'), /'x' has NaN/);
 });
