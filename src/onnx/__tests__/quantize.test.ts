@@ -182,3 +182,46 @@ test('percentile calibration clips rare outliers; the histogram survives a widen
   assert.ok(Math.abs(r.max - 0.99) <= 0.05 && Math.abs(r.min + 0.99) <= 0.05, JSON.stringify(r));
   assert.throws(() => pct.add(Float32Array.of(Number.NaN), 'x'), /'x' has NaN/);
 });
+
+test('MaxPool and zero Pad run on the uint8 tensor: the fused graph is int8 from input to output', async () => {
+  const g = new GraphBuilder('pass');
+  const x = g.input('x', 'float32', [1, 3, 8, 8]);
+  const w = (name: string, dims: number[]) =>
+    g.initializer(
+      name,
+      f32(
+        dims,
+        Array.from({ length: dims.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 1.7) / 3),
+      ),
+    );
+  const h = g.op('Relu', [g.op('Conv', [x, w('w1', [4, 3, 3, 3])], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] })]);
+  const pooled = g.op('MaxPool', [h], { kernel_shape: [2, 2], strides: [2, 2] });
+  const padded = g.op('Pad', [pooled, g.ints([0, 0, 0, 0, 0, 0, 1, 1])]);
+  g.output(g.op('Conv', [padded, w('w2', [2, 4, 3, 3])], { kernel_shape: [3, 3] }), 'y', 'float32');
+  const model = prepareForQuantization(decodeModel(g.toModel()));
+  const input = {
+    x: f32(
+      [1, 3, 8, 8],
+      Array.from({ length: 192 }, (_, i) => Math.cos(i * 0.37)),
+    ),
+  };
+  const q = quantizeModel(model, await collectRanges(model, [input]));
+  const ops = q.graph.nodes.map((n) => n.opType);
+  assert.equal(
+    ops.filter((o) => o === 'DequantizeLinear').length,
+    5,
+    `2 weights, x, the padded conv input, the output (none for the pooled value): ${ops.join(', ')}`,
+  );
+  const optimized = join(dir, 'pass.onnx');
+  const s = await ort.InferenceSession.create(encodeModel(q), { graphOptimizationLevel: 'all', optimizedModelFilePath: optimized });
+  const fused = (await s.run({ x: new ort.Tensor('float32', input.x.data, [1, 3, 8, 8]) })).y.data as Float32Array;
+  await s.release();
+  const opByOp = await Session.create(encodeModel(q), 'pass', { optimization: 'disabled' });
+  const expected = (await opByOp.run(input)).y.data as Float32Array;
+  await opByOp.release();
+  const step = (q.graph.initializers.find((i) => i.name === 'y_scale')?.tensor.data[0] as number) ?? 0;
+  expected.forEach((e, i) => assert.ok(Math.abs(fused[i] - e) <= step + 1e-6, `[${i}] ${fused[i]} vs ${e}`));
+  const after = decodeModel(readFileSync(optimized)).graph.nodes.map((n) => n.opType);
+  assert.equal(after.filter((o) => o === 'QLinearConv').length, 2, after.join(', '));
+  assert.ok(!after.includes('Conv') && after.filter((o) => o === 'DequantizeLinear').length === 1, after.join(', '));
+});
