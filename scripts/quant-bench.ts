@@ -9,7 +9,7 @@
  * train/good images preprocessed by the project's preprocessing graph (crop 288). Reported, not
  * asserted: the figures depend on the machine and its load.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadManifestBackbone } from '../src/backbones/manifest.js';
