@@ -1,0 +1,162 @@
+/**
+ * Static int8 backbones against float32: backbone-only latency at batch 1 and each feature tap's
+ * relative error ‖int8 − fp32‖ / ‖fp32‖ on held-out images, for 8-bit and 7-bit weights and MinMax
+ * and 99.99-percentile ranges, plus the
+ * op counts of onnxruntime's optimised int8 graph (what really runs int8). Usage:
+ *   node dist/scripts/quant-bench.js [--backbone wrn50|mobilenet|both] [--calib 16] [--held-out 4] [--runs 10]
+ * wrn50 is a random-weight WideResNet-50-2 (layers layer2, layer3; as predict-bench.ts builds it),
+ * mobilenet the manifest backbones/mobilenet_v2.json. Both are calibrated on MVTec AD bottle
+ * train/good images preprocessed by the project's preprocessing graph (crop 288). Reported, not
+ * asserted: the figures depend on the machine and its load.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadManifestBackbone } from '../src/backbones/manifest.js';
+import { quantizeBackbone } from '../src/backbones/quantizeBackbone.js';
+import { expectedTensors, RESNET_ARCHS } from '../src/backbones/resnet-arch.js';
+import { buildResNet, RESNET_INPUT } from '../src/backbones/resnet.js';
+import type { Backbone } from '../src/backbones/types.js';
+import { Rng } from '../src/core/rng.js';
+import { buildPreprocessModel } from '../src/embedding/featureExtractor.js';
+import { decodeImage } from '../src/images/decode.js';
+import { decodeModel } from '../src/onnx/decode.js';
+import { type OrtTensor, ortTensor, Session } from '../src/onnx/session.js';
+import { f32, type HostTensor } from '../src/onnx/tensor.js';
+import * as ort from 'onnxruntime-node';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const which = flag('--backbone', 'both');
+const nCalib = Number(flag('--calib', '16'));
+const nHeld = Number(flag('--held-out', '4'));
+const runs = Number(flag('--runs', '10'));
+const DATA = resolve(process.env.SIMPLENET_MVTEC_ROOT ?? '/work/shared/data/mvtec_ad', 'bottle/train/good');
+const IMAGE = { resize: 329, crop: 288 };
+
+function randomWrn50(): Backbone {
+  const arch = RESNET_ARCHS.wide_resnet50_2;
+  const rng = new Rng(0);
+  const state = new Map<string, HostTensor>();
+  for (const [name, dims] of expectedTensors(arch, 3)) {
+    const t = f32(dims);
+    if (dims.length === 4) {
+      const scale = Math.sqrt(2 / (dims[1] * dims[2] * dims[3]));
+      for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal() * scale;
+    } else if (name.endsWith('running_var') || name.endsWith('.weight')) t.data.fill(1);
+    state.set(name, t);
+  }
+  const built = buildResNet(state, { arch, source: 'random', layers: ['layer2', 'layer3'], name: 'wide_resnet50_2' });
+  const identity = { kind: 'builtin' as const, name: 'wide_resnet50_2', weightsSha256: 'random' };
+  return { identity, inputName: RESNET_INPUT, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layers: built.layers, onnx: built.onnx };
+}
+
+async function pixels(backbone: Backbone, files: string[]): Promise<OrtTensor[]> {
+  const prep = await Session.create(buildPreprocessModel(backbone, IMAGE), 'preprocessing');
+  const out: OrtTensor[] = [];
+  for (const f of files) {
+    const im = await decodeImage(f);
+    out.push((await prep.run({ image: ortTensor('uint8', [1, im.height, im.width, 3], im.data) })).pixels);
+  }
+  await prep.release();
+  return out;
+}
+
+async function latencyMs(session: Session, input: string, x: OrtTensor, layers: string[]): Promise<number> {
+  for (let i = 0; i < 2; i++) await session.run({ [input]: x }, layers);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await session.run({ [input]: x }, layers);
+    times.push(performance.now() - t0);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+}
+
+/** Op counts of the graph onnxruntime runs after its optimisations ('all'). */
+async function optimizedOps(onnx: Uint8Array, label: string): Promise<Record<string, number>> {
+  const path = join(tmpdir(), `quant-bench-${label}-${process.pid}.onnx`);
+  const s = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all', optimizedModelFilePath: path });
+  await s.release();
+  const counts: Record<string, number> = {};
+  for (const n of decodeModel(readFileSync(path)).graph.nodes) counts[n.opType] = (counts[n.opType] ?? 0) + 1;
+  rmSync(path, { force: true });
+  return counts;
+}
+
+function relError(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
+  return Math.sqrt(num / den);
+}
+
+async function bench(name: string, float: Backbone): Promise<void> {
+  const files = readdirSync(DATA)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
+  const calib = await pixels(
+    float,
+    files.slice(0, nCalib).map((f) => join(DATA, f)),
+  );
+  const held = await pixels(
+    float,
+    files.slice(-nHeld).map((f) => join(DATA, f)),
+  );
+  const fp32 = await Session.create(float.onnx, `${name} fp32`);
+  const reference = [];
+  for (const x of held) reference.push(await fp32.run({ [float.inputName]: x }, float.layers));
+  const fp32Ms = await latencyMs(fp32, float.inputName, held[0], float.layers);
+  await fp32.release();
+  console.log(JSON.stringify({ backbone: name, precision: 'fp32', batch: 1, size: IMAGE.crop, medianMs: Number(fp32Ms.toFixed(1)) }));
+  const variants = [
+    { weightBits: 8, method: 'minmax' },
+    { weightBits: 7, method: 'minmax' },
+    { weightBits: 8, method: 'percentile' },
+    { weightBits: 7, method: 'percentile' },
+  ] as const;
+  for (const { weightBits, method } of variants) {
+    const t0 = performance.now();
+    const q = await quantizeBackbone(float, calib, { weightBits, method });
+    const quantizeSeconds = (performance.now() - t0) / 1000;
+    const int8 = await Session.create(q.backbone.onnx, `${name} int8`);
+    const errors: Record<string, number[]> = Object.fromEntries(float.layers.map((l) => [l, []]));
+    for (let i = 0; i < held.length; i++) {
+      const out = await int8.run({ [float.inputName]: held[i] }, float.layers);
+      for (const l of float.layers) errors[l].push(relError(out[l].data as Float32Array, reference[i][l].data as Float32Array));
+    }
+    const ms = await latencyMs(int8, float.inputName, held[0], float.layers);
+    await int8.release();
+    const meanErr = Object.fromEntries(Object.entries(errors).map(([l, e]) => [l, Number((e.reduce((a, b) => a + b, 0) / e.length).toFixed(4))]));
+    const maxErr = Object.fromEntries(Object.entries(errors).map(([l, e]) => [l, Number(Math.max(...e).toFixed(4))]));
+    console.log(
+      JSON.stringify({
+        backbone: name,
+        precision: 'int8',
+        weightBits,
+        method: q.method,
+        percentile: q.percentile,
+        batch: 1,
+        size: IMAGE.crop,
+        medianMs: Number(ms.toFixed(1)),
+        speedup: Number((fp32Ms / ms).toFixed(2)),
+        relErrorMean: meanErr,
+        relErrorMax: maxErr,
+        calibrationImages: q.images,
+        heldOutImages: held.length,
+        quantizeSeconds: Number(quantizeSeconds.toFixed(1)),
+        bytes: { fp32: float.onnx.length, int8: q.backbone.onnx.length },
+        optimizedOps: await optimizedOps(q.backbone.onnx, `${name}-w${weightBits}-${method}`),
+      }),
+    );
+  }
+}
+
+if (which === 'wrn50' || which === 'both') await bench('wrn50-random', randomWrn50());
+if (which === 'mobilenet' || which === 'both') await bench('mobilenet_v2', await loadManifestBackbone(resolve('backbones/mobilenet_v2.json')));

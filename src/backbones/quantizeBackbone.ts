@@ -1,0 +1,104 @@
+/**
+ * A backbone turned into its static int8 twin: the float graph pruned to its feature taps,
+ * calibrated on normalised sample images and rewritten in the QDQ format (src/onnx/quantize.ts),
+ * so that onnxruntime's CPU provider runs its convolutions as QLinearConv. Bytes in, bytes out: the
+ * result is an ordinary `Backbone` whose layers are still float32 outputs, for the float patch
+ * embedding after them.
+ */
+import { type CalibrationMethod, collectRanges } from '../onnx/calibrate.js';
+import { pruneNodes } from '../onnx/compose.js';
+import { decodeModel } from '../onnx/decode.js';
+import { encodeModel, type ModelProto } from '../onnx/model.js';
+import type { TensorRange } from '../onnx/quantParams.js';
+import { prepareForQuantization, quantizeModel } from '../onnx/quantize.js';
+import type { OrtTensor } from '../onnx/session.js';
+import type { HostTensor } from '../onnx/tensor.js';
+import type { Backbone } from './types.js';
+
+/**
+ * Options of `quantizeBackbone`.
+ * @example const opts: QuantizeBackboneOptions = { weightBits: 7, method: 'percentile', percentile: 99.99 };
+ */
+export interface QuantizeBackboneOptions {
+  /** Range calibration (see `collectRanges`); default 'minmax'. */
+  method?: CalibrationMethod;
+  /** Percentile of |x| for method 'percentile'; default 99.99. */
+  percentile?: number;
+  /** Weight width (see `QuantizeOptions.weightBits`); default 7. */
+  weightBits?: 8 | 7;
+  /** Threads of the calibration session. */
+  intraOpThreads?: number;
+}
+
+/**
+ * What `quantizeBackbone` gives: the int8 backbone, the activation ranges it was built from (JSON
+ * as they are: value name → {min, max}), how they were measured and from how many images.
+ * @example const { backbone, ranges } = await quantizeBackbone(float, pixels);
+ */
+export interface QuantizedBackbone {
+  backbone: Backbone;
+  ranges: Record<string, TensorRange>;
+  method: CalibrationMethod;
+  /** The percentile used (method 'percentile' only). */
+  percentile?: number;
+  weightBits: 8 | 7;
+  /** Calibration images (the sum of the batches' first dimensions). */
+  images: number;
+}
+
+/** The graph computing only `layers`, as its only outputs. */
+function pruneToLayers(model: ModelProto, layers: readonly string[], source: string): ModelProto {
+  const graph = model.graph;
+  const nodes = pruneNodes(graph, layers, source);
+  const used = new Set(nodes.flatMap((n) => n.inputs));
+  const byName = new Map(graph.outputs.map((o) => [o.name, o]));
+  const outputs = layers.map((l) => byName.get(l) ?? { name: l, dtype: 'float32' as const });
+  return { ...model, graph: { ...graph, nodes, initializers: graph.initializers.filter((i) => used.has(i.name)), outputs } };
+}
+
+/**
+ * Calibrates and quantizes `backbone` (static; MinMax or percentile ranges, uint8 activations,
+ * int8 per-channel weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
+ * ([N, 3, H, W], the preprocessing graph's output); they are consumed once, one at a time. The
+ * result keeps `inputName`, `layers`, `mean`, `std` and `identity` (the float model it derives
+ * from); its graph computes only `layers`. Other outputs of the float graph are dropped.
+ * @throws Error when there are no batches, when a layer is not a value of the graph, or when
+ * onnxruntime cannot run the float model (OnnxDecodeError when the bytes are not a model);
+ * RangeError when `opts.percentile` is not in (0, 100].
+ * @example
+ * const prep = await Session.create(buildPreprocessModel(float, { resize: 329, crop: 288 }), 'prep');
+ * const pixels = [];
+ * for (const im of images) pixels.push((await prep.run({ image: toUint8Tensor(im) })).pixels);
+ * const { backbone, ranges } = await quantizeBackbone(float, pixels, { weightBits: 7 });
+ * await writeFile('ranges.json', JSON.stringify(ranges));
+ */
+export async function quantizeBackbone(
+  backbone: Backbone,
+  pixels: Iterable<HostTensor | OrtTensor> | AsyncIterable<HostTensor | OrtTensor>,
+  opts: QuantizeBackboneOptions = {},
+): Promise<QuantizedBackbone> {
+  const weightBits = opts.weightBits ?? 7;
+  const method = opts.method ?? 'minmax';
+  const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
+  const source = 'backbone';
+  const pruned = pruneToLayers(decodeModel(backbone.onnx, source), backbone.layers, source);
+  const prepared = prepareForQuantization(pruned);
+  let images = 0;
+  async function* batches() {
+    for await (const p of pixels) {
+      images += p.dims[0];
+      yield { [backbone.inputName]: p };
+    }
+  }
+  const ranges = await collectRanges(prepared, batches(), { intraOpThreads: opts.intraOpThreads, method, percentile });
+  const quantized = quantizeModel(prepared, ranges, { weightBits });
+  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, images }) };
+  return {
+    backbone: { ...backbone, onnx: encodeModel(quantized) },
+    ranges: Object.fromEntries(ranges),
+    method,
+    ...(percentile === undefined ? {} : { percentile }),
+    weightBits,
+    images,
+  };
+}
