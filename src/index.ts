@@ -16,6 +16,9 @@
 // Training and scoring.
 export { Detector, type DetectorInfo, type DetectorOptions, type ScoreOutcome, type ScoreResult } from './api/detector.js';
 export { type PartialConfig, type TrainOptions, train, trainingConfig } from './api/train.js';
+export { type QuantizeOptions, type QuantizeSummary, quantize } from './api/quantize.js';
+export { type Precision, PRECISIONS, PrecisionError } from './scoring/precision.js';
+export { loadQuantization, QUANTIZATION_FILE, type QuantizationRecord } from './model/quantization.js';
 export type { ImageSource } from './scoring/scoreImages.js';
 export {
   type ExportSummary,

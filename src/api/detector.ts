@@ -14,6 +14,7 @@ import { type Calibration, pixelCalibration } from '../model/calibration.js';
 import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
 import type { SessionOptions } from '../onnx/session.js';
 import { resolveCalibration } from '../predict/calibration.js';
+import type { Precision } from '../scoring/precision.js';
 import { Scorer } from '../scoring/scorer.js';
 import { type ImageResult, type ImageSource, perImage, scoreImages } from '../scoring/scoreImages.js';
 import type { DecodedImage } from '../images/decode.js';
@@ -32,6 +33,11 @@ export interface DetectorOptions {
   withCrop?: boolean;
   /** onnxruntime threads and optimisation level. */
   session?: SessionOptions;
+  /**
+   * The backbone's arithmetic: 'fp32' (default) or 'int8', the static int8 twin built from the
+   * folder's quantization.json (`simplenet quantize`; scoring/precision.ts). Applies to scoring and export.
+   */
+  precision?: Precision;
   /** Progress of the rare slow step at load (recalibrating a model saved before thresholds were stored). */
   onProgress?: (e: ProgressEvent) => void;
   /** A Reporter instead of `onProgress` (the CLI passes its stderr printer). */
@@ -193,12 +199,15 @@ export class Detector {
   /** The scorer behind this detector (built once, on first use). */
   private async session(): Promise<Scorer> {
     if (this.closed) throw new Error(`${this.model.dir}: this Detector is closed`);
-    this.scorerReady ??= Scorer.fromModel(this.model, { calibration: this.calibration, withCrop: this.options.withCrop, session: this.options.session }).then(
-      (s) => {
-        this.scorer = s;
-        return s;
-      },
-    );
+    this.scorerReady ??= Scorer.fromModel(this.model, {
+      calibration: this.calibration,
+      withCrop: this.options.withCrop,
+      session: this.options.session,
+      precision: this.options.precision,
+    }).then((s) => {
+      this.scorer = s;
+      return s;
+    });
     return this.scorerReady;
   }
 
@@ -277,7 +286,13 @@ export class Detector {
    * @example const onnx = await detector.exportBytes({ batch: 1 });
    */
   async exportBytes(opts: { batch?: number | 'dynamic'; fp16?: boolean; withCrop?: boolean } = {}): Promise<Uint8Array> {
-    return exportModelBytes(this.model, { calibration: this.calibration, batch: opts.batch ?? 'dynamic', fp16: opts.fp16, withCrop: opts.withCrop });
+    return exportModelBytes(this.model, {
+      calibration: this.calibration,
+      batch: opts.batch ?? 'dynamic',
+      fp16: opts.fp16,
+      withCrop: opts.withCrop,
+      precision: this.options.precision,
+    });
   }
 
   /**

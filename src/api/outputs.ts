@@ -74,6 +74,8 @@ export const ExportSummarySchema = z.object({
   bytes: z.number().int().positive(),
   batch: z.union([z.number().int().positive(), z.literal('dynamic')]),
   fp16: z.boolean(),
+  /** The backbone's arithmetic baked into the graph (absent from summaries written before int8 existed). */
+  precision: z.enum(['fp32', 'int8']).optional(),
   threshold: z.number(),
   threshold_source: z.string(),
 });

@@ -56,6 +56,24 @@ function pruneToLayers(model: ModelProto, layers: readonly string[], source: str
   return { ...model, graph: { ...graph, nodes, initializers: graph.initializers.filter((i) => used.has(i.name)), outputs } };
 }
 
+/** The float graph the ranges are measured on and named after: pruned to the taps, BN folded. */
+function preparedGraph(backbone: Backbone): ModelProto {
+  const source = 'backbone';
+  return prepareForQuantization(pruneToLayers(decodeModel(backbone.onnx, source), backbone.layers, source));
+}
+
+/**
+ * The int8 twin of `backbone` from ranges measured earlier by `quantizeBackbone` on the same
+ * backbone (a model folder's quantization.json): the same graph rewrite, without calibrating.
+ * @throws Error naming a value whose range is missing (ranges of another backbone); OnnxDecodeError
+ * when the bytes are not a model.
+ * @example const int8 = applyQuantization(model.backbone, record.ranges, { weightBits: record.weightBits });
+ */
+export function applyQuantization(backbone: Backbone, ranges: Readonly<Record<string, TensorRange>>, opts: { weightBits?: 8 | 7 } = {}): Backbone {
+  const quantized = quantizeModel(preparedGraph(backbone), ranges, { weightBits: opts.weightBits ?? 7 });
+  return { ...backbone, onnx: encodeModel(quantized) };
+}
+
 /**
  * Calibrates and quantizes `backbone` (static; MinMax or percentile ranges, uint8 activations,
  * int8 per-channel weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
@@ -80,9 +98,7 @@ export async function quantizeBackbone(
   const weightBits = opts.weightBits ?? 7;
   const method = opts.method ?? 'minmax';
   const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
-  const source = 'backbone';
-  const pruned = pruneToLayers(decodeModel(backbone.onnx, source), backbone.layers, source);
-  const prepared = prepareForQuantization(pruned);
+  const prepared = preparedGraph(backbone);
   let images = 0;
   async function* batches() {
     for await (const p of pixels) {

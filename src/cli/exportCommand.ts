@@ -5,7 +5,8 @@ import { ExportSummarySchema } from '../api/outputs.js';
 import { writeWebApp } from '../export/webApp.js';
 import { prepareOutput } from '../io/atomic.js';
 import { modelInfo } from '../serve/modelInfo.js';
-import { reporterFor } from './options.js';
+import type { Precision } from '../scoring/precision.js';
+import { PRECISION_HELP, precisionOption, reporterFor } from './options.js';
 
 interface ExportFlags {
   model: string;
@@ -13,6 +14,7 @@ interface ExportFlags {
   web?: string;
   batch: number | 'dynamic';
   fp16?: boolean;
+  precision: Precision;
   threshold?: number;
   quiet?: boolean;
 }
@@ -28,7 +30,7 @@ function batchOption(value: string): number | 'dynamic' {
 async function exportWeb(flags: ExportFlags, reporter: ReturnType<typeof reporterFor>): Promise<void> {
   const dir = flags.web!;
   await prepareOutput(dir, 'web');
-  const detector = await Detector.load(flags.model, { threshold: flags.threshold, reporter });
+  const detector = await Detector.load(flags.model, { threshold: flags.threshold, reporter, precision: flags.precision });
   try {
     const name = basename(resolve(flags.model));
     const onnx = await detector.exportBytes({ batch: flags.batch, fp16: flags.fp16, withCrop: true });
@@ -49,6 +51,7 @@ export function exportCommand(program: Command): void {
     .option('--web <dir>', 'write a static web app instead: the inspect page scoring in the browser, with model.onnx (host it on any static web server)')
     .option('--batch <dynamic|N>', 'batch dimension of the image input', batchOption, 'dynamic')
     .option('--fp16', 'store weights as float16 (about half the size; scores change slightly)')
+    .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--threshold <t>', "raw-score threshold for the label (overrides the model's)", (v: string) => {
       const n = Number(v);
       if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--threshold must be a number, got '${v}'`);
@@ -61,7 +64,7 @@ export function exportCommand(program: Command): void {
       if (flags.web) return exportWeb(flags, reporter);
       const out = flags.out!;
       await prepareOutput(out, 'onnx');
-      const detector = await Detector.load(flags.model, { threshold: flags.threshold, reporter });
+      const detector = await Detector.load(flags.model, { threshold: flags.threshold, reporter, precision: flags.precision });
       const { bytes } = await detector.export(out, { batch: flags.batch, fp16: flags.fp16 }).finally(() => detector.close());
       const { calibration } = detector;
       process.stdout.write(
@@ -71,6 +74,7 @@ export function exportCommand(program: Command): void {
             bytes,
             batch: flags.batch,
             fp16: Boolean(flags.fp16),
+            precision: flags.precision,
             threshold: calibration.imageThreshold,
             threshold_source: calibration.thresholdSource,
           }),

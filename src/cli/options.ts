@@ -1,5 +1,6 @@
 /** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
 import { InvalidArgumentError } from 'commander';
+import { PRECISIONS, type Precision } from '../scoring/precision.js';
 import { type Reporter, stderrReporter, warningsOnlyReporter } from './progress.js';
 
 export function intOption(name: string, min = 0) {
@@ -28,6 +29,14 @@ export function intListOption(name: string, min = 1) {
       return n;
     });
 }
+
+/** `--precision fp32|int8` (scoring/precision.ts). */
+export function precisionOption(value: string): Precision {
+  if (!(PRECISIONS as readonly string[]).includes(value)) throw new InvalidArgumentError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${value}'`);
+  return value as Precision;
+}
+
+export const PRECISION_HELP = "the backbone's arithmetic: fp32, or int8 after `simplenet quantize` (faster; scores change slightly)";
 
 export { resolveConfig as loadConfig } from '../model/config.js';
 

@@ -6,11 +6,13 @@ import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
 import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
 import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
-import { intOption, numberOption, reporterFor } from './options.js';
+import type { Precision } from '../scoring/precision.js';
+import { intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor } from './options.js';
 import { queuedPredict } from './queuedPredict.js';
 
 interface PredictFlags {
   model: string;
+  precision: Precision;
   out?: string;
   json?: boolean;
   threshold?: number;
@@ -43,6 +45,7 @@ export function predictCommand(program: Command): void {
     )
     .option('--queue <name>', 'queue name (with --redis)', DEFAULT_QUEUE)
     .option('--chunk <n>', 'images per queue job (with --redis)', intOption('--chunk', 1), 50)
+    .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--batch <n>', 'score up to n consecutive images of one size in one run of the model (same results; not with --redis)', intOption('--batch', 1), 1)
     .addHelpText(
       'after',
@@ -55,10 +58,11 @@ export function predictCommand(program: Command): void {
       if (flags.redis) {
         // Queue workers score their chunks one image per run; a --batch they would not honour is refused, not ignored.
         if (flags.batch !== 1) throw new Error('--batch applies to scoring here, not to --redis queue workers (use --chunk)');
+        if (flags.precision !== 'fp32') throw new Error('--precision applies to scoring here, not to --redis queue workers');
         return predictQueued(images, flags);
       }
       if (flags.out) await prepareOutput(flags.out, 'predictions');
-      const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter });
+      const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter, precision: flags.precision });
       const inputs = expandInputs(images);
       const bar = reporter.bar('predicting', inputs.length);
       let failed = 0;

@@ -11,10 +11,12 @@ import { ServiceMetrics } from '../serve/metrics.js';
 import { ModelSet, modelSources } from '../serve/modelSet.js';
 import { isLoopback } from '../serve/security.js';
 import { buildServer } from '../serve/server.js';
-import { intOption } from './options.js';
+import type { Precision } from '../scoring/precision.js';
+import { intOption, PRECISION_HELP, precisionOption } from './options.js';
 
 interface ServeFlags {
   model: string[];
+  precision: Precision;
   modelsDir: string[];
   host: string;
   port: number;
@@ -53,6 +55,7 @@ export function serveCommand(program: Command): void {
     .option('--port <n>', 'port (0: any free port)', intOption('--port', 0), 8080)
     .option('--token <secret>', 'bearer token required on every route but /healthz and /readyz (default: $SIMPLENET_TOKEN)')
     .option('--insecure', 'allow a non-loopback --host without a token')
+    .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--max-batch <n>', 'images per run of the scoring graph', intOption('--max-batch', 1), 8)
     .option('--max-wait-ms <ms>', 'how long an idle model waits for more images to batch', intOption('--max-wait-ms', 0), 10)
     .option('--queue <n>', 'images allowed to wait per model; more get 503 with Retry-After', intOption('--queue', 1), 64)
@@ -89,12 +92,16 @@ export function serveCommand(program: Command): void {
       const sources = () => modelSources(flags.model, flags.modelsDir, training);
       sources();
       let metrics: ServiceMetrics | undefined;
-      const models = new ModelSet(sources, {
-        maxBatch: flags.maxBatch,
-        maxWaitMs: flags.maxWaitMs,
-        queueLimit: flags.queue,
-        onBatch: (model, size, seconds) => metrics?.batch(model, size, seconds),
-      });
+      const models = new ModelSet(
+        sources,
+        {
+          maxBatch: flags.maxBatch,
+          maxWaitMs: flags.maxWaitMs,
+          queueLimit: flags.queue,
+          onBatch: (model, size, seconds) => metrics?.batch(model, size, seconds),
+        },
+        flags.precision,
+      );
       metrics = new ServiceMetrics(() => models.depth());
       let runner: JobRunner | undefined;
       if (dataRoot) {

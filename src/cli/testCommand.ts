@@ -10,11 +10,13 @@ import { type Calibration, pixelCalibration, UNCALIBRATED } from '../model/calib
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from '../evaluation/metricSpecs.js';
-import { intOption, numberOption, reporterFor } from './options.js';
+import type { Precision } from '../scoring/precision.js';
+import { intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor } from './options.js';
 import type { Reporter } from './progress.js';
 
 interface TestFlags extends DatasetFlags {
   model: string;
+  precision: Precision;
   json?: string;
   report?: string;
   thresholdFrom: 'validation' | 'test';
@@ -75,6 +77,7 @@ export function testCommand(program: Command): void {
       'gallery pictures embedded in report.html, worst first (default 200; all are written to images/)',
       intOption('--gallery-limit', 0),
     )
+    .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--batch <n>', 'score up to n consecutive test images of one size in one run of the model (same results)', intOption('--batch', 1), 1)
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
@@ -82,14 +85,14 @@ export function testCommand(program: Command): void {
       if (flags.report) await prepareOutput(flags.report, 'report');
       if (flags.json) await prepareOutput(flags.json, 'metrics-json');
       const model = await loadModel(flags.model);
-      const stored = Detector.fromModel(model, model.manifest.scoring ?? UNCALIBRATED);
+      const stored = Detector.fromModel(model, model.manifest.scoring ?? UNCALIBRATED, { precision: flags.precision });
       // The folder format's held-out good images come from the training seed's split.
       const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
       const calibration = await resolveTestCalibration(stored, dataset, flags, reporter).finally(() => stored.close());
       const oracleNote = calibration.thresholdSource === 'test-f1 (oracle)' ? ORACLE_NOTE : undefined;
       if (oracleNote) reporter.line(oracleNote);
       // The one scoring graph, as `predict` and the export run it.
-      const detector = stored.withCalibration(calibration, { withCrop: Boolean(flags.report) });
+      const detector = stored.withCalibration(calibration, { withCrop: Boolean(flags.report), precision: flags.precision });
       const training = model.manifest.training;
       const pixel = pixelCalibration(calibration);
       const summary = {
@@ -101,6 +104,7 @@ export function testCommand(program: Command): void {
         dataset_format: dataset.format,
         model: flags.model,
         backbone: model.backbone.identity,
+        precision: flags.precision,
         threshold: calibration.imageThreshold,
         pixel_threshold: pixel.threshold,
         threshold_source: calibration.thresholdSource,

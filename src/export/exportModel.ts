@@ -13,7 +13,8 @@ import { describeNonFinite, firstNonFiniteIn } from '../onnx/finite.js';
 import { encodeModel, type GraphProto, type ModelProto } from '../onnx/model.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { type Calibration, calibrationRange, pixelCalibration } from '../model/calibration.js';
-import { buildFullScoringModel, scoringSpecOf } from '../scoring/fullScoringModel.js';
+import { buildFullScoringModel } from '../scoring/fullScoringModel.js';
+import { type Precision, scoringSpecAt } from '../scoring/precision.js';
 import { weightsToFp16 } from './fp16.js';
 
 /**
@@ -30,6 +31,8 @@ export interface ExportOptions {
   fp16?: boolean;
   /** Adds the image_crop output (uint8 [N, crop, crop, 3]), for overlays drawn by the consumer (the web app). Default false. */
   withCrop?: boolean;
+  /** The backbone's arithmetic (scoring/precision.ts): 'int8' needs the folder's quantization.json. Default 'fp32'. */
+  precision?: Precision;
 }
 
 /** The preprocessing of each `image.fit` in words, for the export's metadata (images/fit.ts). */
@@ -57,6 +60,7 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
     model_created_at: manifest.createdAt,
     backbone: JSON.stringify(model.backbone.identity),
     backbone_layers: model.backbone.layers.join(','),
+    backbone_precision: opts.precision ?? 'fp32',
     preprocessing: JSON.stringify({
       ...fitMetadata(config.image),
       mean: model.backbone.mean,
@@ -105,13 +109,15 @@ export function checkFiniteWeights(graph: GraphProto, model: string, hint = 'the
  * The exported model as data: the one scoring graph with its weights embedded and metadata_props
  * saying how to read its outputs (thresholds, normalisation, preprocessing, backbone, training).
  * @throws Error naming the model and the weight when a weight is NaN or ±Inf (or beyond the
- * float16 range with `fp16`); OnnxDecodeError when the model's backbone.onnx cannot be decoded.
+ * float16 range with `fp16`); OnnxDecodeError when the model's backbone.onnx cannot be decoded;
+ * PrecisionError when `precision` is 'int8' and the folder has no matching quantization.json.
  * @example
  * const proto = await buildExportModel(detector.model, { calibration: detector.calibration, batch: 'dynamic' });
  * console.log(proto.metadata.image_threshold, proto.graph.outputs.map((o) => o.name));
  */
 export async function buildExportModel(model: SimpleNetModel, opts: ExportOptions): Promise<ModelProto> {
-  const m = await buildFullScoringModel(scoringSpecOf(model), { calibration: opts.calibration, batch: opts.batch ?? 'dynamic', withCrop: opts.withCrop });
+  const spec = await scoringSpecAt(model, opts.precision);
+  const m = await buildFullScoringModel(spec, { calibration: opts.calibration, batch: opts.batch ?? 'dynamic', withCrop: opts.withCrop });
   checkFiniteWeights(m.graph, model.dir);
   const graph = opts.fp16 ? weightsToFp16(m.graph) : m.graph;
   if (opts.fp16) checkFiniteWeights(graph, model.dir, 'it is beyond the float16 range; export without --fp16');
@@ -122,7 +128,7 @@ export async function buildExportModel(model: SimpleNetModel, opts: ExportOption
  * The exported model as ONNX bytes, ready to write or hand to onnxruntime anywhere (what
  * `Detector.exportBytes` and `simplenet export` write).
  * @throws Error naming the model and the weight when a weight is not finite; OnnxDecodeError for
- * an unreadable backbone.onnx.
+ * an unreadable backbone.onnx; PrecisionError for 'int8' without a matching quantization.json.
  * @example await writeFile('bottle.onnx', await exportModelBytes(detector.model, { calibration: detector.calibration, fp16: true }));
  */
 export async function exportModelBytes(model: SimpleNetModel, opts: ExportOptions): Promise<Uint8Array> {

@@ -13,7 +13,10 @@ import { QUANTIZATION_FORMAT } from '../io/artefacts.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { FileError } from '../io/ioError.js';
 
-/** The file name inside a model folder. */
+/**
+ * The file name inside a model folder.
+ * @example const hasInt8 = existsSync(join('runs/bottle', QUANTIZATION_FILE));
+ */
 export const QUANTIZATION_FILE = 'quantization.json';
 
 const rangeSchema = z.object({ min: z.number(), max: z.number() }).refine((r) => r.min <= r.max, 'min must not exceed max');
@@ -21,7 +24,8 @@ const rangeSchema = z.object({ min: z.number(), max: z.number() }).refine((r) =>
 const recordSchema = z.object({
   format: z.literal(QUANTIZATION_FORMAT),
   version: z.literal(1),
-  method: z.literal('minmax'),
+  method: z.enum(['minmax', 'percentile']),
+  percentile: z.number().positive().max(100).optional(),
   weightBits: z.union([z.literal(7), z.literal(8)]),
   images: z.number().int().positive(),
   source: z.string(),

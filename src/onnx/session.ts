@@ -26,6 +26,18 @@ export interface SessionOptions {
   intraOpThreads?: number;
   /** 'all' lets onnxruntime fuse ops; 'basic' keeps the graph as built (used by fidelity tests). Default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * onnxruntime's CPU memory arena (default true): buffers are kept for the next run, fastest for
+   * one input shape; false returns them after each run, so memory follows the current batch
+   * instead of the largest batch seen (the service, whose batches vary).
+   */
+  memoryArena?: boolean;
+  /**
+   * Whether idle intra-op threads spin waiting for work (default true, onnxruntime's own default):
+   * lowest latency for one caller; false leaves the cores to other work between operators (image
+   * decoding in the service).
+   */
+  spinning?: boolean;
 }
 
 export class Session {
@@ -40,6 +52,8 @@ export class Session {
       executionMode: 'sequential',
     };
     if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
+    if (opts.memoryArena === false) options.enableCpuMemArena = false;
+    if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
     try {
       const s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return new Session(s, label);

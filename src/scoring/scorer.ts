@@ -13,7 +13,8 @@ import { encodeModel } from '../onnx/model.js';
 import { ortTensor, Session, type SessionOptions } from '../onnx/session.js';
 import type { AnomalyMapOptions } from './anomalyMap.js';
 import { type Calibration, UNCALIBRATED } from '../model/calibration.js';
-import { buildFullScoringModel, type FullScoringOptions, type ScoringSpec, scoringSpecOf } from './fullScoringModel.js';
+import { buildFullScoringModel, type FullScoringOptions, type ScoringSpec } from './fullScoringModel.js';
+import { type Precision, scoringSpecAt } from './precision.js';
 
 export interface ImageScores {
   /** Raw image scores (max patch score; higher = more anomalous), one per image. */
@@ -33,6 +34,8 @@ export interface ImageScores {
 
 export interface ScorerOptions extends Omit<FullScoringOptions, 'calibration' | 'batch'> {
   calibration?: Calibration;
+  /** The backbone's arithmetic for `fromModel` (scoring/precision.ts); default 'fp32'. */
+  precision?: Precision;
   session?: SessionOptions;
   /** Names the model in errors (default: its directory for fromModel). */
   label?: string;
@@ -58,9 +61,13 @@ export class Scorer {
     private readonly label: string,
   ) {}
 
-  /** A scorer for a loaded model directory (its stored calibration unless one is given). */
+  /**
+   * A scorer for a loaded model directory (its stored calibration unless one is given), at
+   * `opts.precision`.
+   * @throws PrecisionError when 'int8' is asked for and the folder has no matching calibration.
+   */
   static async fromModel(model: SimpleNetModel, opts: ScorerOptions = {}): Promise<Scorer> {
-    return Scorer.fromSpec(scoringSpecOf(model), {
+    return Scorer.fromSpec(await scoringSpecAt(model, opts.precision), {
       ...opts,
       calibration: opts.calibration ?? model.manifest.scoring ?? UNCALIBRATED,
       label: opts.label ?? `model ${model.dir}`,

@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Detector } from '../api/detector.js';
+import type { Precision } from '../scoring/precision.js';
 import { isFolderOf } from '../io/artefacts.js';
 import { type BatcherOptions, MicroBatcher } from './batcher.js';
 
@@ -75,6 +76,8 @@ export class ModelSet {
   constructor(
     private readonly sources: () => ModelSource[],
     private readonly batcher: Omit<BatcherOptions, 'onBatch'> & { onBatch?: (model: string, size: number, seconds: number) => void },
+    /** The backbone's arithmetic of every served model (default 'fp32'). */
+    private readonly precision: Precision = 'fp32',
   ) {}
 
   /** Opens and warms every model (the first call), or a new set that replaces the old one (reload). */
@@ -151,7 +154,7 @@ export class ModelSet {
   }
 
   private async open(s: ModelSource): Promise<ServedModel> {
-    const detector = await Detector.load(s.dir, { withCrop: true });
+    const detector = await Detector.load(s.dir, { withCrop: true, precision: this.precision });
     const batcher = new MicroBatcher((images) => detector.scoreBatch(images), {
       ...this.batcher,
       onBatch: (size, seconds) => this.batcher.onBatch?.(s.name, size, seconds),

@@ -1,0 +1,173 @@
+/**
+ * `npm run bench` (a benchmark, not a test): our side of every row of issue 16's comparison and,
+ * where `/usr/bin/python3` has torch, the official SimpleNet code timed by
+ * ../shared/tools/official_bench in the same run, one measurement after the other. Writes
+ * bench/results.json and bench/results.md (the table with ratios). Run it with nothing else running.
+ *
+ *   node dist/scripts/bench.js [--quick] [--no-official] [--out bench]
+ *
+ * Rows: end-to-end inference (decode → score + 288² map) with random-weight WideResNet-50-2 and
+ * the packaged MobileNetV2, fp32 and int8, batch 1/4/8; the backbone alone fp32 vs int8 and its
+ * features' relative error; one training step on cached features; one training epoch of bottle
+ * and its peak RSS. Every row of ours runs in a fresh child process (peaks never mix).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const argv = process.argv.slice(2);
+const has = (f: string) => argv.includes(f);
+const arg = (f: string, fallback: string) => (argv.includes(f) ? argv[argv.indexOf(f) + 1] : fallback);
+const quick = has('--quick');
+const out = arg('--out', 'bench');
+const HERE = import.meta.dirname;
+const ROOT = resolve(HERE, '../..');
+const SHARED = resolve(ROOT, '..', 'shared');
+const BOTTLE = join(SHARED, 'data/mvtec_ad/bottle');
+const HARNESS = join(SHARED, 'tools/official_bench/bench_official.py');
+const PYTHON = '/usr/bin/python3';
+mkdirSync(out, { recursive: true });
+
+interface Step {
+  name: string;
+  command: string;
+  seconds: number;
+  lines: Record<string, unknown>[];
+}
+const steps: Step[] = [];
+
+/** Runs one script in a fresh process; its JSON lines on stdout are the result. */
+function run(name: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}, program = process.execPath): Step {
+  const command = `${program === process.execPath ? 'node' : program} ${file} ${args.join(' ')}`;
+  process.stderr.write(`\n== ${name}: ${command}\n`);
+  const t0 = Date.now();
+  const r = spawnSync(program, [file, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 28,
+  });
+  if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${command}`);
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const step = { name, command, seconds: (Date.now() - t0) / 1000, lines };
+  steps.push(step);
+  return step;
+}
+
+const script = (s: string) => join(HERE, s);
+const testImages = join(BOTTLE, 'test/good');
+const nImages = quick ? '8' : '24';
+
+// Inference, end to end (decode included), folded head as the CLI runs it.
+const predict = (backbone: string, precision: string) =>
+  run(`predict ${backbone} ${precision}`, script('predict-bench.js'), [
+    '--random',
+    backbone,
+    '--precision',
+    precision,
+    '--calibrate',
+    join(BOTTLE, 'train/good'),
+    '--folded-only',
+    '--n',
+    nImages,
+    '--batch',
+    quick ? '1' : '1,4,8',
+    join(BOTTLE, 'test'),
+  ]);
+const inference = ['wrn50', 'mobilenet_v2'].flatMap((b) => ['fp32', 'int8'].map((p) => predict(b, p)));
+const backboneOnly = run('backbone fp32 vs int8', script('quant-bench.js'), ['--backbone', 'both', '--runs', quick ? '3' : '10']);
+const trainStep = run('training step (8 images, cached features)', script('train-step-bench.js'), ['10368', quick ? '2' : '6']);
+const epoch = run('one epoch of bottle, peak RSS', script('train-scale-bench.js'), [
+  '--n',
+  '209',
+  '--size',
+  '288',
+  '--backbone',
+  'wrn50',
+  '--epochs',
+  '1',
+  '--out',
+  join(out, 'epoch-wrn50.json'),
+]);
+
+let official: Record<string, unknown> | undefined;
+const torchThere = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+if (!has('--no-official') && torchThere && existsSync(HARNESS)) {
+  const json = resolve(out, 'official.json');
+  run(
+    'official SimpleNet (harness)',
+    HARNESS,
+    ['--label', 'npm run bench', '--json', json, ...(quick ? ['--iters', '1', '--warmup', '1'] : [])],
+    { OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' },
+    PYTHON,
+  );
+  official = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+} else {
+  process.stderr.write('\n(official harness skipped: --no-official, or /usr/bin/python3 without torch, or the harness is missing)\n');
+}
+
+const meta = {
+  date: new Date().toISOString(),
+  machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+  node: process.version,
+  quick,
+  loadavgEnd: loadavg(),
+};
+writeFileSync(join(out, 'results.json'), `${JSON.stringify({ meta, steps, official }, null, 1)}\n`);
+writeFileSync(join(out, 'results.md'), table({ inference, backboneOnly, trainStep, epoch, official, meta }));
+process.stderr.write(`\nwrote ${join(out, 'results.json')} and ${join(out, 'results.md')}\n`);
+process.stdout.write(readFileSync(join(out, 'results.md'), 'utf8'));
+
+/** The Markdown table of the issue's rows, ours against the official code, as ratios. */
+function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoch: Step; official?: Record<string, unknown>; meta: typeof meta }): string {
+  const o = (variant: string, stage: string) => {
+    const results = r.official?.results as Record<string, Record<string, { per_item_median_s: number }>> | undefined;
+    return results?.[variant]?.[stage]?.per_item_median_s;
+  };
+  const pre = o('official', 'preprocess');
+  const officialIps = (variant: string) => {
+    const infer = o(variant, 'infer');
+    return infer !== undefined && pre !== undefined ? 1 / (infer + pre) : undefined;
+  };
+  const fmt = (v: number | undefined, d = 2) => (v === undefined ? '—' : v.toFixed(d));
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}×`);
+  const rows: string[] = [
+    `Measured ${r.meta.date} on ${r.meta.machine}, Node ${r.meta.node}${r.meta.quick ? ' (--quick: NOT a benchmark)' : ''}. Commands: bench/results.json.`,
+    '',
+    '| work | official | official lean | ours | ours ÷ official |',
+    '|---|---|---|---|---|',
+  ];
+  for (const s of r.inference) {
+    for (const line of s.lines) {
+      const ips = line.imagesPerSecond as number;
+      rows.push(
+        `| inference ${line.backbone} ${line.precision}, batch ${line.batch}, images/s | ${String(line.backbone).includes('wide') ? fmt(officialIps('official')) : '—'} | ${String(line.backbone).includes('wide') ? fmt(officialIps('lean')) : '—'} | ${fmt(ips)} | ${String(line.backbone).includes('wide') ? ratio(ips, officialIps('official')) : '—'} |`,
+      );
+    }
+  }
+  const step = r.trainStep.lines.at(-1) as { stepSeconds?: number } | undefined;
+  const officialStep = (r.official?.results as Record<string, { per_item_median_s: number }> | undefined)?.train?.per_item_median_s;
+  rows.push(
+    `| training step, 8 images, cached features, s | ${fmt(officialStep)} | — | ${fmt(step?.stepSeconds)} | ${ratio(step?.stepSeconds, officialStep)} |`,
+  );
+  const ep = r.epoch.lines.at(-1) as { featureSeconds?: number; epochSeconds?: number; peakRssMiB?: number } | undefined;
+  const full = o('official', 'train_full');
+  const officialEpoch = full !== undefined ? full * Math.ceil(209 / 8) : undefined;
+  rows.push(
+    `| one epoch of bottle, s (official: 27 × train_full, backbone every step) | ${fmt(officialEpoch, 0)} | — | ${fmt(ep?.epochSeconds, 0)} + features once ${fmt(ep?.featureSeconds, 0)} | ${ratio((ep?.epochSeconds ?? 0) + (ep?.featureSeconds ?? 0), officialEpoch)} |`,
+  );
+  const officialRss = (r.official?.meta as { maxrss_mib?: number } | undefined)?.maxrss_mib;
+  rows.push(`| peak memory, training, MiB | ${fmt(officialRss, 0)} (harness peak) | — | ${fmt(ep?.peakRssMiB, 0)} | ${ratio(ep?.peakRssMiB, officialRss)} |`);
+  rows.push('', '| backbone alone, batch 1, 288² | fp32 ms | int8 ms | speed-up | feature relative error |', '|---|---|---|---|---|');
+  for (const line of r.backboneOnly.lines) {
+    if (line.kind !== 'summary') continue;
+    rows.push(
+      `| ${line.backbone} | ${fmt(line.fp32Ms as number, 1)} | ${fmt(line.int8Ms as number, 1)} | ${ratio(line.fp32Ms as number, line.int8Ms as number)} | ${String(line.relError)} |`,
+    );
+  }
+  return `${rows.join('\n')}\n`;
+}
