@@ -162,11 +162,16 @@ function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoc
   );
   const officialRss = (r.official?.meta as { maxrss_mib?: number } | undefined)?.maxrss_mib;
   rows.push(`| peak memory, training, MiB | ${fmt(officialRss, 0)} (harness peak) | — | ${fmt(ep?.peakRssMiB, 0)} | ${ratio(ep?.peakRssMiB, officialRss)} |`);
-  rows.push('', '| backbone alone, batch 1, 288² | fp32 ms | int8 ms | speed-up | feature relative error |', '|---|---|---|---|---|');
+  rows.push('', '| backbone alone, batch 1, 288² | weights | ranges | fp32 ms | int8 ms | speed-up | feature relative error (mean over held-out images) |', '|---|---|---|---|---|---|---|');
+  const fp32Ms = new Map(r.backboneOnly.lines.filter((l) => l.precision === 'fp32').map((l) => [l.backbone, l.medianMs as number]));
   for (const line of r.backboneOnly.lines) {
-    if (line.kind !== 'summary') continue;
+    if (line.precision !== 'int8') continue;
+    const base = fp32Ms.get(line.backbone);
+    const err = Object.entries(line.relErrorMean as Record<string, number>)
+      .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+      .join(', ');
     rows.push(
-      `| ${line.backbone} | ${fmt(line.fp32Ms as number, 1)} | ${fmt(line.int8Ms as number, 1)} | ${ratio(line.fp32Ms as number, line.int8Ms as number)} | ${String(line.relError)} |`,
+      `| ${line.backbone} | ${line.weightBits}-bit | ${line.method}${line.percentile ? ` ${line.percentile}` : ''} | ${fmt(base, 1)} | ${fmt(line.medianMs as number, 1)} | ${ratio(base, line.medianMs as number)} | ${err} |`,
     );
   }
   return `${rows.join('\n')}\n`;

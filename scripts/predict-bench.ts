@@ -1,54 +1,43 @@
 /**
  * predict throughput (images/s: decode + the one scoring graph, as `simplenet predict` runs) with
- * the head folded and unfolded, per batch size. Usage:
+ * the head folded and unfolded, per batch size and precision. Usage:
  *   node dist/scripts/predict-bench.js --model <model-dir> <images...> [--n 10] [--batch 1,4,8]
- *   node dist/scripts/predict-bench.js --random-wrn50 <images...>   (random WideResNet-50-2 + head)
- * Reported, not asserted: the figures depend on the machine and its load.
+ *   node dist/scripts/predict-bench.js --random wrn50|mobilenet_v2 <images...>   (random head; wrn50 has random weights too)
+ *     [--fit crop|squash|letterbox] (default crop, as the official code)  [--precision fp32|int8]
+ *     [--calibrate <good-images-dir>] (int8: `simplenet quantize` on 16 of them)  [--folded-only]
+ * Prints one JSON line per (fold, batch). Reported, not asserted: the figures depend on the
+ * machine and its load.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { RESNET_ARCHS } from '../src/backbones/resnet-arch.js';
-import { expectedTensors } from '../src/backbones/resnet-arch.js';
-import { buildResNet, RESNET_INPUT } from '../src/backbones/resnet.js';
-import { initHeadParams } from '../src/heads/params.js';
+import { join, resolve } from 'node:path';
+import { quantize } from '../src/api/quantize.js';
+import { loadManifestBackbone } from '../src/backbones/manifest.js';
+import type { Backbone } from '../src/backbones/types.js';
 import { Rng } from '../src/core/rng.js';
+import { FeatureExtractor } from '../src/embedding/featureExtractor.js';
+import { initHeadParams } from '../src/heads/params.js';
+import type { ImageFit } from '../src/images/fit.js';
 import { defaultConfig } from '../src/model/config.js';
 import { loadModel, saveModel, type SimpleNetModel } from '../src/model/modelDir.js';
-import { f32, type HostTensor } from '../src/onnx/tensor.js';
 import { expandInputs } from '../src/predict/inputs.js';
 import { predictImages } from '../src/predict/predictImages.js';
+import type { Precision } from '../src/scoring/precision.js';
 import { Scorer } from '../src/scoring/scorer.js';
+import { randomWrn50Backbone } from './randomWrn50.js';
 
-async function randomWrn50(): Promise<SimpleNetModel> {
-  const arch = RESNET_ARCHS.wide_resnet50_2;
-  const rng = new Rng(0);
-  const state = new Map<string, HostTensor>();
-  for (const [name, dims] of expectedTensors(arch, 3)) {
-    const t = f32(dims);
-    if (dims.length === 4) {
-      const scale = Math.sqrt(2 / (dims[1] * dims[2] * dims[3]));
-      for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal() * scale;
-    } else if (name.endsWith('running_var') || name.endsWith('.weight')) t.data.fill(1);
-    state.set(name, t);
-  }
-  const built = buildResNet(state, { arch, source: 'random', layers: ['layer2', 'layer3'], name: 'wide_resnet50_2' });
+/** A model folder with a random head over `backbone` (the cost of a trained one, not its scores). */
+async function randomModel(backbone: Backbone, fit: ImageFit, dir: string): Promise<SimpleNetModel> {
   const config = defaultConfig();
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-bench-')), 'model');
+  config.image.fit = fit;
+  const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
+  const layerShapes = extractor.layerShapes;
+  await extractor.release();
+  const rng = new Rng(0);
   await saveModel(dir, {
     config,
-    backbone: {
-      identity: { kind: 'builtin', name: 'wide_resnet50_2', weightsSha256: 'random' },
-      inputName: RESNET_INPUT,
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-      layers: built.layers,
-      onnx: built.onnx,
-    },
-    layerShapes: [
-      { channels: 512, height: 36, width: 36 },
-      { channels: 1024, height: 18, width: 18 },
-    ],
+    backbone,
+    layerShapes,
     params: initHeadParams({ featureDim: config.embed.targetDim, hiddenDim: config.head.hiddenDim }, rng),
     training: { dataset: { format: 'none', root: '', category: '', nTrain: 0 }, epochs: 0, seed: 0, steps: 0, seconds: 0, featureSeconds: 0, log: [] },
     scoring: { imageThreshold: 0, min: 0, max: 1, thresholdSource: 'none' },
@@ -63,17 +52,28 @@ const take = (flag: string) => {
   const [, v] = args.splice(i, 2);
   return v;
 };
-const random = args.includes('--random-wrn50');
-if (random) args.splice(args.indexOf('--random-wrn50'), 1);
+const random = take('--random');
+const fit = (take('--fit') ?? 'crop') as ImageFit;
+const precision = (take('--precision') ?? 'fp32') as Precision;
+const calibrate = take('--calibrate');
+const foldedOnly = args.includes('--folded-only');
+if (foldedOnly) args.splice(args.indexOf('--folded-only'), 1);
 const modelDir = take('--model');
 const n = Number(take('--n') ?? 10);
 const batches = (take('--batch') ?? '1').split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--batch must be a comma-separated list of positive integers');
-const model = random ? await randomWrn50() : await loadModel(modelDir!);
+const scratch = random ? mkdtempSync(join(tmpdir(), 'simplenet-bench-')) : undefined;
+const backbone = random === 'wrn50' ? randomWrn50Backbone() : random ? await loadManifestBackbone(resolve(`backbones/${random}.json`)) : undefined;
+const model = backbone ? await randomModel(backbone, fit, join(scratch!, 'model')) : await loadModel(modelDir!);
+if (precision === 'int8') {
+  if (!calibrate && random) throw new Error('--precision int8 with --random needs --calibrate <good images>');
+  const q = await quantize(model.dir, { images: calibrate ? [calibrate] : undefined, count: 16 });
+  console.error(`int8 ranges: ${q.tensors} tensors from ${q.images} images in ${q.seconds.toFixed(1)} s`);
+}
 const inputs = expandInputs(args).slice(0, n);
-for (const fold of [true, false]) {
+for (const fold of foldedOnly ? [true] : [true, false]) {
   const t0 = Date.now();
-  const scorer = await Scorer.fromModel(model, { fold });
+  const scorer = await Scorer.fromModel(model, { fold, precision });
   const build = (Date.now() - t0) / 1000;
   for (const batch of batches) {
     // One untimed group first: onnxruntime plans memory for a new input shape on its first run.
@@ -87,7 +87,9 @@ for (const fold of [true, false]) {
     const seconds = (Date.now() - start) / 1000;
     console.log(
       JSON.stringify({
-        backbone: model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest',
+        backbone: random ?? (model.backbone.identity.kind === 'builtin' ? model.backbone.identity.name : 'onnx manifest'),
+        precision,
+        fit: model.config.image.fit,
         fold,
         batch,
         images: count,
@@ -99,3 +101,4 @@ for (const fold of [true, false]) {
   }
   await scorer.release();
 }
+if (scratch) rmSync(scratch, { recursive: true, force: true });
