@@ -28,17 +28,28 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/**
+ * Settings only the library sets. memoryPattern false: onnxruntime then does not plan one block per
+ * input shape on top of what its arena already holds from the first run; for the training step
+ * (hundreds of MB per [rows, 1536] intermediate) that pair was 1.3 GiB against 0.8 (issue 16), for
+ * the same numbers: where a buffer lives changes no arithmetic.
+ */
+export interface InternalSessionOptions extends SessionOptions {
+  memoryPattern?: boolean;
+}
+
 export class Session {
   private constructor(
     private readonly inner: ort.InferenceSession,
     readonly label: string,
   ) {}
 
-  static async create(model: Uint8Array | string, label: string, opts: SessionOptions = {}): Promise<Session> {
+  static async create(model: Uint8Array | string, label: string, opts: InternalSessionOptions = {}): Promise<Session> {
     const options: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
     };
+    if (opts.memoryPattern === false) options.enableMemPattern = false;
     if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
     try {
       const s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
