@@ -58,7 +58,7 @@ export class TrainStep {
       throw new TypeError(`TrainStep.create: opts.featureDtype must be 'float32' or 'float16', got ${String(featureDtype)}`);
     }
     const model = buildStepGraph(cfg, { noise, featureDtype });
-    // Issue 16: without the per-shape memory pattern the step's peak is 0.8 GiB instead of 1.3 at
+    // Issue 16: without the per-shape memory pattern the step's peak is 0.75 GiB instead of 1.3 at
     // bottle's 10,368 rows, with the same results (memoryPattern, session.ts).
     const stepSession: InternalSessionOptions = { ...opts.session, memoryPattern: opts.memoryPattern ?? false };
     const session = await Session.create(model, 'head training step', stepSession);
