@@ -68,14 +68,42 @@ function concatBatch(parts: OrtTensor[]): OrtTensor {
  * await extractor.release();
  */
 export class FeatureExtractor {
+  /** Undefined after `releaseSessions` until the next use builds them again. */
+  private sessions: Promise<{ prep: Session; net: Session; embed: Session }> | undefined;
+  private closed = false;
+
   private constructor(
     readonly backbone: Backbone,
     readonly options: FeatureExtractorOptions,
-    private readonly prep: Session,
-    private readonly net: Session,
-    private embed: Session,
+    sessions: { prep: Session; net: Session; embed: Session },
     readonly layerShapes: LayerShape[],
-  ) {}
+  ) {
+    this.sessions = Promise.resolve(sessions);
+  }
+
+  private open(): Promise<{ prep: Session; net: Session; embed: Session }> {
+    if (this.closed) throw new Error('FeatureExtractor: used after release()');
+    this.sessions ??= (async () => {
+      const made: Session[] = [];
+      const make = async (model: Uint8Array, label: string) => {
+        const s = await Session.create(model, label);
+        made.push(s);
+        return s;
+      };
+      try {
+        const prep = await make(buildPreprocessModel(this.backbone, this.options.image), 'preprocessing');
+        const net = await make(this.backbone.onnx, 'backbone');
+        const embed = await make(buildEmbedModel(this.layerShapes, this.options.embed, this.options.featureDtype ?? 'float32'), 'patch embedding');
+        return { prep, net, embed };
+      } catch (e) {
+        // Nothing half-open stays behind, and the next use tries again.
+        this.sessions = undefined;
+        await Promise.all(made.map((s) => s.release()));
+        throw e;
+      }
+    })();
+    return this.sessions;
+  }
 
   /**
    * Switches the dtype of `extract()`'s output (rebuilds only the embedding session).
@@ -84,9 +112,14 @@ export class FeatureExtractor {
    */
   async setFeatureDtype(dtype: 'float32' | 'float16'): Promise<void> {
     if ((this.options.featureDtype ?? 'float32') === dtype) return;
+    if (!this.sessions) {
+      this.options.featureDtype = dtype; // built with it when next opened
+      return;
+    }
+    const sessions = await this.sessions;
     const next = await Session.create(buildEmbedModel(this.layerShapes, this.options.embed, dtype), 'patch embedding');
-    await this.embed.release();
-    this.embed = next;
+    await sessions.embed.release();
+    sessions.embed = next;
     this.options.featureDtype = dtype;
   }
 
@@ -110,7 +143,7 @@ export class FeatureExtractor {
       return { channels: d[1], height: d[2], width: d[3] };
     });
     const embed = await Session.create(buildEmbedModel(shapes, options.embed, options.featureDtype ?? 'float32'), 'patch embedding');
-    return new FeatureExtractor(backbone, options, prep, net, embed, shapes);
+    return new FeatureExtractor(backbone, options, { prep, net, embed }, shapes);
   }
 
   /**
@@ -138,7 +171,7 @@ export class FeatureExtractor {
   async pixels(image: DecodedImage): Promise<OrtTensor> {
     if (image.channels !== 3) throw new TypeError(`FeatureExtractor: expected an RGB image, got ${image.channels} channel(s)`);
     const input = ortTensor('uint8', [1, image.height, image.width, 3], image.data);
-    return (await this.prep.run({ image: input })).pixels;
+    return (await (await this.open()).prep.run({ image: input })).pixels;
   }
 
   /**
@@ -150,7 +183,7 @@ export class FeatureExtractor {
     const parts: OrtTensor[] = [];
     for (const im of images) parts.push(await this.pixels(im));
     const pixels = concatBatch(parts);
-    const out = await this.net.run({ [this.backbone.inputName]: pixels }, [...this.backbone.layers]);
+    const out = await (await this.open()).net.run({ [this.backbone.inputName]: pixels }, [...this.backbone.layers]);
     return this.backbone.layers.map((l) => out[l]);
   }
 
@@ -163,14 +196,29 @@ export class FeatureExtractor {
     const layers = await this.backboneLayers(images);
     const feeds: Record<string, OrtTensor> = {};
     layers.forEach((t, i) => (feeds[`layer${i}`] = t));
-    return (await this.embed.run(feeds)).features;
+    return (await (await this.open()).embed.run(feeds)).features;
   }
 
   /**
-   * Releases the three onnxruntime sessions; the extractor cannot be used afterwards.
+   * Frees the three onnxruntime sessions (the backbone's weights and buffers) while the extractor
+   * is not needed, as during training epochs; the next `extract`, `pixels` or `backboneLayers`
+   * builds them again.
+   * @example await extractor.releaseSessions(); // the epochs run; a later extract() reopens them
+   */
+  async releaseSessions(): Promise<void> {
+    const open = this.sessions;
+    this.sessions = undefined;
+    if (!open) return;
+    const { prep, net, embed } = await open;
+    await Promise.all([prep.release(), net.release(), embed.release()]);
+  }
+
+  /**
+   * Releases the three onnxruntime sessions; the extractor must not be used afterwards.
    * @example await extractor.release();
    */
   async release(): Promise<void> {
-    await Promise.all([this.prep.release(), this.net.release(), this.embed.release()]);
+    this.closed = true;
+    await this.releaseSessions();
   }
 }

@@ -123,11 +123,15 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
             perImage: config.validation.syntheticPerImage,
             difficulty: config.validation.defects,
             featureDtype: plan.dtype,
-            memoryMB: config.train.cacheMemoryMB,
+            // One budget for both caches: what the training features hold in memory is taken from it.
+            memoryMB: config.train.cacheMemoryMB - (plan.storage === 'memory' ? plan.bytes / 2 ** 20 : 0),
             head: { featureDim: cfg.featureDim, hiddenDim: cfg.hiddenDim, bnEps: cfg.bnEps, leakySlope: cfg.leakySlope },
             reporter,
           })
         : undefined;
+    // Every feature is cached by now: the backbone's weights and buffers would only sit through the
+    // epochs (a monitor that extracts again reopens them).
+    await extractor.releaseSessions();
     const effective = effectiveSelection(validation, opts.validation?.length ?? 0, config, reporter);
     try {
       const loop = new EpochLoop({

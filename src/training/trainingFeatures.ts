@@ -6,7 +6,7 @@
 import type { Backbone } from '../backbones/backbone.js';
 import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
-import { FeatureCache, planCache } from '../embedding/featureCache.js';
+import { cacheDiskFreeBytes, FeatureCache, planCache } from '../embedding/featureCache.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
 import { coverageWarner } from '../images/fit.js';
@@ -21,8 +21,9 @@ export interface TrainingFeatures {
 
 /**
  * Extracts every image of `train` into a new cache (float32 in memory when it fits
- * config.train.cacheMemoryMB, else float16, else float16 on disk). On failure the extractor and the
- * cache are released; on success the caller owns both.
+ * config.train.cacheMemoryMB, else float32 in an unlinked temporary file; float16 only when asked
+ * for or when the disk lacks room for float32). On failure the extractor and the cache are
+ * released; on success the caller owns both.
  */
 export async function extractTrainingFeatures(
   train: readonly Sample[],
@@ -35,7 +36,11 @@ export async function extractTrainingFeatures(
   let cache: FeatureCache | undefined;
   try {
     const rows = extractor.patchesPerImage;
-    const plan = planCache(train.length, rows, config.embed.targetDim, { memoryMB: config.train.cacheMemoryMB, dtype: config.train.cacheDtype });
+    const plan = planCache(train.length, rows, config.embed.targetDim, {
+      memoryMB: config.train.cacheMemoryMB,
+      dtype: config.train.cacheDtype,
+      diskFreeBytes: cacheDiskFreeBytes(),
+    });
     await extractor.setFeatureDtype(plan.dtype);
     opts.reporter.line(
       `feature cache: ${train.length} images × ${rows} patches × ${config.embed.targetDim} ${plan.dtype} ` +

@@ -59,3 +59,19 @@ test('float16 features are the float32 features rounded', async () => {
   }
   await fx.release();
 });
+
+test('after releaseSessions the next extract reopens the sessions and gives the same bits; after release it refuses', async () => {
+  const fx = await FeatureExtractor.create(smallResNet(), { image: { resize: 72, crop: 64 }, embed: DEFAULT_PATCH_EMBED });
+  const image = { data: patternImage(90, 75), width: 90, height: 75, channels: 3 as const };
+  const before = (await fx.extract([image])).data as Float32Array;
+  await fx.releaseSessions();
+  await fx.releaseSessions(); // twice is harmless
+  const after = (await fx.extract([image])).data as Float32Array;
+  assert.deepEqual(new Uint32Array(after.buffer, after.byteOffset, after.length), new Uint32Array(before.buffer, before.byteOffset, before.length));
+  // A dtype chosen while released is the one the reopened embedding uses.
+  await fx.releaseSessions();
+  await fx.setFeatureDtype('float16');
+  assert.equal((await fx.extract([image])).type, 'float16');
+  await fx.release();
+  await assert.rejects(fx.extract([image]), /used after release/);
+});
