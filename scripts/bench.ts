@@ -162,7 +162,11 @@ function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoc
   );
   const officialRss = (r.official?.meta as { maxrss_mib?: number } | undefined)?.maxrss_mib;
   rows.push(`| peak memory, training, MiB | ${fmt(officialRss, 0)} (harness peak) | — | ${fmt(ep?.peakRssMiB, 0)} | ${ratio(ep?.peakRssMiB, officialRss)} |`);
-  rows.push('', '| backbone alone, batch 1, 288² | weights | ranges | fp32 ms | int8 ms | speed-up | feature relative error (mean over held-out images) |', '|---|---|---|---|---|---|---|');
+  rows.push(
+    '',
+    '| backbone alone, batch 1, 288² | weights | ranges | fp32 ms | int8 ms | speed-up | feature relative error (mean over held-out images) |',
+    '|---|---|---|---|---|---|---|',
+  );
   const fp32Ms = new Map(r.backboneOnly.lines.filter((l) => l.precision === 'fp32').map((l) => [l.backbone, l.medianMs as number]));
   for (const line of r.backboneOnly.lines) {
     if (line.precision !== 'int8') continue;
