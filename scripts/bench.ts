@@ -59,7 +59,6 @@ function run(name: string, file: string, args: string[], env: NodeJS.ProcessEnv 
 }
 
 const script = (s: string) => join(HERE, s);
-const testImages = join(BOTTLE, 'test/good');
 const nImages = quick ? '8' : '24';
 
 // Inference, end to end (decode included), folded head as the CLI runs it.
