@@ -177,7 +177,8 @@ if (args[0] === '--child') {
       const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Result;
       results.push(result);
       const note = result.images.flipped ? ` (${result.images.flipped} of them flipped copies)` : '';
-      console.log(
+      console.log(JSON.stringify(result));
+      console.error(
         `n=${n}${note} size=${size} ${backbone}: features ${result.featureSeconds.toFixed(1)} s, epoch ${result.epochSeconds.toFixed(1)} s ` +
           `(steps ${result.stepSeconds.toFixed(1)} s), peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
       );
@@ -188,5 +189,5 @@ if (args[0] === '--child') {
     'n counts all images given, the 10 % held out for thresholds and validation included; past 209 (bottle) the flipped copies of the first images are added';
   writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), cpus: availableParallelism(), note, results }, null, 2)}\n`);
   plot(results, svg);
-  console.log(`wrote ${out} and ${svg}`);
+  console.error(`wrote ${out} and ${svg}`);
 }
