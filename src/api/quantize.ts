@@ -42,6 +42,8 @@ export interface QuantizeSummary {
   method: 'minmax' | 'percentile';
   /** Activation tensors with a stored range. */
   tensors: number;
+  /** Of them, kept float32 by mixed precision (measured uint8 error above the threshold). */
+  float: number;
   seconds: number;
 }
 
@@ -114,6 +116,9 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       backboneSha256: backboneSha256(model.backbone.onnx),
       created: new Date().toISOString(),
       ranges: q.ranges,
+      float: q.float,
+      floatThreshold: q.floatThreshold,
+      errors: q.errors,
     };
     const path = await saveQuantization(dir, record);
     return {
@@ -123,6 +128,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       weightBits: q.weightBits,
       method: q.method,
       tensors: Object.keys(q.ranges).length,
+      float: q.float.length,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
