@@ -26,6 +26,11 @@ export interface QuantizeOptions {
   count?: number;
   /** Weight width: 7 (default, cannot saturate on CPUs without VNNI) or 8 (onnx/quantize.ts). */
   weightBits?: 7 | 8;
+  /**
+   * Mixed precision: activations whose measured uint8 error on the calibration images exceeds this
+   * fraction stay float32 (`QuantizeBackboneOptions.floatThreshold`, default 0.01); 1 quantizes all.
+   */
+  floatThreshold?: number;
   /** Progress of the calibration pass. */
   reporter?: Reporter;
 }
@@ -42,6 +47,8 @@ export interface QuantizeSummary {
   method: 'minmax' | 'percentile';
   /** Activation tensors with a stored range. */
   tensors: number;
+  /** Of them, kept float32 by mixed precision (measured uint8 error above the threshold). */
+  float: number;
   seconds: number;
 }
 
@@ -73,7 +80,8 @@ function evenlySpaced<T>(items: readonly T[], count: number): T[] {
  * Calibrates a model folder's backbone for int8 and writes its quantization.json; afterwards
  * `Detector.load(dir, { precision: 'int8' })`, `simplenet predict|test|serve|export --precision int8`
  * run the int8 backbone.
- * @throws ModelLoadError when `dir` is not a model folder; Error when no calibration images are
+ * @throws ModelLoadError when `dir` is not a model folder; RangeError when `opts.floatThreshold` is
+ * negative; Error when no calibration images are
  * found (naming what was looked for); ImageDecodeError naming an unreadable image;
  * OutputRefusedError when a quantization.json that simplenet did not write is in the way.
  * @example
@@ -102,7 +110,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
   }
   try {
     const weightBits = opts.weightBits ?? 7;
-    const q = await quantizeBackbone(model.backbone, pixels(), { weightBits });
+    const q = await quantizeBackbone(model.backbone, pixels(), { weightBits, floatThreshold: opts.floatThreshold });
     bar.done();
     const record: QuantizationRecord = {
       format: 'simplenet-quantization',
@@ -114,6 +122,9 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       backboneSha256: backboneSha256(model.backbone.onnx),
       created: new Date().toISOString(),
       ranges: q.ranges,
+      float: q.float,
+      floatThreshold: q.floatThreshold,
+      errors: q.errors,
     };
     const path = await saveQuantization(dir, record);
     return {
@@ -123,6 +134,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       weightBits: q.weightBits,
       method: q.method,
       tensors: Object.keys(q.ranges).length,
+      float: q.float.length,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

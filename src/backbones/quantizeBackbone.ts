@@ -5,7 +5,7 @@
  * result is an ordinary `Backbone` whose layers are still float32 outputs, for the float patch
  * embedding after them.
  */
-import { type CalibrationMethod, collectRanges } from '../onnx/calibrate.js';
+import { type CalibrationMethod, collectRanges, measureQuantizationError } from '../onnx/calibrate.js';
 import { pruneNodes } from '../onnx/compose.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
@@ -28,7 +28,24 @@ export interface QuantizeBackboneOptions {
   weightBits?: 8 | 7;
   /** Threads of the calibration session. */
   intraOpThreads?: number;
+  /**
+   * Mixed precision: a value whose own uint8 round-trip error ‖Q(x) − x‖ / ‖x‖ on the calibration
+   * images exceeds this stays float32, with the Conv/Add units that read or write it (see
+   * `measureQuantizationError`, `QuantizeOptions.float`). Default {@link DEFAULT_FLOAT_THRESHOLD};
+   * Infinity quantizes everything.
+   */
+  floatThreshold?: number;
 }
+
+/**
+ * Default `floatThreshold`: 1 % relative error. On MobileNetV2 (bottle, 16 calibration images) the
+ * ReLU6 outputs, whose values fill their 0…6 range, measure 0.2–0.7 %, while the linear
+ * bottlenecks and residual sums (no ReLU, a few outliers stretching one per-tensor scale) measure
+ * 1.0–2.8 %, and those are where the feature taps' error entered (17–23 % with all of them in
+ * uint8); 1 % is the point between the two groups. A tensor at ≤ 1 % costs little on its own.
+ * @example const { float } = await quantizeBackbone(b, pixels, { floatThreshold: DEFAULT_FLOAT_THRESHOLD });
+ */
+export const DEFAULT_FLOAT_THRESHOLD = 0.01;
 
 /**
  * What `quantizeBackbone` gives: the int8 backbone, the activation ranges it was built from (JSON
@@ -44,6 +61,12 @@ export interface QuantizedBackbone {
   weightBits: 8 | 7;
   /** Calibration images (the sum of the batches' first dimensions). */
   images: number;
+  /** Values kept float32 (mixed precision), in graph order; empty when all are quantized. */
+  float: string[];
+  /** The threshold `float` was decided by. */
+  floatThreshold: number;
+  /** Each ranged value's measured uint8 round-trip error ‖Q(x) − x‖ / ‖x‖ on the calibration images. */
+  errors: Record<string, number>;
 }
 
 /** The graph computing only `layers`, as its only outputs. */
@@ -67,10 +90,15 @@ function preparedGraph(backbone: Backbone): ModelProto {
  * backbone (a model folder's quantization.json): the same graph rewrite, without calibrating.
  * @throws Error naming a value whose range is missing (ranges of another backbone); OnnxDecodeError
  * when the bytes are not a model.
- * @example const int8 = applyQuantization(model.backbone, record.ranges, { weightBits: record.weightBits });
+ * `opts.float` are the values kept float32 (`QuantizedBackbone.float`); absent, all are quantized.
+ * @example const int8 = applyQuantization(model.backbone, record.ranges, { weightBits: record.weightBits, float: record.float });
  */
-export function applyQuantization(backbone: Backbone, ranges: Readonly<Record<string, TensorRange>>, opts: { weightBits?: 8 | 7 } = {}): Backbone {
-  const quantized = quantizeModel(preparedGraph(backbone), ranges, { weightBits: opts.weightBits ?? 7 });
+export function applyQuantization(
+  backbone: Backbone,
+  ranges: Readonly<Record<string, TensorRange>>,
+  opts: { weightBits?: 8 | 7; float?: readonly string[] } = {},
+): Backbone {
+  const quantized = quantizeModel(preparedGraph(backbone), ranges, { weightBits: opts.weightBits ?? 7, float: opts.float });
   return { ...backbone, onnx: encodeModel(quantized) };
 }
 
@@ -79,7 +107,9 @@ export function applyQuantization(backbone: Backbone, ranges: Readonly<Record<st
  * int8 per-channel weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
  * ([N, 3, H, W], the preprocessing graph's output); they are consumed once, one at a time. The
  * result keeps `inputName`, `layers`, `mean`, `std` and `identity` (the float model it derives
- * from); its graph computes only `layers`. Other outputs of the float graph are dropped.
+ * from); its graph computes only `layers`. Other outputs of the float graph are dropped. The
+ * batches are held in memory for a second pass that measures each value's uint8 error (mixed
+ * precision, `opts.floatThreshold`).
  * @throws Error when there are no batches, when a layer is not a value of the graph, or when
  * onnxruntime cannot run the float model (OnnxDecodeError when the bytes are not a model);
  * RangeError when `opts.percentile` is not in (0, 100].
@@ -99,16 +129,23 @@ export async function quantizeBackbone(
   const method = opts.method ?? 'minmax';
   const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   const prepared = preparedGraph(backbone);
+  const floatThreshold = opts.floatThreshold ?? DEFAULT_FLOAT_THRESHOLD;
+  if (!(floatThreshold >= 0)) throw new RangeError(`floatThreshold: expected a number ≥ 0, got ${floatThreshold}`);
   let images = 0;
+  const held: Record<string, HostTensor | OrtTensor>[] = [];
   async function* batches() {
     for await (const p of pixels) {
       images += p.dims[0];
-      yield { [backbone.inputName]: p };
+      const feeds = { [backbone.inputName]: p };
+      held.push(feeds);
+      yield feeds;
     }
   }
   const ranges = await collectRanges(prepared, batches(), { intraOpThreads: opts.intraOpThreads, method, percentile });
-  const quantized = quantizeModel(prepared, ranges, { weightBits });
-  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, images }) };
+  const errors = await measureQuantizationError(prepared, ranges, held, { intraOpThreads: opts.intraOpThreads });
+  const float = [...errors].filter(([, e]) => e > floatThreshold).map(([n]) => n);
+  const quantized = quantizeModel(prepared, ranges, { weightBits, float });
+  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, images, float }) };
   return {
     backbone: { ...backbone, onnx: encodeModel(quantized) },
     ranges: Object.fromEntries(ranges),
@@ -116,5 +153,8 @@ export async function quantizeBackbone(
     ...(percentile === undefined ? {} : { percentile }),
     weightBits,
     images,
+    float,
+    floatThreshold,
+    errors: Object.fromEntries(errors),
   };
 }

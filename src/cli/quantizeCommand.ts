@@ -1,12 +1,13 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { quantize } from '../api/quantize.js';
-import { intOption, reporterFor } from './options.js';
+import { intOption, numberOption, reporterFor } from './options.js';
 
 interface QuantizeFlags {
   model: string;
   images?: string[];
   calibrationImages: number;
   weightBits: 7 | 8;
+  floatThreshold?: number;
   quiet?: boolean;
 }
 
@@ -29,12 +30,18 @@ export function quantizeCommand(program: Command): void {
       },
       7,
     )
+    .option(
+      '--float-threshold <x>',
+      'mixed precision: keep float32 the activations whose measured uint8 error ‖Q(x)−x‖/‖x‖ exceeds x, with the convs that read or write them (default 0.01; 1 quantizes all: fastest, least exact)',
+      numberOption('--float-threshold'),
+    )
     .option('--quiet', 'no progress output')
     .action(async (flags: QuantizeFlags) => {
       const summary = await quantize(flags.model, {
         images: flags.images,
         count: flags.calibrationImages,
         weightBits: flags.weightBits,
+        floatThreshold: flags.floatThreshold,
         reporter: reporterFor(flags),
       });
       process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -32,11 +32,17 @@ const recordSchema = z.object({
   backboneSha256: z.string().regex(/^[0-9a-f]{64}$/),
   created: z.string(),
   ranges: z.record(z.string(), rangeSchema),
+  // Mixed precision (absent in records written before it: everything quantized).
+  float: z.array(z.string()).optional(),
+  floatThreshold: z.number().nonnegative().optional(),
+  errors: z.record(z.string(), z.number().nonnegative()).optional(),
 });
 
 /**
  * The stored calibration: MinMax activation ranges (value name → {min, max}) measured on `images`
- * images from `source`, the weight width, and the backbone's sha256.
+ * images from `source`, the weight width, and the backbone's sha256; `float`: the values kept
+ * float32 (mixed precision) because their measured uint8 error `errors[name]` exceeded
+ * `floatThreshold` (absent in older records: all quantized).
  * @example const q = await loadQuantization('runs/bottle'); if (q) console.log(q.images, q.source);
  */
 export type QuantizationRecord = z.infer<typeof recordSchema>;

@@ -5,7 +5,7 @@
  * whatever the number of batches.
  */
 import { encodeModel, type ModelProto } from './model.js';
-import type { TensorRange } from './quantParams.js';
+import { activationParams, roundHalfEven, type TensorRange } from './quantParams.js';
 import { RangeObserver } from './rangeObserver.js';
 import { calibrationTensors } from './quantize.js';
 import { type OrtTensor, Session } from './session.js';
@@ -57,27 +57,98 @@ export async function collectRanges(
   const percentile = opts.method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new RangeError(`percentile: expected a number in (0, 100], got ${percentile}`);
   const names = [...(opts.tensors ?? calibrationTensors(model))];
+  const observers = new Map(names.map((n) => [n, new RangeObserver(percentile !== undefined)]));
+  let count = 0;
+  await forEachBatch(
+    model,
+    names,
+    batches,
+    opts.intraOpThreads,
+    (name, data) => observers.get(name)?.add(data, name),
+    () => count++,
+  );
+  if (count === 0) throw new Error('batches: expected at least one calibration batch');
+  return new Map(names.map((n) => [n, (observers.get(n) as RangeObserver).range(percentile)]));
+}
+
+/**
+ * Each value's own uint8 rounding error on the calibration batches: ‖Q(x) − x‖ / ‖x‖ over all
+ * batches, Q the QuantizeLinear→DequantizeLinear round trip with the scale and zero point
+ * `quantizeModel` would give `ranges[name]` (clipping included). A second pass after
+ * `collectRanges`, since the error depends on the final range. The figure mixed precision keeps
+ * values float by: a value whose bulk is small next to its outliers (MobileNetV2's linear
+ * bottlenecks) gets a coarse per-tensor step, and this says so before any int8 graph is built.
+ * @throws Error when there are no batches, naming a value that has no range, or when onnxruntime
+ * cannot run the model.
+ * @example
+ * const ranges = await collectRanges(prepared, batches);
+ * const errors = await measureQuantizationError(prepared, ranges, batches);
+ * const float = [...errors].filter(([, e]) => e > 0.05).map(([n]) => n);
+ */
+export async function measureQuantizationError(
+  model: ModelProto,
+  ranges: ReadonlyMap<string, TensorRange>,
+  batches: Iterable<Record<string, HostTensor | OrtTensor>> | AsyncIterable<Record<string, HostTensor | OrtTensor>>,
+  opts: { intraOpThreads?: number } = {},
+): Promise<Map<string, number>> {
+  const names = [...ranges.keys()];
+  const params = new Map(names.map((n) => [n, activationParams(ranges.get(n) as TensorRange)]));
+  const err = new Map(names.map((n) => [n, { e: 0, x: 0 }]));
+  let count = 0;
+  await forEachBatch(
+    model,
+    names,
+    batches,
+    opts.intraOpThreads,
+    (name, data) => {
+      const { scale, zeroPoint } = params.get(name) as { scale: number; zeroPoint: number };
+      const acc = err.get(name) as { e: number; x: number };
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i];
+        const q = Math.max(0, Math.min(255, roundHalfEven(Math.fround(v / scale)) + zeroPoint));
+        const d = (q - zeroPoint) * scale - v;
+        acc.e += d * d;
+        acc.x += v * v;
+      }
+    },
+    () => count++,
+  );
+  if (count === 0) throw new Error('batches: expected at least one calibration batch');
+  return new Map(
+    names.map((n) => {
+      const { e, x } = err.get(n) as { e: number; x: number };
+      return [n, x > 0 ? Math.sqrt(e / x) : e > 0 ? Infinity : 0];
+    }),
+  );
+}
+
+/** Runs `model` on every batch with `names` exposed as outputs and hands each value's data to `visit`. */
+async function forEachBatch(
+  model: ModelProto,
+  names: readonly string[],
+  batches: Iterable<Record<string, HostTensor | OrtTensor>> | AsyncIterable<Record<string, HostTensor | OrtTensor>>,
+  intraOpThreads: number | undefined,
+  visit: (name: string, data: Float32Array) => void,
+  onBatch: () => void,
+): Promise<void> {
   const graph = model.graph;
   const exposed = new Set(graph.outputs.map((o) => o.name));
   const inputs = new Set(graph.inputs.map((i) => i.name));
   const extra = names.filter((n) => !exposed.has(n) && !inputs.has(n)).map((name) => ({ name, dtype: 'float32' as const }));
   const bytes = encodeModel({ ...model, graph: { ...graph, outputs: [...graph.outputs, ...extra] } });
-  const session = await Session.create(bytes, 'calibration', { intraOpThreads: opts.intraOpThreads });
-  const observers = new Map(names.map((n) => [n, new RangeObserver(percentile !== undefined)]));
-  let count = 0;
+  const session = await Session.create(bytes, 'calibration', { intraOpThreads });
   try {
     for await (const feeds of batches) {
-      count++;
+      onBatch();
       const fetched = names.filter((n) => !inputs.has(n));
       const out = fetched.length > 0 ? await session.run(feeds, fetched) : {};
       for (const name of names) {
-        const data = (inputs.has(name) ? feeds[name] : out[name]).data as Float32Array;
-        observers.get(name)?.add(data, name);
+        const t = inputs.has(name) ? feeds[name] : out[name];
+        if (!t) throw new Error(`calibration: '${name}' is not a value of the model`);
+        visit(name, t.data as Float32Array);
       }
     }
   } finally {
     await session.release();
   }
-  if (count === 0) throw new Error('batches: expected at least one calibration batch');
-  return new Map(names.map((n) => [n, (observers.get(n) as RangeObserver).range(percentile)]));
 }

@@ -30,6 +30,12 @@ export interface QuantizeOptions {
    * On a VNNI or ARM CPU 8-bit weights are the better choice.
    */
   weightBits?: 8 | 7;
+  /**
+   * Values kept in float32 (mixed precision): no QuantizeLinear on them, and the Conv/Add units
+   * that read or write them stay float nodes (`planQuantization`). Their ranges are not needed.
+   * Default none: everything `calibrationTensors` lists is quantized.
+   */
+  float?: readonly string[];
 }
 
 /** Activation ranges by value name, as a Map or as the plain object JSON gives back. */
@@ -52,10 +58,11 @@ export function prepareForQuantization(model: ModelProto): ModelProto {
 
 /**
  * The values whose ranges `quantizeModel` needs (activations entering and leaving Conv/Add units).
+ * With `float`, the values left when those are kept float (`QuantizeOptions.float`).
  * @example const names = calibrationTensors(prepareForQuantization(model));
  */
-export function calibrationTensors(model: ModelProto): string[] {
-  return planQuantization(model.graph).ranged;
+export function calibrationTensors(model: ModelProto, float: readonly string[] = []): string[] {
+  return planQuantization(model.graph, float).ranged;
 }
 
 /**
@@ -74,7 +81,7 @@ export function quantizeModel(model: ModelProto, ranges: RangeTable, opts: Quant
   const graph = model.graph;
   if (model.opsetVersion < QDQ_OPSET) throw new Error(`model: opset ${model.opsetVersion} < ${QDQ_OPSET}; call prepareForQuantization first`);
   const qmax = (opts.weightBits ?? 7) === 8 ? 127 : 63;
-  const plan = planQuantization(graph);
+  const plan = planQuantization(graph, opts.float);
   const taken = new Set([...graph.initializers.map((i) => i.name), ...graph.inputs.map((i) => i.name), ...graph.nodes.flatMap((n) => n.outputs)]);
   const fresh = (base: string): string => {
     let name = base;

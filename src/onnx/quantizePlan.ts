@@ -10,6 +10,9 @@
  *   onnxruntime's own quantizer.
  * - Pad (0 or edge/reflect padding) and MaxPool on a quantized value run on the uint8 data
  *   itself with its scale: they commute with quantization, and Pad has no int8 fusion of its own.
+ * - A value named in `float` (mixed precision: its own uint8 rounding error measured too large,
+ *   see `measureQuantizationError`) is never quantized: every unit that reads it (through
+ *   Pads/MaxPools) or writes it stays a float node, since a QLinear kernel would need it in uint8.
  */
 import type { GraphProto, NodeProto } from './model.js';
 import type { HostTensor } from './tensor.js';
@@ -63,7 +66,8 @@ function isDroppableActivation(n: NodeProto, inits: Map<string, HostTensor>, pro
  * The quantization plan of a graph (opset ≥ 11: Clip bounds and Pad values are inputs).
  * @example const { ranged } = planQuantization(decodeModel(bytes).graph);
  */
-export function planQuantization(graph: GraphProto): QuantPlan {
+export function planQuantization(graph: GraphProto, float: Iterable<string> = []): QuantPlan {
+  const keepFloat = new Set(float);
   const inits = new Map(graph.initializers.map((i) => [i.name, i.tensor]));
   const producer = new Map<string, NodeProto>();
   const readers = new Map<string, NodeProto[]>();
@@ -77,33 +81,37 @@ export function planQuantization(graph: GraphProto): QuantPlan {
     if (!NOT_ACTIVATION.has(n.opType) && n.inputs.some((i) => activation.has(i))) for (const o of n.outputs) activation.add(o);
   }
 
-  const units = new Set<NodeProto>();
+  const candidates = new Set<NodeProto>();
   for (const n of graph.nodes) {
     if (!isDefault(n)) continue;
     const w = inits.get(n.inputs[1]);
     const b = n.inputs[2] ? inits.get(n.inputs[2]) : undefined;
     const conv = n.opType === 'Conv' && activation.has(n.inputs[0]) && w?.dtype === 'float32' && w.dims.length >= 3;
-    if (conv && (!n.inputs[2] || b?.dtype === 'float32')) units.add(n);
-    if (n.opType === 'Add' && n.inputs.length === 2 && n.inputs.every((i) => activation.has(i))) units.add(n);
+    if (conv && (!n.inputs[2] || b?.dtype === 'float32')) candidates.add(n);
+    if (n.opType === 'Add' && n.inputs.length === 2 && n.inputs.every((i) => activation.has(i))) candidates.add(n);
   }
 
-  const dropped = new Set<NodeProto>();
-  const unitOutput = new Map<NodeProto, string>();
-  const ranged = new Set<string>();
   const root = (v: string): string => {
     for (let p = producer.get(v); p && isPassThrough(p, inits, producer); p = producer.get(v)) v = p.inputs[0];
     return v;
   };
-  for (const n of units) {
-    for (const i of n.opType === 'Conv' ? [n.inputs[0]] : n.inputs) ranged.add(root(i));
+  const units = new Set<NodeProto>();
+  const dropped = new Set<NodeProto>();
+  const unitOutput = new Map<NodeProto, string>();
+  const ranged = new Set<string>();
+  for (const n of candidates) {
+    const ins = (n.opType === 'Conv' ? [n.inputs[0]] : n.inputs).map(root);
     const out = n.outputs[0];
     const only = readers.get(out);
     const act = only?.length === 1 ? only[0] : undefined;
-    if (act && !graphOutputs.has(out) && isDroppableActivation(act, inits, producer)) {
-      dropped.add(act);
-      unitOutput.set(n, act.outputs[0]);
-    } else unitOutput.set(n, out);
-    ranged.add(unitOutput.get(n) as string);
+    const drop = act && !graphOutputs.has(out) && isDroppableActivation(act, inits, producer) ? act : undefined;
+    const written = drop ? drop.outputs[0] : out;
+    if (keepFloat.has(written) || ins.some((i) => keepFloat.has(i))) continue;
+    units.add(n);
+    for (const i of ins) ranged.add(i);
+    if (drop) dropped.add(drop);
+    unitOutput.set(n, written);
+    ranged.add(written);
   }
 
   // In graph order, so that a chain of Pads/MaxPools inherits from its quantized root.

@@ -50,6 +50,6 @@ export async function scoringSpecAt(model: SimpleNetModel, precision: Precision 
   if (q.backboneSha256 !== backboneSha256(model.backbone.onnx)) {
     throw new PrecisionError(`${join(model.dir, QUANTIZATION_FILE)}: was measured on another backbone than this folder's; run '${quantize}' again`);
   }
-  const backbone = applyQuantization(model.backbone, q.ranges, { weightBits: q.weightBits });
+  const backbone = applyQuantization(model.backbone, q.ranges, { weightBits: q.weightBits, float: q.float });
   return { ...spec, backbone, backboneSource: `${spec.backboneSource ?? 'backbone.onnx'} (int8, ${QUANTIZATION_FILE})` };
 }

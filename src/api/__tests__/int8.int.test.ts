@@ -46,7 +46,10 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
   });
 
   test('quantize calibrates on the training split; int8 scores rank the test images as fp32 does (Spearman ≥ 0.99)', {
-    todo: 'MobileNetV2 features are 17–23 % off in int8 today (per-tensor uint8 linear bottlenecks); being fixed',
+    // With mixed precision (values over 1 % uint8 error kept float) the full-size bottle model scores
+    // within 0.3 pixel-AUROC point of fp32, but this 1-epoch 128² model on 8 calibration images
+    // still gave ρ = 0.67 over its 12 images: the taps remain ~10 % off fp32.
+    todo: 'ρ = 0.67 with mixed precision on this tiny model (taps ~10 % off fp32); see issue 16',
   }, () => {
     const q = simplenet('quantize', '--model', model, '--calibration-images', '8', '--quiet');
     assert.equal(q.code, 0, q.stderr);
