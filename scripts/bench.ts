@@ -163,7 +163,7 @@ function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoc
   rows.push(`| peak memory, training, MiB | ${fmt(officialRss, 0)} (harness peak) | — | ${fmt(ep?.peakRssMiB, 0)} | ${ratio(ep?.peakRssMiB, officialRss)} |`);
   rows.push(
     '',
-    '| backbone alone, batch 1, 288² | weights | ranges | fp32 ms | int8 ms | speed-up | feature relative error (mean over held-out images) |',
+    '| backbone alone, batch 1, 288² | weights | ranges, float tensors | fp32 ms | int8 ms | speed-up | feature relative error (mean over held-out images) |',
     '|---|---|---|---|---|---|---|',
   );
   const fp32Ms = new Map(r.backboneOnly.lines.filter((l) => l.precision === 'fp32').map((l) => [l.backbone, l.medianMs as number]));
@@ -174,7 +174,7 @@ function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoc
       .map(([k, v]) => `${k} ${v.toFixed(3)}`)
       .join(', ');
     rows.push(
-      `| ${line.backbone} | ${line.weightBits}-bit | ${line.method}${line.percentile ? ` ${line.percentile}` : ''} | ${fmt(base, 1)} | ${fmt(line.medianMs as number, 1)} | ${ratio(base, line.medianMs as number)} | ${err} |`,
+      `| ${line.backbone} | ${line.weightBits}-bit | ${line.method}, ${line.floatThreshold === 1 ? 'all int8' : `${line.floatTensors} float (> ${(line.floatThreshold as number) * 100} % error)`} | ${fmt(base, 1)} | ${fmt(line.medianMs as number, 1)} | ${ratio(base, line.medianMs as number)} | ${err} |`,
     );
   }
   return `${rows.join('\n')}\n`;

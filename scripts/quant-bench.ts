@@ -13,16 +13,13 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadManifestBackbone } from '../src/backbones/manifest.js';
-import { quantizeBackbone } from '../src/backbones/quantizeBackbone.js';
-import { expectedTensors, RESNET_ARCHS } from '../src/backbones/resnet-arch.js';
-import { buildResNet, RESNET_INPUT } from '../src/backbones/resnet.js';
+import { DEFAULT_FLOAT_THRESHOLD, quantizeBackbone } from '../src/backbones/quantizeBackbone.js';
+import { randomWrn50Backbone } from './randomWrn50.js';
 import type { Backbone } from '../src/backbones/types.js';
-import { Rng } from '../src/core/rng.js';
 import { buildPreprocessModel } from '../src/embedding/featureExtractor.js';
 import { decodeImage } from '../src/images/decode.js';
 import { decodeModel } from '../src/onnx/decode.js';
 import { type OrtTensor, ortTensor, Session } from '../src/onnx/session.js';
-import { f32, type HostTensor } from '../src/onnx/tensor.js';
 import * as ort from 'onnxruntime-node';
 
 const args = process.argv.slice(2);
@@ -36,23 +33,6 @@ const nHeld = Number(flag('--held-out', '4'));
 const runs = Number(flag('--runs', '10'));
 const DATA = resolve(process.env.SIMPLENET_MVTEC_ROOT ?? '/work/shared/data/mvtec_ad', 'bottle/train/good');
 const IMAGE = { resize: 329, crop: 288 };
-
-function randomWrn50(): Backbone {
-  const arch = RESNET_ARCHS.wide_resnet50_2;
-  const rng = new Rng(0);
-  const state = new Map<string, HostTensor>();
-  for (const [name, dims] of expectedTensors(arch, 3)) {
-    const t = f32(dims);
-    if (dims.length === 4) {
-      const scale = Math.sqrt(2 / (dims[1] * dims[2] * dims[3]));
-      for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal() * scale;
-    } else if (name.endsWith('running_var') || name.endsWith('.weight')) t.data.fill(1);
-    state.set(name, t);
-  }
-  const built = buildResNet(state, { arch, source: 'random', layers: ['layer2', 'layer3'], name: 'wide_resnet50_2' });
-  const identity = { kind: 'builtin' as const, name: 'wide_resnet50_2', weightsSha256: 'random' };
-  return { identity, inputName: RESNET_INPUT, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], layers: built.layers, onnx: built.onnx };
-}
 
 async function pixels(backbone: Backbone, files: string[]): Promise<OrtTensor[]> {
   const prep = await Session.create(buildPreprocessModel(backbone, IMAGE), 'preprocessing');
@@ -115,15 +95,16 @@ async function bench(name: string, float: Backbone): Promise<void> {
   const fp32Ms = await latencyMs(fp32, float.inputName, held[0], float.layers);
   await fp32.release();
   console.log(JSON.stringify({ backbone: name, precision: 'fp32', batch: 1, size: IMAGE.crop, medianMs: Number(fp32Ms.toFixed(1)) }));
+  // floatThreshold 1 quantizes every Conv/Add; the default keeps the tensors whose own uint8
+  // round trip errs by more than 1 % in float (what `simplenet quantize` stores).
   const variants = [
-    { weightBits: 8, method: 'minmax' },
-    { weightBits: 7, method: 'minmax' },
-    { weightBits: 8, method: 'percentile' },
-    { weightBits: 7, method: 'percentile' },
+    { weightBits: 7, method: 'minmax', floatThreshold: 1 },
+    { weightBits: 7, method: 'minmax', floatThreshold: DEFAULT_FLOAT_THRESHOLD },
+    { weightBits: 8, method: 'minmax', floatThreshold: 1 },
   ] as const;
-  for (const { weightBits, method } of variants) {
+  for (const { weightBits, method, floatThreshold } of variants) {
     const t0 = performance.now();
-    const q = await quantizeBackbone(float, calib, { weightBits, method });
+    const q = await quantizeBackbone(float, calib, { weightBits, method, floatThreshold });
     const quantizeSeconds = (performance.now() - t0) / 1000;
     const int8 = await Session.create(q.backbone.onnx, `${name} int8`);
     const errors: Record<string, number[]> = Object.fromEntries(float.layers.map((l) => [l, []]));
@@ -142,6 +123,8 @@ async function bench(name: string, float: Backbone): Promise<void> {
         weightBits,
         method: q.method,
         percentile: q.percentile,
+        floatThreshold,
+        floatTensors: q.float.length,
         batch: 1,
         size: IMAGE.crop,
         medianMs: Number(ms.toFixed(1)),
@@ -158,5 +141,5 @@ async function bench(name: string, float: Backbone): Promise<void> {
   }
 }
 
-if (which === 'wrn50' || which === 'both') await bench('wrn50-random', randomWrn50());
+if (which === 'wrn50' || which === 'both') await bench('wrn50-random', randomWrn50Backbone());
 if (which === 'mobilenet' || which === 'both') await bench('mobilenet_v2', await loadManifestBackbone(resolve('backbones/mobilenet_v2.json')));
