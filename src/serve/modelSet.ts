@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Detector } from '../api/detector.js';
+import type { SessionOptions } from '../onnx/session.js';
 import type { Precision } from '../scoring/precision.js';
 import { isFolderOf } from '../io/artefacts.js';
 import { type BatcherOptions, MicroBatcher } from './batcher.js';
@@ -25,6 +26,12 @@ export interface ServedModel {
   /** The exported graph, built on the first request for it. */
   exported?: Promise<Uint8Array>;
 }
+
+/**
+ * The service's onnxruntime settings. Batches of varying size and concurrent decoding are what a
+ * service has and a CLI run does not: (measured by `npm run bench:serve`, README "Serve").
+ */
+export const SERVE_SESSION: SessionOptions = { memoryArena: true, spinning: true };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -78,6 +85,8 @@ export class ModelSet {
     private readonly batcher: Omit<BatcherOptions, 'onBatch'> & { onBatch?: (model: string, size: number, seconds: number) => void },
     /** The backbone's arithmetic of every served model (default 'fp32'). */
     private readonly precision: Precision = 'fp32',
+    /** onnxruntime settings of every served model's session (default: SERVE_SESSION). */
+    private readonly session: SessionOptions = SERVE_SESSION,
   ) {}
 
   /** Opens and warms every model (the first call), or a new set that replaces the old one (reload). */
@@ -154,7 +163,7 @@ export class ModelSet {
   }
 
   private async open(s: ModelSource): Promise<ServedModel> {
-    const detector = await Detector.load(s.dir, { withCrop: true, precision: this.precision });
+    const detector = await Detector.load(s.dir, { withCrop: true, precision: this.precision, session: this.session });
     const batcher = new MicroBatcher((images) => detector.scoreBatch(images), {
       ...this.batcher,
       onBatch: (size, seconds) => this.batcher.onBatch?.(s.name, size, seconds),
