@@ -34,27 +34,32 @@ interface Step {
   command: string;
   seconds: number;
   lines: Record<string, unknown>[];
+  /** Why the step failed, when it did. */
+  failed?: string;
 }
 const steps: Step[] = [];
 
-/** Runs one script in a fresh process; its JSON lines on stdout are the result. */
+/**
+ * Runs one script in a fresh process; its JSON lines on stdout are the result. A failing step is
+ * recorded (its error in `failed`) and the run goes on, and results.json is rewritten after every
+ * step, so one broken piece never loses the others' measurements.
+ */
 function run(name: string, file: string, args: string[], env: NodeJS.ProcessEnv = {}, program = process.execPath): Step {
   const command = `${program === process.execPath ? 'node' : program} ${file} ${args.join(' ')}`;
   process.stderr.write(`\n== ${name}: ${command}\n`);
   const t0 = Date.now();
-  const r = spawnSync(program, [file, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 28,
-  });
-  if (r.status !== 0) throw new Error(`${name} failed (exit ${r.status}): ${command}`);
-  const lines = r.stdout
+  const r = spawnSync(program, [file, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
+  const lines = (r.stdout ?? '')
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
-  const step = { name, command, seconds: (Date.now() - t0) / 1000, lines };
+  const step: Step = { name, command, seconds: (Date.now() - t0) / 1000, lines };
+  if (r.status !== 0) {
+    step.failed = `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
+    process.stderr.write(`!! ${name} failed: ${step.failed}\n`);
+  }
   steps.push(step);
+  writeFileSync(join(out, 'results.json'), `${JSON.stringify({ partial: true, steps }, null, 1)}\n`);
   return step;
 }
 
@@ -94,7 +99,7 @@ const epoch = run('one epoch of bottle, peak RSS', script('train-scale-bench.js'
 ]);
 
 let official: Record<string, unknown> | undefined;
-const torchThere = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const torchThere = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, scipy, sklearn, PIL'], { stdio: 'ignore' }).status === 0;
 if (!has('--no-official') && torchThere && existsSync(HARNESS)) {
   const json = resolve(out, 'official.json');
   run(
@@ -104,9 +109,9 @@ if (!has('--no-official') && torchThere && existsSync(HARNESS)) {
     { OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' },
     PYTHON,
   );
-  official = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
+  if (existsSync(json) && !steps.at(-1)?.failed) official = JSON.parse(readFileSync(json, 'utf8')) as Record<string, unknown>;
 } else {
-  process.stderr.write('\n(official harness skipped: --no-official, or /usr/bin/python3 without torch, or the harness is missing)\n');
+  process.stderr.write('\n(official harness skipped: --no-official, or /usr/bin/python3 without torch/scipy/sklearn/PIL, or the harness is missing)\n');
 }
 
 const meta = {
