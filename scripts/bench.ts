@@ -48,7 +48,12 @@ function run(name: string, file: string, args: string[], env: NodeJS.ProcessEnv 
   const command = `${program === process.execPath ? 'node' : program} ${file} ${args.join(' ')}`;
   process.stderr.write(`\n== ${name}: ${command}\n`);
   const t0 = Date.now();
-  const r = spawnSync(program, [file, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 });
+  const r = spawnSync(program, [file, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 28,
+  });
   const lines = (r.stdout ?? '')
     .split('\n')
     .filter((l) => l.startsWith('{'))
@@ -69,7 +74,14 @@ const script = (s: string) => join(HERE, s);
 if (has('--table')) {
   const d = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { meta: typeof meta; steps: Step[]; official?: Record<string, unknown> };
   const by = (prefix: string) => d.steps.filter((s) => s.name.startsWith(prefix));
-  const md = table({ inference: by('predict'), backboneOnly: by('backbone')[0], trainStep: by('training step')[0], epoch: by('one epoch')[0], official: d.official, meta: d.meta });
+  const md = table({
+    inference: by('predict'),
+    backboneOnly: by('backbone')[0],
+    trainStep: by('training step')[0],
+    epoch: by('one epoch')[0],
+    official: d.official,
+    meta: d.meta,
+  });
   writeFileSync(join(out, 'results.md'), md);
   process.stdout.write(md);
   process.exit(0);

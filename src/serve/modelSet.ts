@@ -28,8 +28,11 @@ export interface ServedModel {
 }
 
 /**
- * The service's onnxruntime settings. Batches of varying size and concurrent decoding are what a
- * service has and a CLI run does not: (measured by `npm run bench:serve`, README "Serve").
+ * The service's onnxruntime settings: onnxruntime's defaults for now. Batches of varying size
+ * (the arena keeps the largest batch's buffers) and decoding beside scoring (spinning threads hold
+ * the cores) are what a service has and a CLI run does not; `memoryArena: false` and
+ * `spinning: false` are the settings to compare with `npm run bench:serve` (issue 14; not yet
+ * measured).
  */
 export const SERVE_SESSION: SessionOptions = { memoryArena: true, spinning: true };
 
