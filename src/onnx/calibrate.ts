@@ -58,16 +58,7 @@ export async function collectRanges(
   if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new RangeError(`percentile: expected a number in (0, 100], got ${percentile}`);
   const names = [...(opts.tensors ?? calibrationTensors(model))];
   const observers = new Map(names.map((n) => [n, new RangeObserver(percentile !== undefined)]));
-  let count = 0;
-  await forEachBatch(
-    model,
-    names,
-    batches,
-    opts.intraOpThreads,
-    (name, data) => observers.get(name)?.add(data, name),
-    () => count++,
-  );
-  if (count === 0) throw new Error('batches: expected at least one calibration batch');
+  await forEachBatch(model, names, batches, opts.intraOpThreads, (name, data) => observers.get(name)?.add(data, name));
   return new Map(names.map((n) => [n, (observers.get(n) as RangeObserver).range(percentile)]));
 }
 
@@ -94,26 +85,17 @@ export async function measureQuantizationError(
   const names = [...ranges.keys()];
   const params = new Map(names.map((n) => [n, activationParams(ranges.get(n) as TensorRange)]));
   const err = new Map(names.map((n) => [n, { e: 0, x: 0 }]));
-  let count = 0;
-  await forEachBatch(
-    model,
-    names,
-    batches,
-    opts.intraOpThreads,
-    (name, data) => {
-      const { scale, zeroPoint } = params.get(name) as { scale: number; zeroPoint: number };
-      const acc = err.get(name) as { e: number; x: number };
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i];
-        const q = Math.max(0, Math.min(255, roundHalfEven(Math.fround(v / scale)) + zeroPoint));
-        const d = (q - zeroPoint) * scale - v;
-        acc.e += d * d;
-        acc.x += v * v;
-      }
-    },
-    () => count++,
-  );
-  if (count === 0) throw new Error('batches: expected at least one calibration batch');
+  await forEachBatch(model, names, batches, opts.intraOpThreads, (name, data) => {
+    const { scale, zeroPoint } = params.get(name) as { scale: number; zeroPoint: number };
+    const acc = err.get(name) as { e: number; x: number };
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      const q = Math.max(0, Math.min(255, roundHalfEven(Math.fround(v / scale)) + zeroPoint));
+      const d = (q - zeroPoint) * scale - v;
+      acc.e += d * d;
+      acc.x += v * v;
+    }
+  });
   return new Map(
     names.map((n) => {
       const { e, x } = err.get(n) as { e: number; x: number };
@@ -129,7 +111,6 @@ async function forEachBatch(
   batches: Iterable<Record<string, HostTensor | OrtTensor>> | AsyncIterable<Record<string, HostTensor | OrtTensor>>,
   intraOpThreads: number | undefined,
   visit: (name: string, data: Float32Array) => void,
-  onBatch: () => void,
 ): Promise<void> {
   const graph = model.graph;
   const exposed = new Set(graph.outputs.map((o) => o.name));
@@ -137,9 +118,10 @@ async function forEachBatch(
   const extra = names.filter((n) => !exposed.has(n) && !inputs.has(n)).map((name) => ({ name, dtype: 'float32' as const }));
   const bytes = encodeModel({ ...model, graph: { ...graph, outputs: [...graph.outputs, ...extra] } });
   const session = await Session.create(bytes, 'calibration', { intraOpThreads });
+  let count = 0;
   try {
     for await (const feeds of batches) {
-      onBatch();
+      count++;
       const fetched = names.filter((n) => !inputs.has(n));
       const out = fetched.length > 0 ? await session.run(feeds, fetched) : {};
       for (const name of names) {
@@ -151,4 +133,5 @@ async function forEachBatch(
   } finally {
     await session.release();
   }
+  if (count === 0) throw new Error('batches: expected at least one calibration batch');
 }
