@@ -4,12 +4,12 @@
  * `simplenet predict` on the same images in the same run, so the service's overhead is a ratio.
  * Writes bench/serve-results.json and prints a Markdown table. Run it with nothing else running.
  *
- *   node dist/scripts/serve-bench.js --model runs/bottle [--images ../shared/data/mvtec_ad/bottle/test] [--seconds 60] [--max-batch 8]
+ *   node dist/scripts/serve-bench.js --model runs/bottle [--images ../shared/data/mvtec_ad/bottle/test] [--seconds 60] [--max-batch n] [--workers n] [--threads n] [--out bench/serve-results.json]
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import autocannon from 'autocannon';
 import { expandInputs } from '../src/predict/inputs.js';
 
@@ -21,7 +21,10 @@ const model = arg('model');
 if (!model) throw new Error('give --model <model-dir> (e.g. a bottle model trained with the README command)');
 const images = arg('images', '../shared/data/mvtec_ad/bottle/test')!;
 const seconds = Number(arg('seconds', '60'));
-const maxBatch = arg('max-batch', '8')!;
+const maxBatch = arg('max-batch', '1')!;
+const workers = arg('workers');
+const threads = arg('threads');
+const out = arg('out', 'bench/serve-results.json')!;
 const CLI = join(import.meta.dirname, '../src/cli/main.js');
 const paths = expandInputs([images]).map((i) => i.path);
 const bodies = paths.map((p) => readFileSync(p));
@@ -29,9 +32,13 @@ const bodies = paths.map((p) => readFileSync(p));
 const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--model', `m=${model}`, '--port', '0', '--quiet', '--max-batch', maxBatch, '--queue', '256'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--model', `m=${model}`, '--port', '0', '--quiet', '--max-batch', maxBatch, '--queue', '256', ...(workers ? ['--workers', workers] : []), ...(threads ? ['--threads', threads] : [])],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
@@ -108,12 +115,14 @@ const result = {
   images: `${paths.length} images from ${images}`,
   seconds,
   maxBatch: Number(maxBatch),
+  workers: workers === undefined ? 'default' : Number(workers),
+  threads: threads === undefined ? 'default' : Number(threads),
   predict: { images: paths.length, seconds: predictSeconds, imagesPerSecond: predictRate, note: 'one process, startup and model load included' },
   rows,
   ratios: { c16OverC1: rows[2].imagesPerSecond / base, c1OverPredict: base / predictRate },
 };
-mkdirSync('bench', { recursive: true });
-writeFileSync('bench/serve-results.json', `${JSON.stringify(result, null, 2)}\n`);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`| concurrency | images/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | RSS 10 s MiB | RSS end MiB |`);
 console.log('|---|---|---|---|---|---|---|---|---|');

@@ -8,7 +8,7 @@ import { checkRedis } from '../queue/connect.js';
 import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
 import '../queue/redisJobRunner.js';
 import { ServiceMetrics } from '../serve/metrics.js';
-import { ModelSet, modelSources } from '../serve/modelSet.js';
+import { ModelSet, modelSources, serveSession } from '../serve/modelSet.js';
 import { isLoopback } from '../serve/security.js';
 import { buildServer } from '../serve/server.js';
 import type { Precision } from '../scoring/precision.js';
@@ -23,6 +23,8 @@ interface ServeFlags {
   token?: string;
   insecure?: boolean;
   maxBatch: number;
+  workers: number;
+  threads?: number;
   maxWaitMs: number;
   queue: number;
   bodyLimit: number;
@@ -56,7 +58,14 @@ export function serveCommand(program: Command): void {
     .option('--token <secret>', 'bearer token required on every route but /healthz and /readyz (default: $SIMPLENET_TOKEN)')
     .option('--insecure', 'allow a non-loopback --host without a token')
     .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
-    .option('--max-batch <n>', 'images per run of the scoring graph', intOption('--max-batch', 1), 8)
+    .option(
+      '--workers <n>',
+      "threads that run each model's scoring graph, each with its own copy of the model (0: the main thread)",
+      intOption('--workers', 0),
+      2,
+    )
+    .option('--threads <n>', 'onnxruntime threads per worker (default: the cores divided among the workers)', intOption('--threads', 1))
+    .option('--max-batch <n>', 'images per run of the scoring graph (1: no batching, fastest on a CPU; see README)', intOption('--max-batch', 1), 1)
     .option('--max-wait-ms <ms>', 'how long an idle model waits for more images to batch', intOption('--max-wait-ms', 0), 10)
     .option('--queue <n>', 'images allowed to wait per model; more get 503 with Retry-After', intOption('--queue', 1), 64)
     .option('--body-limit <size>', 'largest request body, e.g. 20mb', bytesOption, 20 * 2 ** 20)
@@ -101,6 +110,7 @@ export function serveCommand(program: Command): void {
           onBatch: (model, size, seconds) => metrics?.batch(model, size, seconds),
         },
         flags.precision,
+        serveSession(flags.workers, flags.threads),
       );
       metrics = new ServiceMetrics(() => models.depth());
       let runner: JobRunner | undefined;

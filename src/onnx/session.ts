@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import type { DType, HostTensor } from './tensor.js';
+import { type WireTensor, WorkerSessions } from './workerSessions.js';
 
 /**
  * onnxruntime-node's tensor, as sessions return it (`FeatureExtractor.extract` gives one). Its
@@ -38,6 +39,13 @@ export interface SessionOptions {
    * decoding in the service).
    */
   spinning?: boolean;
+  /**
+   * Worker threads that run the graph, each with its own copy of the session (memory grows with
+   * the weights × workers). Default 0: runs hold the calling thread, as onnxruntime-node's `run`
+   * does. With workers the event loop stays free while a graph runs, and up to `workers` runs are
+   * in flight at once (the service: `simplenet serve --workers`); `intraOpThreads` applies to each.
+   */
+  workers?: number;
 }
 
 /**
@@ -50,9 +58,34 @@ export interface InternalSessionOptions extends SessionOptions {
   memoryPattern?: boolean;
 }
 
+/** What runs the graph: onnxruntime's session on this thread, or a pool of worker threads. */
+interface Runner {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
+function inWorkers(pool: WorkerSessions): Runner {
+  const wire = (t: ort.Tensor): WireTensor => ({ type: t.type, dims: [...t.dims], data: t.data as WireTensor['data'] });
+  return {
+    inputNames: pool.inputNames,
+    outputNames: pool.outputNames,
+    async run(feeds, fetches) {
+      const f: Record<string, WireTensor> = {};
+      for (const [k, v] of Object.entries(feeds)) f[k] = wire(v);
+      const out = await pool.run(f, fetches);
+      const r: Record<string, ort.Tensor> = {};
+      for (const [k, t] of Object.entries(out)) r[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as never, t.dims);
+      return r;
+    },
+    release: () => pool.release(),
+  };
+}
+
 export class Session {
   private constructor(
-    private readonly inner: ort.InferenceSession,
+    private readonly inner: Runner,
     readonly label: string,
   ) {}
 
@@ -65,9 +98,10 @@ export class Session {
     if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
     if (opts.memoryArena === false) options.enableCpuMemArena = false;
     if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
+    if (opts.workers) return new Session(inWorkers(await WorkerSessions.create(model, options, opts.workers, label)), label);
     try {
       const s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
-      return new Session(s, label);
+      return new Session(s as Runner, label);
     } catch (e) {
       throw new Error(`${label}: onnxruntime could not load the model: ${(e as Error).message}`);
     }
@@ -87,7 +121,8 @@ export class Session {
     try {
       return fetches ? await this.inner.run(f, fetches) : await this.inner.run(f);
     } catch (e) {
-      throw new Error(`${this.label}: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      throw new Error(message.startsWith(`${this.label}: `) ? message : `${this.label}: ${message}`);
     }
   }
 

@@ -1,8 +1,9 @@
 /**
  * Micro-batching for one model: images that arrive while the graph is busy (or within
  * `maxWaitMs` of an idle graph) are scored together, up to `maxBatch` per run, through the
- * Detector's one scoring graph and its dynamic batch axis. The queue is bounded: `submit` refuses
- * at once when `queueLimit` images are waiting, so overload becomes 503s instead of memory.
+ * Detector's one scoring graph and its dynamic batch axis; up to `concurrency` runs are in flight
+ * at once (the session's worker threads). The queue is bounded: `submit` refuses at once when
+ * `queueLimit` images are waiting, so overload becomes 503s instead of memory.
  */
 import type { ScoreResult } from '../api/detector.js';
 import type { DecodedImage } from '../images/decode.js';
@@ -18,6 +19,8 @@ export interface BatcherOptions {
   maxWaitMs: number;
   /** Images allowed to wait (default 64); more are refused with QueueFullError. */
   queueLimit: number;
+  /** Runs of the graph in flight at once (default 1): the session's workers (`SessionOptions.workers`). */
+  concurrency?: number;
   /** Sizes of the batches run, for the batch-size histogram. */
   onBatch?: (size: number, seconds: number) => void;
 }
@@ -30,7 +33,7 @@ interface Pending {
 
 export class MicroBatcher {
   private readonly waiting: Pending[] = [];
-  private running: Promise<void> | undefined;
+  private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
 
@@ -58,12 +61,16 @@ export class MicroBatcher {
 
   /** Resolves when nothing waits and nothing runs (a reload closes the old model then). */
   idle(): Promise<void> {
-    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  private get busy(): boolean {
+    return this.running >= (this.opts.concurrency ?? 1);
+  }
+
   private schedule(): void {
-    if (this.running) return;
+    if (this.busy) return;
     if (this.waiting.length >= this.opts.maxBatch) {
       this.start();
       return;
@@ -74,7 +81,7 @@ export class MicroBatcher {
   private start(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.running || this.waiting.length === 0) return;
+    if (this.busy || this.waiting.length === 0) return;
     // One image size per run of the graph: take the first image's size, up to maxBatch of them.
     const first = this.waiting[0].image;
     const batch: Pending[] = [];
@@ -86,7 +93,8 @@ export class MicroBatcher {
       } else i++;
     }
     const t0 = performance.now();
-    this.running = this.run(batch.map((p) => p.image)).then(
+    this.running++;
+    const run = this.run(batch.map((p) => p.image)).then(
       (results) => {
         this.opts.onBatch?.(batch.length, (performance.now() - t0) / 1000);
         batch.forEach((p, i) => p.resolve(results[i]));
@@ -103,13 +111,15 @@ export class MicroBatcher {
         }
       },
     );
-    this.running.finally(() => {
-      this.running = undefined;
+    void run.finally(() => {
+      this.running--;
       // Whatever arrived meanwhile runs at once: the graph was busy, so they have waited already.
       if (this.waiting.length > 0) this.start();
-      else {
+      else if (this.running === 0) {
         for (const w of this.idleWaiters.splice(0)) w();
       }
     });
+    // A free worker takes the next images at once rather than after maxWaitMs.
+    if (this.waiting.length > 0 && !this.busy) this.start();
   }
 }

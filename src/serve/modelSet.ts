@@ -6,6 +6,7 @@
  * that hold a model finish on it, and it is closed once they have.
  */
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Detector } from '../api/detector.js';
 import type { SessionOptions } from '../onnx/session.js';
@@ -28,13 +29,25 @@ export interface ServedModel {
 }
 
 /**
- * The service's onnxruntime settings: onnxruntime's defaults for now. Batches of varying size
- * (the arena keeps the largest batch's buffers) and decoding beside scoring (spinning threads hold
- * the cores) are what a service has and a CLI run does not; `memoryArena: false` and
- * `spinning: false` are the settings to compare with `npm run bench:serve` (issue 14; not yet
- * measured).
+ * The service's onnxruntime settings for `workers` worker threads per model (default 2) of
+ * `threads` onnxruntime threads each (default: the cores shared out among the workers). In workers
+ * the event loop keeps reading requests and starting decodes while a graph runs, and two images
+ * score at once; on 2 cores two 1-thread runs side by side outscore one 2-thread run, whose
+ * operators are too small to keep both cores busy. Threads that spin while they wait would take
+ * the cores from the other run and from decoding, so they sleep. Measured in the README's service
+ * section (issue 14).
+ * @throws RangeError when `workers` or `threads` is not a non-negative integer.
+ * @example const session = serveSession(2); // { workers: 2, intraOpThreads: cores / 2, spinning: false, memoryArena: true }
  */
-export const SERVE_SESSION: SessionOptions = { memoryArena: true, spinning: true };
+export function serveSession(workers = 2, threads?: number): SessionOptions {
+  if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be an integer ≥ 0, got ${workers}`);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new RangeError(`threads must be an integer ≥ 1, got ${threads}`);
+  const intraOpThreads = threads ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
+  return { memoryArena: true, spinning: false, workers, intraOpThreads };
+}
+
+/** `serveSession()`: what `simplenet serve` runs with unless told otherwise. */
+export const SERVE_SESSION: SessionOptions = serveSession();
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -169,11 +182,13 @@ export class ModelSet {
     const detector = await Detector.load(s.dir, { withCrop: true, precision: this.precision, session: this.session });
     const batcher = new MicroBatcher((images) => detector.scoreBatch(images), {
       ...this.batcher,
+      concurrency: Math.max(1, this.session.workers ?? 0),
       onBatch: (size, seconds) => this.batcher.onBatch?.(s.name, size, seconds),
     });
-    // Warm-up: build the session and run the graph once, so the first request is not the slow one.
+    // Warm-up: build the session and run the graph once per worker, so no first request is the slow one.
     const size = detector.info.mapSize;
-    await detector.scoreBatch([{ data: new Uint8Array(size * size * 3).fill(128), width: size, height: size, channels: 3, source: 'warm-up' }]);
+    const grey = { data: new Uint8Array(size * size * 3).fill(128), width: size, height: size, channels: 3 as const, source: 'warm-up' };
+    await Promise.all(Array.from({ length: Math.max(1, this.session.workers ?? 0) }, () => detector.scoreBatch([grey])));
     return { name: s.name, dir: s.dir, detector, batcher };
   }
 

@@ -108,7 +108,8 @@ describe('simplenet serve', () => {
 
   test('bad input: 400, 415, 413, 404, 504 with a JSON error; the server keeps serving', async () => {
     const s = await startServer(['--model', model, '--body-limit', '50kb']);
-    const slow = await startServer(['--model', model, '--timeout', '1', '--max-wait-ms', '50']);
+    // Batches of up to 8 wait 50 ms for more images: longer than the 1 ms timeout, whatever the machine.
+    const slow = await startServer(['--model', model, '--timeout', '1', '--max-batch', '8', '--max-wait-ms', '50']);
     try {
       const good = readFileSync(png);
       const cases: [Promise<Response>, number, string][] = [
@@ -134,7 +135,8 @@ describe('simplenet serve', () => {
   });
 
   test(`overload: --queue 1 and 20 at once: every answer is 200 or 503 with Retry-After; RSS grows < ${RSS_GROWTH_BOUND >> 20} MiB`, async () => {
-    const s = await startServer(['--model', model, '--queue', '1', '--max-batch', '1']);
+    // The first image waits up to 500 ms for a second one to batch with: the queue is full while it does.
+    const s = await startServer(['--model', model, '--queue', '1', '--max-batch', '2', '--max-wait-ms', '500']);
     try {
       const body = readFileSync(png);
       const before = rss(s.child.pid!);
