@@ -70,6 +70,7 @@ export {
 export type { LayerShape } from './embedding/patchEmbed.js';
 export { type Manifest as BackboneManifest, ManifestSchema as BackboneManifestSchema } from './backbones/manifestSchema.js';
 export type { DType, HostTensor, TypedArrayOf } from './onnx/tensor.js';
+export type { CalibrationMethod } from './onnx/calibrate.js';
 export { type HeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
 export type { KnnParams, ModelParams } from './heads/knn.js';
 export type { ImageResult } from './scoring/scoreImages.js';

@@ -8,6 +8,7 @@ import type { Reporter } from '../core/progress.js';
 import { silentReporter } from '../core/progress.js';
 import { loadDataset } from '../datasets/load.js';
 import { quantizeBackbone } from '../backbones/quantizeBackbone.js';
+import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { buildPreprocessModel } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
 import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
@@ -31,6 +32,15 @@ export interface QuantizeOptions {
    * fraction stay float32 (`QuantizeBackboneOptions.floatThreshold`, default 0.01); 1 quantizes all.
    */
   floatThreshold?: number;
+  /**
+   * How activation ranges are measured (`collectRanges`): 'minmax' (default), the smallest and
+   * largest value seen; 'percentile', ±t with t the `percentile`-th percentile of |x|, clipping rare
+   * outliers so that the bulk of the values gets finer uint8 steps.
+   * @example const opts: QuantizeOptions = { method: 'percentile', percentile: 99.999 };
+   */
+  method?: CalibrationMethod;
+  /** Percentile of |x| for method 'percentile', in (0, 100]; default 99.99. Refused with method 'minmax'. */
+  percentile?: number;
   /** Progress of the calibration pass. */
   reporter?: Reporter;
 }
@@ -44,7 +54,9 @@ export interface QuantizeSummary {
   images: number;
   source: string;
   weightBits: 7 | 8;
-  method: 'minmax' | 'percentile';
+  method: CalibrationMethod;
+  /** The percentile of |x| the ranges were cut at (method 'percentile' only). */
+  percentile?: number;
   /** Activation tensors with a stored range. */
   tensors: number;
   /** Of them, kept float32 by mixed precision (measured uint8 error above the threshold). */
@@ -81,7 +93,8 @@ function evenlySpaced<T>(items: readonly T[], count: number): T[] {
  * `Detector.load(dir, { precision: 'int8' })`, `simplenet predict|test|serve|export --precision int8`
  * run the int8 backbone.
  * @throws ModelLoadError when `dir` is not a model folder; RangeError when `opts.floatThreshold` is
- * negative; Error when no calibration images are
+ * negative, `opts.method` is unknown, or `opts.percentile` is outside (0, 100] or given without
+ * method 'percentile'; Error when no calibration images are
  * found (naming what was looked for); ImageDecodeError naming an unreadable image;
  * OutputRefusedError when a quantization.json that simplenet did not write is in the way.
  * @example
@@ -91,9 +104,15 @@ function evenlySpaced<T>(items: readonly T[], count: number): T[] {
 export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise<QuantizeSummary> {
   const started = Date.now();
   const reporter = opts.reporter ?? silentReporter;
-  const model = await loadModel(dir);
   const count = opts.count ?? 32;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`quantize: count must be a positive integer, got ${count}`);
+  const method = opts.method ?? 'minmax';
+  if (method !== 'minmax' && method !== 'percentile') throw new RangeError(`quantize: method must be 'minmax' or 'percentile', got '${method}'`);
+  if (opts.percentile !== undefined) {
+    if (method !== 'percentile') throw new RangeError(`quantize: percentile ${opts.percentile} needs method 'percentile' (method is '${method}')`);
+    if (!(opts.percentile > 0 && opts.percentile <= 100)) throw new RangeError(`quantize: percentile must be in (0, 100], got ${opts.percentile}`);
+  }
+  const model = await loadModel(dir);
   const { paths: all, source } = await calibrationPaths(model, opts.images);
   if (all.length === 0) throw new Error(`${dir}: no calibration images found in ${source}`);
   const paths = evenlySpaced(all, count);
@@ -110,12 +129,18 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
   }
   try {
     const weightBits = opts.weightBits ?? 7;
-    const q = await quantizeBackbone(model.backbone, pixels(), { weightBits, floatThreshold: opts.floatThreshold });
+    const q = await quantizeBackbone(model.backbone, pixels(), {
+      weightBits,
+      floatThreshold: opts.floatThreshold,
+      method,
+      percentile: opts.percentile,
+    });
     bar.done();
     const record: QuantizationRecord = {
       format: 'simplenet-quantization',
       version: 1,
       method: q.method,
+      ...(q.percentile === undefined ? {} : { percentile: q.percentile }),
       weightBits: q.weightBits,
       images: q.images,
       source,
@@ -133,6 +158,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       source,
       weightBits: q.weightBits,
       method: q.method,
+      ...(q.percentile === undefined ? {} : { percentile: q.percentile }),
       tensors: Object.keys(q.ranges).length,
       float: q.float.length,
       seconds: (Date.now() - started) / 1000,

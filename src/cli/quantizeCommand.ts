@@ -8,6 +8,8 @@ interface QuantizeFlags {
   calibrationImages: number;
   weightBits: 7 | 8;
   floatThreshold?: number;
+  calibration: 'minmax' | 'percentile';
+  percentile?: number;
   quiet?: boolean;
 }
 
@@ -35,13 +37,32 @@ export function quantizeCommand(program: Command): void {
       'mixed precision: keep float32 the activations whose measured uint8 error ‖Q(x)−x‖/‖x‖ exceeds x, with the convs that read or write them (default 0.01; 1 quantizes all: fastest, least exact)',
       numberOption('--float-threshold'),
     )
+    .option(
+      '--calibration <minmax|percentile>',
+      "how activation ranges are measured: 'minmax', smallest to largest value seen; 'percentile', ±the --percentile of |x|, clipping rare outliers",
+      (v: string) => {
+        if (v !== 'minmax' && v !== 'percentile') throw new InvalidArgumentError(`--calibration must be 'minmax' or 'percentile', got '${v}'`);
+        return v;
+      },
+      'minmax',
+    )
+    .option('--percentile <p>', 'percentile of |x| for --calibration percentile, in (0, 100] (default 99.99)', (v: string) => {
+      const p = Number(v);
+      if (v.trim() === '' || !(p > 0 && p <= 100)) throw new InvalidArgumentError(`--percentile must be a number in (0, 100], got '${v}'`);
+      return p;
+    })
     .option('--quiet', 'no progress output')
     .action(async (flags: QuantizeFlags) => {
+      if (flags.percentile !== undefined && flags.calibration !== 'percentile') {
+        throw new InvalidArgumentError(`--percentile needs --calibration percentile (got --calibration ${flags.calibration})`);
+      }
       const summary = await quantize(flags.model, {
         images: flags.images,
         count: flags.calibrationImages,
         weightBits: flags.weightBits,
         floatThreshold: flags.floatThreshold,
+        method: flags.calibration,
+        percentile: flags.percentile,
         reporter: reporterFor(flags),
       });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
