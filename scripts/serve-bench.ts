@@ -34,7 +34,21 @@ const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${
 async function startServer(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--model', `m=${model}`, '--port', '0', '--quiet', '--max-batch', maxBatch, '--queue', '256', ...(workers ? ['--workers', workers] : []), ...(threads ? ['--threads', threads] : [])],
+    [
+      CLI,
+      'serve',
+      '--model',
+      `m=${model}`,
+      '--port',
+      '0',
+      '--quiet',
+      '--max-batch',
+      maxBatch,
+      '--queue',
+      '256',
+      ...(workers ? ['--workers', workers] : []),
+      ...(threads ? ['--threads', threads] : []),
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe'],
     },

@@ -59,6 +59,9 @@ export class WorkerSessions {
       slot.worker.on('exit', (code) => {
         if (!this.closing) this.fail(slot, new Error(`its worker thread exited (code ${code})`));
       });
+      // An idle worker does not keep the process alive (a Detector never closed must not hang it); a busy
+      // one does. After the listeners: adding a 'message' listener refs the worker's port again.
+      slot.worker.unref();
     }
   }
 
@@ -128,6 +131,7 @@ export class WorkerSessions {
       this.slots.map((s) => {
         if (s.dead) return undefined;
         const exited = new Promise<void>((r) => s.worker.once('exit', () => r()));
+        s.worker.ref();
         s.worker.postMessage({ close: true } satisfies WireRequest);
         return exited;
       }),
@@ -158,6 +162,7 @@ export class WorkerSessions {
       if (slot.job || slot.dead) continue;
       const job = this.queue.shift()!;
       slot.job = job;
+      slot.worker.ref();
       slot.worker.postMessage({ id: job.id, feeds: job.feeds, fetches: job.fetches } satisfies WireRequest);
     }
     if (this.queue.length > 0 && this.slots.every((s) => s.dead)) {
@@ -169,6 +174,7 @@ export class WorkerSessions {
   private done(slot: Slot, res: WireResponse): void {
     const job = slot.job;
     slot.job = undefined;
+    slot.worker.unref();
     if (job && job.id === res.id) {
       if ('error' in res) job.reject(new Error(`${this.label}: ${res.error}`));
       else job.resolve(res.outputs);

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../builder.js';
 import { Session } from '../session.js';
@@ -55,4 +59,27 @@ test('release waits for the runs already asked for', async () => {
 
 test('a graph the workers cannot open is an error naming the session', async () => {
   await assert.rejects(Session.create(new Uint8Array([1, 2, 3]), 'broken graph', { workers: 2 }), /^Error: broken graph: onnxruntime could not load the model/);
+});
+
+test('a process that never releases its worker session still exits when its work is done', () => {
+  const session = new URL('../session.js', import.meta.url).href;
+  const builder = new URL('../builder.js', import.meta.url).href;
+  const tensor = new URL('../tensor.js', import.meta.url).href;
+  const script = `
+    const { Session } = await import('${session}');
+    const { GraphBuilder } = await import('${builder}');
+    const { f32 } = await import('${tensor}');
+    const g = new GraphBuilder('t');
+    g.output(g.op('Neg', [g.input('x', 'float32', [1])]), 'y', 'float32', [1]);
+    const s = await Session.create(g.toModel({ purpose: 'test' }), 'pool', { workers: 2 });
+    const out = await s.run({ x: f32([1], [3]) });
+    console.log(out.y.data[0]);`;
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-workers-'));
+  const file = join(dir, 'never-released.mjs');
+  writeFileSync(file, script);
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+  rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.signal, null, 'it exited by itself, not by the timeout');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '-3');
 });
