@@ -1,7 +1,6 @@
 /**
  * Runs one task in a child process (worker.ts), so a job never blocks its parent's event loop and
- * a crash in training takes down only the child. Used by the queue worker; the local runner has
- * its own copy of this loop with its job bookkeeping around it.
+ * a crash in training takes down only the child. Used by the local job runner and the queue worker.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

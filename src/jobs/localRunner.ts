@@ -4,10 +4,8 @@
  * store, so a restart finds what ran as `interrupted`; resume continues from the checkpoint in
  * the job's folder. Cancelling sends SIGTERM; the child stops between steps and leaves no temporary.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { oneLine } from '../core/progress.js';
 import { cleanStaleTemporaries } from '../io/temporaries.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
@@ -16,11 +14,9 @@ import { applyProgress, historyFromLog } from './jobProgress.js';
 import { type JobListener, type JobRunner, type JobRunnerOptions, registerJobRunner } from './jobRunner.js';
 import { type Job, type JobSpec, type JobSpecInput, newJob, parseJobSpec } from './jobSpec.js';
 import { JobStore, newJobId } from './jobStore.js';
-import type { FromWorker, ToWorker, WorkerTask } from './workerProtocol.js';
+import { type ChildOutcome, runTaskInChild } from './childTask.js';
+import type { WorkerTask } from './workerProtocol.js';
 
-const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
-/** After SIGTERM, how long the child may take to stop before it is killed. */
-const KILL_AFTER_MS = 30_000;
 /** Step ticks are sent at most this often per job (epochs and state changes always). */
 const TICK_MS = 250;
 /** Progress is written to disk at most this often (state changes always): tiny epochs are fast. */
@@ -28,7 +24,8 @@ const SAVE_MS = 1000;
 
 interface Running {
   id: string;
-  child?: ChildProcess;
+  /** Stops its child process (childTask.ts). */
+  abort: AbortController;
   /** Why the runner stopped it, when it did. */
   stop?: 'cancelled' | 'interrupted';
   /** Resolves when the job has its final state. */
@@ -44,10 +41,7 @@ export class LocalJobRunner implements JobRunner {
   private running?: Running;
   private closed = false;
 
-  constructor(
-    private readonly o: JobRunnerOptions,
-    private readonly workerPath = WORKER,
-  ) {
+  constructor(private readonly o: JobRunnerOptions) {
     this.store = new JobStore(o.jobsDir, (m) => o.log?.(m));
     // Temporaries of a worker that died with the previous server.
     void cleanStaleTemporaries(o.modelsDir);
@@ -187,14 +181,9 @@ export class LocalJobRunner implements JobRunner {
     const r = this.running;
     if (!r) return;
     r.stop ??= why;
-    if (r.child && r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGTERM');
-      const killer = setTimeout(() => r.child?.kill('SIGKILL'), KILL_AFTER_MS);
-      await r.done;
-      clearTimeout(killer);
-    } else {
-      await r.done;
-    }
+    // The child gets SIGTERM (SIGKILL if it has not stopped after 30 s); one not started yet never runs.
+    r.abort.abort();
+    await r.done;
   }
 
   private pump(): void {
@@ -202,7 +191,7 @@ export class LocalJobRunner implements JobRunner {
     const id = this.queue.shift();
     if (id === undefined) return;
     let settle!: () => void;
-    const r: Running = { id, done: new Promise((res) => (settle = res)), lastTick: 0, lastSave: 0 };
+    const r: Running = { id, abort: new AbortController(), done: new Promise((res) => (settle = res)), lastTick: 0, lastSave: 0 };
     this.running = r;
     void this.run(r)
       .catch((e: Error) => this.o.log?.(`job ${id}: ${e.message}`))
@@ -266,26 +255,14 @@ export class LocalJobRunner implements JobRunner {
     return this.finish(job, 'failed', outcome.type === 'failed' ? outcome.message : 'the training process stopped unexpectedly');
   }
 
-  /** Runs the task in a child process; resolves with its outcome when it has exited. */
-  private spawn(r: Running, job: Job, task: WorkerTask): Promise<FromWorker> {
-    return new Promise((resolve) => {
-      let outcome: FromWorker | undefined;
-      let stderr = '';
-      const child = fork(this.workerPath, [], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
-      r.child = child;
-      // Stopped while the job was being set up: the child gets the signal as soon as it exists.
-      if (r.stop) child.kill('SIGTERM');
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-4000);
-      });
-      child.on('message', (m: FromWorker) => {
-        if (m.type !== 'progress') {
-          outcome = m;
-          return;
-        }
-        applyProgress(job, m.event);
+  /** Runs the task in a child process (childTask.ts); resolves with its outcome when it has exited. */
+  private spawn(r: Running, job: Job, task: WorkerTask): Promise<ChildOutcome> {
+    return runTaskInChild(task, {
+      signal: r.abort.signal,
+      onProgress: (event) => {
+        applyProgress(job, event);
         const now = Date.now();
-        if (m.event.type === 'epoch') {
+        if (event.type === 'epoch') {
           this.emit(job, 'progress');
           // The whole job (its history grows) goes out and to disk at most once a second.
           if (now - r.lastSave >= SAVE_MS) {
@@ -293,27 +270,11 @@ export class LocalJobRunner implements JobRunner {
             this.emit(job, 'job');
             void this.store.save(job).catch(() => undefined);
           }
-        } else if (m.event.type !== 'progress' || now - r.lastTick >= TICK_MS) {
+        } else if (event.type !== 'progress' || now - r.lastTick >= TICK_MS) {
           r.lastTick = now;
           this.emit(job, 'progress');
         }
-      });
-      let ended = false;
-      const end = (code: number | null, signal: NodeJS.Signals | null, err?: Error) => {
-        if (ended) return;
-        ended = true;
-        const last = oneLine(stderr.trim().split('\n').at(-1) ?? '');
-        const how = err ? `could not start (${err.message})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        resolve(outcome ?? { type: 'failed', message: `the training process ${how}${last ? `: ${last}` : ''}` });
-      };
-      child.on('error', (e) => end(null, null, e));
-      child.on('exit', (code, signal) => end(code, signal));
-      // A child that dies at once has closed its channel: send throws or calls back with an error; exit reports it.
-      try {
-        child.send({ type: 'start', task } satisfies ToWorker, (e) => e && child.kill('SIGKILL'));
-      } catch {
-        child.kill('SIGKILL');
-      }
+      },
     });
   }
 }
