@@ -89,7 +89,9 @@ export async function prepareOutput(path: string, kind: FolderKind | FileKind): 
 
 /** Writes and flushes a new file (the data is on disk before the rename that publishes it). */
 export async function writeFileDurable(path: string, data: Uint8Array | string): Promise<void> {
-  const fh = await open(path, 'w');
+  // 'wx': a file that already exists is refused (EEXIST), never adopted, so whoever cleans up after
+  // a failure removes only what was created here.
+  const fh = await open(path, 'wx');
   try {
     await fh.writeFile(data);
     await fh.sync();
@@ -124,7 +126,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string, k
     await rename(tmp, path);
     await syncFolder(parent);
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
+    // EEXIST: the temporary's name was taken (writeFileDurable refused it), so it is not ours to remove.
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await rm(tmp, { force: true }).catch(() => undefined);
     throw nameFsError(path, e);
   } finally {
     untrackTemporary(tmp);
@@ -144,11 +147,15 @@ export async function writeDirAtomic<T>(path: string, kind: FolderKind, fill: (t
   await cleanStaleTemporaries(parent);
   checkOutputFolder(path, kind);
   const tmp = temporaryPath(path, 'tmp');
-  trackTemporary(tmp, 'tmp', path);
   let old: string | undefined;
+  // Set once `mkdir(tmp)` (not recursive: it fails on a folder that exists) has made the temporary:
+  // the recursive removal below only ever deletes a folder this call created.
+  let made = false;
   try {
     await mkdir(parent, { recursive: true }).catch((e) => Promise.reject(nameFsError(parent, e)));
     await mkdir(tmp).catch((e) => Promise.reject(nameFsError(path, e)));
+    made = true;
+    trackTemporary(tmp, 'tmp', path);
     const result = await fill(tmp);
     // Checked again: something may have appeared at `path` while `fill` ran.
     checkOutputFolder(path, kind);
@@ -158,6 +165,7 @@ export async function writeDirAtomic<T>(path: string, kind: FolderKind, fill: (t
       await rename(path, old);
     }
     await rename(tmp, path);
+    made = false;
     untrackTemporary(tmp);
     if (old) {
       // The new output is in place; an old copy that resists removal is the next run's to clean.
@@ -167,7 +175,7 @@ export async function writeDirAtomic<T>(path: string, kind: FolderKind, fill: (t
     await syncFolder(parent);
     return result;
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (made) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     untrackTemporary(tmp);
     if (old && !existsSync(path) && existsSync(old)) await rename(old, path).catch(() => undefined);
     if (old) untrackTemporary(old);

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { checkOutputFile, checkOutputFolder, OutputRefusedError, writeDirAtomic, writeFileAtomic } from '../atomic.js';
+import { checkOutputFile, checkOutputFolder, OutputRefusedError, writeDirAtomic, writeFileAtomic, writeFileDurable } from '../atomic.js';
 import { MODEL_FORMAT, PREDICT_CSV_HEADER } from '../artefacts.js';
 import { cleanStaleTemporaries, parseTemporary, temporaryPath } from '../temporaries.js';
 
@@ -143,4 +143,18 @@ describe('temporaries of dead runs are cleaned by the next run', () => {
     assert.ok(existsSync(foreign), 'another machine decides for its own pids');
     assert.ok(existsSync(userFile));
   });
+});
+
+test('writeFileDurable refuses a file that exists and leaves it as it was', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'simplenet-durable-'));
+  try {
+    const p = join(dir, 'users.txt');
+    writeFileSync(p, "the user's");
+    await assert.rejects(writeFileDurable(p, 'ours'), (e: NodeJS.ErrnoException) => e.code === 'EEXIST');
+    assert.equal(readFileSync(p, 'utf8'), "the user's");
+    await writeFileDurable(join(dir, 'new.txt'), 'ours');
+    assert.equal(readFileSync(join(dir, 'new.txt'), 'utf8'), 'ours');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
