@@ -3,8 +3,9 @@
  * results as plain host tensors.
  */
 import * as ort from 'onnxruntime-node';
+import type { InternalSessionOptions } from './sessionOptions.js';
 import type { DType, HostTensor } from './tensor.js';
-import { type WireTensor, WorkerSessions } from './workerSessions.js';
+import { WorkerSessions } from './workerSessions.js';
 
 /**
  * onnxruntime-node's tensor, as sessions return it (`FeatureExtractor.extract` gives one). Its
@@ -18,45 +19,7 @@ export type OrtTensor = ort.Tensor;
 // (issue 11, row 11). It reads this variable then; a user's own setting wins.
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
-/**
- * onnxruntime settings for a detector's session: threads and graph optimisation. Both optional.
- * @example const detector = await Detector.load('runs/bottle', { session: { intraOpThreads: 4, optimization: 'all' } });
- */
-export interface SessionOptions {
-  /** Threads for one operator; defaults to onnxruntime's choice (all cores). */
-  intraOpThreads?: number;
-  /** 'all' lets onnxruntime fuse ops; 'basic' keeps the graph as built (used by fidelity tests). Default 'all'. */
-  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /**
-   * onnxruntime's CPU memory arena (default true): buffers are kept for the next run, fastest for
-   * one input shape; false returns them after each run, so memory follows the current batch
-   * instead of the largest batch seen (the service, whose batches vary).
-   */
-  memoryArena?: boolean;
-  /**
-   * Whether idle intra-op threads spin waiting for work (default true, onnxruntime's own default):
-   * lowest latency for one caller; false leaves the cores to other work between operators (image
-   * decoding in the service).
-   */
-  spinning?: boolean;
-  /**
-   * Worker threads that run the graph, each with its own copy of the session (memory grows with
-   * the weights × workers). Default 0: runs hold the calling thread, as onnxruntime-node's `run`
-   * does. With workers the event loop stays free while a graph runs, and up to `workers` runs are
-   * in flight at once (the service: `simplenet serve --workers`); `intraOpThreads` applies to each.
-   */
-  workers?: number;
-}
-
-/**
- * Settings only the library sets. memoryPattern false: onnxruntime then does not plan one block per
- * input shape on top of what its arena already holds from the first run. For the training step
- * (64 MB per [10368, 1536] intermediate, about twenty of them) that pair was 1.3 GiB against 0.75
- * without it (issue 16), for the same numbers: where a buffer lives changes no arithmetic.
- */
-export interface InternalSessionOptions extends SessionOptions {
-  memoryPattern?: boolean;
-}
+export type { InternalSessionOptions, SessionOptions } from './sessionOptions.js';
 
 /** What runs the graph: onnxruntime's session on this thread, or a pool of worker threads. */
 interface Runner {
@@ -66,19 +29,13 @@ interface Runner {
   release(): Promise<void>;
 }
 
+/** Host tensors cross the threads (sessionWorker.ts converts them the same way on its side). */
 function inWorkers(pool: WorkerSessions): Runner {
-  const wire = (t: ort.Tensor): WireTensor => ({ type: t.type, dims: [...t.dims], data: t.data as WireTensor['data'] });
+  const map = <A, B>(o: Record<string, A>, f: (a: A) => B) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
   return {
     inputNames: pool.inputNames,
     outputNames: pool.outputNames,
-    async run(feeds, fetches) {
-      const f: Record<string, WireTensor> = {};
-      for (const [k, v] of Object.entries(feeds)) f[k] = wire(v);
-      const out = await pool.run(f, fetches);
-      const r: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries(out)) r[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as never, t.dims);
-      return r;
-    },
+    run: async (feeds, fetches) => map(await pool.run(map(feeds, fromOrt), fetches), toOrt),
     release: () => pool.release(),
   };
 }
@@ -90,6 +47,7 @@ export class Session {
   ) {}
 
   static async create(model: Uint8Array | string, label: string, opts: InternalSessionOptions = {}): Promise<Session> {
+    if (opts.workers) return new Session(inWorkers(await WorkerSessions.create(model, opts, opts.workers, label)), label);
     const options: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
@@ -98,7 +56,6 @@ export class Session {
     if (opts.intraOpThreads) options.intraOpNumThreads = opts.intraOpThreads;
     if (opts.memoryArena === false) options.enableCpuMemArena = false;
     if (opts.spinning === false) options.extra = { session: { intra_op: { allow_spinning: '0' } } };
-    if (opts.workers) return new Session(inWorkers(await WorkerSessions.create(model, options, opts.workers, label)), label);
     try {
       const s = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
       return new Session(s as Runner, label);

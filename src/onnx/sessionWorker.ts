@@ -5,23 +5,17 @@
  * synchronous), so only a run on another thread leaves the main event loop free.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
-import type { WireRequest, WireResponse, WireTensor, WorkerInit } from './workerSessions.js';
+import { fromOrt, Session } from './session.js';
+import type { HostTensor } from './tensor.js';
+import type { WireRequest, WireResponse, WorkerInit } from './workerSessions.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-function toWire(t: ort.Tensor): WireTensor {
-  return { type: t.type, dims: [...t.dims], data: t.data as WireTensor['data'] };
-}
-
 async function main(): Promise<void> {
-  let session: ort.InferenceSession;
+  let session: Session;
   try {
-    session =
-      typeof init.model === 'string'
-        ? await ort.InferenceSession.create(init.model, init.options)
-        : await ort.InferenceSession.create(init.model, init.options);
+    session = await Session.create(init.model, init.label, init.options);
   } catch (e) {
     port.postMessage({ ready: false, error: (e as Error).message });
     return;
@@ -36,12 +30,10 @@ async function main(): Promise<void> {
     let res: WireResponse;
     const transfer: ArrayBuffer[] = [];
     try {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const [k, t] of Object.entries(req.feeds)) feeds[k] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as never, t.dims);
-      const out = req.fetches ? await session.run(feeds, req.fetches) : await session.run(feeds);
-      const outputs: Record<string, WireTensor> = {};
+      const out = await session.run(req.feeds, req.fetches);
+      const outputs: Record<string, HostTensor> = {};
       for (const [k, v] of Object.entries(out)) {
-        outputs[k] = toWire(v as ort.Tensor);
+        outputs[k] = fromOrt(v);
         const buf = outputs[k].data.buffer as ArrayBuffer;
         // Outputs are fresh buffers owned by this thread: hand them over instead of copying.
         if (!transfer.includes(buf)) transfer.push(buf);

@@ -6,30 +6,26 @@
  * a batch is scored; in workers it can, and with two workers two batches score at once.
  */
 import { Worker } from 'node:worker_threads';
-import type * as ort from 'onnxruntime-node';
-
-/** A tensor as it crosses threads: its type, shape and data (a typed array). */
-export interface WireTensor {
-  type: string;
-  dims: number[];
-  data: Float32Array | Uint8Array | Int32Array | BigInt64Array | Float64Array | Int8Array | Uint16Array | Int16Array | Uint32Array | BigUint64Array;
-}
+import type { InternalSessionOptions } from './sessionOptions.js';
+import type { HostTensor } from './tensor.js';
 
 /** What a worker is started with. */
 export interface WorkerInit {
   model: Uint8Array | string;
-  options: ort.InferenceSession.SessionOptions;
+  /** The pool's own options, for `Session.create` in the worker (without `workers`). */
+  options: InternalSessionOptions;
+  label: string;
 }
 
-export type WireRequest = { id: number; feeds: Record<string, WireTensor>; fetches?: string[]; close?: false } | { close: true };
-export type WireResponse = { id: number; outputs: Record<string, WireTensor> } | { id: number; error: string };
+export type WireRequest = { id: number; feeds: Record<string, HostTensor>; fetches?: string[]; close?: false } | { close: true };
+export type WireResponse = { id: number; outputs: Record<string, HostTensor> } | { id: number; error: string };
 type Ready = { ready: true; inputNames: string[]; outputNames: string[] } | { ready: false; error: string };
 
 interface Job {
   id: number;
-  feeds: Record<string, WireTensor>;
+  feeds: Record<string, HostTensor>;
   fetches?: string[];
-  resolve: (out: Record<string, WireTensor>) => void;
+  resolve: (out: Record<string, HostTensor>) => void;
   reject: (e: Error) => void;
 }
 
@@ -66,12 +62,16 @@ export class WorkerSessions {
   }
 
   /**
-   * Starts `count` workers, each opening the graph with `options`; resolves when all are ready.
+   * Starts `count` workers, each opening the graph as `Session.create(model, label, options)` does
+   * on this thread; resolves when all are ready.
    * @throws Error naming `label` when a worker cannot open the graph (the others are stopped).
    */
-  static async create(model: Uint8Array | string, options: ort.InferenceSession.SessionOptions, count: number, label: string): Promise<WorkerSessions> {
+  static async create(model: Uint8Array | string, options: InternalSessionOptions, count: number, label: string): Promise<WorkerSessions> {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`workers must be a positive integer, got ${count}`);
-    const workers = Array.from({ length: count }, () => new Worker(WORKER_URL, { workerData: { model, options } satisfies WorkerInit }));
+    const workers = Array.from(
+      { length: count },
+      () => new Worker(WORKER_URL, { workerData: { model, options: { ...options, workers: 0 }, label } satisfies WorkerInit }),
+    );
     const ready = await Promise.allSettled(
       workers.map(
         (w) =>
@@ -102,7 +102,9 @@ export class WorkerSessions {
     const failed = ready.find((r) => r.status === 'rejected');
     if (failed) {
       await Promise.all(workers.map((w) => w.terminate()));
-      throw new Error(`${label}: onnxruntime could not load the model: ${(failed.reason as Error).message}`);
+      // Session.create in the worker names the graph already; a worker that died did not.
+      const message = (failed.reason as Error).message;
+      throw new Error(message.startsWith(`${label}: `) ? message : `${label}: onnxruntime could not load the model: ${message}`);
     }
     const first = (ready[0] as PromiseFulfilledResult<Ready & { ready: true }>).value;
     return new WorkerSessions(
@@ -114,7 +116,7 @@ export class WorkerSessions {
   }
 
   /** Runs the graph on the first free worker (feeds are copied to it, outputs moved back). */
-  run(feeds: Record<string, WireTensor>, fetches?: string[]): Promise<Record<string, WireTensor>> {
+  run(feeds: Record<string, HostTensor>, fetches?: string[]): Promise<Record<string, HostTensor>> {
     if (this.closing) return Promise.reject(new Error(`${this.label}: the session is released`));
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, feeds, fetches, resolve, reject });
@@ -176,7 +178,8 @@ export class WorkerSessions {
     slot.job = undefined;
     slot.worker.unref();
     if (job && job.id === res.id) {
-      if ('error' in res) job.reject(new Error(`${this.label}: ${res.error}`));
+      // The worker's Session.run names the graph in its errors already.
+      if ('error' in res) job.reject(new Error(res.error));
       else job.resolve(res.outputs);
     }
     this.dispatch();
