@@ -1,7 +1,8 @@
-"""Golden values for image.fit 'squash' and 'letterbox' (src/images/preprocess.ts), written with PIL
+"""Golden values for image.fit 'squash', 'letterbox' and 'tile' (src/images/preprocess.ts), written with PIL
 only (no torch): squash is `img.resize((crop, crop), Image.BILINEAR)`, letterbox is
 `ImageOps.pad(img, (crop, crop), Image.BILINEAR, color, centering=(0.5, 0.5))` with the backbone's
-mean colour. It first checks that this PIL reproduces an existing torchvision golden (Resize +
+mean colour; tile is `img.resize((cols * crop, rows * crop), Image.BILINEAR)` cut into rows × cols
+crop×crop tiles, row-major, stored as [tiles, crop, crop, 3]. It first checks that this PIL reproduces an existing torchvision golden (Resize +
 CenterCrop), so the new files come from the same resampler as golden/pipeline/.
 Run: /usr/bin/python3 reference/golden_fit.py  (needs numpy and Pillow; writes golden/fit/*.npy)"""
 import os
@@ -50,6 +51,12 @@ for (w, h, crop) in [(61, 45, 24), (37, 23, 16), (31, 57, 11), (20, 9, 32), (150
     img = Image.fromarray(pattern_image(w, h))
     save(f"squash_{w}x{h}_{crop}", np.asarray(img.resize((crop, crop), Image.BILINEAR), dtype=np.uint8))
     save(f"letterbox_{w}x{h}_{crop}", np.asarray(ImageOps.pad(img, (crop, crop), Image.BILINEAR, pad_colour, (0.5, 0.5)), dtype=np.uint8))
+
+# Tiles: wide, tall, a grid of both, and a single tile (which is squash).
+for (w, h, crop, rows, cols) in [(150, 37, 20, 1, 4), (31, 57, 11, 2, 1), (61, 45, 24, 2, 3), (37, 23, 16, 1, 1)]:
+    canvas = np.asarray(Image.fromarray(pattern_image(w, h)).resize((cols * crop, rows * crop), Image.BILINEAR), dtype=np.uint8)
+    tiles = canvas.reshape(rows, crop, cols, crop, 3).transpose(0, 2, 1, 3, 4).reshape(rows * cols, crop, crop, 3)
+    save(f"tile_{w}x{h}_{crop}_{rows}x{cols}", tiles)
 
 # Random noise (the worst case for rounding), stored with its input.
 rng = np.random.default_rng(13)

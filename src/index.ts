@@ -46,7 +46,19 @@ export {
   maxPixels,
   setMaxPixels,
 } from './images/decode.js';
-export { coverageWarner, frameBox, IMAGE_FITS, type ImageFit, type ImageGeometry, keptShare } from './images/fit.js';
+export {
+  coverageWarner,
+  frameBox,
+  frameGeometry,
+  IMAGE_FITS,
+  type ImageFit,
+  type ImageGeometry,
+  keptShare,
+  MAX_AUTO_TILES,
+  resolveTiles,
+  type TileSpec,
+  tileGrid,
+} from './images/fit.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
 export { type DatasetSpec, loadDataset } from './datasets/load.js';
 export type { FolderOptions } from './datasets/folder.js';

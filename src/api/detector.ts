@@ -18,7 +18,7 @@ import type { Precision } from '../scoring/precision.js';
 import { Scorer } from '../scoring/scorer.js';
 import { type ImageResult, type ImageSource, perImage, scoreImages } from '../scoring/scoreImages.js';
 import type { DecodedImage } from '../images/decode.js';
-import { coverageWarner, type ImageFit } from '../images/fit.js';
+import { coverageWarner, type ImageFit, tileGrid } from '../images/fit.js';
 
 /**
  * How `Detector.load` sets a detector up: the label threshold, whether results keep the crop, and
@@ -110,8 +110,10 @@ export interface DetectorInfo {
   thresholdSource: string;
   /** Side of the square anomaly map, in pixels (the crop size). */
   mapSize: number;
-  /** How images fill the model's square frame (`image.fit`: 'crop', 'squash' or 'letterbox'). */
+  /** How images fill the model's square frame (`image.fit`: 'crop', 'squash', 'letterbox' or 'tile'). */
   fit: ImageFit;
+  /** Tile rows and columns the backbone scores each image as ([1, 1] for every fit but 'tile'). */
+  tiles: readonly [number, number];
   /** When the model was written (ISO 8601). */
   createdAt: string;
 }
@@ -183,6 +185,7 @@ export class Detector {
       thresholdSource: this.calibration.thresholdSource,
       mapSize: this.model.config.image.crop,
       fit: this.model.config.image.fit,
+      tiles: tileGrid(this.model.config.image),
       createdAt: manifest.createdAt,
     };
   }

@@ -4,6 +4,7 @@
  * then forces the paper's value of every mechanism (applyPreset, in loadConfig).
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { IMAGE_FITS, type ImageFit } from '../images/fit.js';
 import { mergeConfig, type PresetName, type SimpleNetConfig } from '../model/config.js';
 import { intOption, loadConfig, numberOption } from './options.js';
 
@@ -19,6 +20,17 @@ export interface TrainingFlags {
   validateEvery?: number;
   noiseScale?: 'absolute' | 'feature-std';
   noiseStd?: number;
+  fit?: ImageFit;
+  tiles?: 'auto' | [number, number];
+}
+
+/** `--tiles`: 'auto' or ROWSxCOLUMNS (e.g. 1x3). */
+function tilesOption(v: string): 'auto' | [number, number] {
+  if (v === 'auto') return v;
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+    throw new InvalidArgumentError(`--tiles must be 'auto' or ROWSxCOLUMNS of positive integers (e.g. 1x3), got '${v}'`);
+  return [Number(m[1]), Number(m[2])];
 }
 
 function choice<T extends string>(name: string, values: readonly T[]) {
@@ -64,7 +76,13 @@ export function addTrainingOptions(cmd: Command): Command {
       "'absolute' σ (paper) or 'feature-std': σ = --noise-std × the features' measured std",
       choice('--noise-scale', ['absolute', 'feature-std'] as const),
     )
-    .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'));
+    .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'))
+    .option(
+      '--fit <fit>',
+      "how images fill the model's square frame: 'squash' (default), 'tile', 'letterbox' or the paper's 'crop' (README: The whole image)",
+      choice('--fit', IMAGE_FITS),
+    )
+    .option('--tiles <RxC>', "--fit tile: tile rows x columns, e.g. 1x3, or 'auto' (default: the training images' aspect)", tilesOption);
 }
 
 /** The flags as a partial config (undefined values leave the file's or the defaults). */
@@ -74,6 +92,7 @@ function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
     head: { noiseScale: f.noiseScale, noiseStd: f.noiseStd },
     train: { schedule: f.schedule, warmupEpochs: f.warmupEpochs, ema: f.ema, guard: f.guard ? { enabled: true } : undefined, select: f.select },
     validation: { every: f.validateEvery },
+    image: { fit: f.fit, tiles: f.tiles },
   };
   return f.preset ? { ...flags, preset: f.preset } : flags;
 }

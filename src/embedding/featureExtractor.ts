@@ -6,11 +6,12 @@
  */
 import type { Backbone } from '../backbones/backbone.js';
 import type { DecodedImage } from '../images/decode.js';
-import type { ImageGeometry } from '../images/fit.js';
+import { type ImageGeometry, tileGrid } from '../images/fit.js';
 import { addPreprocess } from '../images/preprocess.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { type OrtTensor, ortTensor, Session } from '../onnx/session.js';
 import { addPatchEmbedding, type LayerShape, type PatchEmbedOptions } from './patchEmbed.js';
+import { addStitchTiles, stitchedGrid } from './stitchTiles.js';
 
 /**
  * What `FeatureExtractor.create` builds its graphs for: the image size and the patch embedding,
@@ -31,7 +32,7 @@ export function buildPreprocessModel(backbone: Pick<Backbone, 'mean' | 'std'>, i
   const g = new GraphBuilder('preprocess');
   const input = g.input('image', 'uint8', ['batch', 'height', 'width', 3]);
   const pixels = addPreprocess(g, input, { ...image, mean: backbone.mean, std: backbone.std });
-  g.output(pixels, 'pixels', 'float32', ['batch', 3, image.crop, image.crop]);
+  g.output(pixels, 'pixels', 'float32', ['inputs', 3, image.crop, image.crop]);
   return g.toModel();
 }
 
@@ -40,21 +41,29 @@ export function layerInputs(g: GraphBuilder, shapes: readonly LayerShape[]): str
   return shapes.map((s, i) => g.input(`layer${i}`, 'float32', ['batch', s.channels, s.height, s.width]));
 }
 
-function buildEmbedModel(shapes: LayerShape[], embed: PatchEmbedOptions, dtype: 'float32' | 'float16') {
+function buildEmbedModel(shapes: LayerShape[], embed: PatchEmbedOptions, dtype: 'float32' | 'float16', tiles: readonly [number, number]) {
   const g = new GraphBuilder('patch_embedding');
   let features = addPatchEmbedding(g, layerInputs(g, shapes), shapes, embed);
+  if (tiles[0] * tiles[1] > 1) {
+    // Fit 'tile': rows in each image's stitched grid order, as the scoring graph sees them.
+    const grid = { height: shapes[0].height, width: shapes[0].width };
+    features = g.op('Reshape', [addStitchTiles(g, features, grid, tiles, [embed.targetDim]), g.ints([-1, embed.targetDim])]);
+  }
   if (dtype === 'float16') features = g.cast(features, 'float16');
   g.output(features, 'features', dtype, ['patches', embed.targetDim]);
   return g.toModel();
 }
 
-/** Concatenates same-shaped [1, ...] tensors along the batch axis (a memcpy per image). */
+/** Concatenates [n_i, ...] tensors of one item shape along the batch axis (a memcpy per part). */
 function concatBatch(parts: OrtTensor[]): OrtTensor {
   if (parts.length === 1) return parts[0];
-  const each = parts[0].data as Float32Array;
-  const out = new Float32Array(each.length * parts.length);
-  parts.forEach((p, i) => out.set(p.data as Float32Array, i * each.length));
-  return ortTensor('float32', [parts.length, ...parts[0].dims.slice(1)], out);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.data.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.data as Float32Array, at);
+    at += p.data.length;
+  }
+  return ortTensor('float32', [parts.reduce((a, p) => a + p.dims[0], 0), ...parts[0].dims.slice(1)], out);
 }
 
 /**
@@ -93,7 +102,10 @@ export class FeatureExtractor {
       try {
         const prep = await make(buildPreprocessModel(this.backbone, this.options.image), 'preprocessing');
         const net = await make(this.backbone.onnx, 'backbone');
-        const embed = await make(buildEmbedModel(this.layerShapes, this.options.embed, this.options.featureDtype ?? 'float32'), 'patch embedding');
+        const embed = await make(
+          buildEmbedModel(this.layerShapes, this.options.embed, this.options.featureDtype ?? 'float32', tileGrid(this.options.image)),
+          'patch embedding',
+        );
         return { prep, net, embed };
       } catch (e) {
         // Nothing half-open stays behind, and the next use tries again.
@@ -117,7 +129,7 @@ export class FeatureExtractor {
       return;
     }
     const sessions = await this.sessions;
-    const next = await Session.create(buildEmbedModel(this.layerShapes, this.options.embed, dtype), 'patch embedding');
+    const next = await Session.create(buildEmbedModel(this.layerShapes, this.options.embed, dtype, tileGrid(this.options.image)), 'patch embedding');
     await sessions.embed.release();
     sessions.embed = next;
     this.options.featureDtype = dtype;
@@ -142,16 +154,17 @@ export class FeatureExtractor {
       if (d.length !== 4) throw new Error(`backbone: layer '${l}' has shape [${d.join(', ')}], expected [N, C, H, W]`);
       return { channels: d[1], height: d[2], width: d[3] };
     });
-    const embed = await Session.create(buildEmbedModel(shapes, options.embed, options.featureDtype ?? 'float32'), 'patch embedding');
+    const embed = await Session.create(buildEmbedModel(shapes, options.embed, options.featureDtype ?? 'float32', tileGrid(options.image)), 'patch embedding');
     return new FeatureExtractor(backbone, options, { prep, net, embed }, shapes);
   }
 
   /**
-   * The patch grid (the first layer's feature map).
+   * One image's patch grid: the first layer's feature map, times the tiles for fit 'tile' (the
+   * tiles' grids stitched, embedding/stitchTiles.ts).
    * @example const { height, width } = extractor.grid; // 36×36 for wide_resnet50_2 at crop 288
    */
   get grid(): { height: number; width: number } {
-    return { height: this.layerShapes[0].height, width: this.layerShapes[0].width };
+    return stitchedGrid({ height: this.layerShapes[0].height, width: this.layerShapes[0].width }, tileGrid(this.options.image));
   }
 
   /**
@@ -164,7 +177,7 @@ export class FeatureExtractor {
 
   /**
    * One image preprocessed for the backbone: resized, centre-cropped and normalised, float32
-   * [1, 3, crop, crop].
+   * [1, 3, crop, crop] ([tiles, 3, crop, crop] for fit 'tile').
    * @throws TypeError when the image is not RGB (3 channels).
    * @example const input = await extractor.pixels(await decodeImage('good.png'));
    */
@@ -188,7 +201,7 @@ export class FeatureExtractor {
   }
 
   /**
-   * Patch features [B·H·W, targetDim], row b·H·W + i·W + j, in `featureDtype`.
+   * Patch features [B·H·W, targetDim], row b·H·W + i·W + j of each image's `grid`, in `featureDtype`.
    * @throws TypeError when an image is not RGB.
    * @example const features = await extractor.extract([await decodeImage('a.png'), await decodeImage('b.png')]);
    */

@@ -5,6 +5,7 @@
  * metadata_props.
  */
 import { KNN_BANK, type KnnParams } from '../heads/knn.js';
+import { tileGrid } from '../images/fit.js';
 import { headKind } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { VERSION } from '../core/version.js';
@@ -45,10 +46,26 @@ function fitMetadata(image: SimpleNetModel['config']['image']): Record<string, u
       resample: 'PIL bilinear (antialiased), ImageOps.pad centred: longer side to crop, padding = mean colour (0 after normalisation)',
     };
   }
+  if (image.fit === 'tile') {
+    const [rows, cols] = tileGrid(image);
+    return {
+      fit: 'tile',
+      tiles: [rows, cols],
+      canvas: [rows * image.crop, cols * image.crop],
+      size: [image.crop, image.crop],
+      resample:
+        'PIL bilinear (antialiased), Image.resize((columns·crop, rows·crop)), cut into rows × columns crop×crop tiles; maps stitched and given over the whole image in a crop×crop frame',
+    };
+  }
   return { fit: 'crop', resize_shorter_side: image.resize, center_crop: image.crop, resample: 'PIL bilinear (antialiased), torchvision Resize + CenterCrop' };
 }
 
-const FRAME_WORDS = { crop: 'resized and centre-cropped', squash: 'whole image resized to a square', letterbox: 'letterboxed (padded) square' } as const;
+const FRAME_WORDS = {
+  crop: 'resized and centre-cropped',
+  squash: 'whole image resized to a square',
+  letterbox: 'letterboxed (padded) square',
+  tile: 'whole image resized to a square (the tiles stitched)',
+} as const;
 
 export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Record<string, string> {
   const c = opts.calibration;

@@ -10,10 +10,13 @@ import type { Reporter } from '../core/progress.js';
 /**
  * The fits `image.fit` accepts: 'crop' (the paper: resize the shorter side to `resize`, centre
  * crop), 'squash' (resize both axes to `crop`, nothing discarded, aspect not kept), 'letterbox'
- * (resize the longer side to `crop` keeping aspect, pad to a square with the backbone's mean colour).
+ * (resize the longer side to `crop` keeping aspect, pad to a square with the backbone's mean colour),
+ * 'tile' (resize to `tiles` rows × columns of crop×crop tiles, each scored by the backbone, their
+ * patch grids stitched into one grid over the whole image: an elongated or large image keeps its
+ * aspect and resolution; with one tile it is 'squash' exactly).
  * @example if (!IMAGE_FITS.includes(name as ImageFit)) throw new RangeError(`fit: expected one of ${IMAGE_FITS.join(', ')}`);
  */
-export const IMAGE_FITS = ['crop', 'squash', 'letterbox'] as const;
+export const IMAGE_FITS = ['crop', 'squash', 'letterbox', 'tile'] as const;
 
 /**
  * One of `IMAGE_FITS`.
@@ -33,6 +36,59 @@ export interface ImageGeometry {
   crop: number;
   /** How the image fills the frame; absent: 'crop'. */
   fit?: ImageFit;
+  /**
+   * Fit 'tile' only: tile rows and columns, or 'auto' (one row or column of square tiles along
+   * the longer side of the training images, `resolveTiles`); absent: one tile.
+   */
+  tiles?: TileSpec;
+}
+
+/**
+ * `image.tiles`: [rows, columns] of crop×crop tiles, or 'auto' until training resolves it.
+ * @example const tiles: TileSpec = [1, 3]; // a 3:1 image as three square tiles
+ */
+export type TileSpec = 'auto' | [number, number];
+
+/** Most tiles along one side that 'auto' chooses (a 1:8 strip already costs eight backbone runs). */
+export const MAX_AUTO_TILES = 8;
+
+/**
+ * The tile grid a geometry scores with: [1, 1] for every fit but 'tile'.
+ * @throws RangeError when fit is 'tile' and `tiles` is still 'auto' (training resolves it with
+ * `resolveTiles` before any graph is built) or not two positive integers.
+ * @example const [rows, cols] = tileGrid({ resize: 329, crop: 288, fit: 'tile', tiles: [1, 3] }); // 1, 3
+ */
+export function tileGrid(g: ImageGeometry): readonly [number, number] {
+  if (g.fit !== 'tile' || g.tiles === undefined) return [1, 1];
+  if (g.tiles === 'auto') throw new RangeError("image.tiles: 'auto' must be resolved from the training images (resolveTiles) before a graph is built");
+  const [r, c] = g.tiles;
+  if (!(Number.isInteger(r) && Number.isInteger(c) && r > 0 && c > 0))
+    throw new RangeError(`image.tiles: expected two positive integers, got [${g.tiles.join(', ')}]`);
+  return [r, c];
+}
+
+/**
+ * Resolves `image.tiles: 'auto'` for an image of width × height (training uses its first image):
+ * square tiles along the longer side, as many as the aspect rounds to (at most MAX_AUTO_TILES), so
+ * each tile sees the image at close to its own aspect; a square image gets one tile ('squash').
+ * Other geometries come back unchanged.
+ * @example resolveTiles({ resize: 329, crop: 288, fit: 'tile', tiles: 'auto' }, 1600, 500).tiles; // [1, 3]
+ */
+export function resolveTiles<G extends ImageGeometry>(g: G, width: number, height: number): G {
+  if (g.fit !== 'tile' || (g.tiles !== undefined && g.tiles !== 'auto')) return g;
+  const n = Math.min(MAX_AUTO_TILES, Math.max(1, Math.round(Math.max(width, height) / Math.min(width, height))));
+  return { ...g, tiles: width >= height ? [1, n] : [n, 1] };
+}
+
+/**
+ * The geometry of the frame that maps, masks and overlays are given in: the fit itself, except
+ * 'tile', whose stitched maps cover the whole image as 'squash' does (crop×crop, the aspect not
+ * kept), so every consumer of a map handles one square frame whatever the fit.
+ * @example frameGeometry({ resize: 329, crop: 288, fit: 'tile', tiles: [1, 3] }); // { resize: 329, crop: 288, fit: 'squash' }
+ */
+export function frameGeometry(g: ImageGeometry): ImageGeometry {
+  if (g.fit !== 'tile') return g;
+  return { resize: g.resize, crop: g.crop, fit: 'squash' };
 }
 
 /**
@@ -44,14 +100,15 @@ export interface ImageGeometry {
  */
 export function frameBox(width: number, height: number, g: ImageGeometry): { x0: number; y0: number; width: number; height: number } {
   const fit = g.fit ?? 'crop';
-  if (fit === 'squash') return { x0: 0, y0: 0, width, height };
+  // 'tile' covers the whole image as 'squash' does, and its maps are given in squash's frame.
+  if (fit === 'squash' || fit === 'tile') return { x0: 0, y0: 0, width, height };
   // 'crop': the frame is crop/resize of the shorter side; 'letterbox': the longer side is the frame.
   const side = fit === 'crop' ? (g.crop * Math.min(width, height)) / g.resize : Math.max(width, height);
   return { x0: (width - side) / 2, y0: (height - side) / 2, width: side, height: side };
 }
 
 /**
- * The share of an image's area that the model sees: 1 for 'squash' and 'letterbox'; for 'crop',
+ * The share of an image's area that the model sees: 1 for 'squash', 'letterbox' and 'tile'; for 'crop',
  * crop² over the resized image's area (torchvision's integer sizes, as the graph computes them).
  * @example keptShare(900, 900, { resize: 329, crop: 288 }); // 0.766
  */
@@ -77,7 +134,7 @@ export function coverageWarner(g: ImageGeometry, reporter: Pick<Reporter, 'warn'
     if (share >= 0.9995) return;
     warned = true;
     reporter.warn(
-      `image.fit 'crop' keeps ${(share * 100).toFixed(0)} % of ${source} (${width}×${height}): defects outside the centre crop cannot be found; image.fit 'squash' or 'letterbox' covers the whole image (warned once)`,
+      `image.fit 'crop' keeps ${(share * 100).toFixed(0)} % of ${source} (${width}×${height}): defects outside the centre crop cannot be found; image.fit 'squash', 'letterbox' or 'tile' covers the whole image (warned once)`,
     );
   };
 }

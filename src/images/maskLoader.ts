@@ -1,13 +1,13 @@
 /**
- * Ground-truth masks go through the same resize and crop (or squash, or letterbox: the geometry of
- * `image.fit`) as their images (the preprocessing graph on one channel; letterbox padding is 0), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
+ * Ground-truth masks go through the same resize and crop (or squash, or letterbox: the frame of
+ * `image.fit`, images/fit.ts `frameGeometry`) as their images (the preprocessing graph on one channel; letterbox padding is 0), then are binarised at 0.5, so pixel metrics compare like with like. Any nonzero
  * value marks a defect before resizing (VisA and users' masks use 1 as well as 255).
  */
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { tensor } from '../onnx/tensor.js';
 import { decodeImage } from './decode.js';
-import type { ImageGeometry } from './fit.js';
+import { frameGeometry, type ImageGeometry } from './fit.js';
 import { addPreprocess } from './preprocess.js';
 
 export class MaskLoader {
@@ -23,7 +23,8 @@ export class MaskLoader {
     const input = g.input('mask', 'uint8', [1, 'height', 'width', 1]);
     const u8 = (v: number) => g.constant(tensor('uint8', [], Uint8Array.of(v)), 'u8');
     const binary255 = g.op('Where', [g.op('Greater', [input, u8(0)]), u8(255), u8(0)]);
-    const unit = addPreprocess(g, binary255, image);
+    // The frame the maps are given in ('tile' maps cover the image as 'squash' does).
+    const unit = addPreprocess(g, binary255, frameGeometry(image));
     const binary = g.cast(g.op('Greater', [unit, g.scalarF32(0.5)]), 'uint8');
     g.output(binary, 'binary', 'uint8', [1, 1, image.crop, image.crop]);
     return new MaskLoader(await Session.create(g.toModel(), 'mask preprocessing'), image.crop);

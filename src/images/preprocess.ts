@@ -13,7 +13,7 @@
  */
 import type { GraphBuilder } from '../onnx/builder.js';
 import { f32, i32 } from '../onnx/tensor.js';
-import { IMAGE_FITS, type ImageFit } from './fit.js';
+import { IMAGE_FITS, type ImageFit, type TileSpec, tileGrid } from './fit.js';
 
 /**
  * The preprocessing of `addPreprocess`: torchvision's Resize(resize) + CenterCrop(crop) (or another
@@ -28,6 +28,8 @@ export interface PreprocessOptions {
   crop: number;
   /** How the image fills the crop×crop frame (images/fit.ts); absent: 'crop'. */
   fit?: ImageFit;
+  /** Fit 'tile': tile rows and columns (resolved; images/fit.ts `tileGrid`). */
+  tiles?: TileSpec;
   /** Per-channel mean/std on [0,1] pixels; omit for masks (output stays in [0,1]). */
   mean?: readonly number[];
   /** Per-channel standard deviation on [0,1] pixels, with `mean`. */
@@ -105,9 +107,20 @@ interface AxisFit {
  * 'letterbox': PIL ImageOps.contain + pad, centred: the longer side `crop`, the shorter
  * round(short / long · crop) (at least 1), offset −round((crop − size) / 2).
  */
-function addFitAxes(g: GraphBuilder, h: string, w: string, resize: number, crop: number, fit: ImageFit): { x: AxisFit; y: AxisFit } {
+function addFitAxes(
+  g: GraphBuilder,
+  h: string,
+  w: string,
+  resize: number,
+  crop: number,
+  fit: ImageFit,
+  tiles: readonly [number, number],
+): { x: AxisFit; y: AxisFit } {
+  if (fit === 'squash' || fit === 'tile') {
+    // 'tile' is 'squash' onto a canvas of rows × columns frames, cut into tiles afterwards.
+    return { x: { size: g.scalarF64(tiles[1] * crop), offset: g.scalarF64(0) }, y: { size: g.scalarF64(tiles[0] * crop), offset: g.scalarF64(0) } };
+  }
   const cropF = g.scalarF64(crop);
-  if (fit === 'squash') return { x: { size: cropF, offset: g.scalarF64(0) }, y: { size: cropF, offset: g.scalarF64(0) } };
   if (fit === 'letterbox') {
     // ImageOps.contain: `round(image.height / image.width * size[0])`, Python's half-to-even like ONNX Round.
     const shorter = (a: string, b: string) => g.op('Max', [g.op('Round', [g.op('Mul', [g.op('Div', [a, b]), cropF])]), g.scalarF64(1)]);
@@ -139,9 +152,11 @@ function addClip8(g: GraphBuilder, sum: string): string {
 
 /**
  * Adds the preprocessing nodes. `image` is uint8 [N, H, W, C] (HWC as decoded); the result is
- * float32 [N, C, crop, crop], the image fitted to the frame as `fit` says ('crop' when absent).
+ * float32 [N, C, crop, crop], the image fitted to the frame as `fit` says ('crop' when absent);
+ * for 'tile' with rows × columns tiles, [N·rows·columns, C, crop, crop], each image's tiles in
+ * row-major order.
  * @throws RangeError when resize and crop are not integers with resize >= crop > 0, fit is not
- * one of IMAGE_FITS, or mean and std differ in length.
+ * one of IMAGE_FITS, tiles are unresolved or not positive integers, or mean and std differ in length.
  * @example
  * const image = g.input('image', 'uint8', ['N', 'H', 'W', 3]);
  * const pixels = addPreprocess(g, image, { resize: 329, crop: 288, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] });
@@ -153,7 +168,8 @@ export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOp
 /**
  * The preprocessing nodes, also exposing the fitted (resized and cropped, squashed or letterboxed)
  * image before normalisation (`crop`: int32 [N, C, crop, crop] holding PIL's uint8 values,
- * letterbox padding in the mean colour), which overlays are drawn on.
+ * letterbox padding in the mean colour), which overlays are drawn on. For 'tile' `crop` is the
+ * whole canvas [N, C, rows·crop, columns·crop], the tiles before they are cut apart.
  */
 export function addPreprocessParts(g: GraphBuilder, image: string, opts: PreprocessOptions): { pixels: string; crop: string } {
   const { resize, crop } = opts;
@@ -166,10 +182,12 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   const dim = (axis: number) => g.cast(g.op('Gather', [shape, g.scalarI64(axis)], { axis: 0 }), 'float64');
   const h = dim(1);
   const w = dim(2);
-  const axes = addFitAxes(g, h, w, resize, crop, fit);
+  const tiles = tileGrid({ resize, crop, fit, tiles: opts.tiles });
+  const axes = addFitAxes(g, h, w, resize, crop, fit, tiles);
   const padded = fit === 'letterbox';
-  const tx = addResizeTaps(g, w, axes.x.size, axes.x.offset, crop, padded);
-  const ty = addResizeTaps(g, h, axes.y.size, axes.y.offset, crop, padded);
+  const [outH, outW] = [tiles[0] * crop, tiles[1] * crop];
+  const tx = addResizeTaps(g, w, axes.x.size, axes.x.offset, outW, padded);
+  const ty = addResizeTaps(g, h, axes.y.size, axes.y.offset, outH, padded);
 
   // PIL resamples horizontally first, rounding to uint8, then vertically, each pass on planes
   // [N·C, L, M] whose rows are the resampled axis: [N·C, W, H] → [N·C, crop, H], transposed (a
@@ -181,15 +199,15 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   const horizontal = addResamplePass(g, g.op('Transpose', [planes], { perm: [0, 2, 1] }), tx);
   const resampled = addResamplePass(g, g.op('Transpose', [horizontal], { perm: [0, 2, 1] }), ty);
   const channels = g.op('Slice', [shape, g.ints([3]), g.ints([4])]);
-  const vertical = g.op('Reshape', [resampled, g.op('Concat', [g.ints([-1]), channels, g.ints([crop, crop])], { axis: 0 })]);
+  const vertical = g.op('Reshape', [resampled, g.op('Concat', [g.ints([-1]), channels, g.ints([outH, outW])], { axis: 0 })]);
   const unit = g.op('Div', [g.cast(vertical, 'float32'), g.scalarF32(255)]);
-  if (!opts.mean || !opts.std) return { pixels: unit, crop: vertical };
+  if (!opts.mean || !opts.std) return { pixels: cutTiles(g, unit, crop, tiles), crop: vertical };
   const c = opts.mean.length;
   if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');
   const mean = g.constant(f32([1, c, 1, 1], opts.mean), 'mean');
   const std = g.constant(f32([1, c, 1, 1], opts.std), 'std');
   const pixels = g.op('Div', [g.op('Sub', [unit, mean]), std]);
-  if (!padded) return { pixels, crop: vertical };
+  if (!padded) return { pixels: cutTiles(g, pixels, crop, tiles), crop: vertical };
   // Letterbox padding is the backbone's mean colour: exactly 0 after normalisation, the value the
   // backbone's own first convolution pads its input with, so the border reads as "nothing here".
   // The uint8 crop shows the nearest colour (round(mean · 255)), as ImageOps.pad(color=...) would.
@@ -203,4 +221,22 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
     'pad_colour',
   );
   return { pixels: g.op('Where', [image2d, pixels, g.scalarF32(0)]), crop: g.op('Where', [image2d, vertical, padColour]) };
+}
+
+/**
+ * [N, C, rows·crop, columns·crop] → [N·rows·columns, C, crop, crop], each image's tiles row-major
+ * (the order `stitchTiles` in scoring/tiles.ts undoes). One tile: the input itself.
+ */
+function cutTiles(g: GraphBuilder, x: string, crop: number, tiles: readonly [number, number]): string {
+  const [rows, cols] = tiles;
+  if (rows === 1 && cols === 1) return x;
+  const split = g.op('Reshape', [
+    x,
+    g.op('Concat', [g.ints([-1]), g.op('Slice', [g.op('Shape', [x]), g.ints([1]), g.ints([2])]), g.ints([rows, crop, cols, crop])], { axis: 0 }),
+  ]);
+  const tileMajor = g.op('Transpose', [split], { perm: [0, 2, 4, 1, 3, 5] });
+  return g.op('Reshape', [
+    tileMajor,
+    g.op('Concat', [g.ints([-1]), g.op('Slice', [g.op('Shape', [x]), g.ints([1]), g.ints([2])]), g.ints([crop, crop])], { axis: 0 }),
+  ]);
 }

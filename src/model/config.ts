@@ -65,6 +65,13 @@ export const ConfigSchema = z
          * model folder keeps the fit it was trained with (folders saved before this field: 'crop').
          */
         fit: z.enum(IMAGE_FITS).default(DEFAULT_FIT),
+        /**
+         * Fit 'tile' only: [rows, columns] of crop×crop tiles the image is resized to and cut into
+         * (each scored by the backbone, their patch grids stitched into one map over the whole
+         * image), or 'auto' (default): square tiles along the longer side of the first training
+         * image, as many as its aspect rounds to (at most 8), stored resolved in the model.
+         */
+        tiles: z.union([z.literal('auto'), z.tuple([positiveInt, positiveInt])]).default('auto'),
       })
       .strict()
       .refine((v) => v.resize >= v.crop, { message: 'image.resize must be >= image.crop' })

@@ -6,7 +6,8 @@
  *
  * Inputs:  image uint8 [N, H, W, 3] (RGB, any size; one size within a batch).
  * Outputs: score float32 [N] (raw: max patch score), score_normalized [N], label int64 [N]
- *          (1 = anomalous: score > threshold), anomaly_map [N, crop, crop] (raw, crop frame),
+ *          (1 = anomalous: score > threshold), anomaly_map [N, crop, crop] (raw, crop frame; for
+ *          fit 'tile' the tiles' stitched patch grid mapped onto the whole image, squash's frame),
  *          anomaly_map_normalized [N, crop, crop] (the pixel threshold at 0.5), and with
  *          `withCrop` image_crop uint8 [N, crop, crop, 3] (the resized, cropped input for overlays).
  */
@@ -15,6 +16,8 @@ import { addPatchEmbedding, type LayerShape } from '../embedding/patchEmbed.js';
 import { type FoldedHead, addPatchScores, foldHead } from '../heads/scoreHead.js';
 import type { HeadParams } from '../heads/params.js';
 import { isKnnParams, type KnnParams, type ModelParams } from '../heads/knn.js';
+import { addStitchTiles, stitchedGrid } from '../embedding/stitchTiles.js';
+import { frameGeometry, tileGrid } from '../images/fit.js';
 import { addPreprocessParts } from '../images/preprocess.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
@@ -105,7 +108,9 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const batch = opts.batch === undefined || opts.batch === 'dynamic' ? 'N' : opts.batch;
   const g = new GraphBuilder('simplenet');
   const image = g.input('image', 'uint8', [batch, 'H', 'W', 3]);
-  const { pixels, crop: cropped } = addPreprocessParts(g, image, { ...config.image, mean: backbone.mean, std: backbone.std });
+  const { pixels, crop: fitted } = addPreprocessParts(g, image, { ...config.image, mean: backbone.mean, std: backbone.std });
+  const tiles = tileGrid(config.image);
+  const oneTile = tiles[0] === 1 && tiles[1] === 1;
 
   const source = spec.backboneSource ?? 'backbone.onnx';
   const decoded = decodeModel(backbone.onnx, source);
@@ -118,8 +123,9 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   });
   const features = addPatchEmbedding(g, inlined.outputs, layerShapes, config.embed);
   const patch = addPatchScores(g, features, head, { fold, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope });
-  const grid = { height: layerShapes[0].height, width: layerShapes[0].width };
-  const perImage = g.op('Reshape', [patch, g.ints([-1, grid.height, grid.width])]);
+  // Fit 'tile': each image's tiles' grids become one grid over the whole image (embedding/stitchTiles.ts).
+  const grid = stitchedGrid({ height: layerShapes[0].height, width: layerShapes[0].width }, tiles);
+  const perImage = addStitchTiles(g, patch, { height: layerShapes[0].height, width: layerShapes[0].width }, tiles);
   const score = g.op('ReduceMax', [perImage], { axes: [1, 2], keepdims: 0 });
   const map = addAnomalyMap(g, perImage, grid, { size: crop, ...config.map });
 
@@ -134,6 +140,8 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   g.output(map, 'anomaly_map', 'float32', [batch, crop, crop]);
   g.output(normalize(map, g.scalarF32(pixel.threshold), pixel.range), 'anomaly_map_normalized', 'float32', [batch, crop, crop]);
   if (opts.withCrop) {
+    // Overlays are drawn in the maps' frame: for several tiles, the whole image squashed to it.
+    const cropped = oneTile ? fitted : addPreprocessParts(g, image, frameGeometry(config.image)).crop;
     const hwc = g.op('Transpose', [cropped], { perm: [0, 2, 3, 1] });
     g.output(g.cast(hwc, 'uint8'), 'image_crop', 'uint8', [batch, crop, crop, 3]);
   }

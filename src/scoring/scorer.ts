@@ -94,7 +94,7 @@ export class Scorer {
       params,
       config: {
         // An extractor built without a fit preprocesses with the paper's crop (preprocess.ts).
-        image: { ...image, fit: image.fit ?? 'crop' },
+        image: { ...image, fit: image.fit ?? 'crop', tiles: image.tiles ?? [1, 1] },
         embed: { ...embed },
         head: { bnEps: opts.bnEps, leakySlope: opts.leakySlope },
         map: { sigma: opts.map.sigma, truncate: opts.map.truncate },

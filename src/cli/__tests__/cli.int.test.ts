@@ -509,6 +509,18 @@ describe('simplenet CLI on a tiny dataset', () => {
 
     test('unknown category', () => expectFailure(train(data, 'nope', join(dir, 'm1')), /unknown category 'nope' \(found: widget\)/, join(dir, 'm1')));
 
+    test('bad --fit / --tiles: refused naming the flag and what it takes, no model dir', () => {
+      for (const [extra, pattern] of [
+        [['--fit', 'stretch'], /--fit must be 'crop' or 'squash' or 'letterbox' or 'tile', got 'stretch'/],
+        [['--fit', 'tile', '--tiles', '0x2'], /--tiles must be 'auto' or ROWSxCOLUMNS .*got '0x2'/],
+      ] as const) {
+        const r = simplenet(...train(data, 'widget', join(dir, 'mf'), [...extra]));
+        assert.notEqual(r.code, 0);
+        assert.match(r.stderr.split('\n')[0], pattern);
+        assert.equal(existsSync(join(dir, 'mf')), false);
+      }
+    });
+
     test('corrupt training image', async () => {
       const root = join(dir, 'corrupt');
       await makeTinyDataset(root);

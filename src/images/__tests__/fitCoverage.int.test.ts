@@ -1,6 +1,6 @@
 /**
  * Issue 13, whole-image coverage: on a 2:1 image, a bright square in a corner is inside what the
- * model scores (a knn head: distance to the nearest training patch, so no training noise) for the default fit ('squash') and for 'letterbox' (the map's maximum lies where the
+ * model scores (a knn head: distance to the nearest training patch, so no training noise) for the default fit ('squash'), 'letterbox' and 'tile' (two square tiles, their grids stitched) (the map's maximum lies where the
  * fit puts the corner) and outside for the paper's 'crop' (the score does not rise); masks follow
  * the same geometry; the exported graph agrees with in-process scoring for every fit; scoring a
  * cropped image warns once.
@@ -46,13 +46,15 @@ const CENTRE = { x: DEFECT.x + DEFECT.s / 2, y: DEFECT.y + DEFECT.s / 2 };
 const expectedCentre: Record<Exclude<ImageFit, 'crop'>, { x: number; y: number }> = {
   squash: { x: (CENTRE.x * FRAME) / W, y: (CENTRE.y * FRAME) / H },
   letterbox: { x: (CENTRE.x * FRAME) / W, y: 8 + (CENTRE.y * FRAME) / W },
+  // 'tile' gives its stitched maps in squash's frame (images/fit.ts frameGeometry).
+  tile: { x: (CENTRE.x * FRAME) / W, y: (CENTRE.y * FRAME) / H },
 };
 
 /** The defect's box in the frame, grown by one patch of the tiny backbone's finest layer (stride 4). */
 function nearDefect(fit: Exclude<ImageFit, 'crop'>, at: { x: number; y: number }): boolean {
   const sx = FRAME / W;
-  const sy = fit === 'squash' ? FRAME / H : FRAME / W;
-  const y0 = fit === 'squash' ? 0 : 8;
+  const sy = fit === 'letterbox' ? FRAME / W : FRAME / H;
+  const y0 = fit === 'letterbox' ? 8 : 0;
   const grow = 4;
   return (
     at.x >= DEFECT.x * sx - grow &&
@@ -86,7 +88,7 @@ describe('whole-image coverage on a 2:1 image', () => {
     for (let y = DEFECT.y; y < DEFECT.y + DEFECT.s; y++) m.fill(255, y * W + DEFECT.x, y * W + DEFECT.x + DEFECT.s);
     await png(mask, m, 1);
     const backbone = makeTinyBackbone(join(dir, 'backbone'));
-    for (const fit of ['crop', 'squash', 'letterbox'] as const) {
+    for (const fit of ['crop', 'squash', 'letterbox', 'tile'] as const) {
       const lines: string[] = [];
       warnings.set(fit, lines);
       // The knn head (distance to the nearest training patch): no training noise in a geometry test.
@@ -116,7 +118,13 @@ describe('whole-image coverage on a 2:1 image', () => {
     for (const [fit, d] of detectors) assert.equal(d.info.fit, fit);
   });
 
-  for (const fit of ['squash', 'letterbox'] as const) {
+  test("tile: 'auto' resolves to two square tiles for the 2:1 images, stored in the model", () => {
+    const d = detectors.get('tile')!;
+    assert.deepEqual(d.model.config.image.tiles, [1, 2]);
+    assert.ok(warnings.get('tile')!.every((l) => !l.includes('image.fit')));
+  });
+
+  for (const fit of ['squash', 'letterbox', 'tile'] as const) {
     test(`${fit}: the corner defect is scored, where the fit puts it`, async () => {
       const d = detectors.get(fit)!;
       const bad = await d.score(defective);
@@ -137,7 +145,7 @@ describe('whole-image coverage on a 2:1 image', () => {
     const lines = warnings.get('crop')!;
     assert.equal(lines.filter((l) => l.startsWith("image.fit 'crop' keeps")).length, 2, `train once, the detector once: ${lines.join(' | ')}`);
     assert.match(lines[0], /keeps 40 % of .*\.png \(64×32\)/);
-    for (const fit of ['squash', 'letterbox'] as const) assert.ok(!warnings.get(fit)!.some((l) => l.includes('image.fit')), fit);
+    for (const fit of ['squash', 'letterbox', 'tile'] as const) assert.ok(!warnings.get(fit)!.some((l) => l.includes('image.fit keeps')), fit);
   });
 
   test('simplenet predict warns once, on stderr, for a cropping model; not for squash', () => {
@@ -153,8 +161,8 @@ describe('whole-image coverage on a 2:1 image', () => {
   });
 
   test('masks follow the images: the defect mask lands where the map maximum does (none for crop)', async () => {
-    for (const fit of ['crop', 'squash', 'letterbox'] as const) {
-      const loader = await MaskLoader.create({ ...TINY_CONFIG.image, fit });
+    for (const fit of ['crop', 'squash', 'letterbox', 'tile'] as const) {
+      const loader = await MaskLoader.create({ ...TINY_CONFIG.image, fit, tiles: [1, 2] });
       const { mask: m } = await loader.load(mask);
       await loader.release();
       const ones: { x: number; y: number }[] = [];
@@ -167,14 +175,14 @@ describe('whole-image coverage on a 2:1 image', () => {
       const cy = ones.reduce((s, p) => s + p.y + 0.5, 0) / ones.length;
       const want = expectedCentre[fit];
       assert.ok(Math.abs(cx - want.x) <= 0.5 && Math.abs(cy - want.y) <= 0.5, `${fit}: mask centre (${cx}, ${cy}) vs (${want.x}, ${want.y})`);
-      // Squash halves x only: 8×8 px → 4×8; letterbox halves both: 4×4.
-      assert.equal(ones.length, fit === 'squash' ? 32 : 16, fit);
+      // Squash (and tile's frame) halves x only: 8×8 px → 4×8; letterbox halves both: 4×4.
+      assert.equal(ones.length, fit === 'letterbox' ? 16 : 32, fit);
     }
   });
 
   test('evaluation: masks through the fit, letterbox padding left out of the pixel metrics', async () => {
     const spec = { format: 'mvtec' as const, root: data, category: 'long' };
-    for (const fit of ['squash', 'letterbox'] as const) {
+    for (const fit of ['squash', 'letterbox', 'tile'] as const) {
       const { metrics } = await detectors.get(fit)!.evaluate(spec);
       assert.ok(metrics.pixel_auroc !== null && metrics.pixel_auroc > 0.9, `${fit}: pixel AUROC ${metrics.pixel_auroc}`);
       assert.equal(metrics.image_auroc, 1, fit);
