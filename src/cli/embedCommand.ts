@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveBackbone } from '../backbones/backbone.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
+import { resolveTiles } from '../images/fit.js';
 import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { encodeNpy } from '../io/npy.js';
 import type { HostTensor } from '../onnx/tensor.js';
@@ -36,7 +37,8 @@ export function embedCommand(program: Command): void {
       const config = await loadConfig(flags.config, {});
       const backbone = await resolveBackbone({ backbone: flags.backbone, weights: flags.weights, reporter: stderrReporter() });
       const image = await decodeImage(flags.image);
-      const extractor = await FeatureExtractor.create(backbone, { image: config.image, embed: config.embed });
+      // image.tiles 'auto' (fit 'tile'): the tiles of this image's aspect, as training would choose.
+      const extractor = await FeatureExtractor.create(backbone, { image: resolveTiles(config.image, image.width, image.height), embed: config.embed });
       const features = await extractor.extract([image]);
       await extractor.release();
       const t: HostTensor = { dtype: 'float32', dims: [...features.dims], data: features.data as Float32Array };

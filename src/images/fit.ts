@@ -49,7 +49,10 @@ export interface ImageGeometry {
  */
 export type TileSpec = 'auto' | [number, number];
 
-/** Most tiles along one side that 'auto' chooses (a 1:8 strip already costs eight backbone runs). */
+/**
+ * Most tiles along one side that 'auto' chooses (a 1:8 strip already costs eight backbone runs).
+ * @example resolveTiles({ resize: 329, crop: 288, fit: 'tile', tiles: 'auto' }, 100, 5000).tiles; // [MAX_AUTO_TILES, 1]
+ */
 export const MAX_AUTO_TILES = 8;
 
 /**

@@ -80,7 +80,7 @@ test('an unknown fit is refused with a one-line error', async () => {
     runGraph({ image: tensor('uint8', [1, 4, 4, 3], new Uint8Array(48)) }, (g, v) =>
       addPreprocess(g, v.image, { resize: 4, crop: 4, fit: 'zoom' as ImageFit }),
     ),
-    /fit must be one of crop, squash, letterbox, got 'zoom'/,
+    /fit must be one of crop, squash, letterbox, tile, got 'zoom'/,
   );
 });
 

@@ -63,7 +63,7 @@ test("a model saved before image.fit existed loads as 'crop' (what it was traine
   assert.equal((await loadModel(dir)).config.image.fit, 'crop');
   delete j.config.image;
   writeFileSync(p, JSON.stringify(j));
-  assert.deepEqual((await loadModel(dir)).config.image, { resize: 329, crop: 288, fit: 'crop' });
+  assert.deepEqual((await loadModel(dir)).config.image, { resize: 329, crop: 288, fit: 'crop', tiles: 'auto' });
 });
 
 test('a model from another format version names both versions', async () => {
@@ -99,7 +99,7 @@ test('a failed save leaves an existing model untouched and no temporary folder',
 
 test("defaults are the paper's algorithm values but for the noise's scale, the adaptor's start, the rule and the epochs", () => {
   const c = defaultConfig();
-  assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'squash' });
+  assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'squash', tiles: 'auto' });
   assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
   assert.equal(c.head.noiseStd, 0.3);
   assert.equal(c.head.noiseScale, 'feature-std');
