@@ -11,6 +11,7 @@ import { intOption, loadConfig, numberOption } from './options.js';
 export interface TrainingFlags {
   valFraction?: number;
   thresholdQuantile?: number;
+  thresholdEstimator?: 'normal' | 'empirical';
   preset?: PresetName;
   schedule?: 'constant' | 'cosine';
   warmupEpochs?: number;
@@ -48,6 +49,11 @@ export function addTrainingOptions(cmd: Command): Command {
       numberOption('--val-fraction'),
     )
     .option('--threshold-quantile <q>', 'threshold = this quantile of the held-out good scores (default 0.995)', numberOption('--threshold-quantile'))
+    .option(
+      '--threshold-estimator <kind>',
+      "how that quantile is estimated: 'normal' (default: at least mean + z_q·std of the held-out scores) or 'empirical' (their quantile; with few images, their maximum)",
+      choice('--threshold-estimator', ['normal', 'empirical'] as const),
+    )
     .option(
       '--preset <name>',
       "'validated' (default: relative noise, identity adaptor, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
@@ -88,7 +94,7 @@ export function addTrainingOptions(cmd: Command): Command {
 /** The flags as a partial config (undefined values leave the file's or the defaults). */
 function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
   const flags = {
-    threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile },
+    threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile, estimator: f.thresholdEstimator },
     head: { noiseScale: f.noiseScale, noiseStd: f.noiseStd },
     train: { schedule: f.schedule, warmupEpochs: f.warmupEpochs, ema: f.ema, guard: f.guard ? { enabled: true } : undefined, select: f.select },
     validation: { every: f.validateEvery },

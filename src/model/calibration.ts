@@ -5,6 +5,7 @@
  * validation split), never from test data; with no validation split, from the training images' own
  * scores ('train-max'). `test --threshold-from test` builds an oracle one, labelled as such.
  */
+import { normalQuantile } from '../metrics/normalQuantile.js';
 
 /**
  * Summary of the scores a threshold was derived from (kept so users can judge the threshold).
@@ -58,6 +59,8 @@ export interface Calibration {
    * 'user' (--threshold), 'test-f1 (oracle)', 'none' (raw scores only).
    */
   thresholdSource: string;
+  /** How the held-out quantile was estimated ('validation-quantile' thresholds; absent: 'empirical'). */
+  estimator?: QuantileEstimator;
   /** Image scores and per-image map maxima of the images the thresholds came from. */
   stats?: { images: ScoreStats; mapMax?: ScoreStats };
 }
@@ -97,6 +100,28 @@ export function scoreStats(values: ArrayLike<number>, q: number): ScoreStats {
   };
 }
 
+/**
+ * How a threshold estimates the q-quantile of good scores (config `threshold.estimator`).
+ * @example const e: QuantileEstimator = 'normal';
+ */
+export type QuantileEstimator = 'empirical' | 'normal';
+
+/**
+ * The q-quantile of good scores as `estimator` estimates it: 'empirical' is numpy's quantile of
+ * the scores (`stats.quantile`); 'normal' is the larger of that and mean + z_q · s (s the sample
+ * standard deviation, z_q the standard normal's q-quantile). With n held-out images the empirical
+ * quantile cannot exceed their maximum, which a new good image exceeds with probability about
+ * 1 / (n + 1) (4.5 % for n = 21) whatever q asks; the normal estimate extrapolates the tail from
+ * the scores' own spread, and never goes below what was observed.
+ * @throws RangeError when stats.q is not in (0, 1) for 'normal'.
+ * @example upperQuantile({ n: 21, mean: 1, std: 0.2, min: 0.7, max: 1.4, quantile: 1.39, q: 0.995 }, 'normal'); // 1.528
+ */
+export function upperQuantile(stats: ScoreStats, estimator: QuantileEstimator): number {
+  if (estimator === 'empirical' || stats.n < 2) return stats.quantile;
+  const sample = stats.std * Math.sqrt(stats.n / (stats.n - 1));
+  return Math.max(stats.quantile, stats.mean + normalQuantile(stats.q) * sample);
+}
+
 /** Calibration from the training images' own image scores: threshold = their max. */
 export function trainMaxCalibration(scores: ArrayLike<number>): Calibration {
   const s = scoreStats(scores, 1);
@@ -109,14 +134,20 @@ export function trainMaxCalibration(scores: ArrayLike<number>): Calibration {
  * predicted defect region about as often as it is labelled anomalous (a quantile over all pixels
  * would instead mark 1 − q of every good image). Ranges are the observed min..max.
  */
-export function goodImagesCalibration(scores: ArrayLike<number>, maps: { max: ArrayLike<number>; min: number; maxValue: number }, q: number): Calibration {
+export function goodImagesCalibration(
+  scores: ArrayLike<number>,
+  maps: { max: ArrayLike<number>; min: number; maxValue: number },
+  q: number,
+  estimator: QuantileEstimator = 'empirical',
+): Calibration {
   const images = scoreStats(scores, q);
   const mapMax = scoreStats(maps.max, q);
   return {
-    imageThreshold: images.quantile,
+    imageThreshold: upperQuantile(images, estimator),
     min: images.min,
     max: images.max,
-    pixelThreshold: mapMax.quantile,
+    pixelThreshold: upperQuantile(mapMax, estimator),
+    estimator,
     pixelMin: maps.min,
     pixelMax: maps.maxValue,
     thresholdSource: 'validation-quantile',
@@ -182,6 +213,7 @@ export function parseCalibration(v: unknown, source: string): Calibration {
     c.pixelMin = num('pixelMin') as number;
     c.pixelMax = num('pixelMax') as number;
   }
+  if (o.estimator === 'normal' || o.estimator === 'empirical') c.estimator = o.estimator;
   if (o.stats && typeof o.stats === 'object') c.stats = o.stats;
   return c;
 }

@@ -181,6 +181,14 @@ export const ConfigSchema = z
         validationFraction: z.number().min(0).lt(1).default(0.1),
         /** Image threshold = this quantile of the held-out images' scores (pixel: of their map maxima). */
         quantile: z.number().min(0).max(1).default(0.995),
+        /**
+         * How that quantile is estimated (model/calibration.ts `upperQuantile`): 'empirical' (numpy's
+         * quantile of the held-out scores; with 21 images the 0.995-quantile is their maximum, which
+         * new good images exceed about 1 time in 22) or 'normal' (default: the larger of that and
+         * mean + z_q · sample std, z_q the normal quantile, so a small held-out set still asks for
+         * the rarity `quantile` says).
+         */
+        estimator: z.enum(['empirical', 'normal']).default('normal'),
       })
       .strict()
       .prefault({}),
@@ -251,7 +259,12 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
  * What a field meant before it existed, for models saved then (their config has every other field):
  * the image was centre-cropped, the adaptor Xavier-initialised and validation used the large defects.
  */
-export const FIELDS_BEFORE_THEY_EXISTED = { image: { fit: 'crop' }, head: { adaptorInit: 'xavier' }, validation: { defects: 'large' } } as const;
+export const FIELDS_BEFORE_THEY_EXISTED = {
+  image: { fit: 'crop' },
+  head: { adaptorInit: 'xavier' },
+  validation: { defects: 'large' },
+  threshold: { estimator: 'empirical' },
+} as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
 export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', adaptorInit: 'identity' } } as const;
@@ -263,6 +276,8 @@ export const PAPER_MECHANISMS = {
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },
+  // Nor thresholds: the held-out quantile as issue 6 estimated it.
+  threshold: { estimator: 'empirical' },
 } as const;
 
 /**

@@ -85,7 +85,7 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
   if (split.validation.length > 0) {
     const scorer = await Scorer.fromSpec({ backbone, layerShapes: result.extractor.layerShapes, config, params: result.params });
     try {
-      calibration = await calibrateOnGoodImages(scorer, split.validation, { quantile, reporter });
+      calibration = await calibrateOnGoodImages(scorer, split.validation, { quantile, estimator: config.threshold.estimator, reporter });
     } finally {
       await scorer.release();
     }

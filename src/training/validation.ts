@@ -7,7 +7,7 @@ import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
 import { Rng } from '../core/rng.js';
 import { scoreAll } from '../scoring/scoreImages.js';
-import { type Calibration, goodImagesCalibration } from '../model/calibration.js';
+import { type Calibration, goodImagesCalibration, type QuantileEstimator } from '../model/calibration.js';
 import type { Scorer } from '../scoring/scorer.js';
 
 /** Its own stream, so the split does not shift the init and shuffle streams seeded with `seed`. */
@@ -27,7 +27,11 @@ export function splitValidation(train: Sample[], fraction: number, seed: number)
 }
 
 /** Scores good held-out images and derives the quantile thresholds from them. */
-export async function calibrateOnGoodImages(scorer: Scorer, samples: Sample[], opts: { quantile: number; reporter: Reporter }): Promise<Calibration> {
+export async function calibrateOnGoodImages(
+  scorer: Scorer,
+  samples: Sample[],
+  opts: { quantile: number; estimator?: QuantileEstimator; reporter: Reporter },
+): Promise<Calibration> {
   if (samples.length === 0) throw new RangeError('calibrateOnGoodImages: no validation images');
   const scores = new Float64Array(samples.length);
   const mapMax = new Float64Array(samples.length);
@@ -47,5 +51,5 @@ export async function calibrateOnGoodImages(scorer: Scorer, samples: Sample[], o
     bar.tick();
   }
   bar.done();
-  return goodImagesCalibration(scores, { max: mapMax, min, maxValue: max }, opts.quantile);
+  return goodImagesCalibration(scores, { max: mapMax, min, maxValue: max }, opts.quantile, opts.estimator);
 }

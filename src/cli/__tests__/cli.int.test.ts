@@ -195,6 +195,11 @@ describe('simplenet CLI on a tiny dataset', () => {
     const pm = JSON.parse(readFileSync(join(paper, 'simplenet.json'), 'utf8'));
     assert.equal(pm.preset, 'paper');
     assert.deepEqual(pm.training.selected, { by: 'final', epoch: 3 });
+    // The threshold's estimator: 'normal' by default, the held-out quantile itself under the paper.
+    assert.equal(m.scoring.estimator, 'normal');
+    assert.ok(m.scoring.imageThreshold >= m.scoring.stats.images.quantile);
+    assert.equal(pm.scoring.estimator, 'empirical');
+    assert.equal(pm.scoring.imageThreshold, pm.scoring.stats.images.quantile);
     const bad = simplenet(
       'train',
       '--data',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goldenJson } from '../../testing/golden.js';
-import { goodImagesCalibration, parseCalibration, pixelCalibration, quantileSorted, strictThresholdBelow } from '../../model/calibration.js';
+import { normalQuantile } from '../../metrics/normalQuantile.js';
+import { goodImagesCalibration, parseCalibration, pixelCalibration, quantileSorted, strictThresholdBelow, upperQuantile } from '../../model/calibration.js';
 
 const cases = goldenJson<Record<string, { values: number[]; q: number[]; expected: number[] }>>('metrics/quantile_expected.json');
 
@@ -21,6 +22,32 @@ test('thresholds from good images: image and map-maximum quantiles, observed ran
   assert.deepEqual(pixelCalibration(c), { threshold: 25, range: 45 });
   assert.equal(c.stats?.images.n, 4);
   assert.equal(c.stats?.images.mean, 2.5);
+});
+
+test('normalQuantile matches scipy.stats.norm.ppf (reference/golden_threshold.py), and refuses p outside (0, 1)', () => {
+  for (const { p, z } of goldenJson<{ p: number; z: number }[]>('threshold/norm_ppf.json')) {
+    assert.ok(Math.abs(normalQuantile(p) - z) <= 2e-9 * Math.max(1, Math.abs(z)), `p=${p}: ${normalQuantile(p)} vs ${z}`);
+  }
+  for (const p of [0, 1, -0.1, Number.NaN]) assert.throws(() => normalQuantile(p), /p must be in \(0, 1\)/);
+});
+
+test("the 'normal' estimator: mean + z_q · sample std, never below the empirical quantile; 'empirical' is numpy's", () => {
+  // 21 scores 0..20: mean 10, sample std sqrt(38.5); numpy's 0.995-quantile 19.9 (nearly the max).
+  const scores = Array.from({ length: 21 }, (_, i) => i);
+  const maps = { max: scores.map((x) => x / 10), min: -1, maxValue: 2 };
+  const empirical = goodImagesCalibration(scores, maps, 0.995, 'empirical');
+  assert.ok(Math.abs(empirical.imageThreshold - 19.9) < 1e-12);
+  const normal = goodImagesCalibration(scores, maps, 0.995, 'normal');
+  const want = 10 + normalQuantile(0.995) * Math.sqrt(38.5);
+  assert.ok(Math.abs(normal.imageThreshold - want) < 1e-12, `${normal.imageThreshold} vs ${want}`);
+  assert.ok(Math.abs((normal.pixelThreshold as number) - want / 10) < 1e-12);
+  assert.equal(normal.estimator, 'normal');
+  assert.equal(parseCalibration(JSON.parse(JSON.stringify(normal)), 'm.json').estimator, 'normal');
+  // A heavy upper tail the normal fit underestimates: the observed quantile stands.
+  const tail = [...Array(20).fill(1), 100];
+  const s = goodImagesCalibration(tail, { max: tail, min: 0, maxValue: 100 }, 0.995, 'normal');
+  assert.equal(s.imageThreshold, upperQuantile(s.stats!.images, 'empirical'));
+  assert.ok(s.imageThreshold > 90);
 });
 
 test('older calibrations without pixel fields normalise maps like scores', () => {
