@@ -4,7 +4,7 @@
  * first use; and `mobilenet_v2`, whose ONNX file ships inside the package (packaged.ts).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { FileError } from '../io/ioError.js';
 import { type Checksum, knownWeights, matches } from '../weights/known.js';
 import { decodeStateDict } from '../weights/load.js';
@@ -32,7 +32,7 @@ function resnet(name: string, arch: ResNetArch): BuiltinFactory {
     }
     let bytes: Uint8Array;
     try {
-      bytes = await readFile(file);
+      bytes = await readRegularFile(file);
     } catch (e) {
       throw new FileError(file, `cannot read the weights of backbone '${name}'`, e);
     }

@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { RESNET_ARCHS, STAGES } from './resnet-arch.js';
 import { architectureShapes, validateStateDict } from './state-dict.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -34,7 +35,7 @@ export async function importWeights(file: string, opts: { name?: string; home?: 
   const arch = RESNET_ARCHS[name as keyof typeof RESNET_ARCHS];
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegularFile(file);
   } catch (e) {
     throw new FileError(file, 'cannot read the weights file', e);
   }

@@ -4,7 +4,7 @@
  * "layers": ["<output>", …]}`. Everything is checked against the real model before use.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { dirname, resolve } from 'node:path';
 import { FileError, ioCause } from '../io/ioError.js';
 import { Session } from '../onnx/session.js';
@@ -20,7 +20,7 @@ export { type Manifest, ManifestSchema, parseManifest } from './manifestSchema.j
 export async function loadManifestBackbone(file: string, opts: { layers?: string[] } = {}): Promise<Backbone> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegularFile(file, 'utf8');
   } catch (e) {
     throw new FileError(file, 'cannot read the manifest', e);
   }
@@ -28,7 +28,7 @@ export async function loadManifestBackbone(file: string, opts: { layers?: string
   const onnxPath = resolve(dirname(file), manifest.onnx);
   let onnx: Uint8Array;
   try {
-    const buf = await readFile(onnxPath);
+    const buf = await readRegularFile(onnxPath);
     onnx = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength); // a plain Uint8Array, not a Buffer
   } catch (e) {
     throw new Error(`${file}: field 'onnx': cannot read ${onnxPath}: ${ioCause(e)}`);

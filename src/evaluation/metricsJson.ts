@@ -4,7 +4,7 @@
  * model's test metrics from it). Keys are snake_case, as in every JSON file simplenet writes for
  * tools (docs/ARCHITECTURE.md, "Output files").
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { z } from 'zod';
 import { FileError } from '../io/ioError.js';
 import type { Metrics } from './evaluate.js';
@@ -78,7 +78,7 @@ export function metricsJsonText(metrics: Metrics, about: Record<string, unknown>
 export async function readMetricsJson(path: string): Promise<MetricsJson> {
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(await readRegularFile(path, 'utf8'));
   } catch (e) {
     if (e instanceof SyntaxError) throw new Error(`${path}: not valid JSON (${oneLine(e.message)})`);
     throw new FileError(path, 'cannot read metrics', e);

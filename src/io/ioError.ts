@@ -22,6 +22,8 @@ const CAUSES: Record<string, string> = {
   EFBIG: 'file too large',
   EXDEV: 'cannot move across file systems',
   EBUSY: 'resource busy',
+  // Ours (io/readRegular.ts): a device, FIFO or socket where a file was expected.
+  ENOTREGULAR: 'not a regular file (a device, pipe or socket)',
 };
 
 /** The human cause of a Node file-system error ("permission denied (EACCES)"), or its message. */

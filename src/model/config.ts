@@ -8,7 +8,7 @@
  * only its test-set selection hides it: "Honest numbers"). `preset: paper` restores the paper exactly.
  * `--config` files and CLI flags override parts of it.
  */
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_HEAD_CONFIG } from '../heads/config.js';
@@ -17,7 +17,7 @@ import { type ImageFit, IMAGE_FITS } from '../images/fit.js';
 
 const positiveInt = z.number().int().positive();
 /** The 'validated' preset's `image.fit`: the whole image, whatever its aspect (see the schema). */
-const DEFAULT_FIT: ImageFit = 'squash';
+const DEFAULT_FIT: ImageFit = 'tile';
 const nonNegative = z.number().nonnegative();
 
 /** The noise σ when none is given: the paper's 0.015 for an absolute σ, 0.3 of the feature std for a relative one. */
@@ -58,11 +58,13 @@ export const ConfigSchema = z
          * How an image of any aspect fills the crop×crop frame (images/fit.ts, issue 13):
          * 'crop' (the paper: shorter side to `resize`, centre crop; keeps 77 % of a square image
          * and less of an elongated one: defects outside are never seen), 'squash' (both axes
-         * resized to `crop`, PIL-exact bilinear; nothing discarded, the aspect is not kept) or
+         * resized to `crop`, PIL-exact bilinear; nothing discarded, the aspect is not kept),
          * 'letterbox' (longer side to `crop` keeping the aspect, padded with the backbone's mean
-         * colour, which normalises to 0). Default 'squash': it sees every pixel of any aspect and
-         * spends the whole frame on the image, where letterbox spends part of it on padding; a
-         * model folder keeps the fit it was trained with (folders saved before this field: 'crop').
+         * colour, which normalises to 0) or 'tile' (`tiles` crop×crop tiles, their patch grids
+         * stitched over the whole image). Default 'tile' with 'auto' tiles: every pixel of any
+         * aspect at the resolution a square image gets ('squash' exactly for square images, one
+         * backbone run per tile for elongated ones); a model folder keeps the fit it was trained
+         * with (folders saved before this field: 'crop').
          */
         fit: z.enum(IMAGE_FITS).default(DEFAULT_FIT),
         /**
@@ -249,7 +251,7 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
-  // The fit changes what the model sees: the paper crops, the validated preset squashes.
+  // The fit changes what the model sees: the paper crops, the validated preset tiles.
   if (paperHead && !selects && c.image.fit === PAPER_MECHANISMS.image.fit) return 'paper';
   if (validatedHead && selects && c.image.fit === DEFAULT_FIT) return 'validated';
   return 'custom';
@@ -293,7 +295,7 @@ export function applyPreset(partial: Record<string, unknown>, preset?: PresetNam
 
 /**
  * The default configuration (the 'validated' preset), every field filled in.
- * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288, fit: 'squash' }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
+ * @example const { image, embed } = defaultConfig(); // { resize: 329, crop: 288, fit: 'tile', tiles: 'auto' }, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 }
  */
 export function defaultConfig(): SimpleNetConfig {
   return ConfigSchema.parse({});
@@ -314,7 +316,7 @@ export function parseConfig(input: unknown, source = 'config'): SimpleNetConfig 
 export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, 'utf8');
   } catch (e) {
     throw new Error(`${path}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }

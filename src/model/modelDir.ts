@@ -5,10 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { dirname, join, resolve } from 'node:path';
 import type { Backbone, BackboneIdentity } from '../backbones/backbone.js';
 import type { LayerShape } from '../embedding/patchEmbed.js';
+import { tileGrid } from '../images/fit.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES } from '../heads/params.js';
 import { checkKnnParams, KNN_BANK, type ModelParams } from '../heads/knn.js';
 import { writeDirAtomic, writeFileDurable } from '../io/atomic.js';
@@ -190,6 +191,8 @@ export async function saveModel(
     scoring?: Calibration;
   },
 ): Promise<ModelManifest> {
+  // A model must score alone: 'auto' tiles are resolved from the training images (training/trainingFeatures.ts).
+  tileGrid(m.config.image);
   const heads = encodeSafetensors({ ...m.params }, { format: MODEL_FORMAT });
   const { log, ...training } = m.training;
   const manifest: ModelManifest = {
@@ -232,7 +235,7 @@ export async function saveModel(
  */
 export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
   const path = join(dir, 'training_log.csv');
-  const lines = (await readFile(path, 'utf8')).trim().split('\n');
+  const lines = (await readRegularFile(path, 'utf8')).trim().split('\n');
   const header = lines[0].split(',');
   const col = (name: string) => header.indexOf(name);
   const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
@@ -283,7 +286,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   if (!existsSync(manifestPath)) throw new ModelLoadError(`${dir}: not a simplenet model directory (no simplenet.json)`);
   let manifest: ModelManifest;
   try {
-    manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    manifest = JSON.parse(await readRegularFile(manifestPath, 'utf8'));
   } catch (e) {
     throw new ModelLoadError(`${manifestPath}: not valid JSON (${oneLine((e as Error).message)})`);
   }
@@ -303,7 +306,7 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
     const p = join(dir, file);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await readFile(p));
+      bytes = new Uint8Array(await readRegularFile(p));
     } catch {
       throw new ModelLoadError(`${p}: missing from the model directory`);
     }

@@ -6,7 +6,7 @@
  * backbone file and the exported graph is still built by the one scoring path.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { QUANTIZATION_FORMAT } from '../io/artefacts.js';
@@ -77,7 +77,7 @@ export async function loadQuantization(dir: string): Promise<QuantizationRecord 
   const path = join(dir, QUANTIZATION_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new FileError(path, 'cannot read the int8 calibration', e);

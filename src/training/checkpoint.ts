@@ -8,7 +8,8 @@
  * from a seed derived from the resume epoch: deterministic, but not the uninterrupted run's draws.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import type { BackboneIdentity } from '../backbones/backbone.js';
 import type { Sample } from '../datasets/dataset.js';
 import type { HeadOptimizerState } from '../heads/trainStep.js';
@@ -94,7 +95,7 @@ export async function saveCheckpoint(path: string, ck: TrainCheckpoint): Promise
 export async function loadCheckpoint(path: string): Promise<TrainCheckpoint | undefined> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = new Uint8Array(await readRegularFile(path));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${path}: cannot read checkpoint (${(e as Error).message})`);

@@ -3,7 +3,7 @@
  * extension is only a hint people get wrong: timm and torchvision files are often renamed).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from '../io/readRegular.js';
 import { FileError } from '../io/ioError.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import type { HostTensor } from '../onnx/tensor.js';
@@ -53,7 +53,7 @@ export interface LoadedWeights extends StateDict {
 export async function loadStateDict(path: string, opts: DecodeOptions = {}): Promise<LoadedWeights> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readRegularFile(path);
   } catch (e) {
     throw new FileError(path, 'cannot read the weights file', e);
   }
