@@ -29,6 +29,8 @@ export async function modelInfo(m: { name: string; dir: string; detector: Detect
     pixel_threshold: i.pixelThreshold,
     threshold_source: i.thresholdSource,
     map_size: i.mapSize,
+    fit: i.fit,
+    tiles: [...i.tiles],
     created_at: i.createdAt,
     ...(testMetrics ? { test_metrics: testMetrics } : {}),
   });

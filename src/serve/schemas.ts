@@ -38,6 +38,9 @@ export const ModelInfoSchema = z.object({
   pixel_threshold: z.number(),
   threshold_source: z.string(),
   map_size: z.number().int(),
+  /** How images fill the model's frame (`image.fit`) and, for 'tile', the tile rows and columns ([1, 1] otherwise). */
+  fit: z.string(),
+  tiles: z.tuple([z.number().int(), z.number().int()]),
   created_at: z.string(),
   /** The model folder's test metrics (metrics.json beside the model or in its report), when present. */
   test_metrics: z.record(z.string(), z.unknown()).optional(),

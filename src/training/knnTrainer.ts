@@ -18,7 +18,7 @@ import { knnSettings } from '../model/config.js';
 import { UNCALIBRATED } from '../model/calibration.js';
 import { calibrateFromCache } from './calibrate.js';
 import type { TrainOptions, TrainResult } from './trainer.js';
-import { extractTrainingFeatures } from './trainingFeatures.js';
+import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 
 /** Images per onnxruntime run when projecting and gathering cached features. */
 const IMAGES_PER_RUN = 16;
@@ -80,7 +80,7 @@ export async function trainKnn(opts: TrainOptions): Promise<TrainResult<KnnParam
   const { dataset, backbone } = opts;
   const reporter: Reporter = opts.reporter ?? silentReporter;
   const knn = knnSettings(opts.config);
-  const config = { ...opts.config, knn };
+  const config = { ...(await resolveTrainingTiles(opts.config, dataset.train, reporter)), knn };
   const { seed } = config.train;
   const started = Date.now();
   const { extractor, cache, seconds: featureSeconds } = await extractTrainingFeatures(dataset.train, backbone, config, { reporter, signal: opts.signal });

@@ -10,12 +10,11 @@ import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import { headKind, type SimpleNetConfig } from '../model/config.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
-import { decodeImage } from '../images/decode.js';
-import { resolveTiles } from '../images/fit.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint } from './checkpoint.js';
 import { calibrateOnGoodImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
 import { trainKnn } from './knnTrainer.js';
+import { resolveTrainingTiles } from './trainingFeatures.js';
 import type { ModelParams } from '../heads/knn.js';
 
 export interface TrainToDirOptions {
@@ -54,7 +53,7 @@ export async function trainToDir(opts: TrainToDirOptions): Promise<{ manifest: M
 async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelManifest; result: TrainResult<ModelParams>; monitor: MonitorEntry[] }> {
   const { dataset, backbone } = opts;
   const reporter = opts.reporter ?? silentReporter;
-  const config = await withResolvedTiles(opts.config, dataset, reporter);
+  const config = await resolveTrainingTiles(opts.config, dataset.train, reporter);
   const monitorLog: MonitorEntry[] = [];
   const monitor = opts.monitorEpochs?.length
     ? {
@@ -112,18 +111,4 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
   });
   if (checkpoint) await removeCheckpoint(checkpoint.path);
   return { manifest, result: { ...result, calibration }, monitor: monitorLog };
-}
-
-/**
- * `image.tiles: 'auto'` (fit 'tile') becomes the tile grid of the first training image's aspect,
- * said in one line and stored in the model, so scoring never depends on which images come first.
- */
-async function withResolvedTiles(config: SimpleNetConfig, dataset: AnomalyDataset, reporter: Reporter): Promise<SimpleNetConfig> {
-  if (config.image.fit !== 'tile' || config.image.tiles !== 'auto' || dataset.train.length === 0) return config;
-  const first = dataset.train[0].path;
-  const { width, height } = await decodeImage(first);
-  const image = resolveTiles(config.image, width, height);
-  const [rows, cols] = image.tiles as [number, number];
-  reporter.line(`image.fit 'tile': ${rows}×${cols} tiles of ${image.crop}×${image.crop} (the aspect of ${first}, ${width}×${height})`);
-  return { ...config, image };
 }

@@ -23,7 +23,7 @@ import { EpochLoop } from './epochLoop.js';
 import { type FeatureMoments, featureMoments } from './featureStats.js';
 import { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
-import { extractTrainingFeatures } from './trainingFeatures.js';
+import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 import { initAdaptor } from './adaptorInit.js';
 
 export interface TrainOptions {
@@ -96,8 +96,9 @@ function effectiveSelection(validation: SyntheticValidation | undefined, heldOut
 }
 
 export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
-  const { dataset, backbone, config } = opts;
+  const { dataset, backbone } = opts;
   const reporter = opts.reporter ?? silentReporter;
+  const config = await resolveTrainingTiles(opts.config, dataset.train, reporter);
   const { epochs, batchSize, seed } = config.train;
   const started = Date.now();
 

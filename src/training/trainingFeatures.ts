@@ -9,7 +9,7 @@ import type { Sample } from '../datasets/dataset.js';
 import { cacheDiskFreeBytes, FeatureCache, planCache } from '../embedding/featureCache.js';
 import { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
-import { coverageWarner } from '../images/fit.js';
+import { coverageWarner, resolveTiles } from '../images/fit.js';
 import type { SimpleNetConfig } from '../model/config.js';
 
 export interface TrainingFeatures {
@@ -64,4 +64,19 @@ export async function extractTrainingFeatures(
     await extractor.release();
     throw e;
   }
+}
+
+/**
+ * `image.tiles: 'auto'` (fit 'tile') becomes the tile grid of the first training image's aspect,
+ * said in one line; the trainers return the resolved configuration and the model stores it, so
+ * scoring never depends on which images come first. Anything else comes back unchanged.
+ */
+export async function resolveTrainingTiles(config: SimpleNetConfig, train: readonly Sample[], reporter: Reporter): Promise<SimpleNetConfig> {
+  if (config.image.fit !== 'tile' || config.image.tiles !== 'auto' || train.length === 0) return config;
+  const first = train[0].path;
+  const { width, height } = await decodeImage(first);
+  const image = resolveTiles(config.image, width, height);
+  const [rows, cols] = image.tiles as [number, number];
+  reporter.line(`image.fit 'tile': ${rows}×${cols} tiles of ${image.crop}×${image.crop} (the aspect of ${first}, ${width}×${height})`);
+  return { ...config, image };
 }

@@ -70,6 +70,8 @@ export function mountModelCard(root: HTMLElement): void {
       h('dd', {}, num(m.pixel_threshold, 6)),
       h('dt', {}, 'Map size'),
       h('dd', {}, `${m.map_size}×${m.map_size}`),
+      h('dt', {}, 'Image fit'),
+      h('dd', { id: 'image-fit' }, m.fit === 'tile' ? `tile, ${m.tiles[0]}×${m.tiles[1]} tiles` : m.fit),
       h('dt', {}, 'Created'),
       h('dd', {}, m.created_at),
     );

@@ -10,6 +10,8 @@ export interface ModelInfo {
   pixel_threshold: number;
   threshold_source: string;
   map_size: number;
+  fit: string;
+  tiles: [number, number];
   created_at: string;
   test_metrics?: Record<string, unknown>;
 }

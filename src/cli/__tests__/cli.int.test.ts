@@ -267,7 +267,7 @@ describe('simplenet CLI on a tiny dataset', () => {
     const fm = JSON.parse(readFileSync(join(all, 'simplenet.json'), 'utf8'));
     assert.deepEqual(fm.training.selected, { by: 'final', epoch: 3 });
     assert.equal(fm.config.train.select, 'final');
-    // The paper's rule on the default fit ('squash', not the paper's crop): neither preset.
+    // The paper's rule on the default fit ('tile', not the paper's crop): neither preset.
     assert.equal(fm.preset, 'custom');
   });
 

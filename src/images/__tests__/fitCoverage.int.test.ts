@@ -1,12 +1,12 @@
 /**
  * Issue 13, whole-image coverage: on a 2:1 image, a bright square in a corner is inside what the
- * model scores (a knn head: distance to the nearest training patch, so no training noise) for the default fit ('squash'), 'letterbox' and 'tile' (two square tiles, their grids stitched) (the map's maximum lies where the
+ * model scores (a knn head: distance to the nearest training patch, so no training noise) for 'squash', 'letterbox' and the default 'tile' (two square tiles, their grids stitched) (the map's maximum lies where the
  * fit puts the corner) and outside for the paper's 'crop' (the score does not rise); masks follow
  * the same geometry; the exported graph agrees with in-process scoring for every fit; scoring a
  * cropped image warns once.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -112,9 +112,10 @@ describe('whole-image coverage on a 2:1 image', () => {
     }
   });
 
-  test("the default fit is 'squash' and a model folder keeps the fit it was trained with", async () => {
+  test("the default fit is 'tile' ('auto' tiles) and a model folder keeps the fit it was trained with", async () => {
     const { defaultConfig } = await import('../../model/config.js');
-    assert.equal(defaultConfig().image.fit, 'squash');
+    assert.equal(defaultConfig().image.fit, 'tile');
+    assert.equal(defaultConfig().image.tiles, 'auto');
     for (const [fit, d] of detectors) assert.equal(d.info.fit, fit);
   });
 
@@ -122,6 +123,36 @@ describe('whole-image coverage on a 2:1 image', () => {
     const d = detectors.get('tile')!;
     assert.deepEqual(d.model.config.image.tiles, [1, 2]);
     assert.ok(warnings.get('tile')!.every((l) => !l.includes('image.fit')));
+  });
+
+  test('tile with the SimpleNet head: validation labels synthetic defects on the stitched grid, the model scores every tile', async () => {
+    const lines: string[] = [];
+    const d = await train({
+      data: { format: 'mvtec', root: data, category: 'long' },
+      backbone: join(dir, 'backbone', 'tiny.json'),
+      out: join(dir, 'model-tile-simplenet'),
+      config: { ...TINY_CONFIG, image: { ...TINY_CONFIG.image, fit: 'tile' }, train: { epochs: 2, batchSize: 2 }, threshold: { validationFraction: 0.34 } },
+      onProgress: (e) => (e.type === 'info' ? lines.push(e.message) : undefined),
+    });
+    try {
+      assert.deepEqual(d.model.config.image.tiles, [1, 2]);
+      assert.ok(
+        lines.some((l) => /image\.fit 'tile': 1×2 tiles of 32×32/.test(l)),
+        lines.join(' | '),
+      );
+      const log = readFileSync(join(dir, 'model-tile-simplenet', 'training_log.csv'), 'utf8')
+        .trim()
+        .split('\n');
+      for (const row of log.slice(1)) {
+        const patch = Number(row.split(',')[7]);
+        assert.ok(patch >= 0 && patch <= 1, `validation patch AUROC on the stitched grid: ${row}`);
+      }
+      const r = await d.score(defective);
+      assert.equal(r.anomalyMap.length, FRAME * FRAME);
+      assert.ok(Number.isFinite(r.score) && r.anomalyMap.every(Number.isFinite));
+    } finally {
+      await d.close();
+    }
   });
 
   for (const fit of ['squash', 'letterbox', 'tile'] as const) {

@@ -9,7 +9,7 @@ import { defaultConfig, parseConfig } from '../config.js';
 import { loadModel, saveModel } from '../modelDir.js';
 
 function sample() {
-  const config = parseConfig({ embed: { targetDim: 8 }, head: { hiddenDim: 4 } });
+  const config = parseConfig({ embed: { targetDim: 8 }, head: { hiddenDim: 4 }, image: { tiles: [1, 1] } });
   return {
     config,
     backbone: {
@@ -57,13 +57,20 @@ test("a model saved before image.fit existed loads as 'crop' (what it was traine
   await saveModel(dir, sample());
   const p = join(dir, 'simplenet.json');
   const j = JSON.parse(readFileSync(p, 'utf8'));
-  assert.equal(j.config.image.fit, 'squash', 'new models save their fit');
+  assert.equal(j.config.image.fit, 'tile', 'new models save their fit');
+  assert.deepEqual(j.config.image.tiles, [1, 1], 'and their tiles, resolved');
   delete j.config.image.fit;
   writeFileSync(p, JSON.stringify(j));
   assert.equal((await loadModel(dir)).config.image.fit, 'crop');
   delete j.config.image;
   writeFileSync(p, JSON.stringify(j));
   assert.deepEqual((await loadModel(dir)).config.image, { resize: 329, crop: 288, fit: 'crop', tiles: 'auto' });
+});
+
+test("saving a model whose 'auto' tiles were never resolved is refused: it could not score", async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const m = sample();
+  await assert.rejects(saveModel(dir, { ...m, config: { ...m.config, image: { ...m.config.image, tiles: 'auto' } } }), /'auto' must be resolved/);
 });
 
 test('a model from another format version names both versions', async () => {
@@ -99,7 +106,7 @@ test('a failed save leaves an existing model untouched and no temporary folder',
 
 test("defaults are the paper's algorithm values but for the noise's scale, the adaptor's start, the rule and the epochs", () => {
   const c = defaultConfig();
-  assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'squash', tiles: 'auto' });
+  assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'tile', tiles: 'auto' });
   assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
   assert.equal(c.head.noiseStd, 0.3);
   assert.equal(c.head.noiseScale, 'feature-std');

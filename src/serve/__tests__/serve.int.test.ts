@@ -90,8 +90,11 @@ describe('simplenet serve', () => {
       const asPng = await post(`${s.url}/v1/models/bottle/predict`, readFileSync(png), 'image/png', { accept: 'image/png' });
       assert.equal(asPng.headers.get('content-type'), 'image/png');
       assert.equal((await sharp(Buffer.from(await asPng.arrayBuffer())).metadata()).width, 32);
-      const info = (await (await fetch(`${s.url}/v1/models/bottle`)).json()) as { preset: string; threshold_source: string };
+      const info = (await (await fetch(`${s.url}/v1/models/bottle`)).json()) as { preset: string; threshold_source: string; fit: string; tiles: number[] };
       assert.equal(info.threshold_source, 'validation-quantile');
+      // The default fit, one tile for square images.
+      assert.equal(info.fit, 'tile');
+      assert.deepEqual(info.tiles, [1, 1]);
       assert.match(await (await fetch(`${s.url}/metrics`)).text(), /simplenet_images_scored_total\{model="bottle"\} 5/);
       const openapi = (await (await fetch(`${s.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
       assert.equal(openapi.openapi, '3.1.0');
