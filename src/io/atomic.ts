@@ -160,9 +160,12 @@ export async function writeDirAtomic<T>(path: string, kind: FolderKind, fill: (t
     // Checked again: something may have appeared at `path` while `fill` ran.
     checkOutputFolder(path, kind);
     if (existsSync(path)) {
-      old = temporaryPath(path, 'old');
+      const aside = temporaryPath(path, 'old');
+      await rename(path, aside);
+      // Only once the previous output is there is `old` ours to restore or remove (a signal before
+      // the rename finds nothing tracked; after it, the next run's cleanStaleTemporaries restores it).
+      old = aside;
       trackTemporary(old, 'old', path);
-      await rename(path, old);
     }
     await rename(tmp, path);
     made = false;
