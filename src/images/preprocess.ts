@@ -225,18 +225,13 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
 
 /**
  * [N, C, rows·crop, columns·crop] → [N·rows·columns, C, crop, crop], each image's tiles row-major
- * (the order `stitchTiles` in scoring/tiles.ts undoes). One tile: the input itself.
+ * (the order `addStitchTiles` in embedding/stitchTiles.ts undoes). One tile: the input itself.
  */
 function cutTiles(g: GraphBuilder, x: string, crop: number, tiles: readonly [number, number]): string {
   const [rows, cols] = tiles;
   if (rows === 1 && cols === 1) return x;
-  const split = g.op('Reshape', [
-    x,
-    g.op('Concat', [g.ints([-1]), g.op('Slice', [g.op('Shape', [x]), g.ints([1]), g.ints([2])]), g.ints([rows, crop, cols, crop])], { axis: 0 }),
-  ]);
+  const channels = g.op('Slice', [g.op('Shape', [x]), g.ints([1]), g.ints([2])]);
+  const split = g.op('Reshape', [x, g.op('Concat', [g.ints([-1]), channels, g.ints([rows, crop, cols, crop])], { axis: 0 })]);
   const tileMajor = g.op('Transpose', [split], { perm: [0, 2, 4, 1, 3, 5] });
-  return g.op('Reshape', [
-    tileMajor,
-    g.op('Concat', [g.ints([-1]), g.op('Slice', [g.op('Shape', [x]), g.ints([1]), g.ints([2])]), g.ints([crop, crop])], { axis: 0 }),
-  ]);
+  return g.op('Reshape', [tileMajor, g.op('Concat', [g.ints([-1]), channels, g.ints([crop, crop])], { axis: 0 })]);
 }

@@ -124,8 +124,9 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const features = addPatchEmbedding(g, inlined.outputs, layerShapes, config.embed);
   const patch = addPatchScores(g, features, head, { fold, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope });
   // Fit 'tile': each image's tiles' grids become one grid over the whole image (embedding/stitchTiles.ts).
-  const grid = stitchedGrid({ height: layerShapes[0].height, width: layerShapes[0].width }, tiles);
-  const perImage = addStitchTiles(g, patch, { height: layerShapes[0].height, width: layerShapes[0].width }, tiles);
+  const perTile = { height: layerShapes[0].height, width: layerShapes[0].width };
+  const grid = stitchedGrid(perTile, tiles);
+  const perImage = addStitchTiles(g, patch, perTile, tiles);
   const score = g.op('ReduceMax', [perImage], { axes: [1, 2], keepdims: 0 });
   const map = addAnomalyMap(g, perImage, grid, { size: crop, ...config.map });
 
