@@ -28,8 +28,14 @@ export interface QuantizeOptions {
   /** Weight width: 7 (default, cannot saturate on CPUs without VNNI) or 8 (onnx/quantize.ts). */
   weightBits?: 7 | 8;
   /**
-   * Mixed precision: activations whose measured uint8 error on the calibration images exceeds this
-   * fraction stay float32 (`QuantizeBackboneOptions.floatThreshold`, default 0.01); 1 quantizes all.
+   * Mixed precision (the default rule): the fewest most sensitive activations stay float32 so that
+   * the feature taps' predicted relative error is at most this (`QuantizeBackboneOptions.errorBudget`,
+   * default 0.02); Infinity quantizes all.
+   */
+  errorBudget?: number;
+  /**
+   * The older rule instead: activations whose own uint8 round-trip error on the calibration images
+   * exceeds this fraction stay float32 (`QuantizeBackboneOptions.floatThreshold`). Not with `errorBudget`.
    */
   floatThreshold?: number;
   /**
@@ -61,6 +67,16 @@ export interface QuantizeSummary {
   tensors: number;
   /** Of them, kept float32 by mixed precision (measured uint8 error above the threshold). */
   float: number;
+  /** The feature taps' predicted relative error (the error-budget rule; absent with `floatThreshold`). */
+  predictedError?: number;
+  /** Conv weights quantized. */
+  weights: number;
+  /**
+   * Of them, stored exactly on the uint8 grid they already lay on (weights of a
+   * quantization-aware-trained network, such as the shared MobileNetV2); the rest are rounded to
+   * `weightBits` per channel.
+   */
+  gridWeights: number;
   seconds: number;
 }
 
@@ -92,8 +108,8 @@ function evenlySpaced<T>(items: readonly T[], count: number): T[] {
  * Calibrates a model folder's backbone for int8 and writes its quantization.json; afterwards
  * `Detector.load(dir, { precision: 'int8' })`, `simplenet predict|test|serve|export --precision int8`
  * run the int8 backbone.
- * @throws ModelLoadError when `dir` is not a model folder; RangeError when `opts.floatThreshold` is
- * negative, `opts.method` is unknown, or `opts.percentile` is outside (0, 100] or given without
+ * @throws ModelLoadError when `dir` is not a model folder; RangeError when `opts.floatThreshold` or
+ * `opts.errorBudget` is negative or both are given, `opts.method` is unknown, or `opts.percentile` is outside (0, 100] or given without
  * method 'percentile'; Error when no calibration images are
  * found (naming what was looked for); ImageDecodeError naming an unreadable image;
  * OutputRefusedError when a quantization.json that simplenet did not write is in the way.
@@ -111,6 +127,15 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
   if (opts.percentile !== undefined) {
     if (method !== 'percentile') throw new RangeError(`quantize: percentile ${opts.percentile} needs method 'percentile' (method is '${method}')`);
     if (!(opts.percentile > 0 && opts.percentile <= 100)) throw new RangeError(`quantize: percentile must be in (0, 100], got ${opts.percentile}`);
+  }
+  if (opts.floatThreshold !== undefined && opts.errorBudget !== undefined) {
+    throw new RangeError('quantize: give errorBudget or floatThreshold (two rules for the same choice), not both');
+  }
+  for (const [name, v] of [
+    ['errorBudget', opts.errorBudget],
+    ['floatThreshold', opts.floatThreshold],
+  ] as const) {
+    if (v !== undefined && !(v >= 0)) throw new RangeError(`quantize: ${name} must be a number ≥ 0, got ${v}`);
   }
   const model = await loadModel(dir);
   const { paths: all, source } = await calibrationPaths(model, opts.images);
@@ -132,6 +157,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
     const q = await quantizeBackbone(model.backbone, pixels(), {
       weightBits,
       floatThreshold: opts.floatThreshold,
+      errorBudget: opts.errorBudget,
       method,
       percentile: opts.percentile,
     });
@@ -148,8 +174,10 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       created: new Date().toISOString(),
       ranges: q.ranges,
       float: q.float,
-      floatThreshold: q.floatThreshold,
+      ...(q.floatThreshold === undefined ? {} : { floatThreshold: q.floatThreshold }),
+      ...(q.errorBudget === undefined ? {} : { errorBudget: Number.isFinite(q.errorBudget) ? q.errorBudget : null }),
       errors: q.errors,
+      ...(q.sensitivity ? { sensitivity: q.sensitivity, predictedError: q.predictedError } : {}),
     };
     const path = await saveQuantization(dir, record);
     return {
@@ -161,6 +189,9 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
       ...(q.percentile === undefined ? {} : { percentile: q.percentile }),
       tensors: Object.keys(q.ranges).length,
       float: q.float.length,
+      ...(q.predictedError === undefined ? {} : { predictedError: q.predictedError }),
+      weights: q.weights,
+      gridWeights: q.gridWeights,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

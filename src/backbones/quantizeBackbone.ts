@@ -6,11 +6,12 @@
  * embedding after them.
  */
 import { type CalibrationMethod, collectRanges, measureQuantizationError } from '../onnx/calibrate.js';
+import { chooseFloatValues, measureSensitivity } from '../onnx/sensitivity.js';
 import { pruneNodes } from '../onnx/compose.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
 import type { TensorRange } from '../onnx/quantParams.js';
-import { prepareForQuantization, quantizeModel } from '../onnx/quantize.js';
+import { prepareForQuantization, quantizeModel, quantizedWeights } from '../onnx/quantize.js';
 import type { OrtTensor } from '../onnx/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import type { Backbone } from './types.js';
@@ -29,16 +30,32 @@ export interface QuantizeBackboneOptions {
   /** Threads of the calibration session. */
   intraOpThreads?: number;
   /**
-   * Mixed precision: a value whose own uint8 round-trip error ‖Q(x) − x‖ / ‖x‖ on the calibration
-   * images exceeds this stays float32, with the Conv/Add units that read or write it (see
-   * `measureQuantizationError`, `QuantizeOptions.float`). Default {@link DEFAULT_FLOAT_THRESHOLD};
-   * Infinity quantizes everything.
+   * Mixed precision by the outputs' error (the default rule): each value's effect on the feature
+   * taps when it alone is in uint8 is measured (`measureSensitivity`) and the fewest most
+   * sensitive values stay float32, with the Conv/Add units that read or write them, so that the
+   * predicted tap error √Σ sensitivity² of the rest is at most this (`chooseFloatValues`).
+   * Default {@link DEFAULT_ERROR_BUDGET}; Infinity quantizes everything.
+   */
+  errorBudget?: number;
+  /** Calibration images the sensitivities are measured on (the first ones); default 8. */
+  sensitivityImages?: number;
+  /**
+   * The older rule, instead of `errorBudget`: a value whose own uint8 round-trip error
+   * ‖Q(x) − x‖ / ‖x‖ on the calibration images exceeds this stays float32 (see
+   * `measureQuantizationError`). Giving both is refused.
    */
   floatThreshold?: number;
 }
 
 /**
- * Default `floatThreshold`: 1 % relative error. On MobileNetV2 (bottle, 16 calibration images) the
+ * Default `errorBudget`: a predicted 2 % relative error at the feature taps. See the README's int8
+ * section for the measurements it was chosen from (accuracy and speed on bottle, MobileNetV2).
+ * @example const { float } = await quantizeBackbone(b, pixels, { errorBudget: DEFAULT_ERROR_BUDGET });
+ */
+export const DEFAULT_ERROR_BUDGET = 0.02;
+
+/**
+ * The older rule's threshold (`floatThreshold`; the default before `errorBudget`): 1 % relative error. On MobileNetV2 (bottle, 16 calibration images) the
  * ReLU6 outputs, whose values fill their 0…6 range, measure 0.2–0.7 %, while the linear
  * bottlenecks and residual sums (no ReLU, a few outliers stretching one per-tensor scale) measure
  * 1.0–2.8 %, and those are where the feature taps' error entered (17–23 % with all of them in
@@ -63,10 +80,23 @@ export interface QuantizedBackbone {
   images: number;
   /** Values kept float32 (mixed precision), in graph order; empty when all are quantized. */
   float: string[];
-  /** The threshold `float` was decided by. */
-  floatThreshold: number;
+  /** The own-error threshold `float` was decided by (the older rule, when it was asked for). */
+  floatThreshold?: number;
+  /** The error budget `float` was decided by (the default rule). */
+  errorBudget?: number;
+  /** Each ranged value's effect on the taps when it alone is in uint8 (`measureSensitivity`; budget rule only). */
+  sensitivity?: Record<string, number>;
+  /** √Σ sensitivity² over the values in uint8: the taps' predicted relative error (budget rule only). */
+  predictedError?: number;
   /** Each ranged value's measured uint8 round-trip error ‖Q(x) − x‖ / ‖x‖ on the calibration images. */
   errors: Record<string, number>;
+  /**
+   * Conv weights stored exactly on the uint8 grid they already lay on (a quantization-aware-trained
+   * network's weights; `weightGrid`), the rest being rounded to `weightBits` per channel.
+   */
+  gridWeights: number;
+  /** Conv weights quantized in all. */
+  weights: number;
 }
 
 /** The graph computing only `layers`, as its only outputs. */
@@ -79,8 +109,12 @@ function pruneToLayers(model: ModelProto, layers: readonly string[], source: str
   return { ...model, graph: { ...graph, nodes, initializers: graph.initializers.filter((i) => used.has(i.name)), outputs } };
 }
 
-/** The float graph the ranges are measured on and named after: pruned to the taps, BN folded. */
-function preparedGraph(backbone: Backbone): ModelProto {
+/**
+ * The float graph the ranges are measured on and named after: pruned to the taps, BN folded.
+ * @throws Error when a layer is not a value of the graph; OnnxDecodeError when the bytes are not a model.
+ * @example const ranges = await collectRanges(preparedGraph(backbone), batches);
+ */
+export function preparedGraph(backbone: Backbone): ModelProto {
   const source = 'backbone';
   return prepareForQuantization(pruneToLayers(decodeModel(backbone.onnx, source), backbone.layers, source));
 }
@@ -129,8 +163,16 @@ export async function quantizeBackbone(
   const method = opts.method ?? 'minmax';
   const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   const prepared = preparedGraph(backbone);
-  const floatThreshold = opts.floatThreshold ?? DEFAULT_FLOAT_THRESHOLD;
-  if (!(floatThreshold >= 0)) throw new RangeError(`floatThreshold: expected a number ≥ 0, got ${floatThreshold}`);
+  const { floatThreshold, errorBudget } = opts;
+  if (floatThreshold !== undefined && errorBudget !== undefined)
+    throw new RangeError('floatThreshold and errorBudget: give one mixed-precision rule, not both');
+  if (floatThreshold !== undefined && !(floatThreshold >= 0)) throw new RangeError(`floatThreshold: expected a number ≥ 0, got ${floatThreshold}`);
+  const budget = floatThreshold === undefined ? (errorBudget ?? DEFAULT_ERROR_BUDGET) : undefined;
+  if (budget !== undefined && !(budget >= 0)) throw new RangeError(`errorBudget: expected a number ≥ 0, got ${budget}`);
+  const sensitivityImages = opts.sensitivityImages ?? 8;
+  if (!Number.isInteger(sensitivityImages) || sensitivityImages < 1) {
+    throw new RangeError(`sensitivityImages: expected a positive integer, got ${sensitivityImages}`);
+  }
   let images = 0;
   const held: Record<string, HostTensor | OrtTensor>[] = [];
   async function* batches() {
@@ -143,9 +185,27 @@ export async function quantizeBackbone(
   }
   const ranges = await collectRanges(prepared, batches(), { intraOpThreads: opts.intraOpThreads, method, percentile });
   const errors = await measureQuantizationError(prepared, ranges, held, { intraOpThreads: opts.intraOpThreads });
-  const float = [...errors].filter(([, e]) => e > floatThreshold).map(([n]) => n);
+  let sensitivity: Map<string, number> | undefined;
+  let float: string[];
+  if (budget === undefined) {
+    float = [...errors].filter(([, e]) => e > (floatThreshold as number)).map(([n]) => n);
+  } else {
+    const few: typeof held = [];
+    let n = 0;
+    for (const feeds of held) {
+      if (n >= sensitivityImages) break;
+      few.push(feeds);
+      n += feeds[backbone.inputName].dims[0];
+    }
+    sensitivity = await measureSensitivity(prepared, ranges, few, { intraOpThreads: opts.intraOpThreads });
+    float = budget === Infinity ? [] : chooseFloatValues(sensitivity, budget);
+  }
+  const inUint8 = sensitivity ? [...sensitivity].filter(([v]) => !float.includes(v)) : [];
+  const predictedError = sensitivity ? Math.sqrt(inUint8.reduce((a, [, e]) => a + e * e, 0)) : undefined;
   const quantized = quantizeModel(prepared, ranges, { weightBits, float });
-  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, images, float }) };
+  const weights = quantizedWeights(prepared, float);
+  const gridWeights = weights.onGrid.length;
+  quantized.metadata = { ...quantized.metadata, quantization: JSON.stringify({ method, percentile, weightBits, gridWeights, images, float }) };
   return {
     backbone: { ...backbone, onnx: encodeModel(quantized) },
     ranges: Object.fromEntries(ranges),
@@ -154,7 +214,10 @@ export async function quantizeBackbone(
     weightBits,
     images,
     float,
-    floatThreshold,
+    ...(budget === undefined ? { floatThreshold } : { errorBudget: budget }),
     errors: Object.fromEntries(errors),
+    ...(sensitivity ? { sensitivity: Object.fromEntries(sensitivity), predictedError } : {}),
+    gridWeights,
+    weights: weights.all.length,
   };
 }

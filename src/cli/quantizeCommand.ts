@@ -8,6 +8,7 @@ interface QuantizeFlags {
   calibrationImages: number;
   weightBits: 7 | 8;
   floatThreshold?: number;
+  errorBudget?: number;
   calibration: 'minmax' | 'percentile';
   percentile?: number;
   quiet?: boolean;
@@ -33,8 +34,17 @@ export function quantizeCommand(program: Command): void {
       7,
     )
     .option(
+      '--error-budget <x>',
+      "mixed precision (default rule): keep float32 the fewest activations, most sensitive first, so that the feature taps' predicted relative error is at most x (default 0.02; 'inf' quantizes all: fastest, least exact)",
+      (v: string) => {
+        const x = v === 'inf' ? Infinity : Number(v);
+        if (v.trim() === '' || !(x >= 0)) throw new InvalidArgumentError(`--error-budget must be a number ≥ 0 or 'inf', got '${v}'`);
+        return x;
+      },
+    )
+    .option(
       '--float-threshold <x>',
-      'mixed precision: keep float32 the activations whose measured uint8 error ‖Q(x)−x‖/‖x‖ exceeds x, with the convs that read or write them (default 0.01; 1 quantizes all: fastest, least exact)',
+      'the older mixed-precision rule instead of --error-budget: keep float32 the activations whose own uint8 error ‖Q(x)−x‖/‖x‖ exceeds x (1 quantizes all)',
       numberOption('--float-threshold'),
     )
     .option(
@@ -53,6 +63,9 @@ export function quantizeCommand(program: Command): void {
     })
     .option('--quiet', 'no progress output')
     .action(async (flags: QuantizeFlags) => {
+      if (flags.errorBudget !== undefined && flags.floatThreshold !== undefined) {
+        throw new InvalidArgumentError('--error-budget and --float-threshold are two rules for the same choice: give one');
+      }
       if (flags.percentile !== undefined && flags.calibration !== 'percentile') {
         throw new InvalidArgumentError(`--percentile needs --calibration percentile (got --calibration ${flags.calibration})`);
       }
@@ -61,6 +74,7 @@ export function quantizeCommand(program: Command): void {
         count: flags.calibrationImages,
         weightBits: flags.weightBits,
         floatThreshold: flags.floatThreshold,
+        errorBudget: flags.errorBudget,
         method: flags.calibration,
         percentile: flags.percentile,
         reporter: reporterFor(flags),

@@ -36,13 +36,19 @@ const recordSchema = z.object({
   float: z.array(z.string()).optional(),
   floatThreshold: z.number().nonnegative().optional(),
   errors: z.record(z.string(), z.number().nonnegative()).optional(),
+  // The output-error rule (records from before it have floatThreshold instead); null: Infinity, all in uint8.
+  errorBudget: z.number().nonnegative().nullable().optional(),
+  sensitivity: z.record(z.string(), z.number().nonnegative()).optional(),
+  predictedError: z.number().nonnegative().optional(),
 });
 
 /**
  * The stored calibration: MinMax activation ranges (value name → {min, max}) measured on `images`
  * images from `source`, the weight width, and the backbone's sha256; `float`: the values kept
- * float32 (mixed precision) because their measured uint8 error `errors[name]` exceeded
- * `floatThreshold` (absent in older records: all quantized).
+ * float32 (mixed precision; absent in older records: all quantized), chosen so that the taps'
+ * predicted error `predictedError` from each value's measured effect `sensitivity[name]` stays
+ * within `errorBudget` (null: no budget, all quantized), or, in records written before that rule
+ * or by `floatThreshold`, because their own uint8 error `errors[name]` exceeded `floatThreshold`.
  * @example const q = await loadQuantization('runs/bottle'); if (q) console.log(q.images, q.source);
  */
 export type QuantizationRecord = z.infer<typeof recordSchema>;

@@ -89,3 +89,57 @@ export function quantizeValue(x: number, p: QuantParams, qmin: number, qmax: num
 export function dequantizeValue(q: number, p: QuantParams): number {
   return Math.fround(p.scale * (q - p.zeroPoint));
 }
+
+/**
+ * The uint8 grid a weight tensor already lies on, if any: one scale and zero point such that every
+ * value is exactly `scale · (q − zeroPoint)` with q an integer in 0…255. Weights exported from a
+ * quantization-aware-trained network (the shared MobileNetV2 is Coral's uint8 model, dequantized:
+ * every Conv weight sits on a per-tensor grid of ≤ 255 levels through 0) are stored on that grid
+ * instead of being rounded onto a new one, which would add a second rounding error the network was
+ * never trained to tolerate. Undefined for ordinary float weights (more than 256 distinct values, or
+ * values off any common step).
+ * @example weightGrid(Float32Array.of(-0.2, 0, 0.1, 0.3)); // { scale: 0.1, zeroPoint: 2 }
+ */
+export function weightGrid(w: Float32Array): QuantParams | undefined {
+  const distinct = new Set<number>();
+  for (let i = 0; i < w.length; i++) {
+    distinct.add(w[i]);
+    if (distinct.size > ACT_QMAX + 1) return undefined;
+  }
+  const values = Float64Array.from(distinct).sort();
+  const lo = Math.min(values[0], 0);
+  const hi = Math.max(values[values.length - 1], 0);
+  if (hi === lo) return undefined;
+  let gap = Infinity;
+  for (let i = 1; i < values.length; i++) gap = Math.min(gap, values[i] - values[i - 1]);
+  if (values.length === 1) gap = hi - lo;
+  // The smallest gap carries float32 noise; the span over the whole grid averages it out.
+  const steps = Math.round((hi - lo) / gap);
+  if (steps < 1 || steps > ACT_QMAX) return undefined;
+  const estimate = Math.fround((hi - lo) / steps);
+  const zeroPoint = Math.round(-lo / estimate);
+  if (zeroPoint < ACT_QMIN || zeroPoint > ACT_QMAX) return undefined;
+  // The float32 scale the values were made with is the estimate or one of its float32 neighbours:
+  // the one that gives every value back with the smallest worst error.
+  let best: { scale: number; error: number } | undefined;
+  for (const scale of float32Neighbours(estimate, 4)) {
+    let error = 0;
+    for (const v of values) {
+      const q = Math.round(v / scale) + zeroPoint;
+      if (q < ACT_QMIN || q > ACT_QMAX) error = Infinity;
+      else error = Math.max(error, Math.abs(Math.fround(scale * (q - zeroPoint)) - v));
+    }
+    if (!best || error < best.error) best = { scale, error };
+  }
+  // On the grid means the float32 dequantization gives every value back (up to float32 rounding).
+  if (!best || !(best.error <= best.scale * 1e-3)) return undefined;
+  return { scale: best.scale, zeroPoint };
+}
+
+/** `x` (a positive float32) and its `k` float32 neighbours on either side. */
+function float32Neighbours(x: number, k: number): number[] {
+  const bits = new Uint32Array(Float32Array.of(x).buffer)[0];
+  const out: number[] = [];
+  for (let d = -k; d <= k; d++) out.push(new Float32Array(Uint32Array.of(bits + d).buffer)[0]);
+  return out;
+}

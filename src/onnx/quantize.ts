@@ -8,7 +8,7 @@
 import { pruneNodes, upgradeGraph } from './compose.js';
 import { foldBatchNorm } from './foldBatchNorm.js';
 import type { GraphProto, Initializer, ModelProto, NodeProto } from './model.js';
-import { activationParams, channelScales, type QuantParams, roundHalfEven, type TensorRange } from './quantParams.js';
+import { activationParams, channelScales, type QuantParams, roundHalfEven, type TensorRange, weightGrid } from './quantParams.js';
 import { planQuantization } from './quantizePlan.js';
 import { f32, type HostTensor, tensor } from './tensor.js';
 
@@ -36,6 +36,12 @@ export interface QuantizeOptions {
    * Default none: everything `calibrationTensors` lists is quantized.
    */
   float?: readonly string[];
+  /**
+   * Weights that already lie on a uint8 grid (`weightGrid`: a quantization-aware-trained network's
+   * weights, dequantized) are stored on it exactly, uint8 per tensor, instead of being rounded to
+   * `weightBits` per channel. Default true; false rounds every weight per channel.
+   */
+  weightGrid?: boolean;
 }
 
 /** Activation ranges by value name, as a Map or as the plain object JSON gives back. */
@@ -63,6 +69,25 @@ export function prepareForQuantization(model: ModelProto): ModelProto {
  */
 export function calibrationTensors(model: ModelProto, float: readonly string[] = []): string[] {
   return planQuantization(model.graph, float).ranged;
+}
+
+/**
+ * The Conv weights `quantizeModel` quantizes (those of the quantized units), by name, and of them
+ * the ones it stores exactly on their own uint8 grid (`weightGrid`: weights that already lie on
+ * one); the rest are rounded per channel. `onGrid` is empty for float-trained weights.
+ * @example const { all, onGrid } = quantizedWeights(prepared); // 53 and 53 for the shared MobileNetV2
+ */
+export function quantizedWeights(model: ModelProto, float: readonly string[] = []): { all: string[]; onGrid: string[] } {
+  const inits = new Map(model.graph.initializers.map((i) => [i.name, i.tensor]));
+  const all = new Set<string>();
+  const onGrid = new Set<string>();
+  for (const n of planQuantization(model.graph, float).units) {
+    if (n.opType !== 'Conv') continue;
+    all.add(n.inputs[1]);
+    const w = inits.get(n.inputs[1]);
+    if (w?.dtype === 'float32' && weightGrid(w.data as Float32Array)) onGrid.add(n.inputs[1]);
+  }
+  return { all: [...all], onGrid: [...onGrid] };
 }
 
 /**
@@ -150,6 +175,20 @@ export function quantizeModel(model: ModelProto, ranges: RangeTable, opts: Quant
     if (done) return done;
     const w = inits.get(name) as HostTensor<'float32'>;
     const channels = w.dims[0];
+    const grid = opts.weightGrid === false ? undefined : weightGrid(w.data);
+    if (grid) {
+      // Exactly on its own grid: uint8 with one scale and zero point (onnxruntime's u8u8 kernels,
+      // which widen to int16 and cannot saturate, whatever the CPU).
+      const q = Uint8Array.from(w.data, (v) => Math.round(v / grid.scale) + grid.zeroPoint);
+      const qName = constant(`${name}_quantized`, tensor('uint8', w.dims, q));
+      const sName = constant(`${name}_scale`, f32([], [grid.scale]));
+      const zName = constant(`${name}_zero_point`, tensor('uint8', [], Uint8Array.of(grid.zeroPoint)));
+      const out = fresh(`${name}_dequantized`);
+      node(head, 'DequantizeLinear', [qName, sName, zName], out);
+      const entry = { scales: new Float32Array(channels).fill(grid.scale), name: out };
+      weightDone.set(name, entry);
+      return entry;
+    }
     const scales = channelScales(w.data, channels, qmax);
     const per = w.data.length / channels;
     const q = new Int8Array(w.data.length);

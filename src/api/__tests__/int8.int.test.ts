@@ -25,9 +25,11 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
   const testDir = join(data, 'bottle', 'test');
   const config = join(dir, 'small.json');
   before(async () => {
-    await makeBottleSubset(data, 'bottle', { train: 16, test: 6, size: 160 });
-    // 128² keeps MobileNetV2's grid (multiples of 32) and the test fast; one epoch as the issue asks.
-    writeFileSync(config, JSON.stringify({ image: { resize: 146, crop: 128 }, train: { epochs: 1 } }));
+    // The default image size (288²) and 20 test images: at 128² and 12 images a one-epoch model's
+    // scores lie so close together that rounding a few features reorders them (measured ρ 0.98 even
+    // at a 2 % tap error budget), which says little about the model users score. One epoch, as the issue asks.
+    await makeBottleSubset(data, 'bottle', { train: 16, test: 10, size: 320 });
+    writeFileSync(config, JSON.stringify({ train: { epochs: 1 } }));
     const r = simplenet('train', '--data', data, '--category', 'bottle', '--backbone', 'mobilenet_v2', '--config', config, '--out', model, '--quiet');
     assert.equal(r.code, 0, r.stderr);
   });
@@ -45,12 +47,7 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
     assert.match(r.stderr, /--precision must be one of fp32, int8, got 'fp16'/);
   });
 
-  test('quantize calibrates on the training split; int8 scores rank the test images as fp32 does (Spearman ≥ 0.99)', {
-    // With mixed precision (values over 1 % uint8 error kept float) the full-size bottle model scores
-    // within 0.3 pixel-AUROC point of fp32, but this 1-epoch 128² model on 8 calibration images
-    // still gave ρ = 0.67 over its 12 images: the taps remain ~10 % off fp32.
-    todo: 'ρ = 0.67 with mixed precision on this tiny model (taps ~10 % off fp32); see issue 16',
-  }, () => {
+  test('quantize calibrates on the training split; int8 scores rank the test images as fp32 does (Spearman ≥ 0.99)', () => {
     const q = simplenet('quantize', '--model', model, '--calibration-images', '8', '--quiet');
     assert.equal(q.code, 0, q.stderr);
     const summary = JSON.parse(q.stdout);
@@ -58,6 +55,9 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
     assert.equal(summary.method, 'minmax');
     assert.match(summary.source, /training split/);
     assert.ok(summary.tensors > 10, `ranges for ${summary.tensors} tensors`);
+    // The shared MobileNetV2 is a quantization-aware-trained network: every weight stays on its grid.
+    assert.ok(summary.weights > 0 && summary.gridWeights === summary.weights, `${summary.gridWeights} of ${summary.weights} weights on their grid`);
+    assert.ok(summary.predictedError <= 0.02, `predicted tap error ${summary.predictedError} within the default budget`);
     const scores = (precision: string) => {
       const r = simplenet('predict', '--model', model, '--precision', precision, '--json', '--quiet', testDir);
       assert.equal(r.code, 0, r.stderr);

@@ -50,6 +50,14 @@ test('quantize refuses a bad method or percentile before reading the model', asy
     (e: Error) => e instanceof RangeError && /percentile must be in \(0, 100\], got 0/.test(e.message),
   );
   await assert.rejects(
+    quantize(missing, { errorBudget: 0.02, floatThreshold: 0.01 }),
+    (e: Error) => e instanceof RangeError && /give errorBudget or floatThreshold .*not both/.test(e.message),
+  );
+  await assert.rejects(
+    quantize(missing, { errorBudget: -0.1 }),
+    (e: Error) => e instanceof RangeError && /errorBudget must be a number ≥ 0, got -0.1/.test(e.message),
+  );
+  await assert.rejects(
     quantize(missing, { method: 'kl' as 'minmax' }),
     (e: Error) => e instanceof RangeError && /method must be 'minmax' or 'percentile', got 'kl'/.test(e.message),
   );
@@ -76,6 +84,10 @@ test('--calibration and --percentile are validated, each error naming its flag',
   );
   assert.match((await parseError('--model', model, '--calibration', 'percentile', '--percentile', 'x')).message, /--percentile must be a number/);
   assert.match((await parseError('--model', model, '--percentile', '99.9')).message, /--percentile needs --calibration percentile/);
+  assert.match((await parseError('--model', model, '--error-budget', '-1')).message, /--error-budget must be a number ≥ 0 or 'inf', got '-1'/);
+  assert.match((await parseError('--model', model, '--error-budget', 'x')).message, /--error-budget must be a number/);
+  assert.match((await parseError('--model', model, '--error-budget', '0.02', '--float-threshold', '0.01')).message, /give one/);
+  assert.doesNotMatch((await parseError('--model', model, '--error-budget', 'inf')).message, /--error-budget/);
   // Valid flags get past parsing: the failure is the missing model folder.
   assert.doesNotMatch((await parseError('--model', model, '--calibration', 'percentile', '--percentile', '99.999')).message, /--calibration|--percentile/);
 });
@@ -104,4 +116,11 @@ test('quantization.json records the percentile; a record without one still loads
   const { percentile: _, ...minmax } = { ...record, method: 'minmax' as const };
   writeFileSync(join(old, QUANTIZATION_FILE), JSON.stringify(minmax));
   assert.equal((await loadQuantization(old))?.percentile, undefined);
+  // The error-budget rule's fields; JSON writes an infinite budget (everything in uint8) as null.
+  const budget = join(dir, 'budget');
+  mkdirSync(budget);
+  await saveQuantization(budget, { ...record, float: [], errorBudget: null, sensitivity: { x: 0.02 }, predictedError: 0.02 });
+  const b = await loadQuantization(budget);
+  assert.equal(b?.errorBudget, null);
+  assert.deepEqual(b?.sensitivity, { x: 0.02 });
 });
