@@ -16,7 +16,7 @@ import { loadManifestBackbone } from '../src/backbones/manifest.js';
 import { collectRanges, measureQuantizationError } from '../src/onnx/calibrate.js';
 import { preparedGraph } from '../src/backbones/quantizeBackbone.js';
 import { encodeModel } from '../src/onnx/model.js';
-import { quantizeModel } from '../src/onnx/quantize.js';
+import { quantizedWeights, quantizeModel } from '../src/onnx/quantize.js';
 import { chooseFloatValues, measureSensitivity } from '../src/onnx/sensitivity.js';
 import { randomWrn50Backbone } from './randomWrn50.js';
 import type { Backbone } from '../src/backbones/types.js';
@@ -144,6 +144,8 @@ async function bench(name: string, float: Backbone): Promise<void> {
         precision: 'int8',
         rule: label,
         weightBits,
+        weights: quantizedWeights(prepared, keep).all.length,
+        gridWeights: quantizedWeights(prepared, keep).onGrid.length,
         floatTensors: keep.length,
         tensors: sensitivity.size,
         predictedError: Number(Math.sqrt(inUint8.reduce((a, [, e]) => a + e * e, 0)).toFixed(4)),

@@ -20,9 +20,9 @@ const positiveInt = z.number().int().positive();
 const DEFAULT_FIT: ImageFit = 'tile';
 const nonNegative = z.number().nonnegative();
 
-/** The noise σ when none is given: the paper's 0.015 for an absolute σ, 0.3 of the feature std for a relative one. */
+/** The noise σ when none is given: the paper's 0.015 for an absolute σ, 0.5 of the feature std for a relative one (README, "Fast convergence": three seeds reached validation patch AUROC 0.9 at epoch 2, against 3–4 with 0.3). */
 export function defaultNoiseStd(scale: 'absolute' | 'feature-std'): number {
-  return scale === 'absolute' ? DEFAULT_HEAD_CONFIG.noiseStd : 0.3;
+  return scale === 'absolute' ? DEFAULT_HEAD_CONFIG.noiseStd : 0.5;
 }
 
 /** The 'knn' head's settings. */
@@ -99,7 +99,7 @@ export const ConfigSchema = z
          */
         kind: z.enum(['simplenet', 'knn']).optional(),
         hiddenDim: positiveInt.default(DEFAULT_HEAD_CONFIG.hiddenDim),
-        /** σ of the noise, or its fraction of the feature std; absent: 0.015 with 'absolute' (paper), 0.3 with 'feature-std'. */
+        /** σ of the noise, or its fraction of the feature std; absent: 0.015 with 'absolute' (paper), 0.5 with 'feature-std'. */
         noiseStd: nonNegative.optional(),
         /**
          * 'absolute': σ = noiseStd (paper, tuned there for WideResNet-50-2); 'feature-std' (default):

@@ -9,7 +9,7 @@ test('the defaults are the validated preset: relative noise, identity adaptor, g
   assert.equal(c.validation.every, 1);
   assert.equal(c.validation.defects, 'graded');
   assert.equal(c.train.epochs, 6);
-  assert.deepEqual([c.head.noiseScale, c.head.noiseStd, c.head.adaptorInit], ['feature-std', 0.3, 'identity']);
+  assert.deepEqual([c.head.noiseScale, c.head.noiseStd, c.head.adaptorInit], ['feature-std', 0.5, 'identity']);
   assert.equal(c.threshold.validationFraction, 0.1);
   assert.equal(presetOf(c), 'validated');
 });

@@ -108,7 +108,7 @@ test("defaults are the paper's algorithm values but for the noise's scale, the a
   const c = defaultConfig();
   assert.deepEqual(c.image, { resize: 329, crop: 288, fit: 'tile', tiles: 'auto' });
   assert.deepEqual(c.embed, { patchSize: 3, pretrainDim: 1536, targetDim: 1536 });
-  assert.equal(c.head.noiseStd, 0.3);
+  assert.equal(c.head.noiseStd, 0.5);
   assert.equal(c.head.noiseScale, 'feature-std');
   assert.equal(c.head.adaptorLr, 1e-4);
   assert.equal(c.head.discLr, 2e-4);
