@@ -55,11 +55,10 @@ export interface QuantizeBackboneOptions {
 export const DEFAULT_ERROR_BUDGET = 0.02;
 
 /**
- * The older rule's threshold (`floatThreshold`; the default before `errorBudget`): 1 % relative error. On MobileNetV2 (bottle, 16 calibration images) the
- * ReLU6 outputs, whose values fill their 0…6 range, measure 0.2–0.7 %, while the linear
- * bottlenecks and residual sums (no ReLU, a few outliers stretching one per-tensor scale) measure
- * 1.0–2.8 %, and those are where the feature taps' error entered (17–23 % with all of them in
- * uint8); 1 % is the point between the two groups. A tensor at ≤ 1 % costs little on its own.
+ * The older rule's threshold (`floatThreshold`, the default before `errorBudget`): 1 % own
+ * round-trip error, the point between MobileNetV2's ReLU6 outputs (0.2–0.7 %) and its linear
+ * bottlenecks and residual sums (1.0–2.8 %). A value's own error turned out a poor guide to its
+ * effect on the taps (see `measureSensitivity`), so it is kept for comparison and old records only.
  * @example const { float } = await quantizeBackbone(b, pixels, { floatThreshold: DEFAULT_FLOAT_THRESHOLD });
  */
 export const DEFAULT_FLOAT_THRESHOLD = 0.01;
@@ -138,15 +137,17 @@ export function applyQuantization(
 
 /**
  * Calibrates and quantizes `backbone` (static; MinMax or percentile ranges, uint8 activations,
- * int8 per-channel weights). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
+ * weights exactly on their own uint8 grid when they lie on one, else int8 per channel). `pixels` are calibration batches as the backbone takes them: normalised NCHW float32
  * ([N, 3, H, W], the preprocessing graph's output); they are consumed once, one at a time. The
  * result keeps `inputName`, `layers`, `mean`, `std` and `identity` (the float model it derives
  * from); its graph computes only `layers`. Other outputs of the float graph are dropped. The
- * batches are held in memory for a second pass that measures each value's uint8 error (mixed
- * precision, `opts.floatThreshold`).
+ * batches are held in memory for the passes that measure each value's own uint8 error and, on the
+ * first `opts.sensitivityImages`, its effect on the taps (mixed precision: `opts.errorBudget`, or
+ * `opts.floatThreshold`).
  * @throws Error when there are no batches, when a layer is not a value of the graph, or when
  * onnxruntime cannot run the float model (OnnxDecodeError when the bytes are not a model);
- * RangeError when `opts.percentile` is not in (0, 100].
+ * RangeError when `opts.percentile` is not in (0, 100], when `opts.errorBudget` or
+ * `opts.floatThreshold` is negative or both are given, or `opts.sensitivityImages` is not a positive integer.
  * @example
  * const prep = await Session.create(buildPreprocessModel(float, { resize: 329, crop: 288 }), 'prep');
  * const pixels = [];
