@@ -17,7 +17,7 @@ import { collectRanges, measureQuantizationError } from '../src/onnx/calibrate.j
 import { preparedGraph } from '../src/backbones/quantizeBackbone.js';
 import { encodeModel } from '../src/onnx/model.js';
 import { quantizedWeights, quantizeModel } from '../src/onnx/quantize.js';
-import { chooseFloatValues, measureSensitivity } from '../src/onnx/sensitivity.js';
+import { chooseFloatValues, measureSensitivity, predictedError } from '../src/onnx/sensitivity.js';
 import { randomWrn50Backbone } from './randomWrn50.js';
 import type { Backbone } from '../src/backbones/types.js';
 import { buildPreprocessModel } from '../src/embedding/featureExtractor.js';
@@ -137,18 +137,18 @@ async function bench(name: string, float: Backbone): Promise<void> {
     const ms = await latencyMs(int8, float.inputName, held[0], float.layers);
     await int8.release();
     const meanErr = Object.fromEntries(Object.entries(errors).map(([l, e]) => [l, Number((e.reduce((a, b) => a + b, 0) / e.length).toFixed(4))]));
-    const inUint8 = [...sensitivity].filter(([v]) => !keep.includes(v));
+    const weights = quantizedWeights(prepared, keep);
     console.log(
       JSON.stringify({
         backbone: name,
         precision: 'int8',
         rule: label,
         weightBits,
-        weights: quantizedWeights(prepared, keep).all.length,
-        gridWeights: quantizedWeights(prepared, keep).onGrid.length,
+        weights: weights.all.length,
+        gridWeights: weights.onGrid.length,
         floatTensors: keep.length,
         tensors: sensitivity.size,
-        predictedError: Number(Math.sqrt(inUint8.reduce((a, [, e]) => a + e * e, 0)).toFixed(4)),
+        predictedError: Number(predictedError(sensitivity, keep).toFixed(4)),
         batch: 1,
         size: IMAGE.crop,
         medianMs: Number(ms.toFixed(1)),

@@ -7,7 +7,7 @@
 import type { Reporter } from '../core/progress.js';
 import { silentReporter } from '../core/progress.js';
 import { loadDataset } from '../datasets/load.js';
-import { quantizeBackbone } from '../backbones/quantizeBackbone.js';
+import { mixedPrecisionRule, quantizeBackbone } from '../backbones/quantizeBackbone.js';
 import type { CalibrationMethod } from '../onnx/calibrate.js';
 import { buildPreprocessModel } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
@@ -128,15 +128,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
     if (method !== 'percentile') throw new RangeError(`quantize: percentile ${opts.percentile} needs method 'percentile' (method is '${method}')`);
     if (!(opts.percentile > 0 && opts.percentile <= 100)) throw new RangeError(`quantize: percentile must be in (0, 100], got ${opts.percentile}`);
   }
-  if (opts.floatThreshold !== undefined && opts.errorBudget !== undefined) {
-    throw new RangeError('quantize: give errorBudget or floatThreshold (two rules for the same choice), not both');
-  }
-  for (const [name, v] of [
-    ['errorBudget', opts.errorBudget],
-    ['floatThreshold', opts.floatThreshold],
-  ] as const) {
-    if (v !== undefined && !(v >= 0)) throw new RangeError(`quantize: ${name} must be a number ≥ 0, got ${v}`);
-  }
+  mixedPrecisionRule(opts);
   const model = await loadModel(dir);
   const { paths: all, source } = await calibrationPaths(model, opts.images);
   if (all.length === 0) throw new Error(`${dir}: no calibration images found in ${source}`);

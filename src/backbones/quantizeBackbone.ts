@@ -6,7 +6,7 @@
  * embedding after them.
  */
 import { type CalibrationMethod, collectRanges, measureQuantizationError } from '../onnx/calibrate.js';
-import { chooseFloatValues, measureSensitivity } from '../onnx/sensitivity.js';
+import { chooseFloatValues, measureSensitivity, predictedError } from '../onnx/sensitivity.js';
 import { pruneNodes } from '../onnx/compose.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
@@ -62,6 +62,29 @@ export const DEFAULT_ERROR_BUDGET = 0.02;
  * @example const { float } = await quantizeBackbone(b, pixels, { floatThreshold: DEFAULT_FLOAT_THRESHOLD });
  */
 export const DEFAULT_FLOAT_THRESHOLD = 0.01;
+
+/**
+ * Which mixed-precision rule a call asks for: `floatThreshold` (the older own-error rule) when
+ * given, else `errorBudget` (default {@link DEFAULT_ERROR_BUDGET}). Checked before any work.
+ * @throws RangeError when both are given or either is negative or NaN.
+ * @example mixedPrecisionRule({}); // { errorBudget: 0.02 }
+ */
+export function mixedPrecisionRule(opts: {
+  floatThreshold?: number;
+  errorBudget?: number;
+}): { floatThreshold: number; errorBudget?: undefined } | { floatThreshold?: undefined; errorBudget: number } {
+  const { floatThreshold, errorBudget } = opts;
+  if (floatThreshold !== undefined && errorBudget !== undefined) {
+    throw new RangeError('give errorBudget or floatThreshold (two rules for the same choice), not both');
+  }
+  for (const [name, v] of [
+    ['errorBudget', errorBudget],
+    ['floatThreshold', floatThreshold],
+  ] as const) {
+    if (v !== undefined && !(v >= 0)) throw new RangeError(`${name} must be a number ≥ 0, got ${v}`);
+  }
+  return floatThreshold === undefined ? { errorBudget: errorBudget ?? DEFAULT_ERROR_BUDGET } : { floatThreshold };
+}
 
 /**
  * What `quantizeBackbone` gives: the int8 backbone, the activation ranges it was built from (JSON
@@ -164,12 +187,7 @@ export async function quantizeBackbone(
   const method = opts.method ?? 'minmax';
   const percentile = method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   const prepared = preparedGraph(backbone);
-  const { floatThreshold, errorBudget } = opts;
-  if (floatThreshold !== undefined && errorBudget !== undefined)
-    throw new RangeError('floatThreshold and errorBudget: give one mixed-precision rule, not both');
-  if (floatThreshold !== undefined && !(floatThreshold >= 0)) throw new RangeError(`floatThreshold: expected a number ≥ 0, got ${floatThreshold}`);
-  const budget = floatThreshold === undefined ? (errorBudget ?? DEFAULT_ERROR_BUDGET) : undefined;
-  if (budget !== undefined && !(budget >= 0)) throw new RangeError(`errorBudget: expected a number ≥ 0, got ${budget}`);
+  const { floatThreshold, errorBudget: budget } = mixedPrecisionRule(opts);
   const sensitivityImages = opts.sensitivityImages ?? 8;
   if (!Number.isInteger(sensitivityImages) || sensitivityImages < 1) {
     throw new RangeError(`sensitivityImages: expected a positive integer, got ${sensitivityImages}`);
@@ -199,10 +217,8 @@ export async function quantizeBackbone(
       n += feeds[backbone.inputName].dims[0];
     }
     sensitivity = await measureSensitivity(prepared, ranges, few, { intraOpThreads: opts.intraOpThreads });
-    float = budget === Infinity ? [] : chooseFloatValues(sensitivity, budget);
+    float = chooseFloatValues(sensitivity, budget);
   }
-  const inUint8 = sensitivity ? [...sensitivity].filter(([v]) => !float.includes(v)) : [];
-  const predictedError = sensitivity ? Math.sqrt(inUint8.reduce((a, [, e]) => a + e * e, 0)) : undefined;
   const quantized = quantizeModel(prepared, ranges, { weightBits, float });
   const weights = quantizedWeights(prepared, float);
   const gridWeights = weights.onGrid.length;
@@ -217,7 +233,7 @@ export async function quantizeBackbone(
     float,
     ...(budget === undefined ? { floatThreshold } : { errorBudget: budget }),
     errors: Object.fromEntries(errors),
-    ...(sensitivity ? { sensitivity: Object.fromEntries(sensitivity), predictedError } : {}),
+    ...(sensitivity ? { sensitivity: Object.fromEntries(sensitivity), predictedError: predictedError(sensitivity, float) } : {}),
     gridWeights,
     weights: weights.all.length,
   };

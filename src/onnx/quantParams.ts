@@ -1,7 +1,8 @@
 /**
  * Quantisation parameters as onnxruntime's static quantizer computes them: activations uint8,
  * asymmetric, one scale and zero point per tensor, the range widened to include 0 so that 0.0 (ReLU
- * floors, zero padding) is exact; Conv weights int8, symmetric (zero point 0) per output channel.
+ * floors, zero padding) is exact; Conv weights int8, symmetric (zero point 0) per output channel,
+ * or uint8 on the grid they already lie on (`weightGrid`).
  * QuantizeLinear rounds half to even and saturates; these helpers do the same on the host.
  */
 

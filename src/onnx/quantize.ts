@@ -92,7 +92,8 @@ export function quantizedWeights(model: ModelProto, float: readonly string[] = [
 
 /**
  * Rewrites a float32 model (after `prepareForQuantization`) into a QDQ model: activations uint8
- * asymmetric per tensor, Conv weights int8 symmetric per output channel (axis 0), Conv biases int32
+ * asymmetric per tensor, Conv weights int8 symmetric per output channel (axis 0) unless they already lie
+ * on a uint8 grid (`QuantizeOptions.weightGrid`: then uint8 on it, per tensor), Conv biases int32
  * with scale x_scale·w_scale[c]. Graph inputs and outputs keep their names and float32 type (an
  * output is the DequantizeLinear of its quantized value).
  * @throws Error naming the value when `ranges` lacks a range `calibrationTensors` lists;

@@ -127,3 +127,15 @@ export function chooseFloatValues(sensitivity: ReadonlyMap<string, number>, budg
   }
   return float;
 }
+
+/**
+ * The taps' predicted relative error with every value but `float` in uint8: √Σ sensitivity² over
+ * the values left quantized (the roundings being nearly independent).
+ * @example predictedError(new Map([['a', 0.03], ['b', 0.04]]), ['b']); // 0.03
+ */
+export function predictedError(sensitivity: ReadonlyMap<string, number>, float: readonly string[]): number {
+  const kept = new Set(float);
+  let sum = 0;
+  for (const [v, e] of sensitivity) if (!kept.has(v)) sum += e * e;
+  return Math.sqrt(sum);
+}

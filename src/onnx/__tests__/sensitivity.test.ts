@@ -10,7 +10,7 @@ import { decodeModel } from '../decode.js';
 import { encodeModel, type ModelProto } from '../model.js';
 import { activationParams, dequantizeValue, quantizeValue } from '../quantParams.js';
 import { prepareForQuantization, quantizeModel } from '../quantize.js';
-import { chooseFloatValues, measureSensitivity } from '../sensitivity.js';
+import { chooseFloatValues, measureSensitivity, predictedError } from '../sensitivity.js';
 import { Session } from '../session.js';
 import { f32, type HostTensor } from '../tensor.js';
 
@@ -85,6 +85,8 @@ test('the budget rule keeps the most sensitive values float until √Σ of the r
   assert.deepEqual(chooseFloatValues(s, 0.015), ['b', 'c']);
   assert.deepEqual(chooseFloatValues(s, 0), ['b', 'c', 'a'], 'a value with no effect never needs float');
   assert.throws(() => chooseFloatValues(s, -1), /budget: expected a number ≥ 0, got -1/);
+  assert.ok(Math.abs(predictedError(s, ['b']) - Math.sqrt(0.0005)) < 1e-12, 'the prediction of what stays quantized');
+  assert.equal(predictedError(s, ['a', 'b', 'c', 'd']), 0);
 });
 
 test('the quantized graph errs about as the sensitivities predict', async () => {
