@@ -7,7 +7,7 @@
  */
 import { type CalibrationMethod, collectRanges, measureQuantizationError } from '../onnx/calibrate.js';
 import { chooseFloatValues, measureSensitivity, predictedError } from '../onnx/sensitivity.js';
-import { pruneNodes } from '../onnx/compose.js';
+import { pruneToLayers } from './specialize.js';
 import { decodeModel } from '../onnx/decode.js';
 import { encodeModel, type ModelProto } from '../onnx/model.js';
 import type { TensorRange } from '../onnx/quantParams.js';
@@ -119,16 +119,6 @@ export interface QuantizedBackbone {
   gridWeights: number;
   /** Conv weights quantized in all. */
   weights: number;
-}
-
-/** The graph computing only `layers`, as its only outputs. */
-function pruneToLayers(model: ModelProto, layers: readonly string[], source: string): ModelProto {
-  const graph = model.graph;
-  const nodes = pruneNodes(graph, layers, source);
-  const used = new Set(nodes.flatMap((n) => n.inputs));
-  const byName = new Map(graph.outputs.map((o) => [o.name, o]));
-  const outputs = layers.map((l) => byName.get(l) ?? { name: l, dtype: 'float32' as const });
-  return { ...model, graph: { ...graph, nodes, initializers: graph.initializers.filter((i) => used.has(i.name)), outputs } };
 }
 
 /**

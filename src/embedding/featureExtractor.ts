@@ -5,6 +5,7 @@
  * (`buildFullScoringModel`) inlines. Training caches `extract()`'s output.
  */
 import type { Backbone } from '../backbones/backbone.js';
+import { specializedBackbone } from '../backbones/specialize.js';
 import type { DecodedImage } from '../images/decode.js';
 import { type ImageGeometry, tileGrid } from '../images/fit.js';
 import { addPreprocess } from '../images/preprocess.js';
@@ -101,7 +102,7 @@ export class FeatureExtractor {
       };
       try {
         const prep = await make(buildPreprocessModel(this.backbone, this.options.image), 'preprocessing');
-        const net = await make(this.backbone.onnx, 'backbone');
+        const net = await make(await specializedBackbone(this.backbone, this.options.image.crop), 'backbone');
         const embed = await make(
           buildEmbedModel(this.layerShapes, this.options.embed, this.options.featureDtype ?? 'float32', tileGrid(this.options.image)),
           'patch embedding',
@@ -143,10 +144,7 @@ export class FeatureExtractor {
    */
   static async create(backbone: Backbone, options: FeatureExtractorOptions): Promise<FeatureExtractor> {
     const prep = await Session.create(buildPreprocessModel(backbone, options.image), 'preprocessing');
-    const net = await Session.create(backbone.onnx, 'backbone');
-    for (const l of backbone.layers) {
-      if (!net.outputNames.includes(l)) throw new Error(`backbone: layer '${l}' is not an output (outputs: ${net.outputNames.join(', ')})`);
-    }
+    const net = await Session.create(await specializedBackbone(backbone, options.image.crop), 'backbone');
     const c = options.image.crop;
     const probe = await net.run({ [backbone.inputName]: ortTensor('float32', [1, 3, c, c], new Float32Array(3 * c * c)) }, [...backbone.layers]);
     const shapes = backbone.layers.map((l) => {

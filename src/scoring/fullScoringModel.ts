@@ -12,6 +12,7 @@
  *          `withCrop` image_crop uint8 [N, crop, crop, 3] (the resized, cropped input for overlays).
  */
 import type { Backbone } from '../backbones/backbone.js';
+import { specializedBackbone } from '../backbones/specialize.js';
 import { addPatchEmbedding, type LayerShape } from '../embedding/patchEmbed.js';
 import { type FoldedHead, addPatchScores, foldHead } from '../heads/scoreHead.js';
 import type { HeadParams } from '../heads/params.js';
@@ -113,7 +114,7 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const oneTile = tiles[0] === 1 && tiles[1] === 1;
 
   const source = spec.backboneSource ?? 'backbone.onnx';
-  const decoded = decodeModel(backbone.onnx, source);
+  const decoded = decodeModel(await specializedBackbone(backbone, crop, source), source);
   const inlined = inlineModel(g, decoded, {
     prefix: 'backbone/',
     inputs: { [backbone.inputName]: pixels },
