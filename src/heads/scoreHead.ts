@@ -8,6 +8,7 @@ import { float, GraphBuilder } from '../onnx/builder.js';
 import { Session } from '../onnx/session.js';
 import type { HostTensor } from '../onnx/tensor.js';
 import { addBatchNormEval } from './batchNormGraph.js';
+import { addInt8Linear } from './int8Linear.js';
 import { addKnnPatchScores, isKnnParams, type KnnParams } from './knn.js';
 import { checkHeadParams, type HeadParams, headDims, PARAM_NAMES, paramShapes } from './params.js';
 
@@ -40,6 +41,8 @@ export interface ScoreHeadOptions {
   bnEps?: number;
   /** LeakyReLU slope (default 0.2). */
   leakySlope?: number;
+  /** The folded Linear in int8 (heads/int8Linear.ts; precision 'int8'); a FoldedHead only. Default false. */
+  int8?: boolean;
 }
 
 /**
@@ -48,7 +51,7 @@ export interface ScoreHeadOptions {
  * evaluates once at session creation (constant folding); a FoldedHead is used as is. A knn head's
  * memory bank (KnnParams) gives the distance to the nearest bank feature instead (heads/knn.ts;
  * `fold` and the BN options do not apply to it).
- * @throws TypeError when `opts.fold` is not a boolean, when a FoldedHead comes with fold: false, or
+ * @throws TypeError when `opts.fold` is not a boolean, when a FoldedHead comes with fold: false, when `opts.int8` comes without a FoldedHead, or
  * when `params` lacks a tensor or has a non-float32 one; RangeError when a tensor's shape is wrong.
  * @example
  * const features = g.input('features', 'float32', ['patches', 1536]);
@@ -63,9 +66,12 @@ export function addPatchScores(g: GraphBuilder, features: string, params: HeadPa
   let fc2: HostTensor<'float32'>;
   if (isFolded(params)) {
     if (!opts.fold) throw new TypeError('addPatchScores: a FoldedHead needs opts.fold = true');
-    hidden = g.op('Gemm', [features, g.constant(params.weight, 'head_w'), g.constant(params.bias, 'head_b')], { transB: 1 });
+    hidden = opts.int8
+      ? addInt8Linear(g, features, params.weight, params.bias)
+      : g.op('Gemm', [features, g.constant(params.weight, 'head_w'), g.constant(params.bias, 'head_b')], { transB: 1 });
     fc2 = params.fc2Weight;
   } else {
+    if (opts.int8) throw new TypeError('addPatchScores: opts.int8 needs a FoldedHead (foldHead)');
     checkHeadParams(params, headDims(params));
     if (opts.fold) {
       const f = addFoldNodes(g, (name) => g.constant(params[name], name.replace(/\./g, '_')), eps, 'float64');

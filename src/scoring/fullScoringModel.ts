@@ -50,6 +50,8 @@ export interface ScoringSpec {
   };
   /** The trained head weights: SimpleNet's adaptor + discriminator, or a knn head's memory bank. */
   params: ModelParams;
+  /** The folded head's Linear in int8 (precision 'int8'; heads/int8Linear.ts). Default false. */
+  int8Head?: boolean;
 }
 
 /**
@@ -123,7 +125,9 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
     source,
   });
   const features = addPatchEmbedding(g, inlined.outputs, layerShapes, config.embed);
-  const patch = addPatchScores(g, features, head, { fold, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope });
+  // Only the folded SimpleNet head has a Linear to quantize; a knn head's distances stay float.
+  const int8 = spec.int8Head === true && fold && !isKnnParams(head);
+  const patch = addPatchScores(g, features, head, { fold, bnEps: config.head.bnEps, leakySlope: config.head.leakySlope, int8 });
   // Fit 'tile': each image's tiles' grids become one grid over the whole image (embedding/stitchTiles.ts).
   const perTile = { height: layerShapes[0].height, width: layerShapes[0].width };
   const grid = stitchedGrid(perTile, tiles);

@@ -1,9 +1,11 @@
 /**
- * `precision`: which arithmetic the backbone of the one scoring graph runs in. 'fp32' is the model
- * as trained; 'int8' swaps in the backbone's static int8 twin (QDQ, src/onnx/quantize.ts), rebuilt
- * from the activation ranges `simplenet quantize` stored in the model folder. Everything after the
- * backbone (patch embedding, head, map, thresholds) stays float32 and the same graph nodes, so
- * `test`, `predict`, the service and `export` still share one scoring path whichever is chosen.
+ * `precision`: which arithmetic the backbone and head of the one scoring graph run in. 'fp32' is the
+ * model as trained; 'int8' swaps in the backbone's static int8 twin (QDQ, src/onnx/quantize.ts),
+ * rebuilt from the activation ranges `simplenet quantize` stored in the model folder, and runs the
+ * folded head's Linear in int8 (heads/int8Linear.ts: weights per channel, activations per run).
+ * Everything else (patch embedding, the head's last layer, map, thresholds) stays float32 and the
+ * same graph nodes, so `test`, `predict`, the service and `export` still share one scoring path
+ * whichever is chosen.
  */
 import { applyQuantization } from '../backbones/quantizeBackbone.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
@@ -51,5 +53,5 @@ export async function scoringSpecAt(model: SimpleNetModel, precision: Precision 
     throw new PrecisionError(`${join(model.dir, QUANTIZATION_FILE)}: was measured on another backbone than this folder's; run '${quantize}' again`);
   }
   const backbone = applyQuantization(model.backbone, q.ranges, { weightBits: q.weightBits, float: q.float });
-  return { ...spec, backbone, backboneSource: `${spec.backboneSource ?? 'backbone.onnx'} (int8, ${QUANTIZATION_FILE})` };
+  return { ...spec, backbone, int8Head: true, backboneSource: `${spec.backboneSource ?? 'backbone.onnx'} (int8, ${QUANTIZATION_FILE})` };
 }
