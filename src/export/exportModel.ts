@@ -78,6 +78,8 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
     backbone: JSON.stringify(model.backbone.identity),
     backbone_layers: model.backbone.layers.join(','),
     backbone_precision: opts.precision ?? 'fp32',
+    // The SimpleNet head's folded Linear follows the precision (heads/int8Linear.ts); a knn head's distances stay float.
+    head_precision: opts.precision === 'int8' && headKind(config) !== 'knn' ? 'int8' : 'fp32',
     preprocessing: JSON.stringify({
       ...fitMetadata(config.image),
       mean: model.backbone.mean,

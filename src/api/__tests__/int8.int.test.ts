@@ -90,7 +90,12 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
     assert.equal(JSON.parse(r.stdout).precision, 'int8');
     const proto = decodeModel(readFileSync(out), out);
     assert.equal(proto.metadata.backbone_precision, 'int8');
+    assert.equal(proto.metadata.head_precision, 'int8');
     assert.ok(proto.graph.nodes.some((n) => n.opType === 'QuantizeLinear'));
+    assert.ok(
+      proto.graph.nodes.some((n) => n.opType === 'MatMulInteger'),
+      'the head Linear in int8',
+    );
     const detector = await Detector.load(model, { precision: 'int8' });
     try {
       const bytes = await detector.exportBytes();
