@@ -7,8 +7,7 @@
  * and reorders. With the spatial size known (the crop), those values are constants: evaluated once
  * here, then zero Pads become the padding of the Conv they feed.
  */
-import { ONNX_DTYPE, type GraphProto, type ModelProto, type NodeProto } from './model.js';
-import { encodeModel } from './model.js';
+import { encodeModel, ONNX_DTYPE, type GraphProto, type ModelProto, type NodeProto } from './model.js';
 import { pruneNodes } from './compose.js';
 import { Session, fromOrt } from './session.js';
 import type { DType, HostTensor } from './tensor.js';
@@ -45,6 +44,8 @@ const SAME_DTYPE = new Set([
   'Unsqueeze',
 ]);
 const BOOL_OUT = new Set(['Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Not', 'And', 'Or']);
+/** Ops whose output sizes follow their input values: a graph with one has no size to specialise to. */
+const DATA_SIZED = new Set(['NonZero', 'Unique', 'Compress', 'TopK', 'NonMaxSuppression', 'Loop', 'If', 'Scan']);
 
 /** The dtype a shape-only node writes, or undefined when the node is not one we fold through. */
 function foldedDtype(n: NodeProto, dtypes: ReadonlyMap<string, DType>): DType | undefined {
@@ -77,8 +78,10 @@ function foldedDtype(n: NodeProto, dtypes: ReadonlyMap<string, DType>): DType | 
 /**
  * The values of `graph` that depend on its inputs' shapes only (Shape outputs and integer
  * arithmetic on them and on constants), with their dtypes: those that a node outside the set reads.
+ * None when a node's output size follows its input values (NonZero, TopK, control flow, …).
  */
 export function shapeOnlyValues(graph: GraphProto): Map<string, DType> {
+  if (graph.nodes.some((n) => DATA_SIZED.has(n.opType))) return new Map();
   const known = new Map<string, DType>(graph.initializers.map((i) => [i.name, i.tensor.dtype]));
   for (const n of graph.nodes) {
     // Shape reads a tensor's size, not its values; every other node needs all inputs known.

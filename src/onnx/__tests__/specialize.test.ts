@@ -63,6 +63,9 @@ test('shapeOnlyValues: the values computed from shapes and constants that the re
   const readers = [...values.keys()].map((v) => m.graph.nodes.find((n) => n.inputs.includes(v) && !values.has(n.outputs[0]))?.opType).sort();
   assert.deepEqual(readers, ['Pad', 'Reshape'], 'the Pad sizes and the Reshape target');
   assert.deepEqual([...values.values()], ['int64', 'int64']);
+  // Sizes that follow the data (here a NonZero anywhere in the graph) leave nothing to fold.
+  const nonZero = { ...m.graph, nodes: [...m.graph.nodes, { opType: 'NonZero', inputs: ['x'], outputs: ['nz'], name: 'nz', attributes: {} }] };
+  assert.equal(shapeOnlyValues(nonZero).size, 0);
 });
 
 test('foldShapeValues: the Pad sizes become constants; the batch-dependent Reshape target stays computed', async () => {
