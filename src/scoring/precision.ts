@@ -8,6 +8,7 @@
  * whichever is chosen.
  */
 import { applyQuantization } from '../backbones/quantizeBackbone.js';
+import { specializedBackbone } from '../backbones/specialize.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { backboneSha256, loadQuantization, QUANTIZATION_FILE } from '../model/quantization.js';
 import { type ScoringSpec, scoringSpecOf } from './fullScoringModel.js';
@@ -52,6 +53,10 @@ export async function scoringSpecAt(model: SimpleNetModel, precision: Precision 
   if (q.backboneSha256 !== backboneSha256(model.backbone.onnx)) {
     throw new PrecisionError(`${join(model.dir, QUANTIZATION_FILE)}: was measured on another backbone than this folder's; run '${quantize}' again`);
   }
-  const backbone = applyQuantization(model.backbone, q.ranges, { weightBits: q.weightBits, float: q.float });
+  // Quantized from the float graph already specialised to the crop (and memoised): its values keep
+  // the names the ranges were measured under (only shape arithmetic and Pads are gone), and the
+  // int8 graph then has nothing left to specialise on each load.
+  const specialised = { ...model.backbone, onnx: await specializedBackbone(model.backbone, model.config.image.crop, spec.backboneSource) };
+  const backbone = applyQuantization(specialised, q.ranges, { weightBits: q.weightBits, float: q.float });
   return { ...spec, backbone, int8Head: true, backboneSource: `${spec.backboneSource ?? 'backbone.onnx'} (int8, ${QUANTIZATION_FILE})` };
 }
