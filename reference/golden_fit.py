@@ -52,6 +52,11 @@ for (w, h, crop) in [(61, 45, 24), (37, 23, 16), (31, 57, 11), (20, 9, 32), (150
     save(f"squash_{w}x{h}_{crop}", np.asarray(img.resize((crop, crop), Image.BILINEAR), dtype=np.uint8))
     save(f"letterbox_{w}x{h}_{crop}", np.asarray(ImageOps.pad(img, (crop, crop), Image.BILINEAR, pad_colour, (0.5, 0.5)), dtype=np.uint8))
 
+# At the resampler's exact limit (images/preprocess.ts MAX_EXACT_DOWNSCALE = 226): 4500 → 20 is a
+# 225× shrink, 451 taps per output.
+img = Image.fromarray(pattern_image(4500, 30))
+save("squash_4500x30_20", np.asarray(img.resize((20, 20), Image.BILINEAR), dtype=np.uint8))
+
 # Tiles: wide, tall, a grid of both, and a single tile (which is squash).
 for (w, h, crop, rows, cols) in [(150, 37, 20, 1, 4), (31, 57, 11, 2, 1), (61, 45, 24, 2, 3), (37, 23, 16, 1, 1)]:
     canvas = np.asarray(Image.fromarray(pattern_image(w, h)).resize((cols * crop, rows * crop), Image.BILINEAR), dtype=np.uint8)

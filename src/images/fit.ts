@@ -123,6 +123,30 @@ export function keptShare(width: number, height: number, g: ImageGeometry): numb
 }
 
 /**
+ * The most an image of width × height is shrunk along either axis to fill the frame (input pixels
+ * per resized pixel; below 1 when it is enlarged), with the graph's integer sizes. The preprocessing
+ * is bit-exact with PIL up to images/preprocess.ts `MAX_EXACT_DOWNSCALE`.
+ * @throws RangeError when fit is 'tile' with unresolved tiles (see `tileGrid`).
+ * @example fitDownscale(900, 900, { resize: 329, crop: 288 }); // 2.74
+ */
+export function fitDownscale(width: number, height: number, g: ImageGeometry): number {
+  const fit = g.fit ?? 'crop';
+  let sizes: [number, number];
+  if (fit === 'crop') {
+    const long = (a: number, b: number) => Math.floor((g.resize * a) / b);
+    sizes = width <= height ? [g.resize, long(height, width)] : [long(width, height), g.resize];
+  } else if (fit === 'letterbox') {
+    // Python's round() halves to even; off by one only at exact halves, far below the limit's margin.
+    const short = (a: number, b: number) => Math.max(1, Math.round((a / b) * g.crop));
+    sizes = width >= height ? [g.crop, short(height, width)] : [short(width, height), g.crop];
+  } else {
+    const [rows, cols] = tileGrid(g);
+    sizes = [cols * g.crop, rows * g.crop];
+  }
+  return Math.max(width / sizes[0], height / sizes[1]);
+}
+
+/**
  * A function that warns once, on the first image whose fit discards part of it, naming the file
  * and the share kept (one line; `train`, `predict` and the Detector call it for each image).
  * @example

@@ -4,8 +4,8 @@ import { tensor } from '../../onnx/tensor.js';
 import { golden } from '../../testing/golden.js';
 import { patternImage } from '../../testing/patterns.js';
 import { runGraph } from '../../testing/runGraph.js';
-import { coverageWarner, frameBox, type ImageFit, keptShare } from '../fit.js';
-import { addPreprocess, addPreprocessParts } from '../preprocess.js';
+import { coverageWarner, fitDownscale, frameBox, type ImageFit, keptShare } from '../fit.js';
+import { addPreprocess, addPreprocessParts, MAX_EXACT_DOWNSCALE } from '../preprocess.js';
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -42,6 +42,26 @@ for (const [w, h, crop] of [
     });
   }
 }
+
+test('at the exact limit (225× shrink, 451 taps) squash is still identical to PIL, and white stays 255', async () => {
+  const [w, h, crop] = [4500, 30, 20];
+  assert.ok(fitDownscale(w, h, { resize: crop, crop, fit: 'squash' }) <= MAX_EXACT_DOWNSCALE);
+  const ours = await framed(patternImage(w, h), w, h, crop, 'squash');
+  assert.equal(mismatches(ours, golden(`fit/squash_${w}x${h}_${crop}.npy`).data as Uint8Array), 0);
+  // Every tap at 255: the largest sums the digits can reach.
+  const white = await framed(new Uint8Array(w * h * 3).fill(255), w, h, crop, 'squash');
+  assert.equal(mismatches(white, new Uint8Array(crop * crop * 3).fill(255)), 0);
+});
+
+test('fitDownscale: the largest shrink of either axis, per fit', () => {
+  const g = { resize: 329, crop: 288 };
+  assert.ok(Math.abs(fitDownscale(900, 900, g) - 900 / 329) < 1e-12);
+  assert.equal(fitDownscale(5760, 288, { ...g, fit: 'squash' }), 20);
+  // The short side becomes round(288 / 5760 · 288) = 14 rows: 288 / 14 = 20.6.
+  assert.equal(fitDownscale(5760, 288, { ...g, fit: 'letterbox' }), 288 / 14);
+  assert.equal(fitDownscale(5760, 288, { ...g, fit: 'tile', tiles: [1, 4] }), 5);
+  assert.ok(fitDownscale(100, 100, g) < 1);
+});
 
 test('random noise: squash and letterbox identical to PIL', async () => {
   const input = golden('fit/noise_input.npy').data as Uint8Array;
