@@ -5,6 +5,7 @@
  *   node dist/scripts/predict-bench.js --random wrn50|mobilenet_v2 <images...>   (random head; wrn50 has random weights too)
  *     [--fit crop|squash|letterbox] (default crop, as the official code)  [--precision fp32|int8]
  *     [--calibrate <good-images-dir>] (int8: `simplenet quantize` on 16 of them)  [--folded-only]
+ *     [--workers 0,2] (runs side by side in worker threads, onnx/sessionOptions.ts; default 0)
  * Prints one JSON line per (fold, batch). Reported, not asserted: the figures depend on the
  * machine and its load.
  */
@@ -20,6 +21,7 @@ import { initHeadParams } from '../src/heads/params.js';
 import type { ImageFit } from '../src/images/fit.js';
 import { defaultConfig } from '../src/model/config.js';
 import { loadModel, saveModel, type SimpleNetModel } from '../src/model/modelDir.js';
+import { sideBySideSession } from '../src/onnx/session.js';
 import { expandInputs } from '../src/predict/inputs.js';
 import { predictImages } from '../src/predict/predictImages.js';
 import type { Precision } from '../src/scoring/precision.js';
@@ -61,6 +63,7 @@ if (foldedOnly) args.splice(args.indexOf('--folded-only'), 1);
 const modelDir = take('--model');
 const n = Number(take('--n') ?? 10);
 const batches = (take('--batch') ?? '1').split(',').map(Number);
+const workerCounts = (take('--workers') ?? '0').split(',').map(Number);
 if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error('--batch must be a comma-separated list of positive integers');
 const scratch = random ? mkdtempSync(join(tmpdir(), 'simplenet-bench-')) : undefined;
 const backbone = random === 'wrn50' ? randomWrn50Backbone() : random ? await loadManifestBackbone(resolve(`backbones/${random}.json`)) : undefined;
@@ -71,13 +74,13 @@ if (precision === 'int8') {
   console.error(`int8 ranges: ${q.tensors} tensors from ${q.images} images in ${q.seconds.toFixed(1)} s`);
 }
 const inputs = expandInputs(args).slice(0, n);
-for (const fold of foldedOnly ? [true] : [true, false]) {
+for (const [fold, workers] of (foldedOnly ? [true] : [true, false]).flatMap((f) => workerCounts.map((w) => [f, w] as const))) {
   const t0 = Date.now();
-  const scorer = await Scorer.fromModel(model, { fold, precision });
+  const scorer = await Scorer.fromModel(model, { fold, precision, session: workers > 0 ? sideBySideSession(workers) : undefined });
   const build = (Date.now() - t0) / 1000;
   for (const batch of batches) {
-    // One untimed group first: onnxruntime plans memory for a new input shape on its first run.
-    for await (const r of predictImages(scorer, inputs.slice(0, batch), { batch })) if (!r.ok) throw r.error;
+    // One untimed group per worker first: onnxruntime plans memory for a new input shape on its first run.
+    for await (const r of predictImages(scorer, inputs.slice(0, batch * scorer.runs), { batch })) if (!r.ok) throw r.error;
     let count = 0;
     const start = Date.now();
     for await (const r of predictImages(scorer, inputs, { batch })) {
@@ -91,6 +94,7 @@ for (const fold of foldedOnly ? [true] : [true, false]) {
         precision,
         fit: model.config.image.fit,
         fold,
+        workers,
         batch,
         images: count,
         seconds,

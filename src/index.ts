@@ -32,7 +32,7 @@ export {
 export { type MetricsJson, MetricsJsonSchema, readMetricsJson } from './evaluation/metricsJson.js';
 export { ModelManifestSchema } from './model/manifestSchema.js';
 export type { BarOptions, EpochEvent, ProgressBar, ProgressEvent, Reporter } from './core/progress.js';
-export type { SessionOptions } from './onnx/session.js';
+export { type SessionOptions, sideBySideSession } from './onnx/session.js';
 export { VERSION } from './core/version.js';
 
 // Images, datasets and backbones.
@@ -48,6 +48,7 @@ export {
 } from './images/decode.js';
 export {
   coverageWarner,
+  fitDownscale,
   frameBox,
   frameGeometry,
   IMAGE_FITS,
@@ -59,6 +60,7 @@ export {
   type TileSpec,
   tileGrid,
 } from './images/fit.js';
+export { MAX_EXACT_DOWNSCALE } from './images/preprocess.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
 export { type DatasetSpec, loadDataset } from './datasets/load.js';
 export type { FolderOptions } from './datasets/folder.js';

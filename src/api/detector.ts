@@ -31,7 +31,12 @@ export interface DetectorOptions {
   threshold?: number;
   /** Keep the resized, cropped RGB image with each result (for overlays). Default false. */
   withCrop?: boolean;
-  /** onnxruntime threads and optimisation level. */
+  /**
+   * onnxruntime threads and optimisation level (default: one session on every core, lowest latency
+   * for one image). `sideBySideSession(2)`: two runs side by side in worker threads, which
+   * `scoreMany` and `evaluate` keep busy (more images per second; what `simplenet predict` and
+   * `test` use).
+   */
   session?: SessionOptions;
   /**
    * The backbone's arithmetic: 'fp32' (default) or 'int8', the static int8 twin built from the

@@ -5,9 +5,10 @@ import { expandInputs } from '../predict/inputs.js';
 import { tsvRow } from '../predict/tsv.js';
 import { PredictionFolder } from '../predict/writeOutputs.js';
 import { prepareOutput, writeDirAtomic } from '../io/atomic.js';
+import { sideBySideSession } from '../onnx/session.js';
 import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
 import type { Precision } from '../scoring/precision.js';
-import { intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor } from './options.js';
+import { DEFAULT_WORKERS, intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor, WORKERS_HELP } from './options.js';
 import { queuedPredict } from './queuedPredict.js';
 
 interface PredictFlags {
@@ -21,6 +22,7 @@ interface PredictFlags {
   queue: string;
   chunk: number;
   batch: number;
+  workers: number;
 }
 
 /** Exit code when some images could not be scored (the others were). */
@@ -47,22 +49,30 @@ export function predictCommand(program: Command): void {
     .option('--chunk <n>', 'images per queue job (with --redis)', intOption('--chunk', 1), 50)
     .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--batch <n>', 'score up to n consecutive images of one size in one run of the model (same results; not with --redis)', intOption('--batch', 1), 1)
+    .option('--workers <n>', `${WORKERS_HELP}; not with --redis`, intOption('--workers', 0), DEFAULT_WORKERS)
     .addHelpText(
       'after',
       '\nOutput (without --json): tab-separated rows "path score score_normalized label" after a header row.\n' +
         'A path holding a tab, newline, carriage return, other control character or backslash, or starting\n' +
         'with a double quote, is written as a JSON string literal ("a\\nb.png"), so each image is one row.',
     )
-    .action(async (images: string[], flags: PredictFlags) => {
+    .action(async (images: string[], flags: PredictFlags, cmd: Command) => {
       const reporter = reporterFor(flags);
       if (flags.redis) {
+        if (cmd.getOptionValueSource('workers') === 'cli') throw new Error('--workers applies to scoring here, not to --redis queue workers');
         // Queue workers score their chunks one image per run; a --batch they would not honour is refused, not ignored.
         if (flags.batch !== 1) throw new Error('--batch applies to scoring here, not to --redis queue workers (use --chunk)');
         if (flags.precision !== 'fp32') throw new Error('--precision applies to scoring here, not to --redis queue workers');
         return predictQueued(images, flags);
       }
       if (flags.out) await prepareOutput(flags.out, 'predictions');
-      const detector = await Detector.load(flags.model, { threshold: flags.threshold, withCrop: Boolean(flags.out), reporter, precision: flags.precision });
+      const detector = await Detector.load(flags.model, {
+        threshold: flags.threshold,
+        withCrop: Boolean(flags.out),
+        reporter,
+        precision: flags.precision,
+        session: sideBySideSession(flags.workers),
+      });
       const inputs = expandInputs(images);
       const bar = reporter.bar('predicting', inputs.length);
       let failed = 0;

@@ -11,7 +11,8 @@ import type { AnomalyDataset } from '../datasets/dataset.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from '../evaluation/metricSpecs.js';
 import type { Precision } from '../scoring/precision.js';
-import { intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor } from './options.js';
+import { DEFAULT_WORKERS, intOption, numberOption, PRECISION_HELP, precisionOption, reporterFor, WORKERS_HELP } from './options.js';
+import { sideBySideSession } from '../onnx/session.js';
 import type { Reporter } from './progress.js';
 
 interface TestFlags extends DatasetFlags {
@@ -25,6 +26,7 @@ interface TestFlags extends DatasetFlags {
   galleryLimit?: number;
   quiet?: boolean;
   batch: number;
+  workers: number;
 }
 
 export const ORACLE_NOTE =
@@ -79,20 +81,22 @@ export function testCommand(program: Command): void {
     )
     .option('--precision <p>', PRECISION_HELP, precisionOption, 'fp32')
     .option('--batch <n>', 'score up to n consecutive test images of one size in one run of the model (same results)', intOption('--batch', 1), 1)
+    .option('--workers <n>', WORKERS_HELP, intOption('--workers', 0), DEFAULT_WORKERS)
     .option('--quiet', 'no progress output')
     .action(async (flags: TestFlags) => {
       const reporter = reporterFor(flags);
       if (flags.report) await prepareOutput(flags.report, 'report');
       if (flags.json) await prepareOutput(flags.json, 'metrics-json');
       const model = await loadModel(flags.model);
-      const stored = Detector.fromModel(model, model.manifest.scoring ?? UNCALIBRATED, { precision: flags.precision });
+      const session = sideBySideSession(flags.workers);
+      const stored = Detector.fromModel(model, model.manifest.scoring ?? UNCALIBRATED, { precision: flags.precision, session });
       // The folder format's held-out good images come from the training seed's split.
       const dataset = await loadDataset(datasetSpecFrom(flags, model.manifest.training.seed));
       const calibration = await resolveTestCalibration(stored, dataset, flags, reporter).finally(() => stored.close());
       const oracleNote = calibration.thresholdSource === 'test-f1 (oracle)' ? ORACLE_NOTE : undefined;
       if (oracleNote) reporter.line(oracleNote);
       // The one scoring graph, as `predict` and the export run it.
-      const detector = stored.withCalibration(calibration, { withCrop: Boolean(flags.report), precision: flags.precision });
+      const detector = stored.withCalibration(calibration, { withCrop: Boolean(flags.report), precision: flags.precision, session });
       const training = model.manifest.training;
       const pixel = pixelCalibration(calibration);
       const summary = {

@@ -20,6 +20,7 @@ export type OrtTensor = ort.Tensor;
 process.env.ORT_DISABLE_TELEMETRY ??= '1';
 
 export type { InternalSessionOptions, SessionOptions } from './sessionOptions.js';
+export { sideBySideSession } from './sessionOptions.js';
 
 /** What runs the graph: onnxruntime's session on this thread, or a pool of worker threads. */
 interface Runner {

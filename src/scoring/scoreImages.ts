@@ -2,8 +2,9 @@
  * The one decode → score loop. `test`'s evaluation, threshold calibration, `predict`, the
  * Detector facade and the service all score many images through it, so they decode alike, fail
  * alike and prefetch alike: up to `prefetch` images are decoded while the current ones are scored,
- * consecutive images of one size are scored `batch` at a time in one run of the graph, and results
- * are handed out before more are read, so memory stays bounded however many images there are.
+ * consecutive images of one size are scored `batch` at a time in one run of the graph, up to `runs`
+ * runs are in flight at once (a scorer whose session has worker threads), and results are handed
+ * out in input order before more are read, so memory stays bounded however many images there are.
  */
 import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { ImageScores, Scorer } from './scorer.js';
@@ -60,8 +61,13 @@ export interface ScoreImagesOptions<T> {
   source: (item: T) => ImageSource;
   /** Names bytes in errors; default: the path, or "image <n>". */
   label?: (item: T, index: number) => string;
-  /** Images decoded ahead of the ones being scored (default 1; never fewer than `batch`). */
+  /** Images decoded ahead of the ones being scored (default 1; never fewer than `batch` · `runs`). */
   prefetch?: number;
+  /**
+   * Runs of the graph in flight at once (default: the scorer's `runs`, its session's worker
+   * threads, else 1). More than the session's workers only queues runs behind them.
+   */
+  runs?: number;
   /**
    * Most images per run of the graph (default 1). Only consecutive images of one size share a run
    * (the graph takes one size per batch); results still come one per item, in input order.
@@ -78,14 +84,16 @@ type Decoded = { image: DecodedImage } | { error: Error };
 /**
  * Scores items in input order; an item that cannot be decoded or scored yields `{ ok: false }` and
  * the rest are still scored.
- * @throws RangeError when `batch` is not a positive integer; the signal's reason once it aborts.
+ * @throws RangeError when `batch` or `runs` is not a positive integer; the signal's reason once it aborts.
  * @example for await (const r of scoreImages(scorer, paths, { source: (p) => p, batch: 4 })) if (r.ok) console.log(r.result.score);
  */
 export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | AsyncIterable<T>, opts: ScoreImagesOptions<T>): AsyncGenerator<Scored<T>> {
   const batch = opts.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`scoreImages: batch must be a positive integer, got ${batch}`);
+  const runs = opts.runs ?? scorer.runs;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`scoreImages: runs must be a positive integer, got ${runs}`);
   // A batch can only fill from images already decoding, so read at least that far ahead.
-  const prefetch = Math.max(batch, opts.prefetch ?? 1);
+  const prefetch = Math.max(batch * runs, opts.prefetch ?? 1);
   const decode = async (item: T, index: number): Promise<Decoded> => {
     try {
       const src = opts.source(item);
@@ -115,14 +123,21 @@ export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | Async
       queue.push({ item: next.value, decoded });
     }
   };
+  // Rounds in input order: a decode failure, or one group's run (scoreGroup never rejects).
+  const inFlight: Promise<Scored<T>[]>[] = [];
   await fill();
-  while (queue.length > 0) {
+  while (queue.length > 0 || inFlight.length > 0) {
+    // Hand out the oldest round once `runs` are in flight, or when nothing is left to start.
+    if (inFlight.length >= runs || queue.length === 0) {
+      yield* await inFlight.shift()!;
+      continue;
+    }
     opts.signal?.throwIfAborted();
     const head = queue.shift()!;
     await fill();
     const d = await head.decoded;
     if ('error' in d) {
-      yield { ok: false, item: head.item, error: d.error };
+      inFlight.push(Promise.resolve([{ ok: false, item: head.item, error: d.error }]));
       continue;
     }
     const group = [{ item: head.item, image: d.image }];
@@ -133,14 +148,17 @@ export async function* scoreImages<T>(scorer: Scorer, items: Iterable<T> | Async
       group.push({ item: queue.shift()!.item, image: next.image });
       await fill();
     }
-    const scored = await scoreGroup(
-      scorer,
-      group.map((g) => g.image),
+    inFlight.push(
+      scoreGroup(
+        scorer,
+        group.map((g) => g.image),
+      ).then((scored) =>
+        group.map((g, i): Scored<T> => {
+          const r = scored[i];
+          return 'error' in r ? { ok: false, item: g.item, error: r.error } : { ok: true, item: g.item, image: g.image, result: r };
+        }),
+      ),
     );
-    for (let i = 0; i < group.length; i++) {
-      const r = scored[i];
-      yield 'error' in r ? { ok: false, item: group[i].item, error: r.error } : { ok: true, item: group[i].item, image: group[i].image, result: r };
-    }
   }
 }
 

@@ -7,6 +7,8 @@
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
 import type { HeadParams } from '../heads/params.js';
 import type { DecodedImage } from '../images/decode.js';
+import { fitDownscale, type ImageGeometry } from '../images/fit.js';
+import { MAX_EXACT_DOWNSCALE } from '../images/preprocess.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { firstNonFinite } from '../onnx/finite.js';
 import { encodeModel } from '../onnx/model.js';
@@ -59,6 +61,12 @@ export class Scorer {
     readonly calibration: Calibration,
     private readonly withCrop: boolean,
     private readonly label: string,
+    private readonly geometry: ImageGeometry,
+    /**
+     * Runs of the graph this scorer serves at once: its session's worker threads, else 1 (a run
+     * then holds the calling thread). `scoreImages` keeps this many in flight.
+     */
+    readonly runs: number,
   ) {}
 
   /**
@@ -78,7 +86,15 @@ export class Scorer {
     const calibration = opts.calibration ?? UNCALIBRATED;
     const model = await buildFullScoringModel(spec, { ...opts, calibration });
     const session = await Session.create(encodeModel(model), 'scoring graph', opts.session);
-    return new Scorer(session, spec.config.image.crop, calibration, Boolean(opts.withCrop), opts.label ?? 'the model');
+    return new Scorer(
+      session,
+      spec.config.image.crop,
+      calibration,
+      Boolean(opts.withCrop),
+      opts.label ?? 'the model',
+      spec.config.image,
+      Math.max(1, opts.session?.workers ?? 0),
+    );
   }
 
   /** A scorer for weights still in training (raw scores only; used by test-split monitoring). */
@@ -112,6 +128,7 @@ export class Scorer {
     if (images.length === 0) throw new RangeError('Scorer.score: no images');
     for (const im of images) {
       if (im.channels !== 3) throw new TypeError(`Scorer: expected an RGB image, got ${im.channels} channel(s)`);
+      this.checkDownscale(im);
     }
     const sameSize = images.every((im) => im.width === images[0].width && im.height === images[0].height);
     if (!sameSize) {
@@ -136,6 +153,16 @@ export class Scorer {
       crops: this.withCrop ? (out.image_crop.data as Uint8Array) : undefined,
       mapSize: this.mapSize,
     };
+  }
+
+  /** Throws naming the image when the fit shrinks it beyond PIL-exact resampling (images/preprocess.ts). */
+  private checkDownscale(im: DecodedImage): void {
+    const factor = fitDownscale(im.width, im.height, this.geometry);
+    if (factor <= MAX_EXACT_DOWNSCALE) return;
+    const fit = this.geometry.fit ?? 'crop';
+    throw new RangeError(
+      `${im.source ?? 'image'}: ${im.width}×${im.height} would shrink ${Math.ceil(factor)}× to fit image.fit '${fit}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`,
+    );
   }
 
   /**

@@ -6,10 +6,9 @@
  * that hold a model finish on it, and it is closed once they have.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Detector } from '../api/detector.js';
-import type { SessionOptions } from '../onnx/session.js';
+import { type SessionOptions, sideBySideSession } from '../onnx/session.js';
 import type { Precision } from '../scoring/precision.js';
 import { isFolderOf } from '../io/artefacts.js';
 import { type BatcherOptions, MicroBatcher } from './batcher.js';
@@ -30,20 +29,14 @@ export interface ServedModel {
 
 /**
  * The service's onnxruntime settings for `workers` worker threads per model (default 2) of
- * `threads` onnxruntime threads each (default: the cores shared out among the workers). In workers
- * the event loop keeps reading requests and starting decodes while a graph runs, and two images
- * score at once; on 2 cores two 1-thread runs side by side outscore one 2-thread run, whose
- * operators are too small to keep both cores busy. Threads that spin while they wait would take
- * the cores from the other run and from decoding, so they sleep. Measured in the README's service
- * section (issue 14).
+ * `threads` onnxruntime threads each (default: the cores shared out among the workers):
+ * onnx/sessionOptions.ts `sideBySideSession`. In workers the event loop also keeps reading requests
+ * and starting decodes while a graph runs. Measured in the README's service section (issue 14).
  * @throws RangeError when `workers` or `threads` is not a non-negative integer.
  * @example const session = serveSession(2); // { workers: 2, intraOpThreads: cores / 2, spinning: false, memoryArena: true }
  */
 export function serveSession(workers = 2, threads?: number): SessionOptions {
-  if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be an integer ≥ 0, got ${workers}`);
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new RangeError(`threads must be an integer ≥ 1, got ${threads}`);
-  const intraOpThreads = threads ?? Math.max(1, Math.floor(availableParallelism() / Math.max(1, workers)));
-  return { memoryArena: true, spinning: false, workers, intraOpThreads };
+  return sideBySideSession(workers, threads);
 }
 
 /** `serveSession()`: what `simplenet serve` runs with unless told otherwise. */

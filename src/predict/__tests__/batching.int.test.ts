@@ -2,6 +2,7 @@
  * Issue 16: scoreImages scores consecutive same-size images `batch` at a time in one run of the
  * graph and gives what batch 1 gives, image by image and in input order; a new size or a failed
  * decode ends a group, a failed run is rescored image by image, and `predict`/`test --batch` reach it.
+ * With a session of worker threads, `runs` groups are scored side by side, still handed out in order.
  * A tiny model trained in seconds scores real bottle images (900×900, plus a downscaled copy).
  */
 import assert from 'node:assert/strict';
@@ -15,7 +16,10 @@ import { Detector } from '../../api/detector.js';
 import { predictCommand } from '../../cli/predictCommand.js';
 import { testCommand } from '../../cli/testCommand.js';
 import { type DecodedImage, decodeImage } from '../../images/decode.js';
+import { fitDownscale, tileGrid } from '../../images/fit.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
 import { loadModel } from '../../model/modelDir.js';
+import { sideBySideSession } from '../../onnx/session.js';
 import { NonFiniteScoreError, Scorer } from '../../scoring/scorer.js';
 import { type Scored, scoreImages } from '../../scoring/scoreImages.js';
 import { BOTTLE_MISSING, MVTEC_ROOT } from '../../testing/bottleSubset.js';
@@ -221,6 +225,58 @@ describe('batched scoring (scoreImages batch)', { skip: BOTTLE_MISSING }, () => 
     assert.equal(e4.metrics.image_auroc, e1.metrics.image_auroc);
   });
 
+  test('an image the fit would shrink beyond exact resampling is refused naming it; the others score', async () => {
+    const model = await loadModel(modelDir);
+    const width = Math.ceil((MAX_EXACT_DOWNSCALE + 8) * model.config.image.crop * tileGrid(model.config.image)[1]);
+    const long = join(dir, 'images', 'long.png');
+    await sharp({ create: { width, height: 8, channels: 3, background: { r: 90, g: 120, b: 30 } } })
+      .png()
+      .toFile(long);
+    assert.ok(fitDownscale(width, 8, model.config.image) > MAX_EXACT_DOWNSCALE);
+    const out = await collect(scoreImages(scorer, [BOTTLES[0], long, BOTTLES[1]], { source }));
+    assert.deepEqual(
+      out.map((r) => r.ok),
+      [true, false, true],
+    );
+    const failed = out[1];
+    assert.ok(!failed.ok && failed.error instanceof RangeError, String(!failed.ok && failed.error));
+    assert.ok(failed.error.message.startsWith(`${long}: ${width}×8 would shrink`), failed.error.message);
+    assert.match(failed.error.message, /image\.fit 'tile'/);
+  });
+
+  test('runs side by side (workers 2): batch-1 results in input order, failures in place, two runs in flight at once', async () => {
+    const items = [BOTTLES[0], BOTTLES[1], bad, BOTTLES[2], small, BOTTLES[3], BOTTLES[4]];
+    const single = await collect(scoreImages(scorer, items, { source }));
+    const parallel = await Scorer.fromModel(await loadModel(modelDir), { session: sideBySideSession(2) });
+    try {
+      assert.equal(parallel.runs, 2);
+      let active = 0;
+      let most = 0;
+      const score = parallel.score.bind(parallel);
+      parallel.score = async (images) => {
+        most = Math.max(most, ++active);
+        try {
+          return await score(images);
+        } finally {
+          active--;
+        }
+      };
+      const out = await collect(scoreImages(parallel, items, { source }));
+      assertSameResults(out, single);
+      assert.deepEqual(
+        out.map((r) => r.ok),
+        [true, true, false, true, true, true, true],
+      );
+      assert.equal(most, 2);
+      most = 0;
+      assertSameResults(await collect(scoreImages(parallel, items, { source, batch: 2 })), single);
+      assert.equal(most, 2);
+    } finally {
+      await parallel.release();
+    }
+    for (const runs of [0, 1.5]) await assert.rejects(collect(scoreImages(scorer, BOTTLES, { source, runs })), /runs must be a positive integer/);
+  });
+
   test('predict --batch 3 --json prints the scores of --batch 1; --batch 0 is refused naming --batch', () => {
     const items = [BOTTLES[0], BOTTLES[1], small, BOTTLES[2], BOTTLES[3]];
     const lines = (batch: string) => {
@@ -268,6 +324,12 @@ describe('batched scoring (scoreImages batch)', { skip: BOTTLE_MISSING }, () => 
         from: 'user',
       }),
       /--batch applies to scoring here, not to --redis/,
+    );
+    await assert.rejects(
+      program().parseAsync(['predict', '--model', modelDir, '--redis', 'redis://127.0.0.1:1', '--out', join(dir, 'q'), '--workers', '0', BOTTLES[0]], {
+        from: 'user',
+      }),
+      /--workers applies to scoring here, not to --redis/,
     );
   });
 });
