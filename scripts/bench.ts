@@ -7,7 +7,8 @@
  *   node dist/scripts/bench.js [--quick] [--no-official] [--out bench]
  *
  * Rows: end-to-end inference (decode → score + 288² map) with random-weight WideResNet-50-2 and
- * the packaged MobileNetV2, fp32 and int8, batch 1/4/8; the backbone alone fp32 vs int8 and its
+ * the packaged MobileNetV2, fp32 and int8, batch 1/4/8, one run at a time (every core) and two
+ * side by side (`--workers 2`, the CLI's default); the backbone alone fp32 vs int8 and its
  * features' relative error; one training step on cached features; one training epoch of bottle
  * and its peak RSS. Every row of ours runs in a fresh child process (peaks never mix).
  */
@@ -102,6 +103,8 @@ const predict = (backbone: string, precision: string) =>
     nImages,
     '--batch',
     quick ? '1' : '1,4,8',
+    '--workers',
+    '0,2',
     join(BOTTLE, 'test'),
   ]);
 const inference = ['wrn50', 'mobilenet_v2'].flatMap((b) => ['fp32', 'int8'].map((p) => predict(b, p)));
@@ -172,8 +175,9 @@ function table(r: { inference: Step[]; backboneOnly: Step; trainStep: Step; epoc
     for (const line of s.lines) {
       const ips = line.imagesPerSecond as number;
       const wrn = /wrn50|wide/.test(String(line.backbone));
+      const runs = line.workers ? `${line.workers} runs side by side (--workers ${line.workers})` : 'one run at a time (--workers 0)';
       rows.push(
-        `| inference ${line.backbone} ${line.precision}, batch ${line.batch}, images/s | ${wrn ? fmt(officialIps('official')) : '—'} | ${wrn ? fmt(officialIps('lean')) : '—'} | ${fmt(ips)} | ${wrn ? ratio(ips, officialIps('official')) : '—'} |`,
+        `| inference ${line.backbone} ${line.precision}, batch ${line.batch}, ${runs}, images/s | ${wrn ? fmt(officialIps('official')) : '—'} | ${wrn ? fmt(officialIps('lean')) : '—'} | ${fmt(ips)} | ${wrn ? ratio(ips, officialIps('official')) : '—'} |`,
       );
     }
   }
