@@ -74,7 +74,7 @@ export function addTrainingOptions(cmd: Command): Command {
     )
     .option(
       '--validate-every <n>',
-      'score the held-out images and synthetic-defect copies every N epochs (default 2; 0: never)',
+      'score the held-out images and synthetic-defect copies every N epochs (default 1; 0: never)',
       intOption('--validate-every', 0),
     )
     .option(
@@ -85,7 +85,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--noise-std <σ>', 'noise σ (paper: 0.015), or its fraction of the feature std', numberOption('--noise-std'))
     .option(
       '--fit <fit>',
-      "how images fill the model's square frame: 'squash' (default), 'tile', 'letterbox' or the paper's 'crop' (README: The whole image)",
+      "how images fill the model's square frame: 'tile' (default; 'squash' exactly for square images), 'squash', 'letterbox' or the paper's 'crop' (README: The whole image)",
       choice('--fit', IMAGE_FITS),
     )
     .option('--tiles <RxC>', "--fit tile: tile rows x columns, e.g. 1x3, or 'auto' (default: the training images' aspect)", tilesOption);

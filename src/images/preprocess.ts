@@ -91,6 +91,7 @@ const MAX_EXACT_TAPS = 453;
 /**
  * The most an axis may shrink for the resampling to be bit-exact with PIL (227× and more can be off by
  * one grey level in a few pixels). `Scorer` refuses images beyond it (images/fit.ts `fitDownscale`).
+ * @example if (fitDownscale(width, height, model.config.image) > MAX_EXACT_DOWNSCALE) console.warn('use image.fit tile');
  */
 export const MAX_EXACT_DOWNSCALE = (MAX_EXACT_TAPS - 1) / 2;
 
