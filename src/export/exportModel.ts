@@ -6,6 +6,7 @@
  */
 import { KNN_BANK, type KnnParams } from '../heads/knn.js';
 import { tileGrid } from '../images/fit.js';
+import { MAX_EXACT_DOWNSCALE } from '../images/preprocess.js';
 import { headKind } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { VERSION } from '../core/version.js';
@@ -84,6 +85,9 @@ export function exportMetadata(model: SimpleNetModel, opts: ExportOptions): Reco
       ...fitMetadata(config.image),
       mean: model.backbone.mean,
       std: model.backbone.std,
+      // Beyond this shrink per axis the graph's float32 resampling may differ from PIL by one grey
+      // level in some pixels (images/preprocess.ts); simplenet's own scorer refuses such images.
+      exact_up_to_downscale: MAX_EXACT_DOWNSCALE,
     }),
     input: 'image: uint8 [N, H, W, 3] RGB, any H and W (one size per batch)',
     outputs:

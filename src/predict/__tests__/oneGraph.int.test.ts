@@ -12,6 +12,7 @@ import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { decodeImage } from '../../images/decode.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
 import { decodeNpy } from '../../io/npy.js';
 import { loadModel } from '../../model/modelDir.js';
 import { decodeModel } from '../../onnx/decode.js';
@@ -205,6 +206,7 @@ describe('one scoring graph: test = predict = export', () => {
     assert.equal(Number(decoded.metadata.pixel_threshold), c.pixelThreshold);
     assert.equal(JSON.parse(decoded.metadata.backbone).kind, 'onnx');
     for (const k of ['simplenet_version', 'score_min', 'score_max', 'normalization', 'preprocessing']) assert.ok(decoded.metadata[k], k);
+    assert.equal(JSON.parse(decoded.metadata.preprocessing).exact_up_to_downscale, MAX_EXACT_DOWNSCALE);
 
     const ortWeb = await import('onnxruntime-web');
     ortWeb.env.wasm.numThreads = 1;
