@@ -106,4 +106,4 @@ export { aupro, type AuproOptions, averagePrecision, type BinaryMetrics, binaryM
 // Errors a caller may want to tell apart.
 export { OutputRefusedError } from './io/atomic.js';
 export { FileError } from './io/ioError.js';
-export { NonFiniteScoreError } from './scoring/scorer.js';
+export { checkExactFit, ImageFitError, NonFiniteScoreError } from './scoring/scorer.js';

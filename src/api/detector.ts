@@ -221,7 +221,7 @@ export class Detector {
 
   /**
    * Scores one image: a path, encoded bytes (PNG, JPEG, WebP, TIFF, BMP, GIF) or decoded pixels.
-   * @throws ImageDecodeError / ImageTooLargeError naming the input; NonFiniteScoreError when the model gives NaN.
+   * @throws ImageDecodeError / ImageTooLargeError naming the input; ImageFitError when the fit would shrink it beyond exact resampling; NonFiniteScoreError when the model gives NaN.
    * @example const r = await detector.score('part.png'); console.log(r.score, r.label);
    */
   async score(input: ImageSource, opts: { label?: string } = {}): Promise<ScoreResult> {

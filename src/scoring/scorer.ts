@@ -44,6 +44,29 @@ export interface ScorerOptions extends Omit<FullScoringOptions, 'calibration' | 
 }
 
 /**
+ * An image the fit would shrink beyond the resampling's exact range (images/preprocess.ts
+ * `MAX_EXACT_DOWNSCALE`): scoring it could differ from PIL's preprocessing, so it is refused.
+ * @example try { await detector.score('strip.png'); } catch (e) { if (e instanceof ImageFitError) console.error(e.message); }
+ */
+export class ImageFitError extends RangeError {
+  override name = 'ImageFitError';
+}
+
+/**
+ * Throws naming the image when `geometry`'s fit would shrink it more than `MAX_EXACT_DOWNSCALE`
+ * along an axis (`Scorer.score` checks every image; the service checks before queueing).
+ * @throws ImageFitError naming the image, its size, the shrink and the fit.
+ * @example checkExactFit(await decodeImage('strip.png'), model.config.image);
+ */
+export function checkExactFit(im: Pick<DecodedImage, 'width' | 'height' | 'source'>, geometry: ImageGeometry): void {
+  const factor = fitDownscale(im.width, im.height, geometry);
+  if (factor <= MAX_EXACT_DOWNSCALE) return;
+  throw new ImageFitError(
+    `${im.source ?? 'image'}: ${im.width}×${im.height} would shrink ${Math.ceil(factor)}× to fit image.fit '${geometry.fit ?? 'crop'}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`,
+  );
+}
+
+/**
  * A score or map came out NaN or ±Inf: the model is broken for this image, which must not get a
  * label. Thrown by `Detector.score` and `Detector.scoreBatch`; `scoreMany` yields it as an
  * `{ ok: false }` entry.
@@ -128,7 +151,7 @@ export class Scorer {
     if (images.length === 0) throw new RangeError('Scorer.score: no images');
     for (const im of images) {
       if (im.channels !== 3) throw new TypeError(`Scorer: expected an RGB image, got ${im.channels} channel(s)`);
-      this.checkDownscale(im);
+      checkExactFit(im, this.geometry);
     }
     const sameSize = images.every((im) => im.width === images[0].width && im.height === images[0].height);
     if (!sameSize) {
@@ -153,16 +176,6 @@ export class Scorer {
       crops: this.withCrop ? (out.image_crop.data as Uint8Array) : undefined,
       mapSize: this.mapSize,
     };
-  }
-
-  /** Throws naming the image when the fit shrinks it beyond PIL-exact resampling (images/preprocess.ts). */
-  private checkDownscale(im: DecodedImage): void {
-    const factor = fitDownscale(im.width, im.height, this.geometry);
-    if (factor <= MAX_EXACT_DOWNSCALE) return;
-    const fit = this.geometry.fit ?? 'crop';
-    throw new RangeError(
-      `${im.source ?? 'image'}: ${im.width}×${im.height} would shrink ${Math.ceil(factor)}× to fit image.fit '${fit}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`,
-    );
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ScoreResult } from '../api/detector.js';
 import { predictLine } from '../api/outputs.js';
 import { heatmapPng, overlayPng, rgbPng } from '../images/overlayPng.js';
 import { type DecodedImage, decodeImage } from '../images/decode.js';
+import { checkExactFit } from '../scoring/scorer.js';
 import type { ModelSet, ServedModel } from './modelSet.js';
 import { ErrorSchema, ImageResultSchema, jsonSchema, PredictQuerySchema, PredictResponseSchema } from './schemas.js';
 
@@ -95,6 +96,14 @@ export function addPredictRoute(app: FastifyInstance, models: ModelSet, opts: { 
         } catch (e) {
           const tooLarge = (e as Error).name === 'ImageTooLargeError';
           throw new HttpError(tooLarge ? 413 : 400, tooLarge ? 'image_too_large' : 'bad_image', (e as Error).message);
+        }
+        // Refused here, one image at a time, rather than failing a batch of other requests' images.
+        for (const d of decoded) {
+          try {
+            checkExactFit(d, m.detector.model.config.image);
+          } catch (e) {
+            throw new HttpError(422, 'image_too_elongated', (e as Error).message);
+          }
         }
         const results = await withTimeout(Promise.all(decoded.map((d) => m.batcher.submit(d))), opts.timeoutMs);
         const overlay = (r: ScoreResult) => overlayPng(r.crop!, r.anomalyMapNormalized, r.width, r.height);

@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
+import { tileGrid } from '../../images/fit.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
+import { loadModel } from '../../model/modelDir.js';
 import { CLI, runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 
 /** The server's resident memory may grow by at most this much over an overload burst. */
@@ -54,6 +57,14 @@ describe('simplenet serve', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** A strip the model's fit would shrink beyond the exact resampling range (images/preprocess.ts). */
+  const elongatedPng = async () => {
+    const { config } = await loadModel(model);
+    const width = Math.ceil((MAX_EXACT_DOWNSCALE + 8) * config.image.crop * tileGrid(config.image)[1]);
+    return sharp({ create: { width, height: 8, channels: 3, background: { r: 90, g: 120, b: 30 } } })
+      .png()
+      .toBuffer();
+  };
   const predictJson = (path: string) => JSON.parse(runCli(['predict', '--model', model, path, '--json', '--quiet']).stdout);
   const post = (url: string, body: Buffer | FormData, type?: string, headers: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', body: body as unknown as BodyInit, headers: { ...(type ? { 'content-type': type } : {}), ...headers } });
@@ -109,7 +120,7 @@ describe('simplenet serve', () => {
     }
   });
 
-  test('bad input: 400, 415, 413, 404, 504 with a JSON error; the server keeps serving', async () => {
+  test('bad input: 400, 415, 413, 404, 422, 504 with a JSON error; the server keeps serving', async () => {
     const s = await startServer(['--model', model, '--body-limit', '50kb']);
     // Batches of up to 8 wait 50 ms for more images: longer than the 1 ms timeout, whatever the machine.
     const slow = await startServer(['--model', model, '--timeout', '1', '--max-batch', '8', '--max-wait-ms', '50']);
@@ -121,6 +132,7 @@ describe('simplenet serve', () => {
         [post(`${s.url}/v1/models/bottle/predict`, Buffer.from('/etc/passwd'), 'text/plain'), 415, 'unsupported_media_type'],
         [post(`${s.url}/v1/models/bottle/predict`, Buffer.alloc(80 * 1024), 'image/png'), 413, 'body_too_large'],
         [post(`${s.url}/v1/models/nope/predict`, good, 'image/png'), 404, 'unknown_model'],
+        [post(`${s.url}/v1/models/bottle/predict`, await elongatedPng(), 'image/png'), 422, 'image_too_elongated'],
         [post(`${slow.url}/v1/models/bottle/predict`, good, 'image/png'), 504, 'timeout'],
       ];
       for (const [response, status, code] of cases) {
