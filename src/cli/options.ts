@@ -44,7 +44,7 @@ export function precisionOption(value: string): Precision {
 export const WORKERS_HELP =
   'runs of the model side by side, each in a worker thread with its own copy of the model and cores/n onnxruntime threads (0: one run at a time on every core)';
 
-/** The default `--workers`: two runs side by side (on 2 cores 1.5–1.7× the images/s of one; README). */
+/** The default `--workers`: two runs side by side (on 2 cores 1.5–1.8× the images/s of one; README). */
 export const DEFAULT_WORKERS = 2;
 
 export const PRECISION_HELP = "the backbone's arithmetic: fp32, or int8 after `simplenet quantize` (faster; scores change slightly)";

@@ -117,9 +117,28 @@ export function frameBox(width: number, height: number, g: ImageGeometry): { x0:
  */
 export function keptShare(width: number, height: number, g: ImageGeometry): number {
   if ((g.fit ?? 'crop') !== 'crop') return 1;
-  const short = Math.min(width, height);
-  const long = Math.floor((g.resize * Math.max(width, height)) / short);
-  return Math.min(1, (g.crop * g.crop) / (g.resize * long));
+  const [w, h] = resizedSize(width, height, g);
+  return Math.min(1, (g.crop * g.crop) / (w * h));
+}
+
+/**
+ * The image's size once resized, before it is cropped, padded or cut into tiles, with the graph's
+ * integer sizes (images/preprocess.ts `addFitAxes`): 'crop' torchvision's Resize(resize);
+ * 'letterbox' the longer side `crop`; 'squash' and 'tile' the whole canvas.
+ */
+function resizedSize(width: number, height: number, g: ImageGeometry): [number, number] {
+  const fit = g.fit ?? 'crop';
+  if (fit === 'crop') {
+    const long = (a: number, b: number) => Math.floor((g.resize * a) / b);
+    return width <= height ? [g.resize, long(height, width)] : [long(width, height), g.resize];
+  }
+  if (fit === 'letterbox') {
+    // Python's round() halves to even; off by one only at exact halves, far below the limit's margin.
+    const short = (a: number, b: number) => Math.max(1, Math.round((a / b) * g.crop));
+    return width >= height ? [g.crop, short(height, width)] : [short(width, height), g.crop];
+  }
+  const [rows, cols] = tileGrid(g);
+  return [cols * g.crop, rows * g.crop];
 }
 
 /**
@@ -130,20 +149,8 @@ export function keptShare(width: number, height: number, g: ImageGeometry): numb
  * @example fitDownscale(900, 900, { resize: 329, crop: 288 }); // 2.74
  */
 export function fitDownscale(width: number, height: number, g: ImageGeometry): number {
-  const fit = g.fit ?? 'crop';
-  let sizes: [number, number];
-  if (fit === 'crop') {
-    const long = (a: number, b: number) => Math.floor((g.resize * a) / b);
-    sizes = width <= height ? [g.resize, long(height, width)] : [long(width, height), g.resize];
-  } else if (fit === 'letterbox') {
-    // Python's round() halves to even; off by one only at exact halves, far below the limit's margin.
-    const short = (a: number, b: number) => Math.max(1, Math.round((a / b) * g.crop));
-    sizes = width >= height ? [g.crop, short(height, width)] : [short(width, height), g.crop];
-  } else {
-    const [rows, cols] = tileGrid(g);
-    sizes = [cols * g.crop, rows * g.crop];
-  }
-  return Math.max(width / sizes[0], height / sizes[1]);
+  const [w, h] = resizedSize(width, height, g);
+  return Math.max(width / w, height / h);
 }
 
 /**

@@ -13,7 +13,7 @@
  * fixed-point weights, exactly as PIL's fixed point (addResamplePass).
  */
 import type { GraphBuilder } from '../onnx/builder.js';
-import { f32, i32 } from '../onnx/tensor.js';
+import { f32 } from '../onnx/tensor.js';
 import { IMAGE_FITS, type ImageFit, type TileSpec, tileGrid } from './fit.js';
 
 /**
@@ -190,7 +190,7 @@ export function addPreprocess(g: GraphBuilder, image: string, opts: PreprocessOp
 
 /**
  * The preprocessing nodes, also exposing the fitted (resized and cropped, squashed or letterboxed)
- * image before normalisation (`crop`: int32 [N, C, crop, crop] holding PIL's uint8 values,
+ * image before normalisation (`crop`: float32 [N, C, crop, crop] holding PIL's uint8 values,
  * letterbox padding in the mean colour), which overlays are drawn on. For 'tile' `crop` is the
  * whole canvas [N, C, rows·crop, columns·crop], the tiles before they are cut apart.
  */
@@ -222,9 +222,8 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   const horizontal = addResamplePass(g, g.cast(g.op('Transpose', [planes], { perm: [0, 2, 1] }), 'float32'), tx);
   const resampled = addResamplePass(g, g.op('Transpose', [horizontal], { perm: [0, 2, 1] }), ty);
   const channels = g.op('Slice', [shape, g.ints([3]), g.ints([4])]);
-  const fitted = g.op('Reshape', [resampled, g.op('Concat', [g.ints([-1]), channels, g.ints([outH, outW])], { axis: 0 })]);
-  const vertical = g.cast(fitted, 'int32');
-  const unit = g.op('Div', [fitted, g.scalarF32(255)]);
+  const vertical = g.op('Reshape', [resampled, g.op('Concat', [g.ints([-1]), channels, g.ints([outH, outW])], { axis: 0 })]);
+  const unit = g.op('Div', [vertical, g.scalarF32(255)]);
   if (!opts.mean || !opts.std) return { pixels: cutTiles(g, unit, crop, tiles), crop: vertical };
   const c = opts.mean.length;
   if (opts.std.length !== c) throw new RangeError('preprocess: mean and std need the same length');
@@ -238,7 +237,7 @@ export function addPreprocessParts(g: GraphBuilder, image: string, opts: Preproc
   const inside = (axis: AxisFit) => addInside(g, g.op('Add', [g.op('Range', [g.scalarF64(0), g.scalarF64(crop), g.scalarF64(1)]), axis.offset]), axis.size);
   const image2d = g.op('And', [g.op('Unsqueeze', [inside(axes.y), g.ints([1])]), g.op('Unsqueeze', [inside(axes.x), g.ints([0])])]);
   const padColour = g.constant(
-    i32(
+    f32(
       [1, c, 1, 1],
       opts.mean.map((m) => Math.round(m * 255)),
     ),

@@ -49,8 +49,8 @@ export interface InternalSessionOptions extends SessionOptions {
  * `threads` onnxruntime threads each (default: the cores shared out among the workers); 0 workers:
  * one session on the calling thread with every core. On 2 cores two 1-thread runs side by side
  * score more images per second than one 2-thread run, whose operators are too small to keep both
- * cores busy, and leave room for decoding: the MobileNetV2 scoring graph 16.4 → 20.1 images/s end to
- * end on bottle (README, predict). Threads that spin while they wait would take the cores from
+ * cores busy, and leave room for decoding: MobileNetV2 16.8 → 25.6 images/s end to end on bottle
+ * (README, `npm run bench`). Threads that spin while they wait would take the cores from
  * the other run and from decoding, so they sleep.
  * @throws RangeError when `workers` is not an integer ≥ 0 or `threads` not an integer ≥ 1.
  * @example const session = sideBySideSession(2); // { workers: 2, intraOpThreads: cores / 2, spinning: false, memoryArena: true }
