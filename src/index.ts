@@ -48,6 +48,7 @@ export {
 } from './images/decode.js';
 export {
   coverageWarner,
+  exactFitProblem,
   fitDownscale,
   frameBox,
   frameGeometry,
@@ -56,11 +57,11 @@ export {
   type ImageGeometry,
   keptShare,
   MAX_AUTO_TILES,
+  MAX_EXACT_DOWNSCALE,
   resolveTiles,
   type TileSpec,
   tileGrid,
 } from './images/fit.js';
-export { MAX_EXACT_DOWNSCALE } from './images/preprocess.js';
 export { type AnomalyDataset, DatasetError, type Sample } from './datasets/dataset.js';
 export { type DatasetSpec, loadDataset } from './datasets/load.js';
 export type { FolderOptions } from './datasets/folder.js';

@@ -119,6 +119,8 @@ export interface DetectorInfo {
   fit: ImageFit;
   /** Tile rows and columns the backbone scores each image as ([1, 1] for every fit but 'tile'). */
   tiles: readonly [number, number];
+  /** Fit 'crop': the shorter side's length after resizing, before the centre crop (`image.resize`). */
+  resize: number;
   /** When the model was written (ISO 8601). */
   createdAt: string;
 }
@@ -191,6 +193,7 @@ export class Detector {
       mapSize: this.model.config.image.crop,
       fit: this.model.config.image.fit,
       tiles: tileGrid(this.model.config.image),
+      resize: this.model.config.image.resize,
       createdAt: manifest.createdAt,
     };
   }

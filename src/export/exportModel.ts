@@ -5,8 +5,7 @@
  * metadata_props.
  */
 import { KNN_BANK, type KnnParams } from '../heads/knn.js';
-import { tileGrid } from '../images/fit.js';
-import { MAX_EXACT_DOWNSCALE } from '../images/preprocess.js';
+import { MAX_EXACT_DOWNSCALE, tileGrid } from '../images/fit.js';
 import { headKind } from '../model/config.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { VERSION } from '../core/version.js';

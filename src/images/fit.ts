@@ -142,15 +142,36 @@ function resizedSize(width: number, height: number, g: ImageGeometry): [number, 
 }
 
 /**
+ * The most an axis may shrink for the preprocessing graph's resampling to be bit-exact with PIL
+ * (227× and more can be off by one grey level in a few pixels; the bound is derived in
+ * images/preprocess.ts at MAX_EXACT_TAPS). Scoring refuses images beyond it (`exactFitProblem`).
+ * @example if (fitDownscale(width, height, model.config.image) > MAX_EXACT_DOWNSCALE) console.warn('use image.fit tile');
+ */
+export const MAX_EXACT_DOWNSCALE = 226;
+
+/**
  * The most an image of width × height is shrunk along either axis to fill the frame (input pixels
  * per resized pixel; below 1 when it is enlarged), with the graph's integer sizes. The preprocessing
- * is bit-exact with PIL up to images/preprocess.ts `MAX_EXACT_DOWNSCALE`.
+ * is bit-exact with PIL up to `MAX_EXACT_DOWNSCALE`.
  * @throws RangeError when fit is 'tile' with unresolved tiles (see `tileGrid`).
  * @example fitDownscale(900, 900, { resize: 329, crop: 288 }); // 2.74
  */
 export function fitDownscale(width: number, height: number, g: ImageGeometry): number {
   const [w, h] = resizedSize(width, height, g);
   return Math.max(width / w, height / h);
+}
+
+/**
+ * Why an image of width × height cannot be scored exactly under geometry `g` (one line naming
+ * `source`), or undefined when its fit shrinks no axis more than `MAX_EXACT_DOWNSCALE`. The one
+ * wording behind scoring/scorer.ts `checkExactFit` and the web app's in-browser check.
+ * @throws RangeError when fit is 'tile' with unresolved tiles (see `tileGrid`).
+ * @example const problem = exactFitProblem(70000, 8, { resize: 329, crop: 288, fit: 'squash' }, 'strip.png'); // 'strip.png: 70000×8 would shrink 244×…'
+ */
+export function exactFitProblem(width: number, height: number, g: ImageGeometry, source = 'image'): string | undefined {
+  const factor = fitDownscale(width, height, g);
+  if (factor <= MAX_EXACT_DOWNSCALE) return undefined;
+  return `${source}: ${width}×${height} would shrink ${Math.ceil(factor)}× to fit image.fit '${g.fit ?? 'crop'}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`;
 }
 
 /**

@@ -78,29 +78,20 @@ interface Taps {
 
 /**
  * Bits of each fixed-point weight in the low digit (see addResamplePass): with 7, every partial sum
- * of the low digits stays below 2²⁴ − 2²¹ for up to MAX_EXACT_TAPS taps, the high digits' below 2²³.
+ * of the low digits stays below 2²⁴ − 2²¹ for up to 453 taps, the high digits' below 2²³.
  */
 const LOW_BITS = 7;
 
-/**
- * Most taps per output for which addResamplePass is exact: 255 · 127 · K + 2²¹ < 2²⁴. Bilinear
- * windows have K = 2·ceil(scale) + 1 taps, so images may shrink up to MAX_EXACT_DOWNSCALE times.
- */
-const MAX_EXACT_TAPS = 453;
-
-/**
- * The most an axis may shrink for the resampling to be bit-exact with PIL (227× and more can be off by
- * one grey level in a few pixels). `Scorer` refuses images beyond it (images/fit.ts `fitDownscale`).
- * @example if (fitDownscale(width, height, model.config.image) > MAX_EXACT_DOWNSCALE) console.warn('use image.fit tile');
- */
-export const MAX_EXACT_DOWNSCALE = (MAX_EXACT_TAPS - 1) / 2;
+// addResamplePass is exact for up to K = 453 taps per output: 255 · 127 · K + 2²¹ < 2²⁴. Bilinear
+// windows have K = 2·ceil(scale) + 1 taps, hence images/fit.ts `MAX_EXACT_DOWNSCALE` = 226 (kept
+// there so that the web app can check images without this graph code; fit.test.ts checks the bound).
 
 /**
  * One resampling pass of PIL's ImagingResample along axis 1 of x [B, L, M] → [B, count, M]: each
  * output the fixed-point sum of its K taps, then clip8; x and the result are float32 holding
  * integers 0..255. PIL's sums reach 255·2²², beyond float32's 2²⁴ exact integers, so each 22-bit
  * weight is split into digits w = hi·2⁷ + lo and the two sums are one small MatMul over the taps
- * ([count, 2, K] × [B, count, K, M]), every partial sum an integer below 2²⁴ (MAX_EXACT_TAPS) and so
+ * ([count, 2, K] × [B, count, K, M]), every partial sum an integer below 2²⁴ (up to 453 taps) and so
  * exact in any order. clip8 then recombines them without leaving that range: with
  * q = floor((S_lo + 2²¹) / 2⁷), floor((S_hi·2⁷ + S_lo + 2²¹) / 2²²) = floor((S_hi + q) / 2¹⁵), since the
  * dropped remainder (< 2⁷) cannot carry across a multiple of 2²². onnxruntime runs this float MatMul

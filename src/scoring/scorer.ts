@@ -7,8 +7,7 @@
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
 import type { HeadParams } from '../heads/params.js';
 import type { DecodedImage } from '../images/decode.js';
-import { fitDownscale, type ImageGeometry } from '../images/fit.js';
-import { MAX_EXACT_DOWNSCALE } from '../images/preprocess.js';
+import { exactFitProblem, type ImageGeometry } from '../images/fit.js';
 import type { SimpleNetModel } from '../model/modelDir.js';
 import { firstNonFinite } from '../onnx/finite.js';
 import { encodeModel } from '../onnx/model.js';
@@ -44,7 +43,7 @@ export interface ScorerOptions extends Omit<FullScoringOptions, 'calibration' | 
 }
 
 /**
- * An image the fit would shrink beyond the resampling's exact range (images/preprocess.ts
+ * An image the fit would shrink beyond the resampling's exact range (images/fit.ts
  * `MAX_EXACT_DOWNSCALE`): scoring it could differ from PIL's preprocessing, so it is refused.
  * @example try { await detector.score('strip.png'); } catch (e) { if (e instanceof ImageFitError) console.error(e.message); }
  */
@@ -59,11 +58,8 @@ export class ImageFitError extends RangeError {
  * @example checkExactFit(await decodeImage('strip.png'), model.config.image);
  */
 export function checkExactFit(im: Pick<DecodedImage, 'width' | 'height' | 'source'>, geometry: ImageGeometry): void {
-  const factor = fitDownscale(im.width, im.height, geometry);
-  if (factor <= MAX_EXACT_DOWNSCALE) return;
-  throw new ImageFitError(
-    `${im.source ?? 'image'}: ${im.width}×${im.height} would shrink ${Math.ceil(factor)}× to fit image.fit '${geometry.fit ?? 'crop'}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`,
-  );
+  const problem = exactFitProblem(im.width, im.height, geometry, im.source);
+  if (problem) throw new ImageFitError(problem);
 }
 
 /**

@@ -31,6 +31,7 @@ export async function modelInfo(m: { name: string; dir: string; detector: Detect
     map_size: i.mapSize,
     fit: i.fit,
     tiles: [...i.tiles],
+    resize: i.resize,
     created_at: i.createdAt,
     ...(testMetrics ? { test_metrics: testMetrics } : {}),
   });

@@ -41,6 +41,8 @@ export const ModelInfoSchema = z.object({
   /** How images fill the model's frame (`image.fit`) and, for 'tile', the tile rows and columns ([1, 1] otherwise). */
   fit: z.string(),
   tiles: z.tuple([z.number().int(), z.number().int()]),
+  /** Fit 'crop': the shorter side after resizing, before the centre crop (with map_size, fit and tiles, the geometry a client needs to check an image's fit). */
+  resize: z.number().int(),
   created_at: z.string(),
   /** The model folder's test metrics (metrics.json beside the model or in its report), when present. */
   test_metrics: z.record(z.string(), z.unknown()).optional(),

@@ -4,10 +4,12 @@
  * only when this mode is first used, from this site's own copy of its files.
  */
 import type { InferenceSession } from 'onnxruntime-web';
+import { exactFitProblem, type ImageFit } from '../../src/images/fit.js';
 import { request } from './api.js';
 import { decodeRgb } from './decodeRgb.js';
 import { layerPngs } from './layers.js';
 import type { Scored } from './scoring.js';
+import type { ModelInfo } from './types.js';
 
 declare const __ORT_PATH__: string;
 
@@ -52,9 +54,16 @@ export async function prepareBrowser(url: string): Promise<void> {
   await session(url);
 }
 
-export async function scoreInBrowser(url: string, file: File): Promise<Scored> {
+/**
+ * Scores one image with the model's exported graph. `model` gives the geometry: an image its fit
+ * would shrink beyond exact resampling is refused with the server's own message (images/fit.ts).
+ */
+export async function scoreInBrowser(url: string, file: File, model: Pick<ModelInfo, 'fit' | 'tiles' | 'map_size' | 'resize'>): Promise<Scored> {
   const t0 = performance.now();
   const rgb = await decodeRgb(file);
+  const geometry = { resize: model.resize, crop: model.map_size, fit: model.fit as ImageFit, tiles: model.tiles };
+  const problem = exactFitProblem(rgb.width, rgb.height, geometry, file.name);
+  if (problem) throw new Error(problem);
   const s = await session(url);
   const ort = await loadOrt();
   const out = await s.run({ image: new ort.Tensor('uint8', rgb.data, [1, rgb.height, rgb.width, 3]) });

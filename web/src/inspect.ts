@@ -450,7 +450,9 @@ export function mountInspect(root: HTMLElement): void {
         r.state = 'scoring';
         schedule();
         try {
-          const s: Scored = browser ? await browser.scoreInBrowser(state.onnxUrl(model), r.file) : await scoreOnServer(model, r.file, info?.map_size ?? 0);
+          if (browser && !info) throw new Error(`model '${model}' is not in the list any more`);
+          const s: Scored =
+            browser && info ? await browser.scoreInBrowser(state.onnxUrl(model), r.file, info) : await scoreOnServer(model, r.file, info?.map_size ?? 0);
           Object.assign(r, {
             state: 'done',
             mode: m,

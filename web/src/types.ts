@@ -12,6 +12,7 @@ export interface ModelInfo {
   map_size: number;
   fit: string;
   tiles: [number, number];
+  resize: number;
   created_at: string;
   test_metrics?: Record<string, unknown>;
 }

@@ -4,8 +4,8 @@ import { tensor } from '../../onnx/tensor.js';
 import { golden } from '../../testing/golden.js';
 import { patternImage } from '../../testing/patterns.js';
 import { runGraph } from '../../testing/runGraph.js';
-import { coverageWarner, fitDownscale, frameBox, type ImageFit, keptShare } from '../fit.js';
-import { addPreprocess, addPreprocessParts, MAX_EXACT_DOWNSCALE } from '../preprocess.js';
+import { coverageWarner, exactFitProblem, fitDownscale, frameBox, type ImageFit, keptShare, MAX_EXACT_DOWNSCALE } from '../fit.js';
+import { addPreprocess, addPreprocessParts } from '../preprocess.js';
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
@@ -61,6 +61,19 @@ test('fitDownscale: the largest shrink of either axis, per fit', () => {
   assert.equal(fitDownscale(5760, 288, { ...g, fit: 'letterbox' }), 288 / 14);
   assert.equal(fitDownscale(5760, 288, { ...g, fit: 'tile', tiles: [1, 4] }), 5);
   assert.ok(fitDownscale(100, 100, g) < 1);
+});
+
+test('exactFitProblem: none up to MAX_EXACT_DOWNSCALE, one line naming the image past it', () => {
+  // The bound behind the constant (images/preprocess.ts): 255 · 127 · K + 2²¹ < 2²⁴ with K = 2·limit + 1 taps, not with K + 2.
+  const taps = 2 * MAX_EXACT_DOWNSCALE + 1;
+  assert.ok(255 * 127 * taps + 2 ** 21 < 2 ** 24 && 255 * 127 * (taps + 2) + 2 ** 21 >= 2 ** 24);
+  const g = { resize: 329, crop: 288, fit: 'squash' as const };
+  assert.equal(exactFitProblem(288 * MAX_EXACT_DOWNSCALE, 8, g, 'a.png'), undefined);
+  assert.equal(
+    exactFitProblem(70000, 8, g, 'strip.png'),
+    "strip.png: 70000×8 would shrink 244× to fit image.fit 'squash', beyond the 226× up to which the resampling is exact; use image.fit 'tile' or a smaller image",
+  );
+  assert.equal(exactFitProblem(70000, 8, { ...g, fit: 'tile', tiles: [1, 8] }), undefined);
 });
 
 test('random noise: squash and letterbox identical to PIL', async () => {

@@ -17,7 +17,7 @@ import { predictCommand } from '../../cli/predictCommand.js';
 import { testCommand } from '../../cli/testCommand.js';
 import { type DecodedImage, decodeImage } from '../../images/decode.js';
 import { fitDownscale, tileGrid } from '../../images/fit.js';
-import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/fit.js';
 import { loadModel } from '../../model/modelDir.js';
 import { sideBySideSession } from '../../onnx/session.js';
 import { NonFiniteScoreError, Scorer } from '../../scoring/scorer.js';

@@ -12,7 +12,7 @@ import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { decodeImage } from '../../images/decode.js';
-import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/fit.js';
 import { decodeNpy } from '../../io/npy.js';
 import { loadModel } from '../../model/modelDir.js';
 import { decodeModel } from '../../onnx/decode.js';

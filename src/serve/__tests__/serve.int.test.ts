@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { tileGrid } from '../../images/fit.js';
-import { MAX_EXACT_DOWNSCALE } from '../../images/preprocess.js';
+import { MAX_EXACT_DOWNSCALE } from '../../images/fit.js';
 import { loadModel } from '../../model/modelDir.js';
 import { CLI, runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 

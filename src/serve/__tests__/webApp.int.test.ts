@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
+import { exactFitProblem, type ImageFit, MAX_EXACT_DOWNSCALE } from '../../images/fit.js';
 import { runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { axeSerious, CHROMIUM, NO_CHROMIUM, type Served, serve, staticServer } from '../../testing/web.js';
@@ -218,22 +219,34 @@ describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
     }
   });
 
-  test('bad input: a text file, a non-image named .png, an 8000×8000 image: messages, and the page still scores', async () => {
+  test('bad input: a text file, a non-image named .png, an 8000×8000 image, a strip beyond exact resampling: messages, and the page still scores', async () => {
     const text = join(dir, 'notes.txt');
     const fake = join(dir, 'fake.png');
     const huge = join(dir, 'huge.png');
+    const strip = join(dir, 'strip.png');
     await import('node:fs/promises').then((fs) => Promise.all([fs.writeFile(text, 'hello'), fs.writeFile(fake, 'not a png at all, just text')]));
     await sharp({ create: { width: 8000, height: 8000, channels: 3, background: '#777' } })
       .png({ compressionLevel: 1 })
       .toFile(huge);
+    // A strip whose fit shrinks it just past the limit, from the model's own geometry (the service's answer).
+    const info = (await (await fetch(`${server.url}/v1/models/m`)).json()) as { map_size: number; resize: number; fit: ImageFit; tiles: [number, number] };
+    const geometry = { resize: info.resize, crop: info.map_size, fit: info.fit, tiles: info.tiles };
+    const stripWidth = info.map_size * info.tiles[1] * (MAX_EXACT_DOWNSCALE + 2);
+    const stripProblem = exactFitProblem(stripWidth, 8, geometry, 'strip.png');
+    await sharp({ create: { width: stripWidth, height: 8, channels: 3, background: '#777' } })
+      .png()
+      .toFile(strip);
     const page = await open(`${server.url}/#inspect`);
     await page.check('#mode-browser');
-    await upload(page, [text, fake, huge], 2);
+    const bad = stripProblem ? [text, fake, huge, strip] : [text, fake, huge];
+    await upload(page, bad, bad.length - 1);
     assert.match((await page.textContent('#inspect-notice'))!, /Skipped 1 file that is not an image \(notes\.txt\)/);
     const errs = await page.$$eval('#results-body .error', (els) => els.map((e) => e.textContent ?? ''));
-    assert.equal(errs.length, 2, errs.join(' | '));
+    assert.equal(errs.length, bad.length - 1, errs.join(' | '));
     assert.ok(errs.some((e) => /fake\.png: not an image/.test(e)));
     assert.ok(errs.some((e) => /8000×8000 is 64 megapixels/.test(e)));
+    // The crop fit shrinks both axes alike, so only the other fits can be given such a strip.
+    if (info.fit !== 'crop') assert.ok(stripProblem && errs.some((e) => e.includes(stripProblem)), `${stripProblem} in ${errs.join(' | ')}`);
     await page.check('#mode-server');
     await upload(page, [huge, GOOD], 2);
     const after = await page.$$eval('#results-body tr', (trs) => trs.map((t) => t.textContent ?? ''));
