@@ -171,7 +171,9 @@ export function fitDownscale(width: number, height: number, g: ImageGeometry): n
 export function exactFitProblem(width: number, height: number, g: ImageGeometry, source = 'image'): string | undefined {
   const factor = fitDownscale(width, height, g);
   if (factor <= MAX_EXACT_DOWNSCALE) return undefined;
-  return `${source}: ${width}×${height} would shrink ${Math.ceil(factor)}× to fit image.fit '${g.fit ?? 'crop'}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use image.fit 'tile' or a smaller image`;
+  // A tiled model already keeps the aspect: only more tiles (a model trained so) shrink it less.
+  const remedy = g.fit === 'tile' ? 'a model with more tiles (image.tiles)' : "image.fit 'tile'";
+  return `${source}: ${width}×${height} would shrink ${Math.ceil(factor)}× to fit image.fit '${g.fit ?? 'crop'}', beyond the ${MAX_EXACT_DOWNSCALE}× up to which the resampling is exact; use ${remedy} or a smaller image`;
 }
 
 /**

@@ -74,6 +74,10 @@ test('exactFitProblem: none up to MAX_EXACT_DOWNSCALE, one line naming the image
     "strip.png: 70000×8 would shrink 244× to fit image.fit 'squash', beyond the 226× up to which the resampling is exact; use image.fit 'tile' or a smaller image",
   );
   assert.equal(exactFitProblem(70000, 8, { ...g, fit: 'tile', tiles: [1, 8] }), undefined);
+  assert.match(
+    exactFitProblem(70000, 8, { ...g, fit: 'tile', tiles: [1, 1] }) ?? '',
+    /^image: 70000×8 .*; use a model with more tiles \(image\.tiles\) or a smaller image$/,
+  );
 });
 
 test('random noise: squash and letterbox identical to PIL', async () => {
