@@ -57,10 +57,15 @@ export function headConfigOf(config: SimpleNetConfig, noiseStd = config.head.noi
   return headConfig({ ...head, noiseStd, featureDim: config.embed.targetDim });
 }
 
-/** σ of the synthetic noise: the configured value, or that fraction of the features' std. */
-function effectiveNoise(config: SimpleNetConfig, moments: FeatureMoments | undefined): { std: number; featureStd?: number } {
+/**
+ * σ of the synthetic noise: the configured value, or that fraction of the std of the features the
+ * discriminator sees at step 0: the measured mean per-dimension std for 'identity' and 'xavier',
+ * 1 for 'standardize', whose adaptor starts by scaling every dimension to unit std.
+ */
+export function effectiveNoise(config: SimpleNetConfig, moments: FeatureMoments | undefined): { std: number; featureStd?: number } {
   if (config.head.noiseScale === 'absolute' || !moments) return { std: config.head.noiseStd };
-  return { std: config.head.noiseStd * moments.meanStd, featureStd: moments.meanStd };
+  const featureStd = config.head.adaptorInit === 'standardize' ? 1 : moments.meanStd;
+  return { std: config.head.noiseStd * featureStd, featureStd };
 }
 
 /** The measured statistics, when a mechanism needs them (the paper's configuration does not). */

@@ -5,6 +5,7 @@ import { Rng } from '../../core/rng.js';
 import { initHeadParams } from '../../heads/params.js';
 import { resolveConfig } from '../../model/config.js';
 import { initAdaptor } from '../adaptorInit.js';
+import { effectiveNoise } from '../trainer.js';
 
 const dims = { featureDim: 4, hiddenDim: 3 };
 
@@ -35,4 +36,12 @@ test("'standardize' maps the measured mean to 0 and one std to 1 per dimension, 
 test('the paper preset keeps the Xavier adaptor whatever else is asked', async () => {
   const paper = await resolveConfig(undefined, { preset: 'paper', head: { adaptorInit: 'identity' } });
   assert.equal(paper.head.adaptorInit, 'xavier');
+});
+
+test("the relative noise σ follows the std the discriminator sees at step 0: measured for 'identity', 1 for 'standardize'", async () => {
+  const moments = { mean: new Float32Array(4), std: Float32Array.from([0.2, 0.4, 0.2, 0.4]), meanStd: 0.3 };
+  const at = async (head: Record<string, unknown>) => effectiveNoise(await resolveConfig(undefined, { head }), moments);
+  assert.deepEqual(await at({ adaptorInit: 'identity', noiseStd: 0.5 }), { std: 0.15, featureStd: 0.3 });
+  assert.deepEqual(await at({ adaptorInit: 'standardize', noiseStd: 0.5 }), { std: 0.5, featureStd: 1 });
+  assert.deepEqual(await at({ noiseScale: 'absolute', noiseStd: 0.015 }), { std: 0.015 });
 });
