@@ -143,8 +143,8 @@ function resizedSize(width: number, height: number, g: ImageGeometry): [number, 
 
 /**
  * The most an axis may shrink for the preprocessing graph's resampling to be bit-exact with PIL
- * (227× and more can be off by one grey level in a few pixels; the bound is derived in
- * images/preprocess.ts at MAX_EXACT_TAPS). Scoring refuses images beyond it (`exactFitProblem`).
+ * (227× and more can be off by one grey level in a few pixels; the bound, 453 taps, is derived in
+ * images/preprocess.ts above addResamplePass and checked in fit.test.ts). Scoring refuses images beyond it (`exactFitProblem`).
  * @example if (fitDownscale(width, height, model.config.image) > MAX_EXACT_DOWNSCALE) console.warn('use image.fit tile');
  */
 export const MAX_EXACT_DOWNSCALE = 226;

@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { tileGrid } from '../../images/fit.js';
-import { MAX_EXACT_DOWNSCALE } from '../../images/fit.js';
+import { MAX_EXACT_DOWNSCALE, tileGrid } from '../../images/fit.js';
 import { loadModel } from '../../model/modelDir.js';
 import { CLI, runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 
@@ -57,7 +56,7 @@ describe('simplenet serve', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** A strip the model's fit would shrink beyond the exact resampling range (images/preprocess.ts). */
+  /** A strip the model's fit would shrink beyond the exact resampling range (images/fit.ts `MAX_EXACT_DOWNSCALE`). */
   const elongatedPng = async () => {
     const { config } = await loadModel(model);
     const width = Math.ceil((MAX_EXACT_DOWNSCALE + 8) * config.image.crop * tileGrid(config.image)[1]);
