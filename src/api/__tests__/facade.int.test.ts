@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ProgressEvent } from '../../core/progress.js';
@@ -13,11 +12,12 @@ import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 import { Detector } from '../detector.js';
 import { train } from '../train.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
 describe('the facade', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-facade-'));
+  const dir = testTempDir('simplenet-facade-');
   const data = join(dir, 'data');
   let manifest = '';
   before(async () => {

@@ -6,8 +6,7 @@
  * precision are refused with one clear line.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { spearman } from '../../benchmark/selection.js';
@@ -15,11 +14,12 @@ import { decodeModel } from '../../onnx/decode.js';
 import { BOTTLE_MISSING, makeBottleSubset } from '../../testing/bottleSubset.js';
 import { runCli } from '../../testing/cli.js';
 import { Detector } from '../detector.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const simplenet = (...args: string[]) => runCli(args);
 
 describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_MISSING }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-int8-'));
+  const dir = testTempDir('simplenet-int8-');
   const data = join(dir, 'data');
   const model = join(dir, 'model');
   const testDir = join(data, 'bottle', 'test');

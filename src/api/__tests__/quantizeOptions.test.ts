@@ -5,8 +5,7 @@
  * no percentile, still load).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Command } from 'commander';
@@ -19,8 +18,9 @@ import { decodeModel } from '../../onnx/decode.js';
 import { prepareForQuantization } from '../../onnx/quantize.js';
 import { f32 } from '../../onnx/tensor.js';
 import { quantize } from '../quantize.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'quantize-options-'));
+const dir = testTempDir('quantize-options-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('percentile ranges clip an outlier that MinMax stretches to', async () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeSafetensors } from '../../io/safetensors.js';
@@ -11,8 +10,9 @@ import { REPO_ROOT } from '../../testing/golden.js';
 import { resolveBackbone } from '../backbone.js';
 import { builtinNames } from '../registry.js';
 import { expectedTensors, RESNET_ARCHS } from '../resnet-arch.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'builtins-test-'));
+const dir = testTempDir('builtins-test-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A random resnet18 state dict up to layer2, as a truncated torchvision checkpoint would be. */

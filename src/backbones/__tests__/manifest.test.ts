@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { GraphBuilder } from '../../onnx/builder.js';
@@ -10,8 +9,9 @@ import { f32 } from '../../onnx/tensor.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { resolveBackbone } from '../backbone.js';
 import { loadManifestBackbone } from '../manifest.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'manifest-test-'));
+const dir = testTempDir('manifest-test-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A three-output model standing in for a real feature extractor. */

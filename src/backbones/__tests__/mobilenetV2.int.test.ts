@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -16,9 +15,10 @@ import { REPO_ROOT } from '../../testing/golden.js';
 import { patternImage } from '../../testing/patterns.js';
 import { resolveBackbone } from '../backbone.js';
 import { MOBILENET_V2, packagedFactory, packagedPath, readPackaged } from '../packaged.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'mobilenet-v2-'));
+const dir = testTempDir('mobilenet-v2-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A dead proxy and an empty cache: nothing may come from the network or the weights cache. */

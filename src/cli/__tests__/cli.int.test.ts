@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { decodeNpy } from '../../io/npy.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
@@ -17,7 +17,7 @@ function simplenet(...args: string[]) {
 }
 
 describe('simplenet CLI on a tiny dataset', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-cli-'));
+  const dir = testTempDir('simplenet-cli-');
   const data = join(dir, 'data');
   const config = join(dir, 'tiny.json');
   let manifest = '';

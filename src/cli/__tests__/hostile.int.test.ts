@@ -6,8 +6,7 @@
 import type { HeadParams } from '../../heads/params.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { exportModelBytes } from '../../export/exportModel.js';
@@ -16,11 +15,12 @@ import { loadModel } from '../../model/modelDir.js';
 import { runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 import { EXIT_SOME_FAILED } from '../predictCommand.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const simplenet = (...args: string[]) => runCli(args);
 
 describe('predict, test and export on hostile names and broken models', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-hostile-'));
+  const dir = testTempDir('simplenet-hostile-');
   after(() => rmSync(dir, { recursive: true, force: true }));
   const data = join(dir, 'data');
   const model = join(dir, 'model');

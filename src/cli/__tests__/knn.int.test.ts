@@ -4,8 +4,7 @@
  * --baseline knn` adds knn rows beside SimpleNet's; `--preset paper` configurations are untouched.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { decodeSafetensors } from '../../io/safetensors.js';
@@ -14,11 +13,12 @@ import { ortTensor, Session } from '../../onnx/session.js';
 import { assertClose } from '../../testing/golden.js';
 import { runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const simplenet = (...args: string[]) => runCli(args);
 
 describe('simplenet train --method knn on a tiny dataset', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-knn-'));
+  const dir = testTempDir('simplenet-knn-');
   const data = join(dir, 'data');
   const config = join(dir, 'tiny.json');
   const model = join(dir, 'knn');

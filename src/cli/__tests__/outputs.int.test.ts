@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseTemporary } from '../../io/temporaries.js';
@@ -14,6 +13,7 @@ import { loadModel } from '../../model/modelDir.js';
 import { loadCheckpoint } from '../../training/checkpoint.js';
 import { CLI, runCli } from '../../testing/cli.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const simplenet = runCli;
 
@@ -62,7 +62,7 @@ function fractions(seed: number): () => number {
 }
 
 describe('outputs never destroy what simplenet did not create', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-outputs-'));
+  const dir = testTempDir('simplenet-outputs-');
   const data = join(dir, 'data');
   const config = join(dir, 'tiny.json');
   const model = join(dir, 'model');
@@ -210,7 +210,7 @@ describe('outputs never destroy what simplenet did not create', () => {
   });
 
   test('row 11: no file is left in the temp folder (onnxruntime’s telemetry log included)', () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'simplenet-tmpdir-'));
+    const tmp = testTempDir('simplenet-tmpdir-');
     try {
       const r = simplenet(['predict', '--model', model, join(data, 'widget/test/spot'), '--quiet'], { TMPDIR: tmp });
       assert.equal(r.code, 0, r.stderr);

@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { REPO_ROOT } from '../../testing/golden.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simplenet-layers-'));
+const dir = testTempDir('simplenet-layers-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function check(files: Record<string, string>) {

@@ -2,17 +2,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTar, mvtecCategoryEntries, xzStored } from '../../testing/archives.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-const dir = mkdtempSync(join(tmpdir(), 'datasets-cli-'));
+const dir = testTempDir('datasets-cli-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The machine's proxy variables must not leak in; a dead proxy proves nothing else goes to the network. */

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadFolder } from '../folder.js';
 import { loadVisa } from '../visa.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 function tree(files: Record<string, string> | string[]): string {
-  const root = mkdtempSync(join(tmpdir(), 'simplenet-ds-'));
+  const root = testTempDir('simplenet-ds-');
   const entries = Array.isArray(files) ? files.map((f) => [f, ''] as const) : Object.entries(files);
   for (const [f, content] of entries) {
     mkdirSync(join(root, f, '..'), { recursive: true });

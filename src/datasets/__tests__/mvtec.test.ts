@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadMvtec } from '../mvtec.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 function tree(files: string[]): string {
-  const root = mkdtempSync(join(tmpdir(), 'simplenet-mvtec-'));
+  const root = testTempDir('simplenet-mvtec-');
   for (const f of files) {
     mkdirSync(join(root, f, '..'), { recursive: true });
     writeFileSync(join(root, f), '');

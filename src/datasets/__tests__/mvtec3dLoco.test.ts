@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadDataset } from '../load.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 function tree(files: string[]): string {
-  const root = mkdtempSync(join(tmpdir(), 'simplenet-ds-'));
+  const root = testTempDir('simplenet-ds-');
   for (const f of files) {
     mkdirSync(join(root, f, '..'), { recursive: true });
     writeFileSync(join(root, f), '');

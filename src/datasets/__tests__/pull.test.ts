@@ -7,10 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseTemporary, temporaryPath } from '../../io/temporaries.js';
@@ -18,9 +17,10 @@ import { makeTar, mvtecCategoryEntries, type TarEntry, visaEntries, visaSplitCsv
 import { loadDataset } from '../load.js';
 import { type KnownDataset, MVTEC_AD, VISA } from '../pull/catalogue.js';
 import { DOWNLOADS_DIR, datasetRoot, listDatasets, pullDataset, RECORD_FILE, readRecord } from '../pull/pull.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const tmp = mkdtempSync(join(tmpdir(), 'datasets-pull-'));
+const tmp = testTempDir('datasets-pull-');
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let homes = 0;
 const newHome = () => join(tmp, `home${homes++}`);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { DatasetError } from '../dataset.js';
 import { loadVisa } from '../visa.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simplenet-visa-'));
+const dir = testTempDir('simplenet-visa-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function visa(name: string, rows: string[]): { root: string; csv: string } {

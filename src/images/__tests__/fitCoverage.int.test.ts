@@ -6,8 +6,7 @@
  * cropped image warns once.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -18,6 +17,7 @@ import { makeTinyBackbone, TINY_CONFIG } from '../../testing/fixtures.js';
 import { decodeImage } from '../decode.js';
 import type { ImageFit } from '../fit.js';
 import { MaskLoader } from '../maskLoader.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const W = 64;
 const H = 32;
@@ -71,7 +71,7 @@ function argmax(map: Float32Array): { x: number; y: number } {
 }
 
 describe('whole-image coverage on a 2:1 image', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-fit-'));
+  const dir = testTempDir('simplenet-fit-');
   const data = join(dir, 'data');
   const defective = join(data, 'long/test/spot/000.png');
   // The defective image without its defect: what the score is when the defect is not seen.

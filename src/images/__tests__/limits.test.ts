@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, chmodSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import sharp from 'sharp';
 import { FileError } from '../../io/ioError.js';
 import { DEFAULT_MAX_PIXELS, decodeImage, ImageTooLargeError, MAX_PIXELS_ENV, maxPixels, setMaxPixels } from '../decode.js';
 import { MaskLoader } from '../maskLoader.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simplenet-image-limits-'));
+const dir = testTempDir('simplenet-image-limits-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const small = join(dir, 'small.png');

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { MaskLoader } from '../maskLoader.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 test('masks marked with 1 or 255 give the same binary mask in the crop frame', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-mask-'));
+  const dir = testTempDir('simplenet-mask-');
   const size = 20;
   const paths: string[] = [];
   for (const v of [1, 255]) {

@@ -4,16 +4,16 @@
  * and the entry, and nothing is ever written outside the target folder.
  */
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTar, mvtecCategoryEntries, type TarEntry, xzStored } from '../../testing/archives.js';
 import { ArchiveError, entryPath, extractArchive, sniffArchive } from '../archive.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const root = mkdtempSync(join(tmpdir(), 'archive-test-'));
+const root = testTempDir('archive-test-');
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 /** A fresh folder holding `archive` and an empty `out/` to extract into, inside a parent we can check for escapes. */

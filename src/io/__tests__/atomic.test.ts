@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { checkOutputFile, checkOutputFolder, OutputRefusedError, writeDirAtomic, writeFileAtomic, writeFileDurable } from '../atomic.js';
 import { MODEL_FORMAT, PREDICT_CSV_HEADER } from '../artefacts.js';
 import { cleanStaleTemporaries, parseTemporary, temporaryPath } from '../temporaries.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 /** The pid of a process that has exited: what a kill -9 leaves in a temporary's name. */
 function deadPid(): number {
@@ -28,7 +28,7 @@ function fakeModel(dir: string, extra: Record<string, string> = {}): void {
 }
 
 describe('outputs replace only what simplenet wrote', () => {
-  const root = mkdtempSync(join(tmpdir(), 'simplenet-atomic-'));
+  const root = testTempDir('simplenet-atomic-');
   after(() => rmSync(root, { recursive: true, force: true }));
 
   test('a folder output may go where nothing is, into an empty folder, or over its own kind', () => {
@@ -110,7 +110,7 @@ describe('outputs replace only what simplenet wrote', () => {
 });
 
 describe('temporaries of dead runs are cleaned by the next run', () => {
-  const root = mkdtempSync(join(tmpdir(), 'simplenet-stale-'));
+  const root = testTempDir('simplenet-stale-');
   after(() => rmSync(root, { recursive: true, force: true }));
 
   const asPid = (path: string, pid: number) => path.replace(/-\d+-([0-9a-f]{8})\.(tmp|old)$/, `-${pid}-$1.$2`);
@@ -146,7 +146,7 @@ describe('temporaries of dead runs are cleaned by the next run', () => {
 });
 
 test('writeFileDurable refuses a file that exists and leaves it as it was', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-durable-'));
+  const dir = testTempDir('simplenet-durable-');
   try {
     const p = join(dir, 'users.txt');
     writeFileSync(p, "the user's");

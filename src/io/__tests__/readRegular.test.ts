@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadManifestBackbone } from '../../backbones/manifest.js';
 import { ioCause } from '../ioError.js';
 import { readRegularFile } from '../readRegular.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 test('readRegularFile reads files and refuses devices and folders at once (no endless read of /dev/zero)', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-read-'));
+  const dir = testTempDir('simplenet-read-');
   const file = join(dir, 'a.txt');
   writeFileSync(file, 'héllo');
   assert.equal(await readRegularFile(file, 'utf8'), 'héllo');
@@ -19,7 +19,7 @@ test('readRegularFile reads files and refuses devices and folders at once (no en
 });
 
 test("a backbone manifest whose 'onnx' names /dev/zero fails in one line naming the manifest", async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-read-'));
+  const dir = testTempDir('simplenet-read-');
   const manifest = join(dir, 'm.json');
   writeFileSync(manifest, JSON.stringify({ onnx: '/dev/zero', input: 'x', mean: [0, 0, 0], std: [1, 1, 1], layers: ['a'] }));
   await assert.rejects(loadManifestBackbone(manifest), (e: Error) => {

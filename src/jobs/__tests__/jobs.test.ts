@@ -4,8 +4,7 @@
  * confinement (`..`, absolute paths, symlinks out) and the dataset listing.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { makeTinyDataset } from '../../testing/fixtures.js';
@@ -15,8 +14,9 @@ import { JobSpecError } from '../jobErrors.js';
 import { applyProgress } from '../jobProgress.js';
 import { JobSpecSchema, newJob } from '../jobSpec.js';
 import { JobStore, newJobId } from '../jobStore.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simplenet-jobs-unit-'));
+const dir = testTempDir('simplenet-jobs-unit-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const base = { kind: 'train', name: 'bottle-1', dataset: { format: 'mvtec', path: 'mvtec', category: 'bottle' } };

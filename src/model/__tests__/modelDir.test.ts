@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type HeadParams, initHeadParams } from '../../heads/params.js';
 import { Rng } from '../../core/rng.js';
 import { defaultConfig, parseConfig } from '../config.js';
 import { loadModel, saveModel } from '../modelDir.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 function sample() {
   const config = parseConfig({ embed: { targetDim: 8 }, head: { hiddenDim: 4 }, image: { tiles: [1, 1] } });
@@ -38,7 +38,7 @@ function sample() {
 }
 
 test('a saved model loads back with identical weights and config', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const dir = join(testTempDir('simplenet-model-'), 'm');
   const s = sample();
   await saveModel(dir, s);
   const m = await loadModel(dir);
@@ -53,7 +53,7 @@ test('a saved model loads back with identical weights and config', async () => {
 });
 
 test("a model saved before image.fit existed loads as 'crop' (what it was trained with), not today's default", async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const dir = join(testTempDir('simplenet-model-'), 'm');
   await saveModel(dir, sample());
   const p = join(dir, 'simplenet.json');
   const j = JSON.parse(readFileSync(p, 'utf8'));
@@ -68,13 +68,13 @@ test("a model saved before image.fit existed loads as 'crop' (what it was traine
 });
 
 test("saving a model whose 'auto' tiles were never resolved is refused: it could not score", async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const dir = join(testTempDir('simplenet-model-'), 'm');
   const m = sample();
   await assert.rejects(saveModel(dir, { ...m, config: { ...m.config, image: { ...m.config.image, tiles: 'auto' } } }), /'auto' must be resolved/);
 });
 
 test('a model from another format version names both versions', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const dir = join(testTempDir('simplenet-model-'), 'm');
   await saveModel(dir, sample());
   const p = join(dir, 'simplenet.json');
   const j = JSON.parse(readFileSync(p, 'utf8'));
@@ -83,7 +83,7 @@ test('a model from another format version names both versions', async () => {
 });
 
 test('a changed weights file is detected', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'simplenet-model-')), 'm');
+  const dir = join(testTempDir('simplenet-model-'), 'm');
   await saveModel(dir, sample());
   const p = join(dir, 'heads.safetensors');
   const b = readFileSync(p);
@@ -93,7 +93,7 @@ test('a changed weights file is detected', async () => {
 });
 
 test('a failed save leaves an existing model untouched and no temporary folder', async () => {
-  const parent = mkdtempSync(join(tmpdir(), 'simplenet-model-'));
+  const parent = testTempDir('simplenet-model-');
   const dir = join(parent, 'm');
   await saveModel(dir, sample());
   const before = readFileSync(join(dir, 'simplenet.json'), 'utf8');

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type EpochLog, logCsv, readTrainingLog } from '../modelDir.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 test('training_log.csv round-trips, including events with commas and older five-column logs', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-log-'));
+  const dir = testTempDir('simplenet-log-');
   const log: EpochLog[] = [
     { epoch: 1, loss: 1.25, pTrue: 0.5, pFake: 0.25, seconds: 2, lrFactor: 1, valImageAuroc: 0.75, valPatchAuroc: 0.5 },
     { epoch: 2, loss: 1.5, pTrue: 0, pFake: 0, seconds: 2, lrFactor: 0.5, event: 'rollback to epoch 1, learning rates ×0.5' },

@@ -4,8 +4,7 @@
  * onnxruntime's fused int8 kernels ('all', checked to really be QLinearConv/QLinearAdd).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -20,8 +19,9 @@ import { RangeObserver } from '../rangeObserver.js';
 import { calibrationTensors, prepareForQuantization, quantizeModel } from '../quantize.js';
 import { Session } from '../session.js';
 import { f32, type HostTensor } from '../tensor.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'quantize-test-'));
+const dir = testTempDir('quantize-test-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Params {

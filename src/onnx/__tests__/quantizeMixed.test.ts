@@ -4,8 +4,7 @@
  * uint8 error that decides which values those are.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -17,8 +16,9 @@ import { activationParams, dequantizeValue, quantizeValue } from '../quantParams
 import { calibrationTensors, prepareForQuantization, quantizeModel } from '../quantize.js';
 import { planQuantization } from '../quantizePlan.js';
 import { f32 } from '../tensor.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'quantize-mixed-test-'));
+const dir = testTempDir('quantize-mixed-test-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** x → Conv → Relu → a → Conv → b (linear) → Conv → Relu → c → Conv → y. */

@@ -3,8 +3,7 @@
  * stored on it exactly; ordinary float weights still get per-channel symmetric int8.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -16,8 +15,9 @@ import { weightGrid } from '../quantParams.js';
 import { prepareForQuantization, quantizeModel } from '../quantize.js';
 import { Session } from '../session.js';
 import { f32, type HostTensor } from '../tensor.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'weight-grid-test-'));
+const dir = testTempDir('weight-grid-test-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A seeded stream in [0, 1) (the same draws on every run). */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { GraphBuilder } from '../builder.js';
 import { Session } from '../session.js';
 import { f32 } from '../tensor.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 /** z = x·W − 20 for x [n, 3]: a graph whose output a run on the wrong thread could not fake. */
 function graph(): Uint8Array {
@@ -74,7 +74,7 @@ test('a process that never releases its worker session still exits when its work
     const s = await Session.create(g.toModel({ purpose: 'test' }), 'pool', { workers: 2 });
     const out = await s.run({ x: f32([1], [3]) });
     console.log(out.y.data[0]);`;
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-workers-'));
+  const dir = testTempDir('simplenet-workers-');
   const file = join(dir, 'never-released.mjs');
   writeFileSync(file, script);
   const r = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });

@@ -6,8 +6,7 @@
  * A tiny model trained in seconds scores real bottle images (900×900, plus a downscaled copy).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Command } from 'commander';
@@ -25,6 +24,7 @@ import { type Scored, scoreImages } from '../../scoring/scoreImages.js';
 import { BOTTLE_MISSING, MVTEC_ROOT } from '../../testing/bottleSubset.js';
 import { runCli, tinyWorkspace, trainTiny, type TinyWorkspace } from '../../testing/cli.js';
 import { predictImages } from '../predictImages.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const BOTTLE_TEST = join(MVTEC_ROOT, 'bottle', 'test');
 const bottle = (defect: string, i: number) => join(BOTTLE_TEST, defect, `${String(i).padStart(3, '0')}.png`);
@@ -85,7 +85,7 @@ function assertSameResults<T>(batched: Scored<T>[], single: Scored<T>[]): void {
 }
 
 describe('batched scoring (scoreImages batch)', { skip: BOTTLE_MISSING }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-batch-'));
+  const dir = testTempDir('simplenet-batch-');
   const modelDir = join(dir, 'model');
   const small = join(dir, 'images', 'small.png');
   const bad = join(dir, 'images', 'bad.png');

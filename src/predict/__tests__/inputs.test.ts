@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { JET_LUT, overlayJet } from '../../images/colormap.js';
 import { PREDICT_CSV_HEADER } from '../../io/artefacts.js';
 import { expandInputs } from '../inputs.js';
 import { OutputNamer } from '../writeOutputs.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-'));
+const dir = testTempDir('simplenet-inputs-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('files, folders (recursive, sorted, images only) and globs expand to paths with relative names', () => {
@@ -61,7 +61,7 @@ test('jet runs dark blue → cyan → yellow → dark red and blends half over t
 });
 
 test('a walked folder skips our own outputs inside it: an earlier predict --out and temporaries', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-inputs-own-'));
+  const dir = testTempDir('simplenet-inputs-own-');
   try {
     writeFileSync(join(dir, 'a.png'), '');
     mkdirSync(join(dir, 'heatmaps'));

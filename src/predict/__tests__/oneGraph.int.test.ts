@@ -5,8 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +19,7 @@ import { normalizeScore, pixelCalibration, quantileSorted } from '../../model/ca
 import { Scorer } from '../../scoring/scorer.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 
@@ -49,7 +49,7 @@ async function runExported(session: ort.InferenceSession, path: string) {
 }
 
 describe('one scoring graph: test = predict = export', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-onegraph-'));
+  const dir = testTempDir('simplenet-onegraph-');
   const data = join(dir, 'data');
   const model = join(dir, 'model');
   const testImages = ['good/000.png', 'good/001.png', 'spot/000.png', 'spot/001.png', 'spot/002.png'].map((p) => join(data, 'widget/test', p));

@@ -8,8 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { TaskQueue } from '../taskQueue.js';
@@ -17,6 +16,7 @@ import { BOTTLE_MISSING, bottleImages, makeBottleSubset } from '../../testing/bo
 import { CLI, runCli, tinyWorkspace } from '../../testing/cli.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { hasRedisServer, REDIS_MISSING, startRedis, type TestRedis } from '../../testing/redis.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const PASSWORD = 'pa55-w0rd-secret';
 const skip = !hasRedisServer() ? REDIS_MISSING : BOTTLE_MISSING;
@@ -81,7 +81,7 @@ describe('the Redis job queue', { skip }, () => {
 
   before(async () => {
     redis = await startRedis(PASSWORD);
-    dir = mkdtempSync(join(tmpdir(), 'simplenet-queue-'));
+    dir = testTempDir('simplenet-queue-');
     data = join(dir, 'data');
     await makeBottleSubset(data, 'bottle');
     await makeBottleSubset(data, 'bottlegrey', { grey: true });

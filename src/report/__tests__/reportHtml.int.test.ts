@@ -4,8 +4,7 @@
  * actually decode. Skipped, saying so, where no Chromium is installed (CHROMIUM_PATH overrides).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
@@ -13,6 +12,7 @@ import type { ImagePrediction, Metrics } from '../../evaluation/evaluate.js';
 import { encodeGallery } from '../gallery.js';
 import { reportHtml } from '../html.js';
 import { wrongness } from '../testReport.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p): p is string =>
   Boolean(p && existsSync(p)),
@@ -74,7 +74,7 @@ test('report.html opens in headless Chromium and shows the table, charts and ima
       { epoch: 2, loss: 1.0, pTrue: 0.01, pFake: 0.02, seconds: 1, valImageAuroc: 0.9, valPatchAuroc: 0.75 },
     ],
   });
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-html-'));
+  const dir = testTempDir('simplenet-html-');
   const file = join(dir, 'report.html');
   writeFileSync(file, html);
 

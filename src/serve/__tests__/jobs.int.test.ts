@@ -7,8 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -20,6 +19,7 @@ import { CLI, type TinyWorkspace, tinyWorkspace } from '../../testing/cli.js';
 import { ServiceMetrics } from '../metrics.js';
 import { ModelSet, modelSources } from '../modelSet.js';
 import { buildServer } from '../server.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,7 +144,7 @@ async function readEvents(
 const strays = (modelsDir: string, models: string[]) => readdirSync(modelsDir).filter((n) => n !== '.simplenet-jobs' && !models.includes(n));
 
 describe('serve: training jobs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-jobs-'));
+  const dir = testTempDir('simplenet-jobs-');
   const root = join(dir, 'root');
   let w: TinyWorkspace;
   const spec = (name: string, epochs: number, extra: object = {}) => ({

@@ -6,14 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { MAX_EXACT_DOWNSCALE, tileGrid } from '../../images/fit.js';
 import { loadModel } from '../../model/modelDir.js';
 import { CLI, runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 /** The server's resident memory may grow by at most this much over an overload burst. */
 const RSS_GROWTH_BOUND = 150 * 2 ** 20;
@@ -43,7 +43,7 @@ const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${
 const relClose = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b), 1e-12);
 
 describe('simplenet serve', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-serve-'));
+  const dir = testTempDir('simplenet-serve-');
   const data = join(dir, 'data');
   const model = join(dir, 'bottle');
   let png = '';

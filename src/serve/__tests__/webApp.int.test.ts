@@ -8,8 +8,7 @@
  * $SIMPLENET_WEB_MODEL serves that model folder instead of the tiny one trained here.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +17,7 @@ import { exactFitProblem, type ImageFit, MAX_EXACT_DOWNSCALE } from '../../image
 import { runCli, tinyWorkspace, trainTiny } from '../../testing/cli.js';
 import { REPO_ROOT } from '../../testing/golden.js';
 import { axeSerious, CHROMIUM, NO_CHROMIUM, type Served, serve, staticServer } from '../../testing/web.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const BOTTLE = join(REPO_ROOT, '../shared/data/mvtec_ad/bottle/test');
 const SHOTS = process.env.SIMPLENET_SCREENSHOTS;
@@ -86,7 +86,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 describe('web app', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-web-'));
+  const dir = testTempDir('simplenet-web-');
   // Copies under telling names: the page shows a file's name, and both are called 000.png.
   const DEFECT = join(dir, 'broken_large_000.png');
   const GOOD = join(dir, 'good_000.png');

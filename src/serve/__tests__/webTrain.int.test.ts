@@ -7,9 +7,8 @@
  * the data root is refused with the server's reason and no job is created; axe finds nothing serious.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -17,6 +16,7 @@ import type { Job } from '../../jobs/jobSpec.js';
 import { makeTinyDataset } from '../../testing/fixtures.js';
 import { type TinyWorkspace, tinyWorkspace } from '../../testing/cli.js';
 import { axeSerious, CHROMIUM, NO_CHROMIUM, type Served, serve } from '../../testing/web.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +53,7 @@ const jobViewMatches = (page: Page, re: RegExp, timeout = 30_000) =>
   page.waitForFunction((src) => new RegExp(src).test(document.getElementById('job-state')?.textContent ?? ''), re.source, { timeout });
 
 describe('web app: Train against the real job routes', { skip: CHROMIUM ? false : NO_CHROMIUM }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-webtrain-'));
+  const dir = testTempDir('simplenet-webtrain-');
   const root = join(dir, 'root');
   const modelsDir = join(dir, 'models');
   const outside = join(dir, 'outside');

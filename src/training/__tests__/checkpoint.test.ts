@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { type Backbone, resolveBackbone } from '../../backbones/backbone.js';
@@ -12,6 +11,7 @@ import { parseConfig, type SimpleNetConfig } from '../../model/config.js';
 import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fixtures.js';
 import { loadCheckpoint, resumedNoiseSeed } from '../checkpoint.js';
 import { trainSimpleNet } from '../trainer.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 test('Rng state round-trips, including a pending Box–Muller value', () => {
   const a = new Rng(5);
@@ -29,7 +29,7 @@ test('the noise seed is the run seed until a resume, then a deterministic functi
 });
 
 describe('checkpoints', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'simplenet-ckpt-'));
+  const dir = testTempDir('simplenet-ckpt-');
   let dataset: AnomalyDataset;
   let backbone: Backbone;
   before(async () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { RESNET_ARCHS } from '../../backbones/resnet-arch.js';
@@ -10,8 +9,9 @@ import { f32 } from '../../onnx/tensor.js';
 import { importWeights } from '../../backbones/importWeights.js';
 import { decodeStateDict } from '../load.js';
 import { type CraftTensor, legacyPth, zeroBomb, zip, zipPth } from './craftPth.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'weights-bounded-'));
+const dir = testTempDir('weights-bounded-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const GiB = 1 << 30;

@@ -2,10 +2,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveBackbone } from '../../backbones/backbone.js';
@@ -13,10 +12,11 @@ import { expectedTensors, RESNET_ARCHS } from '../../backbones/resnet-arch.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { type HostTensor, numel, tensor } from '../../onnx/tensor.js';
 import { REPO_ROOT } from '../../testing/golden.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
 const G = join(REPO_ROOT, 'golden', 'weights');
-const dir = mkdtempSync(join(tmpdir(), 'weights-cli-'));
+const dir = testTempDir('weights-cli-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The machine's proxy variables must not leak in; a dead proxy proves nothing goes to the network. */

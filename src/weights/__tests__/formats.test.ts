@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { encodeSafetensors } from '../../io/safetensors.js';
@@ -10,10 +9,11 @@ import { resolveBackbone } from '../../backbones/backbone.js';
 import { decodeStateDict, detectFormat, loadStateDict } from '../load.js';
 import { unpickle } from '../pickle.js';
 import { readZip } from '../zip.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const G = join(REPO_ROOT, 'golden', 'weights');
 const cases = goldenJson<{ keys: string[]; tensors: Record<string, { dtype: string; shape: number[] }>; marker: string }>('weights/cases.json');
-const dir = mkdtempSync(join(tmpdir(), 'weights-formats-'));
+const dir = testTempDir('weights-formats-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Exact comparison via bytes: float16 and int64 compare bit for bit. */

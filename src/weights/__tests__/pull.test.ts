@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT } from '../../testing/golden.js';
@@ -19,10 +18,11 @@ import { download, proxyFor } from '../../io/download.js';
 import { type KnownWeights, knownWeights, nameFromFileName } from '../known.js';
 import { pullWeights, weightsForBuiltin } from '../pull.js';
 import { TEST_CERT, TEST_KEY } from './tlsFixture.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 const BODY = readFileSync(join(REPO_ROOT, 'golden', 'weights', 'tiny.safetensors'));
 const SHA = createHash('sha256').update(BODY).digest('hex');
-const root = mkdtempSync(join(tmpdir(), 'weights-pull-'));
+const root = testTempDir('weights-pull-');
 after(() => rmSync(root, { recursive: true, force: true }));
 
 let homes = 0;

@@ -7,13 +7,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../../golden.js';
 import { CLI, tinyWorkspace, trainTiny } from '../../cli.js';
 import type { CaseResult, FuzzCase } from '../cases.js';
 import { CorpusWriter } from '../corpus.js';
+import { testTempDir } from '../../tempDir.js';
 
 const WORKER = join(REPO_ROOT, 'dist/src/testing/fuzz/worker.js');
 /** Peak resident memory allowed to any process of the run (the worker runs all library cases). */
@@ -42,7 +42,7 @@ function allowedOutputs(c: FuzzCase): string[] {
   return [...out, ...(c.entry.env?.SIMPLENET_HOME ? [c.entry.env.SIMPLENET_HOME] : [])];
 }
 
-const root = mkdtempSync(join(tmpdir(), 'simplenet-fuzz-'));
+const root = testTempDir('simplenet-fuzz-');
 const corpusRoot = join(root, 'corpus');
 let cases: FuzzCase[] = [];
 
