@@ -96,40 +96,47 @@ def state(adaptor, disc):
     return out
 
 
-def step_goldens():
+def step_goldens(loss_kind="truncated-l1", root="step"):
+    """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
     d_opt = torch.optim.Adam(disc.parameters(), lr=2e-4, weight_decay=1e-5)
     for k, v in state(adaptor, disc).items():
-        save(f"step/init/{k}", v)
+        save(f"{root}/init/{k}", v)
     th = 0.5
     for s in (1, 2):
         x = torch.randn(R, D) * 1.5
         noise = torch.randn(R, D) * NOISE_STD
-        save(f"step/{s}/features", x)
-        save(f"step/{s}/noise", noise)
+        save(f"{root}/{s}/features", x)
+        save(f"{root}/{s}/noise", noise)
         adaptor.train(); disc.train()
         a_opt.zero_grad(); d_opt.zero_grad()
         true_feats = adaptor(x)
         fake_feats = true_feats + noise
         scores = disc(torch.cat([true_feats, fake_feats]))
         true_scores, fake_scores = scores[:R], scores[R:]
-        true_loss = torch.clip(-true_scores + th, min=0)
-        fake_loss = torch.clip(fake_scores + th, min=0)
-        loss = true_loss.mean() + fake_loss.mean()
+        if loss_kind == "logistic":
+            bce = nn.functional.binary_cross_entropy_with_logits
+            loss = bce(true_scores, torch.ones_like(true_scores)) + bce(fake_scores, torch.zeros_like(fake_scores))
+        else:
+            true_loss = torch.clip(-true_scores + th, min=0)
+            fake_loss = torch.clip(fake_scores + th, min=0)
+            loss = true_loss.mean() + fake_loss.mean()
         p_true = (true_scores.detach() >= th).sum() / len(true_scores)
         p_fake = (fake_scores.detach() < -th).sum() / len(fake_scores)
         loss.backward()
         a_opt.step(); d_opt.step()
-        save(f"step/{s}/metrics", [loss.item(), p_true.item(), p_fake.item()])
-        print(f"step {s}: loss {loss.item():.6f} p_true {p_true.item():.2f} p_fake {p_fake.item():.2f}")
+        save(f"{root}/{s}/metrics", [loss.item(), p_true.item(), p_fake.item()])
+        print(f"{root} {s}: loss {loss.item():.6f} p_true {p_true.item():.2f} p_fake {p_fake.item():.2f}")
         for k, v in state(adaptor, disc).items():
-            save(f"step/{s}/{k}", v)
+            save(f"{root}/{s}/{k}", v)
         for prefix, module, opt in (("adaptor", adaptor, a_opt), ("discriminator", disc, d_opt)):
             for k, p in module.named_parameters():
-                save(f"step/{s}/{prefix}.{k}.exp_avg", opt.state[p]["exp_avg"])
-                save(f"step/{s}/{prefix}.{k}.exp_avg_sq", opt.state[p]["exp_avg_sq"])
+                save(f"{root}/{s}/{prefix}.{k}.exp_avg", opt.state[p]["exp_avg"])
+                save(f"{root}/{s}/{prefix}.{k}.exp_avg_sq", opt.state[p]["exp_avg_sq"])
+    if loss_kind != "truncated-l1":
+        return
     # Eval-mode scores of the trained head on fresh features.
     adaptor.eval(); disc.eval()
     x = torch.randn(15, D) * 1.5
@@ -144,3 +151,4 @@ if __name__ == "__main__":
     bn_goldens()
     optim_goldens()
     step_goldens()
+    step_goldens("logistic", "step_logistic")

@@ -30,7 +30,7 @@ export { FeatureExtractor, type FeatureExtractorOptions } from './embedding/feat
 export { addPatchScores, type FoldedHead, foldHead, type ScoreHeadOptions } from './heads/scoreHead.js';
 export { type HeadParams, initHeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
 export type { KnnParams, ModelParams } from './heads/knn.js';
-export type { HeadConfig } from './heads/config.js';
+export type { HeadConfig, HeadLoss } from './heads/config.js';
 export { Rng } from './core/rng.js';
 export { ConfigSchema as SimpleNetConfigSchema, type SimpleNetConfig } from './model/config.js';
 export { type EpochLog, MODEL_FORMAT, type ModelManifest, type SimpleNetModel, type TrainingRecord } from './model/modelDir.js';

@@ -56,7 +56,7 @@ export function addTrainingOptions(cmd: Command): Command {
     )
     .option(
       '--preset <name>',
-      "'validated' (default: relative noise, identity adaptor, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
+      "'validated' (default: relative noise, identity adaptor, logistic loss, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
       choice('--preset', ['validated', 'paper'] as const),
     )
     .option(

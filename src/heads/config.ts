@@ -13,7 +13,14 @@ export interface HeadConfig {
   readonly hiddenDim: number;
   /** σ of the Gaussian noise that turns adapted features into fakes. Default 0.015. */
   readonly noiseStd: number;
-  /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th. Default 0.5. */
+  /**
+   * The discriminator's loss: 'truncated-l1' (the paper: max(0, th − D) on reals, max(0, th + D)
+   * on fakes, no gradient once a score is past its margin) or 'logistic' (binary cross-entropy on
+   * the logit D: softplus(−D) on reals, softplus(D) on fakes, a proper scoring rule, so D keeps
+   * moving towards the log-odds of real against fake everywhere). Default 'truncated-l1'.
+   */
+  readonly loss: HeadLoss;
+  /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
   readonly margin: number;
   /** Negative slope of the discriminator's LeakyReLU. Default 0.2. */
   readonly leakySlope: number;
@@ -37,10 +44,17 @@ export interface HeadConfig {
   readonly adamEps: number;
 }
 
+/**
+ * The discriminator's loss (see `HeadConfig.loss`).
+ * @example const loss: HeadLoss = 'truncated-l1';
+ */
+export type HeadLoss = 'truncated-l1' | 'logistic';
+
 export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   featureDim: 1536,
   hiddenDim: 1024,
   noiseStd: 0.015,
+  loss: 'truncated-l1',
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,
@@ -63,6 +77,8 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   for (const k of ['noiseStd', 'margin', 'leakySlope', 'bnEps', 'adaptorLr', 'adaptorWeightDecay', 'discLr', 'discWeightDecay', 'adamEps'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] < 0) throw new RangeError(`headConfig: ${k} must be a finite number ≥ 0, got ${cfg[k]}`);
   }
+  if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
+    throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);
   for (const k of ['bnMomentum', 'beta1', 'beta2'] as const) {
     if (!(cfg[k] >= 0 && cfg[k] < 1)) throw new RangeError(`headConfig: ${k} must be in [0, 1), got ${cfg[k]}`);
   }

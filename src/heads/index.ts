@@ -1,5 +1,5 @@
 /** The trainable SimpleNet heads: adaptor + discriminator, their training step and scoring head. */
-export { DEFAULT_HEAD_CONFIG, type HeadConfig, headConfig } from './config.js';
+export { DEFAULT_HEAD_CONFIG, type HeadConfig, headConfig, type HeadLoss } from './config.js';
 export { Rng } from '../core/rng.js';
 export {
   checkHeadParams,

@@ -100,11 +100,14 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const act = g.op('LeakyRelu', [bn.y], { alpha: float(cfg.leakySlope) });
   const scores = g.op('Gemm', [act, inp['discriminator.fc2.weight']], { transB: 1 }); // [2R, 1]
 
-  // ---- loss: rows of [2, R] are (real, fake); hinge terms t = sign·s + margin, sign = (−1, +1) ----
+  // ---- loss: rows of [2, R] are (real, fake), sign = (−1, +1); truncated L1: relu(t) with
+  // t = sign·s + margin; logistic: softplus(t) with t = sign·s (BCE with logits, real = 1) ----
   const s2 = g.op('Reshape', [scores, g.ints([2, -1])]);
   const sign = g.constant({ dtype: 'float32', dims: [2, 1], data: Float32Array.from([-1, 1]) }, 'sign');
-  const t = g.op('Add', [g.op('Mul', [s2, sign]), g.scalarF32(cfg.margin)]);
-  const perBranch = g.op('ReduceMean', [g.op('Relu', [t])], { axes: [1], keepdims: 0 });
+  const logistic = cfg.loss === 'logistic';
+  const signed = g.op('Mul', [s2, sign]);
+  const t = logistic ? signed : g.op('Add', [signed, g.scalarF32(cfg.margin)]);
+  const perBranch = g.op('ReduceMean', [g.op(logistic ? 'Softplus' : 'Relu', [t])], { axes: [1], keepdims: 0 });
   const loss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
   g.output(loss, STEP_IO.loss, 'float32', []);
   // p_true = mean(real ≥ th), p_fake = mean(fake < −th); both are "t ≤ 0" except at the boundary.
@@ -116,9 +119,11 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   g.output(pFake, STEP_IO.pFake, 'float32', []);
 
   // ---- backward ----
-  // d loss / d t = [t ≥ 0]/R (clamp passes the gradient at 0, as PyTorch), d t / d s = sign.
+  // d loss / d t = [t ≥ 0]/R (clamp passes the gradient at 0, as PyTorch) or sigmoid(t)/R
+  // (softplus), d t / d s = sign.
   const r = rowCount(g, x);
-  const dT = g.op('Div', [g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32'), r]);
+  const dLoss = logistic ? g.op('Sigmoid', [t]) : g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32');
+  const dT = g.op('Div', [dLoss, r]);
   const dScores = g.op('Reshape', [g.op('Mul', [dT, sign]), g.ints([-1, 1])]); // [2R, 1]
   const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
   const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]

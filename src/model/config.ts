@@ -1,8 +1,9 @@
 /**
  * Every hyper-parameter of a SimpleNet run in one validated object. The defaults are the
  * 'validated' preset: the paper's algorithm (spec §1–§7) with the noise σ relative to the
- * features' measured std and the adaptor starting as the identity (issue 13: the paper's σ hardly
- * moves these features, so the discriminator learned nothing for epochs), 10 % of the good images
+ * features' measured std, the adaptor starting as the identity (issue 13: the paper's σ hardly
+ * moves these features, so the discriminator learned nothing for epochs) and a logistic loss for
+ * the discriminator, 10 % of the good images
  * held out, synthetic-defect validation after every epoch choosing the weights, 6 epochs (README,
  * "Fast convergence"; the paper's rule, final weights after 160 epochs, collapses on some seeds and
  * only its test-set selection hides it: "Honest numbers"). `preset: paper` restores the paper exactly.
@@ -114,6 +115,11 @@ export const ConfigSchema = z
          * training features' mean and std: an affine map, so it stays one linear layer).
          */
         adaptorInit: z.enum(['xavier', 'identity', 'standardize']).default('identity'),
+        /**
+         * The discriminator's loss: 'logistic' (default: binary cross-entropy on the logit, a proper
+         * scoring rule; README, "Fast convergence") or the paper's 'truncated-l1' (`HeadConfig.loss`).
+         */
+        loss: z.enum(['truncated-l1', 'logistic']).default('logistic'),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -214,8 +220,8 @@ export const ConfigSchema = z
 export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
 
 /**
- * A configuration preset: 'validated' (the default: relative noise, identity adaptor, held-out validation chooses the weights, 6
- * epochs) or 'paper' (the paper's rule: the final weights after 160 epochs).
+ * A configuration preset: 'validated' (the default: relative noise, identity adaptor, logistic loss, held-out validation chooses
+ * the weights, 6 epochs) or 'paper' (the paper's rule: the final weights after 160 epochs).
  * @example const detector = await train({ data, backbone: 'wide_resnet50_2', out: 'runs/paper', preset: 'paper' });
  */
 export type PresetName = 'validated' | 'paper';
@@ -238,16 +244,19 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the
- * epoch count aside): 'paper' (constant rates, final weights, absolute σ, Xavier adaptor, no EMA
- * or guard, the centre crop), 'validated' (σ relative to the feature std, identity adaptor,
- * best-by-validation weights, the default fit), else 'custom'.
+ * epoch count aside): 'paper' (constant rates, final weights, absolute σ, Xavier adaptor, truncated
+ * L1, no EMA or guard, the centre crop), 'validated' (σ relative to the feature std, identity
+ * adaptor, logistic loss, best-by-validation weights, the default fit), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
   const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
   if (!plainTraining) return 'custom';
-  const paperHead = c.head.noiseScale === 'absolute' && c.head.adaptorInit === 'xavier';
-  const validatedHead = c.head.noiseScale === VALIDATED_MECHANISMS.head.noiseScale && c.head.adaptorInit === VALIDATED_MECHANISMS.head.adaptorInit;
+  const paperHead = c.head.noiseScale === 'absolute' && c.head.adaptorInit === 'xavier' && c.head.loss === 'truncated-l1';
+  const validatedHead =
+    c.head.noiseScale === VALIDATED_MECHANISMS.head.noiseScale &&
+    c.head.adaptorInit === VALIDATED_MECHANISMS.head.adaptorInit &&
+    c.head.loss === VALIDATED_MECHANISMS.head.loss;
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
@@ -259,22 +268,23 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
 
 /**
  * What a field meant before it existed, for models saved then (their config has every other field):
- * the image was centre-cropped, the adaptor Xavier-initialised and validation used the large defects.
+ * the image was centre-cropped, the adaptor Xavier-initialised, the loss the paper's truncated L1 and
+ * validation used the large defects.
  */
 export const FIELDS_BEFORE_THEY_EXISTED = {
   image: { fit: 'crop' },
-  head: { adaptorInit: 'xavier' },
+  head: { adaptorInit: 'xavier', loss: 'truncated-l1' },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical' },
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
-export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', adaptorInit: 'identity' } } as const;
+export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', adaptorInit: 'identity', loss: 'logistic' } } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', adaptorInit: 'xavier' },
+  head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

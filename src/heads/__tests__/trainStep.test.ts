@@ -4,23 +4,25 @@ import { GraphBuilder } from '../../onnx/builder.js';
 import { Session } from '../../onnx/session.js';
 import { f32, type HostTensor } from '../../onnx/tensor.js';
 import { assertClose, golden } from '../../testing/golden.js';
-import { headConfig } from '../config.js';
+import { type HeadConfig, headConfig } from '../config.js';
 import { type HeadParams, PARAM_NAMES, TRAINABLE } from '../params.js';
 import { Rng } from '../../core/rng.js';
 import { TrainStep } from '../trainStep.js';
 
 const cfg = headConfig({ featureDim: 12, hiddenDim: 8 });
-const gf = (rel: string) => golden(`heads/step/${rel}.npy`) as HostTensor<'float32'>;
+/** Goldens of reference/golden_heads.py: `step` (the paper's truncated L1) or `step_logistic`. */
+const goldenIn = (root: string) => (rel: string) => golden(`heads/${root}/${rel}.npy`) as HostTensor<'float32'>;
+const gf = goldenIn('step');
 
-function initParams(): HeadParams {
+function initParams(g = gf): HeadParams {
   const p = {} as HeadParams;
-  for (const n of PARAM_NAMES) p[n] = gf(`init/${n}`);
+  for (const n of PARAM_NAMES) p[n] = g(`init/${n}`);
   return p;
 }
 
-test('two full training steps match PyTorch (loss, metrics, params, Adam/AdamW states, BN stats)', async () => {
-  const ts = await TrainStep.create(cfg, initParams(), { noise: 'input' });
-  let before = initParams();
+async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>): Promise<void> {
+  const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input' });
+  let before = initParams(gf);
   for (const s of [1, 2]) {
     const r = await ts.step(gf(`${s}/features`), { noise: gf(`${s}/noise`) });
     const [loss, pTrue, pFake] = Array.from(gf(`${s}/metrics`).data);
@@ -57,6 +59,15 @@ test('two full training steps match PyTorch (loss, metrics, params, Adam/AdamW s
     before = params;
   }
   await ts.release();
+}
+
+test('two full training steps match PyTorch (loss, metrics, params, Adam/AdamW states, BN stats)', () => twoStepsMatchPyTorch(cfg, gf));
+
+test("loss 'logistic': two full training steps match PyTorch's binary cross-entropy with logits", () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' }), goldenIn('step_logistic')));
+
+test('headConfig refuses an unknown loss', () => {
+  assert.throws(() => headConfig({ loss: 'hinge' as HeadConfig['loss'] }), /headConfig: loss must be 'truncated-l1' or 'logistic', got hinge/);
 });
 
 test('state round-trips through params()/optimizerState()/load(): a resumed step equals the original', async () => {

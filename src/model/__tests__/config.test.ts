@@ -26,6 +26,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.validation.defects, 'large');
   assert.equal(p.image.fit, 'crop', 'the paper centre-crops');
   assert.equal(parseConfig(applyPreset({ image: { fit: 'letterbox' } }, 'paper')).image.fit, 'crop');
+  assert.equal(p.head.loss, 'truncated-l1');
+  assert.equal(parseConfig(applyPreset({ head: { loss: 'logistic' } }, 'paper')).head.loss, 'truncated-l1', 'the paper forces its loss');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -35,7 +37,7 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier' } };
+  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1' } };
   assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'paper');
   assert.equal(presetOf(parseConfig({ ...paper, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
   assert.equal(presetOf(parseConfig({ ...paper, threshold: { validationFraction: 0 } })), 'paper');
@@ -44,6 +46,10 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: paper.head })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { loss: 'truncated-l1' } })), 'custom', "the validated preset with the paper's loss");
+  assert.equal(parseConfig({}).head.loss, 'logistic');
+  assert.equal(presetOf(parseConfig({ ...paper, head: { ...paper.head, loss: 'logistic' }, train: { select: 'final' } })), 'custom');
+  assert.throws(() => parseConfig({ head: { loss: 'hinge' } }), /head\.loss/);
   assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
@@ -52,7 +58,7 @@ test('presetOf judges what runs, not what was asked', () => {
 test('a model saved before a field existed loads with what ran then (Xavier adaptor, large validation defects)', () => {
   const saved = { head: { noiseScale: 'absolute', noiseStd: 0.015 }, train: { epochs: 32 } };
   const c = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, saved));
-  assert.deepEqual([c.head.adaptorInit, c.validation.defects, c.head.noiseStd], ['xavier', 'large', 0.015]);
+  assert.deepEqual([c.head.adaptorInit, c.head.loss, c.validation.defects, c.head.noiseStd], ['xavier', 'truncated-l1', 'large', 0.015]);
   // Saved values always win over the filler.
   assert.equal(parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { head: { adaptorInit: 'identity' } })).head.adaptorInit, 'identity');
 });
