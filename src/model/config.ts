@@ -252,11 +252,10 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
   const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
   if (!plainTraining) return 'custom';
-  const paperHead = c.head.noiseScale === 'absolute' && c.head.adaptorInit === 'xavier' && c.head.loss === 'truncated-l1';
-  const validatedHead =
-    c.head.noiseScale === VALIDATED_MECHANISMS.head.noiseScale &&
-    c.head.adaptorInit === VALIDATED_MECHANISMS.head.adaptorInit &&
-    c.head.loss === VALIDATED_MECHANISMS.head.loss;
+  // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
+  const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
+  const paperHead = headIs(PAPER_MECHANISMS);
+  const validatedHead = headIs(VALIDATED_MECHANISMS);
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
