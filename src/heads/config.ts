@@ -14,6 +14,13 @@ export interface HeadConfig {
   /** σ of the Gaussian noise that turns adapted features into fakes. Default 0.015. */
   readonly noiseStd: number;
   /**
+   * Spread of σ across fakes: each fake row gets its own σ·s^u, u uniform in [−1, 1] (log-uniform
+   * in [σ/s, σ·s]), so the discriminator sees fakes at a range of distances from the normal
+   * features rather than on one shell of radius σ·√D. 1 (default, the paper): every fake uses σ.
+   * Only in-graph noise is spread; noise fed as input is used as given.
+   */
+  readonly noiseSpread: number;
+  /**
    * The discriminator's loss: 'truncated-l1' (the paper: max(0, th − D) on reals, max(0, th + D)
    * on fakes, no gradient once a score is past its margin) or 'logistic' (binary cross-entropy on
    * the logit D: softplus(−D) on reals, softplus(D) on fakes, a proper scoring rule, so D keeps
@@ -54,6 +61,7 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   featureDim: 1536,
   hiddenDim: 1024,
   noiseStd: 0.015,
+  noiseSpread: 1,
   loss: 'truncated-l1',
   margin: 0.5,
   leakySlope: 0.2,
@@ -77,6 +85,8 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   for (const k of ['noiseStd', 'margin', 'leakySlope', 'bnEps', 'adaptorLr', 'adaptorWeightDecay', 'discLr', 'discWeightDecay', 'adamEps'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] < 0) throw new RangeError(`headConfig: ${k} must be a finite number ≥ 0, got ${cfg[k]}`);
   }
+  if (!(Number.isFinite(cfg.noiseSpread) && cfg.noiseSpread >= 1))
+    throw new RangeError(`headConfig: noiseSpread must be a finite number ≥ 1, got ${cfg.noiseSpread}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
     throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);
   for (const k of ['bnMomentum', 'beta1', 'beta2'] as const) {

@@ -43,6 +43,36 @@ export function noiseSeedAttr(seed: number): number {
   return z & 0xffffff; // < 2^24: exactly representable
 }
 
+/**
+ * The fakes A + ε as a node of `g`: ε fed as the input `noise` [R, D], or drawn in-graph with σ
+ * `cfg.noiseStd` (per row σ·s^u when `cfg.noiseSpread` s > 1). Returns the fakes' value name.
+ */
+export function addFakes(g: GraphBuilder, a: string, cfg: Pick<HeadConfig, 'featureDim' | 'noiseStd' | 'noiseSpread'>, noise: NoiseSource): string {
+  if (noise === 'input') return g.op('Add', [a, g.input(STEP_IO.noise, 'float32', ['R', cfg.featureDim])]);
+  if (cfg.noiseStd === 0) {
+    // onnxruntime aborts the process on a zero scale; zero noise means the fakes equal A.
+    noiseSeedAttr(noise.seed);
+    return g.op('Identity', [a]);
+  }
+  const eps = g.op('RandomNormalLike', [a], {
+    dtype: 1,
+    mean: float(0),
+    scale: float(cfg.noiseStd),
+    seed: float(noiseSeedAttr(noise.seed)),
+  });
+  return g.op('Add', [a, cfg.noiseSpread === 1 ? eps : g.op('Mul', [eps, rowSpread(g, a, cfg.noiseSpread, noise.seed)])]);
+}
+
+/**
+ * One factor s^u per row of `a`, u ~ U(−1, 1) drawn in-graph ([R, 1]); its seed is the noise seed's
+ * neighbour, so the ε stream is the same as without spread.
+ */
+function rowSpread(g: GraphBuilder, a: string, spread: number, seed: number): string {
+  const column = g.op('Slice', [a, g.ints([0]), g.ints([1]), g.ints([1])]);
+  const u = g.op('RandomUniformLike', [column], { dtype: 1, low: float(-1), high: float(1), seed: float(noiseSeedAttr(seed + 1)) });
+  return g.op('Exp', [g.op('Mul', [u, g.scalarF32(Math.log(spread))])]);
+}
+
 export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
   const g = new GraphBuilder('simplenet_train_step');
   const D = cfg.featureDim;
@@ -70,22 +100,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
   const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
   const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
-  let fake: string;
-  if (opts.noise === 'input') {
-    fake = g.op('Add', [a, g.input(STEP_IO.noise, 'float32', ['R', D])]);
-  } else if (cfg.noiseStd === 0) {
-    // onnxruntime aborts the process on a zero scale; zero noise means the fakes equal A.
-    noiseSeedAttr(opts.noise.seed);
-    fake = g.op('Identity', [a]);
-  } else {
-    const eps = g.op('RandomNormalLike', [a], {
-      dtype: 1,
-      mean: float(0),
-      scale: float(cfg.noiseStd),
-      seed: float(noiseSeedAttr(opts.noise.seed)),
-    });
-    fake = g.op('Add', [a, eps]);
-  }
+  const fake = addFakes(g, a, cfg, opts.noise);
   const z = g.op('Concat', [a, fake], { axis: 0 });
   const h = g.op('Gemm', [z, inp['discriminator.fc1.weight'], inp['discriminator.fc1.bias']], { transB: 1 });
   const bn = addBatchNormTrain(

@@ -109,6 +109,12 @@ export const ConfigSchema = z
          */
         noiseScale: z.enum(['absolute', 'feature-std']).default('feature-std'),
         /**
+         * Each fake patch's σ is drawn log-uniform in [σ / noiseSpread, σ · noiseSpread], so fakes lie
+         * at a range of distances from the normal features (`HeadConfig.noiseSpread`); 1 (default,
+         * the paper): one σ for all.
+         */
+        noiseSpread: z.number().min(1).default(1),
+        /**
          * The adaptor's starting weights: 'xavier' (paper: Xavier-normal, a random mixing of the
          * features), 'identity' (starts as the features themselves, so the noise scale measured on
          * them holds at step 0), or 'standardize' (starts as per-dimension standardisation with the
@@ -278,12 +284,12 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
-export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', adaptorInit: 'identity', loss: 'logistic' } } as const;
+export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', noiseSpread: 1, adaptorInit: 'identity', loss: 'logistic' } } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1' },
+  head: { noiseScale: 'absolute', noiseSpread: 1, adaptorInit: 'xavier', loss: 'truncated-l1' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final' },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },
