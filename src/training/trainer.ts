@@ -25,6 +25,7 @@ import { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 import { initAdaptor } from './adaptorInit.js';
+import { stillImproving } from './convergence.js';
 
 export interface TrainOptions {
   dataset: AnomalyDataset;
@@ -159,6 +160,13 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         }
       }
       const chosen = loop.chosen();
+      const rising = stillImproving(loop.log, chosen.selected);
+      if (rising) {
+        reporter.warn(
+          `validation was still improving at the last epoch (${rising.epoch}: image + patch AUROC +${rising.rise.toFixed(4)} over epoch ` +
+            `${rising.previousEpoch}); more epochs (--epochs ${2 * epochs}) may help, and cannot make the kept model worse on validation`,
+        );
+      }
       const calibration = await calibrateFromCache(cache, chosen.params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
       return {
         config: effective,
