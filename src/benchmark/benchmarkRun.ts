@@ -13,6 +13,7 @@ import { prepareOutput, writeFileAtomic } from '../io/atomic.js';
 import { parseConfig, type SimpleNetConfig } from '../model/config.js';
 import { type EpochLog, loadModel, logCsv } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
+import { heldOutCount, plannedEpochs } from '../training/epochs.js';
 import { type MonitorEntry, trainToDir } from '../training/trainToDir.js';
 import { selectionResults, timeToQuality } from './selection.js';
 import { type BenchmarkRow, benchmarkTitle, rowsCsv, summaryMarkdown } from './summary.js';
@@ -78,7 +79,8 @@ export async function benchmarkRun(opts: BenchmarkRunOptions, skipTraining = fal
   if (skipTraining) {
     trainSeconds = (await loadModel(dir)).manifest.training.seconds;
   } else {
-    const epochs = config.train.epochs;
+    // The trainer raises the epochs to reach train.minSteps; monitor the epochs it will run.
+    const epochs = plannedEpochs(config.train, dataset.train.length - heldOutCount(dataset.train.length, config.threshold.validationFraction));
     const monitorEpochs = every > 0 ? [...new Set([...Array.from({ length: Math.floor(epochs / every) }, (_, i) => (i + 1) * every), epochs])] : undefined;
     const { result, monitor } = await trainToDir({
       dataset,
@@ -97,13 +99,14 @@ export async function benchmarkRun(opts: BenchmarkRunOptions, skipTraining = fal
       ...(result.training.log.some((e) => e.valPatchAuroc !== undefined) ? { timeToQuality: timeToQuality(result.training.log) } : {}),
     };
   }
-  const scorer = await Scorer.fromModel(await loadModel(dir));
+  const model = await loadModel(dir);
+  const scorer = await Scorer.fromModel(model);
   const ev = await evaluate(scorer, dataset, { image: config.image, reporter, label: `testing ${category} seed ${seed}` });
   await scorer.release();
   return {
     category,
     seed,
-    epochs: config.train.epochs,
+    epochs: model.manifest.training.epochs,
     metrics: Object.fromEntries(BENCHMARK_METRICS.map((k) => [k, ev.metrics[k]])) as BenchmarkRow['metrics'],
     trainSeconds,
     testImagesPerSecond: ev.metrics.n_images / ev.seconds,

@@ -26,6 +26,7 @@ import type { FeatureCache } from '../embedding/featureCache.js';
 import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 import { initAdaptor } from './adaptorInit.js';
 import { stillImproving } from './convergence.js';
+import { withPlannedEpochs } from './epochs.js';
 
 export interface TrainOptions {
   dataset: AnomalyDataset;
@@ -104,7 +105,10 @@ function effectiveSelection(validation: SyntheticValidation | undefined, heldOut
 export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
   const { dataset, backbone } = opts;
   const reporter = opts.reporter ?? silentReporter;
-  const config = await resolveTrainingTiles(opts.config, dataset.train, reporter);
+  const config = withPlannedEpochs(await resolveTrainingTiles(opts.config, dataset.train, reporter), dataset.train.length);
+  if (config.train.epochs > opts.config.train.epochs) {
+    reporter.line(`${config.train.epochs} epochs: ${dataset.train.length} training images reach train.minSteps (${config.train.minSteps} steps) only then`);
+  }
   const { epochs, batchSize, seed } = config.train;
   const started = Date.now();
 

@@ -6,6 +6,7 @@
 import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
 import { Rng } from '../core/rng.js';
+import { heldOutCount } from './epochs.js';
 import { scoreAll } from '../scoring/scoreImages.js';
 import { type Calibration, goodImagesCalibration, type QuantileEstimator } from '../model/calibration.js';
 import type { Scorer } from '../scoring/scorer.js';
@@ -19,8 +20,8 @@ const SPLIT_STREAM = 0x7a11d;
  */
 export function splitValidation(train: Sample[], fraction: number, seed: number): { train: Sample[]; validation: Sample[] } {
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`splitValidation: fraction must be in [0, 1), got ${fraction}`);
-  if (fraction === 0 || train.length < 2) return { train, validation: [] };
-  const n = Math.min(train.length - 1, Math.max(1, Math.round(train.length * fraction)));
+  const n = heldOutCount(train.length, fraction);
+  if (n === 0) return { train, validation: [] };
   const order = new Rng(seed ^ SPLIT_STREAM).shuffle(train.map((_, i) => i));
   const held = new Set(order.slice(0, n));
   return { train: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
