@@ -104,9 +104,10 @@ function selectionTable(rows: BenchmarkRow[]): string[] {
 
 const pm = (s: ReturnType<typeof meanStd>, digits = 3) => (s ? `${s.mean.toFixed(digits)} ± ${s.std.toFixed(digits)}` : 'n/a');
 
-/** The results' heading: which preset (judged from the configuration) and how many epochs. */
+/** The results' heading: which preset (judged from the configuration) and how many epochs (each row has the epochs it ran). */
 export function benchmarkTitle(config: SimpleNetConfig): string {
-  return `SimpleNet benchmark (${presetOf(config)} preset, ${config.train.epochs} epochs)`;
+  const floor = config.train.minSteps > 0 ? `, or more to reach ${config.train.minSteps} steps` : '';
+  return `SimpleNet benchmark (${presetOf(config)} preset, ${config.train.epochs} epochs${floor})`;
 }
 
 export function summaryMarkdown(rows: BenchmarkRow[], title: string): string {
