@@ -44,7 +44,11 @@ export function benchmarkCommand(program: Command): void {
       'wide_resnet50_2',
     )
     .option('--weights <file>', 'state dict for a builtin backbone (default: cached ImageNet weights)')
-    .option('--epochs <n>', 'passes over each training set (default 6; paper: 160)', intOption('--epochs', 1))
+    .option(
+      '--epochs <n>',
+      'passes over each training set, exactly (default 6, or more to reach 144 optimizer steps on a small training set; paper: 160)',
+      intOption('--epochs', 1),
+    )
     .option('--config <file>', 'JSON or YAML file with any part of the configuration')
     .option(
       '--eval-every <n>',

@@ -42,7 +42,11 @@ export function trainCommand(program: Command): void {
         return v;
       },
     )
-    .option('--epochs <n>', 'passes over the training set (default 6; paper: 160)', intOption('--epochs', 1))
+    .option(
+      '--epochs <n>',
+      'passes over the training set, exactly (default 6, or more to reach 144 optimizer steps on a small training set; paper: 160)',
+      intOption('--epochs', 1),
+    )
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
     .option(
       '--checkpoint-every <epochs>',
