@@ -4,6 +4,7 @@ Run with the Debian interpreter that has torch 1.13:  /usr/bin/python3 reference
 Writes small float32 .npy files under golden/heads/. Dims are tiny on purpose (D=12, Hd=8, R=10);
 the TypeScript graphs are dimension-generic.
 """
+import math
 import os
 from collections import OrderedDict
 
@@ -96,8 +97,9 @@ def state(adaptor, disc):
     return out
 
 
-def step_goldens(loss_kind="truncated-l1", root="step"):
-    """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/."""
+def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0):
+    """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/.
+    hard < 1: each branch's loss is the mean of its ceil(hard * R) largest per-row losses (topk)."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
@@ -118,11 +120,14 @@ def step_goldens(loss_kind="truncated-l1", root="step"):
         true_scores, fake_scores = scores[:R], scores[R:]
         if loss_kind == "logistic":
             bce = nn.functional.binary_cross_entropy_with_logits
-            loss = bce(true_scores, torch.ones_like(true_scores)) + bce(fake_scores, torch.zeros_like(fake_scores))
+            true_loss = bce(true_scores, torch.ones_like(true_scores), reduction="none")
+            fake_loss = bce(fake_scores, torch.zeros_like(fake_scores), reduction="none")
         else:
             true_loss = torch.clip(-true_scores + th, min=0)
             fake_loss = torch.clip(fake_scores + th, min=0)
-            loss = true_loss.mean() + fake_loss.mean()
+        k = max(1, math.ceil(hard * R))
+        top = (lambda v: torch.topk(v.flatten(), k).values) if hard < 1 else (lambda v: v)
+        loss = top(true_loss).mean() + top(fake_loss).mean()
         p_true = (true_scores.detach() >= th).sum() / len(true_scores)
         p_fake = (fake_scores.detach() < -th).sum() / len(fake_scores)
         loss.backward()
@@ -152,3 +157,4 @@ if __name__ == "__main__":
     optim_goldens()
     step_goldens()
     step_goldens("logistic", "step_logistic")
+    step_goldens("logistic", "step_logistic_hard", hard=0.5)

@@ -27,6 +27,13 @@ export interface HeadConfig {
    * moving towards the log-odds of real against fake everywhere). Default 'truncated-l1'.
    */
   readonly loss: HeadLoss;
+  /**
+   * Hard-example fraction f: each step trains on the ⌈f·R⌉ real and the ⌈f·R⌉ fake rows with the
+   * largest loss (each branch's loss is their mean), so the discriminator's capacity goes to the
+   * normal patches it finds least normal and the fakes it finds most normal. 1 (default, the
+   * paper): every row.
+   */
+  readonly hardFraction: number;
   /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
   readonly margin: number;
   /** Negative slope of the discriminator's LeakyReLU. Default 0.2. */
@@ -63,6 +70,7 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   noiseStd: 0.015,
   noiseSpread: 1,
   loss: 'truncated-l1',
+  hardFraction: 1,
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,
@@ -87,6 +95,7 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   }
   if (!(Number.isFinite(cfg.noiseSpread) && cfg.noiseSpread >= 1))
     throw new RangeError(`headConfig: noiseSpread must be a finite number ≥ 1, got ${cfg.noiseSpread}`);
+  if (!(cfg.hardFraction > 0 && cfg.hardFraction <= 1)) throw new RangeError(`headConfig: hardFraction must be in (0, 1], got ${cfg.hardFraction}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
     throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);
   for (const k of ['bnMomentum', 'beta1', 'beta2'] as const) {

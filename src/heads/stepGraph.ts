@@ -73,6 +73,20 @@ function rowSpread(g: GraphBuilder, a: string, spread: number, seed: number): st
   return g.op('Exp', [g.op('Mul', [u, g.scalarF32(Math.log(spread))])]);
 }
 
+/**
+ * The k = max(1, ⌈f·R⌉) rows of each branch of `rowLoss` [2, R] with the largest loss: their
+ * values [2, k], a 0/1 mask [2, R] of them (from TopK's indices, so exactly k per branch) and k as
+ * a float scalar. `r` is R as a float scalar.
+ */
+function addHardRows(g: GraphBuilder, rowLoss: string, r: string, fraction: number): { values: string; mask: string; k: string } {
+  const k = g.op('Max', [g.op('Ceil', [g.op('Mul', [r, g.scalarF32(fraction)])]), g.scalarF32(1)]);
+  const kVec = g.op('Reshape', [g.cast(k, 'int64'), g.ints([1])]);
+  const [values, indices] = g.opN('TopK', [rowLoss, kVec], 2, { axis: 1, largest: 1, sorted: 0 });
+  const zeros = g.op('Expand', [g.scalarF32(0), g.op('Shape', [rowLoss])]);
+  const ones = g.op('Expand', [g.scalarF32(1), g.op('Shape', [values])]);
+  return { values, mask: g.op('ScatterElements', [zeros, indices, ones], { axis: 1 }), k };
+}
+
 export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
   const g = new GraphBuilder('simplenet_train_step');
   const D = cfg.featureDim;
@@ -122,7 +136,10 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const logistic = cfg.loss === 'logistic';
   const signed = g.op('Mul', [s2, sign]);
   const t = logistic ? signed : g.op('Add', [signed, g.scalarF32(cfg.margin)]);
-  const perBranch = g.op('ReduceMean', [g.op(logistic ? 'Softplus' : 'Relu', [t])], { axes: [1], keepdims: 0 });
+  const r = rowCount(g, x);
+  const rowLoss = g.op(logistic ? 'Softplus' : 'Relu', [t]); // [2, R]
+  const hard = cfg.hardFraction < 1 ? addHardRows(g, rowLoss, r, cfg.hardFraction) : undefined;
+  const perBranch = g.op('ReduceMean', [hard ? hard.values : rowLoss], { axes: [1], keepdims: 0 });
   const loss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
   g.output(loss, STEP_IO.loss, 'float32', []);
   // p_true = mean(real ≥ th), p_fake = mean(fake < −th); both are "t ≤ 0" except at the boundary.
@@ -135,10 +152,9 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
 
   // ---- backward ----
   // d loss / d t = [t ≥ 0]/R (clamp passes the gradient at 0, as PyTorch) or sigmoid(t)/R
-  // (softplus), d t / d s = sign.
-  const r = rowCount(g, x);
+  // (softplus), d t / d s = sign; with hard rows only the k kept rows of each branch, over k.
   const dLoss = logistic ? g.op('Sigmoid', [t]) : g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32');
-  const dT = g.op('Div', [dLoss, r]);
+  const dT = hard ? g.op('Div', [g.op('Mul', [dLoss, hard.mask]), hard.k]) : g.op('Div', [dLoss, r]);
   const dScores = g.op('Reshape', [g.op('Mul', [dT, sign]), g.ints([-1, 1])]); // [2R, 1]
   const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
   const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]

@@ -136,6 +136,11 @@ export const ConfigSchema = z
          * scoring rule; README, "Fast convergence") or the paper's 'truncated-l1' (`HeadConfig.loss`).
          */
         loss: z.enum(['truncated-l1', 'logistic']).default('logistic'),
+        /**
+         * Each step trains on this fraction of the real and of the fake patches with the largest
+         * loss (`HeadConfig.hardFraction`); 1 (default, the paper): every patch.
+         */
+        hardFraction: z.number().gt(0).max(1).default(1),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -306,12 +311,14 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
-export const VALIDATED_MECHANISMS = { head: { noiseScale: 'feature-std', noiseSpread: 1, adaptorInit: 'identity', loss: 'logistic' } } as const;
+export const VALIDATED_MECHANISMS = {
+  head: { noiseScale: 'feature-std', noiseSpread: 1, hardFraction: 1, adaptorInit: 'identity', loss: 'logistic' },
+} as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', noiseSpread: 1, adaptorInit: 'xavier', loss: 'truncated-l1' },
+  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, adaptorInit: 'xavier', loss: 'truncated-l1' },
   train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

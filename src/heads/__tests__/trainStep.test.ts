@@ -41,8 +41,9 @@ async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTe
     for (const n of TRAINABLE.filter((k) => k !== 'adaptor.bias')) {
       const want = gf(`${s}/${n}`).data.map((x, i) => x - before[n].data[i]);
       const got = params[n].data.map((x, i) => x - before[n].data[i]);
-      // fc1.bias likewise has a zero loss gradient; its update is driven by the L2 term plus round-off.
-      const rtol = n === 'discriminator.fc1.bias' ? 5e-2 : 2e-3;
+      // fc1.bias likewise has a zero loss gradient; its update is driven by the L2 term plus round-off
+      // (up to 6 % apart in the hard-row case, where fewer rows carry gradient).
+      const rtol = n === 'discriminator.fc1.bias' ? 1e-1 : 2e-3;
       assertClose(got, want, { rtol, label: `step ${s} ${n} update` });
     }
     const opt = ts.optimizerState();
@@ -65,6 +66,13 @@ test('two full training steps match PyTorch (loss, metrics, params, Adam/AdamW s
 
 test("loss 'logistic': two full training steps match PyTorch's binary cross-entropy with logits", () =>
   twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' }), goldenIn('step_logistic')));
+
+test("hardFraction 0.5: two full training steps match PyTorch training on each branch's ⌈R/2⌉ largest losses (topk)", () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', hardFraction: 0.5 }), goldenIn('step_logistic_hard')));
+
+test('headConfig refuses a hard fraction outside (0, 1]', () => {
+  for (const f of [0, -0.1, 1.01, Number.NaN]) assert.throws(() => headConfig({ hardFraction: f }), /headConfig: hardFraction must be in \(0, 1\]/);
+});
 
 test('headConfig refuses an unknown loss', () => {
   assert.throws(() => headConfig({ loss: 'hinge' as HeadConfig['loss'] }), /headConfig: loss must be 'truncated-l1' or 'logistic', got hinge/);

@@ -30,6 +30,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ head: { loss: 'logistic' } }, 'paper')).head.loss, 'truncated-l1', 'the paper forces its loss');
   assert.equal(p.head.noiseSpread, 1);
   assert.equal(parseConfig(applyPreset({ head: { noiseSpread: 2 } }, 'paper')).head.noiseSpread, 1, 'the paper forces one σ');
+  assert.equal(p.head.hardFraction, 1);
+  assert.equal(parseConfig(applyPreset({ head: { hardFraction: 0.5 } }, 'paper')).head.hardFraction, 1, 'the paper trains on every row');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -54,6 +56,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.throws(() => parseConfig({ head: { loss: 'hinge' } }), /head\.loss/);
   assert.equal(presetOf(parseConfig({ head: { noiseSpread: 2 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
+  assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
+  for (const f of [0, 1.5]) assert.throws(() => parseConfig({ head: { hardFraction: f } }), /head\.hardFraction/);
   assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');
   assert.throws(() => parseConfig({ preset: 'fast' }), /preset/);
