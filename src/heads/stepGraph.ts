@@ -21,6 +21,8 @@ export interface StepGraphOptions {
 export const STEP_IO = {
   features: 'features',
   noise: 'noise',
+  /** Scalar factor on σ for this step (in-graph noise only; `takesNoiseFactor`). */
+  noiseFactor: 'noise.factor',
   loss: 'loss',
   pTrue: 'p_true',
   pFake: 'p_fake',
@@ -43,11 +45,23 @@ export function noiseSeedAttr(seed: number): number {
   return z & 0xffffff; // < 2^24: exactly representable
 }
 
+/** Whether the step graph reads the scalar `noise.factor`: only noise drawn in-graph with σ > 0 has a σ to scale. */
+export function takesNoiseFactor(cfg: Pick<HeadConfig, 'noiseStd'>, noise: NoiseSource): boolean {
+  return noise !== 'input' && cfg.noiseStd > 0;
+}
+
 /**
  * The fakes A + ε as a node of `g`: ε fed as the input `noise` [R, D], or drawn in-graph with σ
- * `cfg.noiseStd` (per row σ·s^u when `cfg.noiseSpread` s > 1). Returns the fakes' value name.
+ * `cfg.noiseStd` (per row σ·s^u when `cfg.noiseSpread` s > 1), times the scalar value `factor`
+ * when given (a σ schedule). Returns the fakes' value name.
  */
-export function addFakes(g: GraphBuilder, a: string, cfg: Pick<HeadConfig, 'featureDim' | 'noiseStd' | 'noiseSpread'>, noise: NoiseSource): string {
+export function addFakes(
+  g: GraphBuilder,
+  a: string,
+  cfg: Pick<HeadConfig, 'featureDim' | 'noiseStd' | 'noiseSpread'>,
+  noise: NoiseSource,
+  factor?: string,
+): string {
   if (noise === 'input') return g.op('Add', [a, g.input(STEP_IO.noise, 'float32', ['R', cfg.featureDim])]);
   if (cfg.noiseStd === 0) {
     // onnxruntime aborts the process on a zero scale; zero noise means the fakes equal A.
@@ -60,7 +74,8 @@ export function addFakes(g: GraphBuilder, a: string, cfg: Pick<HeadConfig, 'feat
     scale: float(cfg.noiseStd),
     seed: float(noiseSeedAttr(noise.seed)),
   });
-  return g.op('Add', [a, cfg.noiseSpread === 1 ? eps : g.op('Mul', [eps, rowSpread(g, a, cfg.noiseSpread, noise.seed)])]);
+  const spread = cfg.noiseSpread === 1 ? eps : g.op('Mul', [eps, rowSpread(g, a, cfg.noiseSpread, noise.seed)]);
+  return g.op('Add', [a, factor ? g.op('Mul', [spread, factor]) : spread]);
 }
 
 /**
@@ -114,7 +129,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
   const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
   const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
-  const fake = addFakes(g, a, cfg, opts.noise);
+  const fake = addFakes(g, a, cfg, opts.noise, takesNoiseFactor(cfg, opts.noise) ? scalar(STEP_IO.noiseFactor) : undefined);
   const z = g.op('Concat', [a, fake], { axis: 0 });
   const h = g.op('Gemm', [z, inp['discriminator.fc1.weight'], inp['discriminator.fc1.bias']], { transB: 1 });
   const bn = addBatchNormTrain(

@@ -9,7 +9,7 @@ import type { HostTensor } from '../onnx/tensor.js';
 import { adamFactors } from './adamGraph.js';
 import { type HeadConfig, headConfig } from './config.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
-import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO } from './stepGraph.js';
+import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO, takesNoiseFactor } from './stepGraph.js';
 
 export interface TrainStepOptions {
   noise: NoiseSource;
@@ -79,9 +79,15 @@ export class TrainStep {
 
   /**
    * One optimizer step on a batch of features [R, D]. `noise` [R, D] float32 is required when the
-   * step was created with noise 'input' and refused otherwise. Learning rates default to the config.
+   * step was created with noise 'input' and refused otherwise. Learning rates default to the config;
+   * `noiseFactor` (default 1) scales in-graph noise's σ for this step and is ignored for noise fed as input.
+   * @throws TypeError / RangeError naming the option when features, noise or noiseFactor are not as created.
+   * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
-  async step(features: FeatureTensor, opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number } = {}): Promise<StepResult> {
+  async step(
+    features: FeatureTensor,
+    opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number; noiseFactor?: number } = {},
+  ): Promise<StepResult> {
     const D = this.cfg.featureDim;
     const dims = features?.dims;
     // HostTensor carries .dtype, ort.Tensor carries .type.
@@ -104,6 +110,10 @@ export class TrainStep {
     } else if (opts.noise) {
       throw new TypeError("TrainStep.step: opts.noise is only accepted when created with noise 'input'");
     }
+    const noiseFactor = opts.noiseFactor ?? 1;
+    if (!(Number.isFinite(noiseFactor) && noiseFactor >= 0))
+      throw new RangeError(`TrainStep.step: opts.noiseFactor must be a finite number ≥ 0, got ${noiseFactor}`);
+    if (takesNoiseFactor(this.cfg, this.opts.noise)) feeds[STEP_IO.noiseFactor] = scalar(noiseFactor);
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
     const d = adamFactors(t, opts.discLr ?? this.cfg.discLr, this.cfg.discWeightDecay, this.cfg);

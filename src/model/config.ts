@@ -184,6 +184,12 @@ export const ConfigSchema = z
             schedule: z.enum(['constant', 'cosine']).default('constant'),
             minLrFactor: z.number().min(0).max(1).default(0.4),
             warmupEpochs: z.number().int().nonnegative().default(0),
+            /**
+             * σ at the last step as a fraction of σ at the first, reached linearly over the steps
+             * (`noiseFactor` in training/schedule.ts): fakes move closer to the normal features as the
+             * discriminator learns to separate them. 1 (default, the paper): one σ throughout.
+             */
+            noiseDecay: z.number().gt(0).max(1).default(1),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -276,13 +282,13 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the
- * epoch count aside): 'paper' (constant rates, final weights, absolute σ, Xavier adaptor, truncated
+ * epoch count aside): 'paper' (constant rates and σ, final weights, absolute σ, Xavier adaptor, truncated
  * L1, no EMA or guard, the centre crop), 'validated' (σ relative to the feature std, identity
  * adaptor, logistic loss, best-by-validation weights, the default fit), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
-  const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.ema === 0 && !t.guard.enabled;
+  const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.noiseDecay === 1 && t.ema === 0 && !t.guard.enabled;
   if (!plainTraining) return 'custom';
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
@@ -319,7 +325,7 @@ export const VALIDATED_MECHANISMS = {
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
   head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, adaptorInit: 'xavier', loss: 'truncated-l1' },
-  train: { schedule: 'constant', warmupEpochs: 0, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
+  train: { schedule: 'constant', warmupEpochs: 0, noiseDecay: 1, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },
   // Nor thresholds: the held-out quantile as issue 6 estimated it.

@@ -17,7 +17,7 @@ export type { LoopState } from './checkpoint.js';
 import { ParamsEma } from './ema.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { DivergenceGuard, type GuardEvent } from './guard.js';
-import { lrFactor } from './schedule.js';
+import { lrFactor, noiseFactor } from './schedule.js';
 
 export interface Selection {
   by: 'final' | 'validation';
@@ -82,6 +82,7 @@ export class EpochLoop {
       const r = await step.step(cache.batch(this.order.slice(b, b + t.batchSize)), {
         adaptorLr: config.head.adaptorLr * factor,
         discLr: config.head.discLr * factor,
+        noiseFactor: noiseFactor(global, t.epochs * stepsPerEpoch, t.noiseDecay),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

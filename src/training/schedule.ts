@@ -18,3 +18,13 @@ export function lrFactor(step: number, totalSteps: number, stepsPerEpoch: number
   const t = Math.min(1, step / Math.max(1, totalSteps - 1));
   return warm * (o.minFactor + (1 - o.minFactor) * 0.5 * (1 + Math.cos(Math.PI * t)));
 }
+
+/**
+ * The factor on σ at optimizer step `step` of `totalSteps`: 1 at the first step, falling linearly to
+ * `decay` at the last (`train.noiseDecay`; 1: constant, the paper).
+ * @example noiseFactor(143, 144, 0.5) // 0.5
+ */
+export function noiseFactor(step: number, totalSteps: number, decay: number): number {
+  if (decay === 1) return 1;
+  return 1 - (1 - decay) * Math.min(1, step / Math.max(1, totalSteps - 1));
+}

@@ -2,20 +2,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { Session } from '../../onnx/session.js';
-import { f32 } from '../../onnx/tensor.js';
+import { f32, type HostTensor } from '../../onnx/tensor.js';
 import { addFakes } from '../stepGraph.js';
 
 const R = 4000;
 const D = 64;
 
-/** The in-graph ε = fake − A for `spread`, one run of a graph holding only `addFakes`. */
-async function drawNoise(spread: number, seed = 3): Promise<Float32Array> {
+/** The in-graph ε = fake − A for `spread` (times `factor` when given), one run of a graph holding only `addFakes`. */
+async function drawNoise(spread: number, seed = 3, factor?: number): Promise<Float32Array> {
   const g = new GraphBuilder('fakes');
   const a = g.input('a', 'float32', ['R', D]);
-  g.output(g.op('Sub', [addFakes(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: spread }, { seed }), a]), 'eps', 'float32', ['R', D]);
+  const f = factor === undefined ? undefined : g.input('factor', 'float32', []);
+  g.output(g.op('Sub', [addFakes(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: spread }, { seed }, f), a]), 'eps', 'float32', ['R', D]);
   const s = await Session.create(g.toModel(), 'fakes test');
   try {
-    return (await s.run({ a: f32([R, D]) })).eps.data as Float32Array;
+    const feeds: Record<string, HostTensor> = { a: f32([R, D]) };
+    if (factor !== undefined) feeds.factor = f32([], [factor]);
+    return (await s.run(feeds)).eps.data as Float32Array;
   } finally {
     await s.release();
   }
@@ -55,5 +58,13 @@ test('noiseSpread leaves the Gaussian stream itself as it was: same directions, 
     const k = spread[r * D] / one[r * D];
     assert.ok(k >= 0.5 - 1e-6 && k <= 2 + 1e-6, `row ${r} factor ${k}`);
     for (let j = 1; j < D; j++) assert.ok(Math.abs(spread[r * D + j] - k * one[r * D + j]) <= 1e-5 * (1 + Math.abs(spread[r * D + j])), `row ${r} col ${j}`);
+  }
+});
+
+test('a σ factor (train.noiseDecay) scales the same Gaussian stream: ε·f, row for row', async () => {
+  const one = await drawNoise(1, 5);
+  for (const f of [1, 0.5]) {
+    const scaled = await drawNoise(1, 5, f);
+    for (let i = 0; i < one.length; i += 997) assert.ok(Math.abs(scaled[i] - f * one[i]) <= 1e-6 * (1 + Math.abs(one[i])), `factor ${f} element ${i}`);
   }
 });

@@ -31,6 +31,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseSpread, 1);
   assert.equal(parseConfig(applyPreset({ head: { noiseSpread: 2 } }, 'paper')).head.noiseSpread, 1, 'the paper forces one σ');
   assert.equal(p.head.hardFraction, 1);
+  assert.equal(p.train.noiseDecay, 1);
+  assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
   assert.equal(parseConfig(applyPreset({ head: { hardFraction: 0.5 } }, 'paper')).head.hardFraction, 1, 'the paper trains on every row');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
@@ -57,6 +59,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { noiseSpread: 2 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
+  for (const d of [0, 1.5]) assert.throws(() => parseConfig({ train: { noiseDecay: d } }), /train\.noiseDecay/);
   for (const f of [0, 1.5]) assert.throws(() => parseConfig({ head: { hardFraction: f } }), /head\.hardFraction/);
   assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
   assert.equal(presetOf(parseConfig({ preset: 'custom' })), 'validated');

@@ -8,7 +8,7 @@ import { TrainStep } from '../../heads/trainStep.js';
 import { ortTensor } from '../../onnx/session.js';
 import { ParamsEma } from '../ema.js';
 import { DivergenceGuard } from '../guard.js';
-import { lrFactor } from '../schedule.js';
+import { lrFactor, noiseFactor } from '../schedule.js';
 
 const cfg = headConfig({ featureDim: 12, hiddenDim: 8 });
 
@@ -66,6 +66,37 @@ test('schedules: constant, cosine to its floor, linear warm-up', () => {
     [0, 9, 19, 20].map((s) => lrFactor(s, 100, 10, warm)),
     [0.05, 0.5, 1, 1],
   );
+});
+
+test('noise decay: σ factor 1 at the first step, linear to the decay at the last; decay 1 is constant', () => {
+  assert.deepEqual(
+    [0, 72, 143].map((s) => noiseFactor(s, 144, 1)),
+    [1, 1, 1],
+  );
+  assert.equal(noiseFactor(0, 144, 0.5), 1);
+  assert.ok(Math.abs(noiseFactor(143, 144, 0.5) - 0.5) < 1e-12);
+  assert.ok(Math.abs(noiseFactor(143 / 2, 144, 0.5) - 0.75) < 1e-12);
+  assert.equal(noiseFactor(0, 1, 0.5), 1, 'one step: the first step keeps σ');
+});
+
+test('TrainStep: noiseFactor scales in-graph noise (factor 1 is the default) and is checked', async () => {
+  const rng = new Rng(2);
+  const params = initHeadParams(cfg, new Rng(0));
+  const x = features(rng, 16);
+  const run = async (factor?: number) => {
+    const s = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
+    try {
+      return (await s.step(x, factor === undefined ? {} : { noiseFactor: factor })).loss;
+    } finally {
+      await s.release();
+    }
+  };
+  const base = await run();
+  assert.equal(await run(1), base);
+  assert.notEqual(await run(0.25), base);
+  const s = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
+  await assert.rejects(s.step(x, { noiseFactor: -1 }), /TrainStep\.step: opts\.noiseFactor must be a finite number ≥ 0, got -1/);
+  await s.release();
 });
 
 test('EMA of the weights: decay · average + (1 − decay) · current, on copies', () => {
