@@ -97,9 +97,28 @@ def state(adaptor, disc):
     return out
 
 
-def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0):
+def ascend(disc, true_feats, noise, steps, size):
+    """GLASS-style ascent on the fakes' offsets: `steps` times, turn eps towards the gradient of the
+    eval-mode discriminator's score at A + eps by size * |eps|, then rescale it to |eps|."""
+    eps = noise.clone()
+    if steps == 0:
+        return eps
+    disc.eval()
+    length = eps.norm(dim=1, keepdim=True)
+    for _ in range(steps):
+        f = (true_feats.detach() + eps).requires_grad_(True)
+        (grad,) = torch.autograd.grad(disc(f).sum(), f)
+        unit = grad / (grad.norm(dim=1, keepdim=True) + 1e-12)
+        moved = eps + unit * (length * size)
+        eps = (moved * (length / (moved.norm(dim=1, keepdim=True) + 1e-12))).detach()
+    disc.train()
+    return eps
+
+
+def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, ascent_size=0.5):
     """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/.
-    hard < 1: each branch's loss is the mean of its ceil(hard * R) largest per-row losses (topk)."""
+    hard < 1: each branch's loss is the mean of its ceil(hard * R) largest per-row losses (topk).
+    ascent > 0: the fakes' offsets are first turned by `ascend` and then held constant."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
@@ -115,7 +134,7 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0):
         adaptor.train(); disc.train()
         a_opt.zero_grad(); d_opt.zero_grad()
         true_feats = adaptor(x)
-        fake_feats = true_feats + noise
+        fake_feats = true_feats + ascend(disc, true_feats, noise, ascent, ascent_size)
         scores = disc(torch.cat([true_feats, fake_feats]))
         true_scores, fake_scores = scores[:R], scores[R:]
         if loss_kind == "logistic":
@@ -158,3 +177,4 @@ if __name__ == "__main__":
     step_goldens()
     step_goldens("logistic", "step_logistic")
     step_goldens("logistic", "step_logistic_hard", hard=0.5)
+    step_goldens("logistic", "step_logistic_ascent", ascent=2, ascent_size=0.5)

@@ -34,6 +34,14 @@ export interface HeadConfig {
    * paper): every row.
    */
   readonly hardFraction: number;
+  /**
+   * Gradient-ascent steps on each fake (GLASS's global anomaly synthesis): each turns the fake's
+   * offset from its real patch towards where the discriminator finds it most normal, keeping its
+   * length (`ascentSize` sets how far). 0 (default, the paper): the Gaussian fakes as drawn.
+   */
+  readonly ascentSteps: number;
+  /** Each ascent step adds ascentSize·‖ε‖ along the unit gradient before ε is rescaled to ‖ε‖. Default 0.5. */
+  readonly ascentSize: number;
   /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
   readonly margin: number;
   /** Negative slope of the discriminator's LeakyReLU. Default 0.2. */
@@ -71,6 +79,8 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   noiseSpread: 1,
   loss: 'truncated-l1',
   hardFraction: 1,
+  ascentSteps: 0,
+  ascentSize: 0.5,
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,
@@ -95,6 +105,10 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   }
   if (!(Number.isFinite(cfg.noiseSpread) && cfg.noiseSpread >= 1))
     throw new RangeError(`headConfig: noiseSpread must be a finite number ≥ 1, got ${cfg.noiseSpread}`);
+  if (!(Number.isInteger(cfg.ascentSteps) && cfg.ascentSteps >= 0))
+    throw new RangeError(`headConfig: ascentSteps must be an integer ≥ 0, got ${cfg.ascentSteps}`);
+  if (!(Number.isFinite(cfg.ascentSize) && cfg.ascentSize > 0))
+    throw new RangeError(`headConfig: ascentSize must be a finite number > 0, got ${cfg.ascentSize}`);
   if (!(cfg.hardFraction > 0 && cfg.hardFraction <= 1)) throw new RangeError(`headConfig: hardFraction must be in (0, 1], got ${cfg.hardFraction}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
     throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);

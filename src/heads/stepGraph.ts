@@ -102,6 +102,36 @@ function addHardRows(g: GraphBuilder, rowLoss: string, r: string, fraction: numb
   return { values, mask: g.op('ScatterElements', [zeros, indices, ones], { axis: 1 }), k };
 }
 
+/**
+ * Hard fakes by gradient ascent (GLASS, Chen et al., ECCV 2024, "global anomaly synthesis"): each
+ * fake's offset ε = F − A is turned, `cfg.ascentSteps` times, towards the direction in which the
+ * discriminator finds F most normal, ε ← ε + η‖ε‖·ĝ (ĝ the unit gradient of the score D(F),
+ * η = `cfg.ascentSize`), then rescaled to its old length, so a fake keeps its distance from its
+ * real patch and only its direction gets harder. ĝ uses the batch norm's running statistics (the
+ * eval-mode network, one R-row pass: no coupling between rows). The backward treats the final ε as
+ * a constant offset, as it treats the noise.
+ */
+function addAscent(g: GraphBuilder, a: string, fake: string, inp: Record<string, string>, cfg: HeadConfig): string {
+  const rowNorm = (v: string): string => g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.ints([1])], { keepdims: 1 })]);
+  const w1 = inp['discriminator.fc1.weight'];
+  const alpha = g.op('Div', [inp['discriminator.bn.weight'], g.op('Sqrt', [g.op('Add', [inp['discriminator.bn.running_var'], g.scalarF32(cfg.bnEps)])])]);
+  const shift = g.op('Sub', [inp['discriminator.bn.bias'], g.op('Mul', [inp['discriminator.bn.running_mean'], alpha])]);
+  const w2Scaled = g.op('Mul', [inp['discriminator.fc2.weight'], alpha]); // [1, Hd]: d score / d BN input per unit slope
+  let eps = g.op('Sub', [fake, a]);
+  const length = rowNorm(eps);
+  const stepLength = g.op('Mul', [length, g.scalarF32(cfg.ascentSize)]);
+  for (let k = 0; k < cfg.ascentSteps; k++) {
+    const h = g.op('Gemm', [g.op('Add', [a, eps]), w1, inp['discriminator.fc1.bias']], { transB: 1 });
+    const y = g.op('Add', [g.op('Mul', [h, alpha]), shift]);
+    const slope = g.op('Where', [g.op('Greater', [y, g.scalarF32(0)]), g.scalarF32(1), g.scalarF32(cfg.leakySlope)]);
+    const grad = g.op('MatMul', [g.op('Mul', [slope, w2Scaled]), w1]); // [R, D]
+    const unit = g.op('Div', [grad, g.op('Add', [rowNorm(grad), g.scalarF32(1e-12)])]);
+    const moved = g.op('Add', [eps, g.op('Mul', [unit, stepLength])]);
+    eps = g.op('Mul', [moved, g.op('Div', [length, g.op('Add', [rowNorm(moved), g.scalarF32(1e-12)])])]);
+  }
+  return g.op('Add', [a, eps]);
+}
+
 export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
   const g = new GraphBuilder('simplenet_train_step');
   const D = cfg.featureDim;
@@ -129,7 +159,8 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
   const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
   const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
-  const fake = addFakes(g, a, cfg, opts.noise, takesNoiseFactor(cfg, opts.noise) ? scalar(STEP_IO.noiseFactor) : undefined);
+  const drawn = addFakes(g, a, cfg, opts.noise, takesNoiseFactor(cfg, opts.noise) ? scalar(STEP_IO.noiseFactor) : undefined);
+  const fake = cfg.ascentSteps > 0 ? addAscent(g, a, drawn, inp, cfg) : drawn;
   const z = g.op('Concat', [a, fake], { axis: 0 });
   const h = g.op('Gemm', [z, inp['discriminator.fc1.weight'], inp['discriminator.fc1.bias']], { transB: 1 });
   const bn = addBatchNormTrain(

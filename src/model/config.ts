@@ -141,6 +141,13 @@ export const ConfigSchema = z
          * loss (`HeadConfig.hardFraction`); 1 (default, the paper): every patch.
          */
         hardFraction: z.number().gt(0).max(1).default(1),
+        /**
+         * Gradient-ascent steps that turn each fake towards where the discriminator finds it most
+         * normal, at its drawn distance (`HeadConfig.ascentSteps`, GLASS); 0 (default, the paper): none.
+         */
+        ascentSteps: z.number().int().nonnegative().default(0),
+        /** How far each ascent step turns a fake, as a fraction of its offset's length (`HeadConfig.ascentSize`). */
+        ascentSize: z.number().positive().default(DEFAULT_HEAD_CONFIG.ascentSize),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -318,13 +325,13 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
 export const VALIDATED_MECHANISMS = {
-  head: { noiseScale: 'feature-std', noiseSpread: 1, hardFraction: 1, adaptorInit: 'identity', loss: 'logistic' },
+  head: { noiseScale: 'feature-std', noiseSpread: 1, hardFraction: 1, ascentSteps: 0, adaptorInit: 'identity', loss: 'logistic' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, adaptorInit: 'xavier', loss: 'truncated-l1' },
+  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, ascentSteps: 0, adaptorInit: 'xavier', loss: 'truncated-l1' },
   train: { schedule: 'constant', warmupEpochs: 0, noiseDecay: 1, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

@@ -70,6 +70,14 @@ test("loss 'logistic': two full training steps match PyTorch's binary cross-entr
 test("hardFraction 0.5: two full training steps match PyTorch training on each branch's ⌈R/2⌉ largest losses (topk)", () =>
   twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', hardFraction: 0.5 }), goldenIn('step_logistic_hard')));
 
+test("ascentSteps 2: two full training steps match PyTorch after turning the fakes along autograd's gradient of the eval-mode score", () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', ascentSteps: 2, ascentSize: 0.5 }), goldenIn('step_logistic_ascent')));
+
+test('headConfig refuses ascent settings that are not a step count and a positive size', () => {
+  for (const n of [-1, 0.5]) assert.throws(() => headConfig({ ascentSteps: n }), /headConfig: ascentSteps must be an integer ≥ 0/);
+  for (const v of [0, Number.NaN]) assert.throws(() => headConfig({ ascentSize: v }), /headConfig: ascentSize must be a finite number > 0/);
+});
+
 test('headConfig refuses a hard fraction outside (0, 1]', () => {
   for (const f of [0, -0.1, 1.01, Number.NaN]) assert.throws(() => headConfig({ hardFraction: f }), /headConfig: hardFraction must be in \(0, 1\]/);
 });

@@ -32,6 +32,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ head: { noiseSpread: 2 } }, 'paper')).head.noiseSpread, 1, 'the paper forces one σ');
   assert.equal(p.head.hardFraction, 1);
   assert.equal(p.train.noiseDecay, 1);
+  assert.equal(p.head.ascentSteps, 0);
+  assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
   assert.equal(parseConfig(applyPreset({ head: { hardFraction: 0.5 } }, 'paper')).head.hardFraction, 1, 'the paper trains on every row');
   assert.equal(p.preset, 'paper');
@@ -60,6 +62,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { ascentSteps: 1 } })), 'custom');
+  assert.throws(() => parseConfig({ head: { ascentSteps: 1.5 } }), /head\.ascentSteps/);
   for (const d of [0, 1.5]) assert.throws(() => parseConfig({ train: { noiseDecay: d } }), /train\.noiseDecay/);
   for (const f of [0, 1.5]) assert.throws(() => parseConfig({ head: { hardFraction: f } }), /head\.hardFraction/);
   assert.throws(() => parseConfig({ image: { fit: 'zoom' } }), /image\.fit/);
