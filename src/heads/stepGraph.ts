@@ -1,7 +1,8 @@
 /**
- * The whole training step as ONE ONNX graph: adaptor → noise → discriminator on [real; fake] →
- * hinge loss → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the
- * BN running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
+ * The whole training step as ONE ONNX graph: adaptor → noise (optionally turned by gradient ascent)
+ * → discriminator on [real; fake] → truncated-L1 or logistic loss (optionally on the hardest rows
+ * only) → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the BN
+ * running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
  */
 import { float, GraphBuilder } from '../onnx/builder.js';
 import { addAdamUpdate, type AdamScalarInputs } from './adamGraph.js';
