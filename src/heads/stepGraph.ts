@@ -16,6 +16,8 @@ export interface StepGraphOptions {
   /** 'input': ε is the graph input `noise` [R, D]; {seed}: drawn in-graph by RandomNormalLike. */
   noise: NoiseSource;
   featureDtype: 'float32' | 'float16';
+  /** The step takes a per-step σ factor (`noise.factor`, a σ schedule); without it the graph has none. Default false. */
+  noiseSchedule?: boolean;
 }
 
 /** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
@@ -46,9 +48,12 @@ export function noiseSeedAttr(seed: number): number {
   return z & 0xffffff; // < 2^24: exactly representable
 }
 
-/** Whether the step graph reads the scalar `noise.factor`: only noise drawn in-graph with σ > 0 has a σ to scale. */
-export function takesNoiseFactor(cfg: Pick<HeadConfig, 'noiseStd'>, noise: NoiseSource): boolean {
-  return noise !== 'input' && cfg.noiseStd > 0;
+/**
+ * Whether the step graph reads the scalar `noise.factor`: only when a σ schedule asks for it, and
+ * only noise drawn in-graph with σ > 0 has a σ to scale (runs without a schedule pay no per-step Mul).
+ */
+export function takesNoiseFactor(cfg: Pick<HeadConfig, 'noiseStd'>, opts: Pick<StepGraphOptions, 'noise' | 'noiseSchedule'>): boolean {
+  return opts.noiseSchedule === true && opts.noise !== 'input' && cfg.noiseStd > 0;
 }
 
 /**
@@ -160,7 +165,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
   const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
   const a = g.op('Gemm', [x, inp['adaptor.weight'], inp['adaptor.bias']], { transB: 1 });
-  const drawn = addFakes(g, a, cfg, opts.noise, takesNoiseFactor(cfg, opts.noise) ? scalar(STEP_IO.noiseFactor) : undefined);
+  const drawn = addFakes(g, a, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
   const fake = cfg.ascentSteps > 0 ? addAscent(g, a, drawn, inp, cfg) : drawn;
   const z = g.op('Concat', [a, fake], { axis: 0 });
   const h = g.op('Gemm', [z, inp['discriminator.fc1.weight'], inp['discriminator.fc1.bias']], { transB: 1 });

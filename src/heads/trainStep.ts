@@ -15,6 +15,8 @@ export interface TrainStepOptions {
   noise: NoiseSource;
   /** dtype of the features fed to step(); float16 is cast to float32 inside the graph. Default float32. */
   featureDtype?: 'float32' | 'float16';
+  /** The run schedules σ: step() then takes `noiseFactor` (in-graph noise only). Default false. */
+  noiseSchedule?: boolean;
   session?: SessionOptions;
   /** onnxruntime's per-shape memory pattern (default false: see `InternalSessionOptions`); for benchmarks. */
   memoryPattern?: boolean;
@@ -41,7 +43,7 @@ export class TrainStep {
   private constructor(
     readonly cfg: HeadConfig,
     private readonly session: Session,
-    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype'>>,
+    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule'>>,
     private state: Record<string, ort.Tensor>,
   ) {}
 
@@ -57,7 +59,8 @@ export class TrainStep {
     if (featureDtype !== 'float32' && featureDtype !== 'float16') {
       throw new TypeError(`TrainStep.create: opts.featureDtype must be 'float32' or 'float16', got ${String(featureDtype)}`);
     }
-    const model = buildStepGraph(cfg, { noise, featureDtype });
+    const noiseSchedule = opts.noiseSchedule === true;
+    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule });
     // Issue 16: without the per-shape memory pattern the step's peak is 0.75 GiB instead of 1.3 at
     // bottle's 10,368 rows, with the same results (memoryPattern, session.ts).
     const stepSession: InternalSessionOptions = { ...opts.session, memoryPattern: opts.memoryPattern ?? false };
@@ -69,7 +72,7 @@ export class TrainStep {
       state[expAvgName(name)] = zeros(shapes[name]);
       state[expAvgSqName(name)] = zeros(shapes[name]);
     }
-    return new TrainStep(cfg, session, { noise, featureDtype }, state);
+    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule }, state);
   }
 
   /** Optimizer steps taken so far (PyTorch's `state['step']`). */
@@ -80,7 +83,8 @@ export class TrainStep {
   /**
    * One optimizer step on a batch of features [R, D]. `noise` [R, D] float32 is required when the
    * step was created with noise 'input' and refused otherwise. Learning rates default to the config;
-   * `noiseFactor` (default 1) scales in-graph noise's σ for this step and is ignored for noise fed as input.
+   * `noiseFactor` (default 1) scales in-graph noise's σ for this step when created with `noiseSchedule`
+   * (ignored for noise fed as input); any other factor than 1 without a schedule is refused.
    * @throws TypeError / RangeError naming the option when features, noise or noiseFactor are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
@@ -113,7 +117,9 @@ export class TrainStep {
     const noiseFactor = opts.noiseFactor ?? 1;
     if (!(Number.isFinite(noiseFactor) && noiseFactor >= 0))
       throw new RangeError(`TrainStep.step: opts.noiseFactor must be a finite number ≥ 0, got ${noiseFactor}`);
-    if (takesNoiseFactor(this.cfg, this.opts.noise)) feeds[STEP_IO.noiseFactor] = scalar(noiseFactor);
+    if (takesNoiseFactor(this.cfg, this.opts)) feeds[STEP_IO.noiseFactor] = scalar(noiseFactor);
+    else if (noiseFactor !== 1 && this.opts.noise !== 'input' && this.cfg.noiseStd > 0)
+      throw new TypeError('TrainStep.step: opts.noiseFactor needs a step created with noiseSchedule: true');
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
     const d = adamFactors(t, opts.discLr ?? this.cfg.discLr, this.cfg.discWeightDecay, this.cfg);

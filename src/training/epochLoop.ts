@@ -74,15 +74,16 @@ export class EpochLoop {
     let pFake = 0;
     let factor = 1;
     const bar = reporter.bar(`epoch ${epoch}/${t.epochs}`, stepsPerEpoch);
+    const totalSteps = t.epochs * stepsPerEpoch;
     for (let b = 0, k = 0; b < this.order.length; b += t.batchSize, k++) {
       this.o.signal?.throwIfAborted();
       const global = (epoch - 1) * stepsPerEpoch + k;
-      factor = lrFactor(global, t.epochs * stepsPerEpoch, stepsPerEpoch, { kind: t.schedule, minFactor: t.minLrFactor, warmupEpochs: t.warmupEpochs });
+      factor = lrFactor(global, totalSteps, stepsPerEpoch, { kind: t.schedule, minFactor: t.minLrFactor, warmupEpochs: t.warmupEpochs });
       factor *= this.guard?.lrScale ?? 1;
       const r = await step.step(cache.batch(this.order.slice(b, b + t.batchSize)), {
         adaptorLr: config.head.adaptorLr * factor,
         discLr: config.head.discLr * factor,
-        noiseFactor: noiseFactor(global, t.epochs * stepsPerEpoch, t.noiseDecay),
+        noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

@@ -125,6 +125,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     const step = await TrainStep.create(cfg, init, {
       noise: { seed: resumedNoiseSeed(seed, state.resumedAt) },
       featureDtype: plan.dtype,
+      noiseSchedule: config.train.noiseDecay !== 1,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =

@@ -84,7 +84,7 @@ test('TrainStep: noiseFactor scales in-graph noise (factor 1 is the default) and
   const params = initHeadParams(cfg, new Rng(0));
   const x = features(rng, 16);
   const run = async (factor?: number) => {
-    const s = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
+    const s = await TrainStep.create(cfg, params, { noise: { seed: 4 }, noiseSchedule: true });
     try {
       return (await s.step(x, factor === undefined ? {} : { noiseFactor: factor })).loss;
     } finally {
@@ -94,9 +94,14 @@ test('TrainStep: noiseFactor scales in-graph noise (factor 1 is the default) and
   const base = await run();
   assert.equal(await run(1), base);
   assert.notEqual(await run(0.25), base);
-  const s = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
+  const s = await TrainStep.create(cfg, params, { noise: { seed: 4 }, noiseSchedule: true });
   await assert.rejects(s.step(x, { noiseFactor: -1 }), /TrainStep\.step: opts\.noiseFactor must be a finite number ≥ 0, got -1/);
   await s.release();
+  // Without a schedule the graph has no factor: 1 is what it does anyway, anything else is refused.
+  const plain = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
+  assert.equal((await plain.step(x, { noiseFactor: 1 })).loss, base);
+  await assert.rejects(plain.step(x, { noiseFactor: 0.5 }), /TrainStep\.step: opts\.noiseFactor needs a step created with noiseSchedule: true/);
+  await plain.release();
 });
 
 test('EMA of the weights: decay · average + (1 − decay) · current, on copies', () => {
