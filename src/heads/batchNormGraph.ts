@@ -75,9 +75,21 @@ export function addBatchNormTrainBackward(
   return { dh, dGamma, dBeta };
 }
 
+/** Eval-mode BN's affine form from running stats: α = γ/√(var + eps) and shift = β − μ·α. */
+export function batchNormEvalAffine(
+  g: GraphBuilder,
+  gamma: string,
+  beta: string,
+  runningMean: string,
+  runningVar: string,
+  eps: number,
+): { alpha: string; shift: string } {
+  const alpha = g.op('Div', [gamma, g.op('Sqrt', [g.op('Add', [runningVar, g.scalarF32(eps)])])]);
+  return { alpha, shift: g.op('Sub', [beta, g.op('Mul', [runningMean, alpha])]) };
+}
+
 /** Eval-mode BN from running stats, as PyTorch applies it: x·α + (β − μ·α), α = γ/√(var + eps). */
 export function addBatchNormEval(g: GraphBuilder, h: string, gamma: string, beta: string, runningMean: string, runningVar: string, eps: number): string {
-  const alpha = g.op('Div', [gamma, g.op('Sqrt', [g.op('Add', [runningVar, g.scalarF32(eps)])])]);
-  const shift = g.op('Sub', [beta, g.op('Mul', [runningMean, alpha])]);
+  const { alpha, shift } = batchNormEvalAffine(g, gamma, beta, runningMean, runningVar, eps);
   return g.op('Add', [g.op('Mul', [h, alpha]), shift]);
 }

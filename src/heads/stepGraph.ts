@@ -6,7 +6,7 @@
  */
 import { float, GraphBuilder } from '../onnx/builder.js';
 import { addAdamUpdate, type AdamScalarInputs } from './adamGraph.js';
-import { addBatchNormTrain, addBatchNormTrainBackward, rowCount } from './batchNormGraph.js';
+import { addBatchNormTrain, addBatchNormTrainBackward, batchNormEvalAffine, rowCount } from './batchNormGraph.js';
 import type { HeadConfig } from './config.js';
 import { ADAPTOR_TRAINABLE, DISC_TRAINABLE, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
 
@@ -120,8 +120,14 @@ function addHardRows(g: GraphBuilder, rowLoss: string, r: string, fraction: numb
 function addAscent(g: GraphBuilder, a: string, fake: string, inp: Record<string, string>, cfg: HeadConfig): string {
   const rowNorm = (v: string): string => g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.ints([1])], { keepdims: 1 })]);
   const w1 = inp['discriminator.fc1.weight'];
-  const alpha = g.op('Div', [inp['discriminator.bn.weight'], g.op('Sqrt', [g.op('Add', [inp['discriminator.bn.running_var'], g.scalarF32(cfg.bnEps)])])]);
-  const shift = g.op('Sub', [inp['discriminator.bn.bias'], g.op('Mul', [inp['discriminator.bn.running_mean'], alpha])]);
+  const { alpha, shift } = batchNormEvalAffine(
+    g,
+    inp['discriminator.bn.weight'],
+    inp['discriminator.bn.bias'],
+    inp['discriminator.bn.running_mean'],
+    inp['discriminator.bn.running_var'],
+    cfg.bnEps,
+  );
   const w2Scaled = g.op('Mul', [inp['discriminator.fc2.weight'], alpha]); // [1, Hd]: d score / d BN input per unit slope
   let eps = g.op('Sub', [fake, a]);
   const length = rowNorm(eps);
