@@ -4,6 +4,7 @@
  * error-budget rule at several budgets, the older own-error rule) and 7- and 8-bit weights, plus the
  * op counts of onnxruntime's optimised int8 graph (what really runs int8). Usage:
  *   node dist/scripts/quant-bench.js [--backbone wrn50|mobilenet|both] [--calib 16] [--held-out 4] [--runs 10]
+ *     [--method minmax|percentile|mse] [--budgets inf,0.05,0.03,0.02,0.01]
  * wrn50 is a random-weight WideResNet-50-2 (layers layer2, layer3; as predict-bench.ts builds it),
  * mobilenet the manifest backbones/mobilenet_v2.json. Both are calibrated on MVTec AD bottle
  * train/good images preprocessed by the project's preprocessing graph (crop 288). Reported, not
@@ -13,7 +14,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadManifestBackbone } from '../src/backbones/manifest.js';
-import { collectRanges, measureQuantizationError } from '../src/onnx/calibrate.js';
+import { CALIBRATION_METHODS, type CalibrationMethod, collectRanges, measureQuantizationError } from '../src/onnx/calibrate.js';
 import { preparedGraph } from '../src/backbones/quantizeBackbone.js';
 import { specializedBackbone } from '../src/backbones/specialize.js';
 import { encodeModel } from '../src/onnx/model.js';
@@ -36,6 +37,11 @@ const which = flag('--backbone', 'both');
 const nCalib = Number(flag('--calib', '16'));
 const nHeld = Number(flag('--held-out', '4'));
 const runs = Number(flag('--runs', '10'));
+const method = flag('--method', 'minmax') as CalibrationMethod;
+if (!CALIBRATION_METHODS.includes(method)) throw new Error(`--method: expected one of ${CALIBRATION_METHODS.join(', ')}, got '${method}'`);
+const budgets = flag('--budgets', 'inf,0.05,0.03,0.02,0.01')
+  .split(',')
+  .map((b) => (b === 'inf' ? Infinity : Number(b)));
 const DATA = resolve(process.env.SIMPLENET_MVTEC_ROOT ?? '/work/shared/data/mvtec_ad', 'bottle/train/good');
 const IMAGE = { resize: 329, crop: 288 };
 
@@ -122,12 +128,12 @@ async function bench(name: string, float: Backbone): Promise<void> {
   // quantizer with a different choice of values kept float (budget rule) or weight width.
   const feeds = calib.map((x) => ({ [float.inputName]: x }));
   const t0 = performance.now();
-  const ranges = await collectRanges(prepared, feeds);
+  const ranges = await collectRanges(prepared, feeds, { method });
   const sensitivity = await measureSensitivity(prepared, ranges, feeds.slice(0, 8));
   const ownErrors = await measureQuantizationError(prepared, ranges, feeds);
   const measureSeconds = (performance.now() - t0) / 1000;
   const variants: { label: string; weightBits: 7 | 8; float: string[] }[] = [
-    ...[Infinity, 0.05, 0.03, 0.02, 0.01].map((budget) => ({
+    ...budgets.map((budget) => ({
       label: `budget ${budget}`,
       weightBits: 7 as const,
       float: chooseFloatValues(sensitivity, budget),
@@ -152,6 +158,7 @@ async function bench(name: string, float: Backbone): Promise<void> {
         backbone: name,
         precision: 'int8',
         rule: label,
+        calibration: method,
         weightBits,
         weights: weights.all.length,
         gridWeights: weights.onGrid.length,

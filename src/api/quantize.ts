@@ -8,7 +8,7 @@ import type { Reporter } from '../core/progress.js';
 import { silentReporter } from '../core/progress.js';
 import { loadDataset } from '../datasets/load.js';
 import { mixedPrecisionRule, quantizeBackbone } from '../backbones/quantizeBackbone.js';
-import type { CalibrationMethod } from '../onnx/calibrate.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../onnx/calibrate.js';
 import { buildPreprocessModel } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
 import { loadModel, type SimpleNetModel } from '../model/modelDir.js';
@@ -41,7 +41,8 @@ export interface QuantizeOptions {
   /**
    * How activation ranges are measured (`collectRanges`): 'minmax' (default), the smallest and
    * largest value seen; 'percentile', ±t with t the `percentile`-th percentile of |x|, clipping rare
-   * outliers so that the bulk of the values gets finer uint8 steps.
+   * outliers so that the bulk of the values gets finer uint8 steps; 'mse', the range whose uint8
+   * round trip has the least squared error over the values seen (`RangeObserver.mseRange`).
    * @example const opts: QuantizeOptions = { method: 'percentile', percentile: 99.999 };
    */
   method?: CalibrationMethod;
@@ -123,7 +124,7 @@ export async function quantize(dir: string, opts: QuantizeOptions = {}): Promise
   const count = opts.count ?? 32;
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`quantize: count must be a positive integer, got ${count}`);
   const method = opts.method ?? 'minmax';
-  if (method !== 'minmax' && method !== 'percentile') throw new RangeError(`quantize: method must be 'minmax' or 'percentile', got '${method}'`);
+  if (!CALIBRATION_METHODS.includes(method)) throw new RangeError(`quantize: method must be one of ${CALIBRATION_METHODS.join(', ')}, got '${method}'`);
   if (opts.percentile !== undefined) {
     if (method !== 'percentile') throw new RangeError(`quantize: percentile ${opts.percentile} needs method 'percentile' (method is '${method}')`);
     if (!(opts.percentile > 0 && opts.percentile <= 100)) throw new RangeError(`quantize: percentile must be in (0, 100], got ${opts.percentile}`);

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { quantize } from '../api/quantize.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../onnx/calibrate.js';
 import { intOption, numberOption, reporterFor } from './options.js';
 
 interface QuantizeFlags {
@@ -9,7 +10,7 @@ interface QuantizeFlags {
   weightBits: 7 | 8;
   floatThreshold?: number;
   errorBudget?: number;
-  calibration: 'minmax' | 'percentile';
+  calibration: CalibrationMethod;
   percentile?: number;
   quiet?: boolean;
 }
@@ -48,11 +49,13 @@ export function quantizeCommand(program: Command): void {
       numberOption('--float-threshold'),
     )
     .option(
-      '--calibration <minmax|percentile>',
-      "how activation ranges are measured: 'minmax', smallest to largest value seen; 'percentile', ±the --percentile of |x|, clipping rare outliers",
+      '--calibration <minmax|percentile|mse>',
+      "how activation ranges are measured: 'minmax', smallest to largest value seen; 'percentile', ±the --percentile of |x|, clipping rare outliers; 'mse', the range of least squared uint8 round-trip error",
       (v: string) => {
-        if (v !== 'minmax' && v !== 'percentile') throw new InvalidArgumentError(`--calibration must be 'minmax' or 'percentile', got '${v}'`);
-        return v;
+        if (!(CALIBRATION_METHODS as readonly string[]).includes(v)) {
+          throw new InvalidArgumentError(`--calibration must be one of ${CALIBRATION_METHODS.join(', ')}, got '${v}'`);
+        }
+        return v as CalibrationMethod;
       },
       'minmax',
     )

@@ -24,7 +24,7 @@ const rangeSchema = z.object({ min: z.number(), max: z.number() }).refine((r) =>
 const recordSchema = z.object({
   format: z.literal(QUANTIZATION_FORMAT),
   version: z.literal(1),
-  method: z.enum(['minmax', 'percentile']),
+  method: z.enum(['minmax', 'percentile', 'mse']),
   percentile: z.number().positive().max(100).optional(),
   weightBits: z.union([z.literal(7), z.literal(8)]),
   images: z.number().int().positive(),

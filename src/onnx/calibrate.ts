@@ -23,6 +23,8 @@ export interface CalibrationOptions {
   /**
    * 'minmax' (default): the smallest and largest value seen. 'percentile': ±t with t the
    * `percentile`-th percentile of |x| over all batches (2048-bin histogram), within [min, max].
+   * 'mse': the MinMax range shrunk to the width whose uint8 round trip has the least expected
+   * squared error over the values seen (rounding plus clipping; `RangeObserver.mseRange`).
    */
   method?: CalibrationMethod;
   /** Percentile of |x| for the 'percentile' method, in (0, 100]; default 99.99. */
@@ -30,16 +32,22 @@ export interface CalibrationOptions {
 }
 
 /**
- * How activation ranges are measured: the MinMax method, or a percentile of |x| that clips rare
- * outliers so that the bulk of the values gets finer steps.
- * @example const method: CalibrationMethod = 'percentile';
+ * How activation ranges are measured: the MinMax method, a percentile of |x| that clips rare
+ * outliers so that the bulk of the values gets finer steps, or the range of least squared error.
+ * @example const method: CalibrationMethod = 'mse';
  */
-export type CalibrationMethod = 'minmax' | 'percentile';
+export type CalibrationMethod = 'minmax' | 'percentile' | 'mse';
+
+/**
+ * Every calibration method, for option parsing and schemas.
+ * @example CALIBRATION_METHODS.includes('mse'); // true
+ */
+export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile', 'mse'];
 
 /**
  * Activation ranges of the values a quantizer needs, by the MinMax method (default: the smallest
- * and largest value each takes over all batches) or by a percentile of |x| (`opts.method`,
- * `opts.percentile`, default 99.99). `model` is the prepared float model
+ * and largest value each takes over all batches), by a percentile of |x| (`opts.method`,
+ * `opts.percentile`, default 99.99) or by least squared round-trip error (`'mse'`). `model` is the prepared float model
  * (`prepareForQuantization`); each batch maps its graph inputs to tensors. Batches are reduced as
  * they come, so an async generator can decode images lazily.
  * @throws Error when there are no batches, when onnxruntime cannot run the model, or naming the
@@ -57,9 +65,15 @@ export async function collectRanges(
   const percentile = opts.method === 'percentile' ? (opts.percentile ?? 99.99) : undefined;
   if (percentile !== undefined && !(percentile > 0 && percentile <= 100)) throw new RangeError(`percentile: expected a number in (0, 100], got ${percentile}`);
   const names = [...(opts.tensors ?? calibrationTensors(model))];
-  const observers = new Map(names.map((n) => [n, new RangeObserver(percentile !== undefined)]));
+  const mse = opts.method === 'mse';
+  const observers = new Map(names.map((n) => [n, new RangeObserver(percentile !== undefined || mse)]));
   await forEachBatch(model, names, batches, opts.intraOpThreads, (name, data) => observers.get(name)?.add(data, name));
-  return new Map(names.map((n) => [n, (observers.get(n) as RangeObserver).range(percentile)]));
+  return new Map(
+    names.map((n) => {
+      const o = observers.get(n) as RangeObserver;
+      return [n, mse ? o.mseRange() : o.range(percentile)];
+    }),
+  );
 }
 
 /**

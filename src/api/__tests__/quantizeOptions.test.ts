@@ -59,7 +59,7 @@ test('quantize refuses a bad method or percentile before reading the model', asy
   );
   await assert.rejects(
     quantize(missing, { method: 'kl' as 'minmax' }),
-    (e: Error) => e instanceof RangeError && /method must be 'minmax' or 'percentile', got 'kl'/.test(e.message),
+    (e: Error) => e instanceof RangeError && /method must be one of minmax, percentile, mse, got 'kl'/.test(e.message),
   );
 });
 
@@ -77,7 +77,7 @@ async function parseError(...args: string[]): Promise<Error> {
 
 test('--calibration and --percentile are validated, each error naming its flag', async () => {
   const model = join(dir, 'no-model');
-  assert.match((await parseError('--model', model, '--calibration', 'kl')).message, /--calibration must be 'minmax' or 'percentile', got 'kl'/);
+  assert.match((await parseError('--model', model, '--calibration', 'kl')).message, /--calibration must be one of minmax, percentile, mse, got 'kl'/);
   assert.match(
     (await parseError('--model', model, '--calibration', 'percentile', '--percentile', '100.5')).message,
     /--percentile must be a number in \(0, 100\]/,
@@ -90,6 +90,7 @@ test('--calibration and --percentile are validated, each error naming its flag',
   assert.doesNotMatch((await parseError('--model', model, '--error-budget', 'inf')).message, /--error-budget/);
   // Valid flags get past parsing: the failure is the missing model folder.
   assert.doesNotMatch((await parseError('--model', model, '--calibration', 'percentile', '--percentile', '99.999')).message, /--calibration|--percentile/);
+  assert.doesNotMatch((await parseError('--model', model, '--calibration', 'mse')).message, /--calibration/);
 });
 
 test('quantization.json records the percentile; a record without one still loads', async () => {
