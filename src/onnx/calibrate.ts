@@ -1,7 +1,7 @@
 /**
  * Calibration for static quantization: runs the float model on sample inputs with every value that
  * needs a range exposed as an extra output, and keeps only running statistics per value (min and
- * max, and a fixed-size histogram for the percentile method), so memory is one batch's activations
+ * max, and fixed-size histograms for the percentile and MSE methods), so memory is one batch's activations
  * whatever the number of batches.
  */
 import { encodeModel, type ModelProto } from './model.js';
