@@ -3,17 +3,19 @@ import { test } from 'node:test';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { Session } from '../../onnx/session.js';
 import { f32, type HostTensor } from '../../onnx/tensor.js';
-import { addFakes } from '../stepGraph.js';
+import { addNoise } from '../stepGraph.js';
 
 const R = 4000;
 const D = 64;
 
-/** The in-graph ε = fake − A for `spread` (times `factor` when given), one run of a graph holding only `addFakes`. */
+/** The in-graph ε for `spread` (times `factor` when given), one run of a graph holding only `addNoise`. */
 async function drawNoise(spread: number, seed = 3, factor?: number): Promise<Float32Array> {
   const g = new GraphBuilder('fakes');
   const a = g.input('a', 'float32', ['R', D]);
   const f = factor === undefined ? undefined : g.input('factor', 'float32', []);
-  g.output(g.op('Sub', [addFakes(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: spread }, { seed }, f), a]), 'eps', 'float32', ['R', D]);
+  const eps = addNoise(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: spread }, { seed }, f);
+  assert.ok(eps);
+  g.output(eps, 'eps', 'float32', ['R', D]);
   const s = await Session.create(g.toModel(), 'fakes test');
   try {
     const feeds: Record<string, HostTensor> = { a: f32([R, D]) };
