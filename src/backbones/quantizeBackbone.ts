@@ -52,7 +52,7 @@ export interface QuantizeBackboneOptions {
  * section for the measurements it was chosen from (accuracy and speed on bottle, MobileNetV2).
  * @example const { float } = await quantizeBackbone(b, pixels, { errorBudget: DEFAULT_ERROR_BUDGET });
  */
-export const DEFAULT_ERROR_BUDGET = 0.02;
+export const DEFAULT_ERROR_BUDGET = 0.015;
 
 /**
  * The older rule's threshold (`floatThreshold`, the default before `errorBudget`): 1 % own
@@ -67,7 +67,7 @@ export const DEFAULT_FLOAT_THRESHOLD = 0.01;
  * Which mixed-precision rule a call asks for: `floatThreshold` (the older own-error rule) when
  * given, else `errorBudget` (default {@link DEFAULT_ERROR_BUDGET}). Checked before any work.
  * @throws RangeError when both are given or either is negative or NaN.
- * @example mixedPrecisionRule({}); // { errorBudget: 0.02 }
+ * @example mixedPrecisionRule({}); // { errorBudget: 0.015 }
  */
 export function mixedPrecisionRule(opts: {
   floatThreshold?: number;

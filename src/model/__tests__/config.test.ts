@@ -45,7 +45,7 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1' } };
+  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 } };
   assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'paper');
   assert.equal(presetOf(parseConfig({ ...paper, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
   assert.equal(presetOf(parseConfig({ ...paper, threshold: { validationFraction: 0 } })), 'paper');
@@ -62,7 +62,10 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
-  assert.equal(presetOf(parseConfig({ head: { ascentSteps: 1 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { ascentSteps: 0 } })), 'custom', 'the validated preset without the ascent');
+  assert.equal(presetOf(parseConfig({ head: { ascentSize: 0.5 } })), 'custom');
+  assert.equal(parseConfig({}).head.ascentSteps, 1);
+  assert.equal(parseConfig({}).head.ascentSize, 0.1);
   assert.throws(() => parseConfig({ head: { ascentSteps: 1.5 } }), /head\.ascentSteps/);
   for (const d of [0, 1.5]) assert.throws(() => parseConfig({ train: { noiseDecay: d } }), /train\.noiseDecay/);
   for (const f of [0, 1.5]) assert.throws(() => parseConfig({ head: { hardFraction: f } }), /head\.hardFraction/);
