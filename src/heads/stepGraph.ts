@@ -243,7 +243,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const p = g.op('Gemm', [dHsum, x], { transA: 1 }); // [Hd, D]
   const dHcol = g.op('ReduceSum', [dHsum, g.ints([0])], { keepdims: 1 }); // [1, Hd]
   // dW1 = dH_realᵀ·A + dH_fakeᵀ·(A + ε) = P·Waᵀ + dH_sumᵀ·1·baᵀ (+ dH_fakeᵀ·ε)
-  const dW1Real = g.op('Gemm', [dHcol, ba, g.op('MatMul', [p, g.op('Transpose', [wa], { perm: [1, 0] })])], { transA: 1 });
+  const dW1Real = g.op('Gemm', [dHcol, ba, g.op('Gemm', [p, wa], { transB: 1 })], { transA: 1 });
   const dHfake = g.op('Gather', [dH2, g.scalarI64(1)], { axis: 0 }); // [R, Hd]
   const dW1 = eps ? g.op('Add', [dW1Real, g.op('Gemm', [dHfake, eps], { transA: 1 })]) : dW1Real; // [Hd, D]
   const dWa = g.op('Gemm', [w1, p], { transA: 1 }); // W1ᵀ·P = dAᵀ·X [D, D]

@@ -118,7 +118,7 @@ export class TrainStep {
     if (!(Number.isFinite(noiseFactor) && noiseFactor >= 0))
       throw new RangeError(`TrainStep.step: opts.noiseFactor must be a finite number ≥ 0, got ${noiseFactor}`);
     if (takesNoiseFactor(this.cfg, this.opts)) feeds[STEP_IO.noiseFactor] = scalar(noiseFactor);
-    else if (noiseFactor !== 1 && this.opts.noise !== 'input' && this.cfg.noiseStd > 0)
+    else if (noiseFactor !== 1 && takesNoiseFactor(this.cfg, { noise: this.opts.noise, noiseSchedule: true }))
       throw new TypeError('TrainStep.step: opts.noiseFactor needs a step created with noiseSchedule: true');
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
