@@ -89,7 +89,7 @@ export type { CalibrationMethod } from './onnx/calibrate.js';
 export { type HeadParams, PARAM_NAMES, type ParamName } from './heads/params.js';
 export type { KnnParams, ModelParams } from './heads/knn.js';
 export type { ImageResult } from './scoring/scoreImages.js';
-export { type Calibration, normalizeScore, type ScoreStats } from './model/calibration.js';
+export { type Calibration, normalizeScore, type ScoreStats, type TrainingFloor } from './model/calibration.js';
 export type { Curves, Evaluation, EvaluateOptions, ImagePrediction, Metrics, OracleThresholds } from './evaluation/evaluate.js';
 export {
   BENCHMARK_METRICS,

@@ -12,6 +12,7 @@ export interface TrainingFlags {
   valFraction?: number;
   thresholdQuantile?: number;
   thresholdEstimator?: 'normal' | 'empirical';
+  thresholdFloor?: 'training' | 'none';
   preset?: PresetName;
   schedule?: 'constant' | 'cosine';
   warmupEpochs?: number;
@@ -55,6 +56,11 @@ export function addTrainingOptions(cmd: Command): Command {
       choice('--threshold-estimator', ['normal', 'empirical'] as const),
     )
     .option(
+      '--threshold-floor <kind>',
+      "'none' (default: the held-out estimates alone) or 'training' (the thresholds never go below the same estimates from the training images' own scores)",
+      choice('--threshold-floor', ['training', 'none'] as const),
+    )
+    .option(
       '--preset <name>',
       "'validated' (default: relative noise, identity adaptor, logistic loss, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
       choice('--preset', ['validated', 'paper'] as const),
@@ -94,7 +100,7 @@ export function addTrainingOptions(cmd: Command): Command {
 /** The flags as a partial config (undefined values leave the file's or the defaults). */
 function trainingOverrides(f: TrainingFlags): Record<string, unknown> {
   const flags = {
-    threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile, estimator: f.thresholdEstimator },
+    threshold: { validationFraction: f.valFraction, quantile: f.thresholdQuantile, estimator: f.thresholdEstimator, floor: f.thresholdFloor },
     head: { noiseScale: f.noiseScale, noiseStd: f.noiseStd },
     train: { schedule: f.schedule, warmupEpochs: f.warmupEpochs, ema: f.ema, guard: f.guard ? { enabled: true } : undefined, select: f.select },
     validation: { every: f.validateEvery },

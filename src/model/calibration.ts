@@ -63,6 +63,26 @@ export interface Calibration {
   estimator?: QuantileEstimator;
   /** Image scores and per-image map maxima of the images the thresholds came from. */
   stats?: { images: ScoreStats; mapMax?: ScoreStats };
+  /**
+   * The floor laid under held-out thresholds (config `threshold.floor: 'training'`): the same
+   * estimates from the training images' own scores. The thresholds above are the larger of the two.
+   */
+  floor?: TrainingFloor;
+}
+
+/**
+ * The training images' estimates that a held-out threshold may not go below, and their scores.
+ * @example
+ * const f = detector.calibration.floor;
+ * if (f && f.imageThreshold >= detector.calibration.imageThreshold) console.log('the training floor sets the threshold');
+ */
+export interface TrainingFloor {
+  /** The image threshold the training images' scores give (same quantile and estimator). */
+  imageThreshold: number;
+  /** The pixel threshold their map maxima give. */
+  pixelThreshold: number;
+  /** Their image scores and per-image map maxima. */
+  stats: { images: ScoreStats; mapMax: ScoreStats };
 }
 
 /** For graphs whose only use is raw scores (test-split monitoring during training). */
@@ -156,6 +176,34 @@ export function goodImagesCalibration(
 }
 
 /**
+ * Lays the training images' estimates under held-out thresholds: each threshold becomes the larger
+ * of the two. Why: a threshold from ~20 held-out images rests on a spread measured on few images,
+ * and those images also chose the kept epoch (they are its validation negatives), so both push it
+ * low; the training images are many, and a model that fits them scores them lower than new good
+ * images on average, not higher, so their estimate is a floor that new good images' scores reach.
+ * On a model that has memorised its training images the floor sits low and changes nothing.
+ * Ranges stay the held-out ones.
+ * @throws RangeError when either calibration has no pixel threshold.
+ * @example
+ * const c = withTrainingFloor(goodImagesCalibration(held, heldMaps, 0.995, 'normal'), goodImagesCalibration(train, trainMaps, 0.995, 'normal'));
+ */
+export function withTrainingFloor(heldOut: Calibration, training: Calibration): Calibration {
+  if (heldOut.pixelThreshold === undefined || training.pixelThreshold === undefined || !training.stats?.mapMax) {
+    throw new RangeError('withTrainingFloor: both calibrations need pixel thresholds and map statistics (goodImagesCalibration)');
+  }
+  return {
+    ...heldOut,
+    imageThreshold: Math.max(heldOut.imageThreshold, training.imageThreshold),
+    pixelThreshold: Math.max(heldOut.pixelThreshold, training.pixelThreshold),
+    floor: {
+      imageThreshold: training.imageThreshold,
+      pixelThreshold: training.pixelThreshold,
+      stats: { images: training.stats.images, mapMax: training.stats.mapMax },
+    },
+  };
+}
+
+/**
  * The largest value strictly below `t` among `values` (or just below t): with it as the threshold,
  * `x > threshold` selects exactly the values `x >= t` that F1-max thresholds are defined with.
  */
@@ -215,5 +263,6 @@ export function parseCalibration(v: unknown, source: string): Calibration {
   }
   if (o.estimator === 'normal' || o.estimator === 'empirical') c.estimator = o.estimator;
   if (o.stats && typeof o.stats === 'object') c.stats = o.stats;
+  if (o.floor && typeof o.floor === 'object') c.floor = o.floor;
   return c;
 }

@@ -246,6 +246,14 @@ export const ConfigSchema = z
          * the rarity `quantile` says).
          */
         estimator: z.enum(['empirical', 'normal']).default('normal'),
+        /**
+         * 'none' (default): the held-out estimates alone; 'training': the thresholds never go below
+         * the same estimates from the training images' own scores (model/calibration.ts
+         * `withTrainingFloor`; up to 256 of them, scored once after training). Not the default: on
+         * three fresh seeds it was never needed (README: The threshold's floor). Ignored by the knn
+         * head, whose training patches are its memory bank.
+         */
+        floor: z.enum(['training', 'none']).default('none'),
       })
       .strict()
       .prefault({}),
@@ -323,7 +331,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   image: { fit: 'crop' },
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 },
   validation: { defects: 'large' },
-  threshold: { estimator: 'empirical' },
+  threshold: { estimator: 'empirical', floor: 'none' },
   train: { minSteps: 0 },
 } as const;
 
@@ -340,7 +348,7 @@ export const PAPER_MECHANISMS = {
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },
   // Nor thresholds: the held-out quantile as issue 6 estimated it.
-  threshold: { estimator: 'empirical' },
+  threshold: { estimator: 'empirical', floor: 'none' },
 } as const;
 
 /**

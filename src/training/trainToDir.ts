@@ -8,10 +8,11 @@ import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import { headKind, type SimpleNetConfig } from '../model/config.js';
+import { type Calibration, withTrainingFloor } from '../model/calibration.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint } from './checkpoint.js';
-import { calibrateOnGoodImages, splitValidation } from './validation.js';
+import { calibrateOnGoodImages, floorImages, splitValidation } from './validation.js';
 import { type TrainResult, trainSimpleNet } from './trainer.js';
 import { trainKnn } from './knnTrainer.js';
 import { resolveTrainingTiles } from './trainingFeatures.js';
@@ -84,7 +85,15 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
   if (split.validation.length > 0) {
     const scorer = await Scorer.fromSpec({ backbone, layerShapes: result.extractor.layerShapes, config, params: result.params });
     try {
-      calibration = await calibrateOnGoodImages(scorer, split.validation, { quantile, estimator: config.threshold.estimator, reporter });
+      const estimator = config.threshold.estimator;
+      calibration = await calibrateOnGoodImages(scorer, split.validation, { quantile, estimator, reporter });
+      if (config.threshold.floor === 'training' && !knn) {
+        const images = floorImages(split.train, config.train.seed);
+        const label = `threshold floor from ${images.length} training images`;
+        const held = calibration;
+        calibration = withTrainingFloor(held, await calibrateOnGoodImages(scorer, images, { quantile, estimator, reporter, label }));
+        reporter.line(floorSummary(held, calibration));
+      }
     } finally {
       await scorer.release();
     }
@@ -111,4 +120,14 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
   });
   if (checkpoint) await removeCheckpoint(checkpoint.path);
   return { manifest, result: { ...result, calibration }, monitor: monitorLog };
+}
+
+/** One line saying which estimate sets each threshold, so a user sees when the floor moved it. */
+function floorSummary(held: Calibration, floored: Calibration): string {
+  const f = floored.floor;
+  if (!f) return '';
+  const part = (what: string, heldT: number | undefined, floorT: number) =>
+    `${what} ${Math.max(heldT ?? -Infinity, floorT).toPrecision(4)} (held-out ${heldT?.toPrecision(4)}, training ${floorT.toPrecision(4)}: ` +
+    `${(heldT ?? -Infinity) >= floorT ? 'held-out' : 'training floor'})`;
+  return `thresholds: ${part('image', held.imageThreshold, f.imageThreshold)}, ${part('pixel', held.pixelThreshold, f.pixelThreshold)}`;
 }

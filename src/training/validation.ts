@@ -27,18 +27,33 @@ export function splitValidation(train: Sample[], fraction: number, seed: number)
   return { train: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
 }
 
-/** Scores good held-out images and derives the quantile thresholds from them. */
+/** How many training images the threshold floor scores at most: enough for a mean and a spread. */
+export const FLOOR_IMAGES = 256;
+/** Its own stream, so choosing the floor's images shifts no other draw. */
+const FLOOR_STREAM = 0xf1002;
+
+/** Up to FLOOR_IMAGES of the training images, chosen by a seeded shuffle, in their original order. */
+export function floorImages(train: Sample[], seed: number): Sample[] {
+  if (train.length <= FLOOR_IMAGES) return train;
+  const keep = new Set(new Rng(seed ^ FLOOR_STREAM).shuffle(train.map((_, i) => i)).slice(0, FLOOR_IMAGES));
+  return train.filter((_, i) => keep.has(i));
+}
+
+/**
+ * Scores good images (held out, or the training images for the floor) through the scoring graph
+ * and derives the quantile thresholds from their image scores and map maxima.
+ */
 export async function calibrateOnGoodImages(
   scorer: Scorer,
   samples: Sample[],
-  opts: { quantile: number; estimator?: QuantileEstimator; reporter: Reporter },
+  opts: { quantile: number; estimator?: QuantileEstimator; reporter: Reporter; label?: string },
 ): Promise<Calibration> {
-  if (samples.length === 0) throw new RangeError('calibrateOnGoodImages: no validation images');
+  if (samples.length === 0) throw new RangeError('calibrateOnGoodImages: no images');
   const scores = new Float64Array(samples.length);
   const mapMax = new Float64Array(samples.length);
   let min = Infinity;
   let max = -Infinity;
-  const bar = opts.reporter.bar('thresholds from validation images', samples.length);
+  const bar = opts.reporter.bar(opts.label ?? 'thresholds from validation images', samples.length);
   let i = 0;
   for await (const { result: r } of scoreAll(scorer, samples, { source: (s) => s.path, prefetch: 2 })) {
     scores[i] = r.score;

@@ -157,6 +157,8 @@ describe('simplenet CLI on a tiny dataset', () => {
       'feature-std',
       '--noise-std',
       '0.2',
+      '--threshold-floor',
+      'training',
     );
     assert.equal(r.code, 0, r.stderr);
     const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
@@ -188,6 +190,8 @@ describe('simplenet CLI on a tiny dataset', () => {
       '--guard',
       '--ema',
       '0.9',
+      '--threshold-floor',
+      'training',
       '--preset',
       'paper',
     );
@@ -200,6 +204,11 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.ok(m.scoring.imageThreshold >= m.scoring.stats.images.quantile);
     assert.equal(pm.scoring.estimator, 'empirical');
     assert.equal(pm.scoring.imageThreshold, pm.scoring.stats.images.quantile);
+    // With the training floor the thresholds are at least the training images' estimates; the
+    // paper's threshold is the held-out quantile alone, whatever the flags.
+    assert.equal(m.scoring.floor.stats.images.n, m.training.dataset.nTrain);
+    assert.ok(m.scoring.imageThreshold >= m.scoring.floor.imageThreshold && m.scoring.pixelThreshold >= m.scoring.floor.pixelThreshold);
+    assert.equal(pm.scoring.floor, undefined);
     const bad = simplenet(
       'train',
       '--data',

@@ -36,6 +36,9 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
   assert.equal(parseConfig(applyPreset({ head: { hardFraction: 0.5 } }, 'paper')).head.hardFraction, 1, 'the paper trains on every row');
+  assert.equal(p.threshold.floor, 'none');
+  assert.equal(parseConfig(applyPreset({ threshold: { floor: 'training' } }, 'paper')).threshold.floor, 'none', 'the held-out quantile alone');
+  assert.equal(parseConfig({ threshold: { floor: 'training' } }).threshold.floor, 'training');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
   assert.equal(parseConfig(applyPreset({ train: { epochs: 8 } }, 'paper')).train.epochs, 8);
@@ -78,6 +81,9 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   const saved = { head: { noiseScale: 'absolute', noiseStd: 0.015 }, train: { epochs: 32 } };
   const c = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, saved));
   assert.deepEqual([c.head.adaptorInit, c.head.loss, c.validation.defects, c.head.noiseStd], ['xavier', 'truncated-l1', 'large', 0.015]);
+  assert.equal(c.threshold.floor, 'none');
+  assert.equal(parseConfig({}).threshold.floor, 'none');
+  assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
   assert.equal(parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { head: { adaptorInit: 'identity' } })).head.adaptorInit, 'identity');
 });

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { goldenJson } from '../../testing/golden.js';
 import { normalQuantile } from '../../metrics/normalQuantile.js';
-import { goodImagesCalibration, parseCalibration, pixelCalibration, quantileSorted, strictThresholdBelow, upperQuantile } from '../../model/calibration.js';
+import {
+  goodImagesCalibration,
+  parseCalibration,
+  pixelCalibration,
+  quantileSorted,
+  strictThresholdBelow,
+  upperQuantile,
+  withTrainingFloor,
+} from '../../model/calibration.js';
 
 const cases = goldenJson<Record<string, { values: number[]; q: number[]; expected: number[] }>>('metrics/quantile_expected.json');
 
@@ -64,4 +72,26 @@ test('strictThresholdBelow turns ">= t" into "> threshold" on the same values', 
   assert.equal(strictThresholdBelow(v, 0.35), 0.1);
   const t = strictThresholdBelow(v, 0.1);
   assert.ok(t < 0.1 && v.every((x) => x > t));
+});
+
+test('the training floor: each threshold is the larger estimate, ranges stay the held-out ones, the floor is kept and read back', () => {
+  // Held out: scores 0..4, map maxima 10..14; training: wider image scores, narrower map maxima.
+  const held = goodImagesCalibration([0, 1, 2, 3, 4], { max: [10, 11, 12, 13, 14], min: -1, maxValue: 14 }, 0.995, 'normal');
+  const training = goodImagesCalibration([0, 2, 4, 6, 8, 10], { max: [11, 11, 12, 12, 12, 12], min: -3, maxValue: 12 }, 0.995, 'normal');
+  assert.ok(training.imageThreshold > held.imageThreshold && training.pixelThreshold! < held.pixelThreshold!, 'the case has one floor binding, one not');
+  const c = withTrainingFloor(held, training);
+  assert.equal(c.imageThreshold, training.imageThreshold);
+  assert.equal(c.pixelThreshold, held.pixelThreshold);
+  assert.deepEqual([c.min, c.max, c.pixelMin, c.pixelMax, c.thresholdSource], [0, 4, -1, 14, 'validation-quantile']);
+  assert.deepEqual(c.floor, {
+    imageThreshold: training.imageThreshold,
+    pixelThreshold: training.pixelThreshold,
+    stats: { images: training.stats?.images, mapMax: training.stats?.mapMax },
+  });
+  assert.deepEqual(parseCalibration(JSON.parse(JSON.stringify(c)), 'm.json'), c);
+  // A floor below both held-out thresholds changes neither.
+  const low = goodImagesCalibration([0, 0.1], { max: [1, 1.1], min: 0, maxValue: 1.1 }, 0.995, 'normal');
+  const same = withTrainingFloor(held, low);
+  assert.deepEqual([same.imageThreshold, same.pixelThreshold], [held.imageThreshold, held.pixelThreshold]);
+  assert.throws(() => withTrainingFloor(held, { imageThreshold: 1, min: 0, max: 1, thresholdSource: 'train-max' }), /pixel thresholds/);
 });
