@@ -4,7 +4,7 @@
  * error-budget rule at several budgets, the older own-error rule) and 7- and 8-bit weights, plus the
  * op counts of onnxruntime's optimised int8 graph (what really runs int8). Usage:
  *   node dist/scripts/quant-bench.js [--backbone wrn50|mobilenet|both] [--calib 16] [--held-out 4] [--runs 10]
- *     [--method minmax|percentile|mse] [--budgets inf,0.05,0.03,0.02,0.01]
+ *     [--method minmax|percentile|mse] [--budgets inf,0.05,0.03,0.02,0.015,0.01]
  * wrn50 is a random-weight WideResNet-50-2 (layers layer2, layer3; as predict-bench.ts builds it),
  * mobilenet the manifest backbones/mobilenet_v2.json. Both are calibrated on MVTec AD bottle
  * train/good images preprocessed by the project's preprocessing graph (crop 288). Reported, not
@@ -39,7 +39,7 @@ const nHeld = Number(flag('--held-out', '4'));
 const runs = Number(flag('--runs', '10'));
 const method = flag('--method', 'minmax') as CalibrationMethod;
 if (!CALIBRATION_METHODS.includes(method)) throw new Error(`--method: expected one of ${CALIBRATION_METHODS.join(', ')}, got '${method}'`);
-const budgets = flag('--budgets', 'inf,0.05,0.03,0.02,0.01')
+const budgets = flag('--budgets', 'inf,0.05,0.03,0.02,0.015,0.01')
   .split(',')
   .map((b) => (b === 'inf' ? Infinity : Number(b)));
 const DATA = resolve(process.env.SIMPLENET_MVTEC_ROOT ?? '/work/shared/data/mvtec_ad', 'bottle/train/good');
