@@ -176,6 +176,22 @@ export function goodImagesCalibration(
 }
 
 /**
+ * How many training images score above an image threshold taken from held-out images, when that
+ * is more than ten times the share the quantile asks for (1 − q) and at least 3 images; otherwise
+ * undefined. A model fitted to its training images scores them lower than new good images on
+ * average, not higher, so that many above says the held-out images likely understate how good
+ * images vary: new good images would be flagged more often than asked.
+ * @example
+ * const over = trainingImagesAbove(result.trainingScores, calibration.imageThreshold, 0.995);
+ * if (over) console.warn(`${over.above} of ${over.n} training images score above the threshold`);
+ */
+export function trainingImagesAbove(scores: ArrayLike<number>, threshold: number, q: number): { above: number; n: number } | undefined {
+  let above = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i] > threshold) above++;
+  return above >= 3 && above > 10 * (1 - q) * scores.length ? { above, n: scores.length } : undefined;
+}
+
+/**
  * Lays the training images' estimates under held-out thresholds: each threshold becomes the larger
  * of the two. Why: a threshold from ~20 held-out images rests on a spread measured on few images,
  * and those images also chose the kept epoch (they are its validation negatives), so both push it

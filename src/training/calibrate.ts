@@ -17,6 +17,15 @@ export async function calibrateFromCache(
   params: ModelParams,
   opts: { bnEps: number; leakySlope: number; batchImages?: number },
 ): Promise<Calibration> {
+  return trainMaxCalibration(await trainingImageScores(cache, params, opts));
+}
+
+/** Each cached training image's image score (max patch score) through the folded head. */
+export async function trainingImageScores(
+  cache: FeatureCache,
+  params: ModelParams,
+  opts: { bnEps: number; leakySlope: number; batchImages?: number },
+): Promise<Float32Array> {
   // A knn head scores by distance to its memory bank: nothing to fold.
   const head = isKnnParams(params) ? params : await foldHead(params, { bnEps: opts.bnEps });
   const g = new GraphBuilder('simplenet_train_scores');
@@ -37,5 +46,5 @@ export async function calibrateFromCache(
   } finally {
     await session.release();
   }
-  return trainMaxCalibration(scores);
+  return scores;
 }

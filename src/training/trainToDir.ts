@@ -8,7 +8,7 @@ import { type Reporter, silentReporter } from '../core/progress.js';
 import type { AnomalyDataset } from '../datasets/dataset.js';
 import { evaluate, type Metrics } from '../evaluation/evaluate.js';
 import { headKind, type SimpleNetConfig } from '../model/config.js';
-import { type Calibration, withTrainingFloor } from '../model/calibration.js';
+import { type Calibration, trainingImagesAbove, withTrainingFloor } from '../model/calibration.js';
 import { type ModelManifest, saveModel } from '../model/modelDir.js';
 import { Scorer } from '../scoring/scorer.js';
 import { checkpointPath, loadCheckpoint, removeCheckpoint } from './checkpoint.js';
@@ -93,6 +93,16 @@ async function trainAndSave(opts: TrainToDirOptions): Promise<{ manifest: ModelM
         const held = calibration;
         calibration = withTrainingFloor(held, await calibrateOnGoodImages(scorer, images, { quantile, estimator, reporter, label }));
         reporter.line(floorSummary(held, calibration));
+      } else if (result.trainingScores) {
+        const over = trainingImagesAbove(result.trainingScores, calibration.imageThreshold, quantile);
+        if (over) {
+          reporter.warn(
+            `${over.above} of ${over.n} training images score above the image threshold ${calibration.imageThreshold.toPrecision(4)} ` +
+              `taken from ${split.validation.length} held-out images (the ${quantile} quantile asks for ${+(100 * (1 - quantile)).toPrecision(3)} %), ` +
+              'so the held-out images likely understate how good images vary and new good images may be flagged more often; ' +
+              "--threshold-floor training keeps each threshold at least the training images' own estimate",
+          );
+        }
       }
     } finally {
       await scorer.release();

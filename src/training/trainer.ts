@@ -16,8 +16,8 @@ import { Rng } from '../core/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { TrainingRecord } from '../model/modelDir.js';
-import type { Calibration } from '../model/calibration.js';
-import { calibrateFromCache } from './calibrate.js';
+import { type Calibration, trainMaxCalibration } from '../model/calibration.js';
+import { trainingImageScores } from './calibrate.js';
 import { resumedNoiseSeed, resumeOrStart, saveCheckpoint, trainingFingerprint } from './checkpoint.js';
 import { EpochLoop } from './epochLoop.js';
 import { type FeatureMoments, featureMoments } from './featureStats.js';
@@ -52,6 +52,8 @@ export interface TrainResult<P extends ModelParams = HeadParams> {
   training: TrainingRecord;
   /** Threshold and normalisation from the training images' own scores ('train-max'). */
   calibration: Calibration;
+  /** Those scores, one per training image (SimpleNet's head; from the cached features). */
+  trainingScores?: Float32Array;
 }
 
 export function headConfigOf(config: SimpleNetConfig, noiseStd = config.head.noiseStd): HeadConfig {
@@ -172,12 +174,13 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
             `${rising.previousEpoch}); more epochs (--epochs ${2 * epochs}) may help, and cannot make the kept model worse on validation`,
         );
       }
-      const calibration = await calibrateFromCache(cache, chosen.params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
+      const trainingScores = await trainingImageScores(cache, chosen.params, { bnEps: cfg.bnEps, leakySlope: cfg.leakySlope });
       return {
         config: effective,
         params: chosen.params,
         extractor,
-        calibration,
+        calibration: trainMaxCalibration(trainingScores),
+        trainingScores,
         training: {
           dataset: { format: dataset.format, root: dataset.root, category: dataset.category, nTrain: dataset.train.length },
           epochs,

@@ -8,6 +8,7 @@ import {
   pixelCalibration,
   quantileSorted,
   strictThresholdBelow,
+  trainingImagesAbove,
   upperQuantile,
   withTrainingFloor,
 } from '../../model/calibration.js';
@@ -94,4 +95,17 @@ test('the training floor: each threshold is the larger estimate, ranges stay the
   const same = withTrainingFloor(held, low);
   assert.deepEqual([same.imageThreshold, same.pixelThreshold], [held.imageThreshold, held.pixelThreshold]);
   assert.throws(() => withTrainingFloor(held, { imageThreshold: 1, min: 0, max: 1, thresholdSource: 'train-max' }), /pixel thresholds/);
+});
+
+test('training images above a held-out threshold: reported past ten times the asked share (1 − q) and at least 3 images', () => {
+  const scores = Array.from({ length: 100 }, (_, i) => i); // 0..99
+  // q 0.995 asks for 0.5 %: more than 5 of 100 above is reported, 5 is not.
+  assert.deepEqual(trainingImagesAbove(scores, 93.5, 0.995), { above: 6, n: 100 });
+  assert.equal(trainingImagesAbove(scores, 94.5, 0.995), undefined);
+  // q 0.95 asks for 5 %: only more than half the images is ten times that.
+  assert.equal(trainingImagesAbove(scores, 60, 0.95), undefined);
+  assert.deepEqual(trainingImagesAbove(scores, 40, 0.95), { above: 59, n: 100 });
+  // q 1 asks for none, but two images are too few to say anything.
+  assert.equal(trainingImagesAbove(scores, 97.5, 1), undefined);
+  assert.deepEqual(trainingImagesAbove(scores, 96.5, 1), { above: 3, n: 100 });
 });
