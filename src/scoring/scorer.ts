@@ -104,7 +104,9 @@ export class Scorer {
   static async fromSpec(spec: ScoringSpec, opts: ScorerOptions = {}): Promise<Scorer> {
     const calibration = opts.calibration ?? UNCALIBRATED;
     const model = await buildFullScoringModel(spec, { ...opts, calibration });
-    const session = await Session.create(encodeModel(model), 'scoring graph', opts.session);
+    // The label names the model folder when there is one: a weights file corrupted past its
+    // checksum (a mangled attribute name in backbone.onnx) first fails here, inside onnxruntime.
+    const session = await Session.create(encodeModel(model), `${opts.label ?? 'the model'}: scoring graph`, opts.session);
     return new Scorer(
       session,
       spec.config.image.crop,
