@@ -40,7 +40,7 @@ export interface HeadConfig {
    * length (`ascentSize` sets how far). 0 (default, the paper): the Gaussian fakes as drawn.
    */
   readonly ascentSteps: number;
-  /** Each ascent step adds ascentSize·‖ε‖ along the unit gradient before ε is rescaled to ‖ε‖. Default 0.5. */
+  /** Each ascent step adds ascentSize·‖ε‖ along the unit gradient before ε is rescaled to ‖ε‖. Default 0.1 (0.5 collapsed the discriminator on bottle). */
   readonly ascentSize: number;
   /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
   readonly margin: number;
@@ -80,7 +80,7 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   loss: 'truncated-l1',
   hardFraction: 1,
   ascentSteps: 0,
-  ascentSize: 0.5,
+  ascentSize: 0.1,
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,

@@ -151,7 +151,7 @@ export const ConfigSchema = z
          * How far each ascent step turns a fake, as a fraction of its offset's length
          * (`HeadConfig.ascentSize`); default 0.1 (a turn of about 6°; 0.5 collapsed the discriminator).
          */
-        ascentSize: z.number().positive().default(0.1),
+        ascentSize: z.number().positive().default(DEFAULT_HEAD_CONFIG.ascentSize),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),

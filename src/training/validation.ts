@@ -22,8 +22,7 @@ export function splitValidation(train: Sample[], fraction: number, seed: number)
   if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`splitValidation: fraction must be in [0, 1), got ${fraction}`);
   const n = heldOutCount(train.length, fraction);
   if (n === 0) return { train, validation: [] };
-  const order = new Rng(seed ^ SPLIT_STREAM).shuffle(train.map((_, i) => i));
-  const held = new Set(order.slice(0, n));
+  const held = seededChoice(train.length, n, seed ^ SPLIT_STREAM);
   return { train: train.filter((_, i) => !held.has(i)), validation: train.filter((_, i) => held.has(i)) };
 }
 
@@ -35,8 +34,13 @@ const FLOOR_STREAM = 0xf1002;
 /** Up to FLOOR_IMAGES of the training images, chosen by a seeded shuffle, in their original order. */
 export function floorImages(train: Sample[], seed: number): Sample[] {
   if (train.length <= FLOOR_IMAGES) return train;
-  const keep = new Set(new Rng(seed ^ FLOOR_STREAM).shuffle(train.map((_, i) => i)).slice(0, FLOOR_IMAGES));
+  const keep = seededChoice(train.length, FLOOR_IMAGES, seed ^ FLOOR_STREAM);
   return train.filter((_, i) => keep.has(i));
+}
+
+/** The indices of n of `count` items, chosen by a seeded shuffle (both choices above). */
+function seededChoice(count: number, n: number, seed: number): Set<number> {
+  return new Set(new Rng(seed).shuffle(Array.from({ length: count }, (_, i) => i)).slice(0, n));
 }
 
 /**
