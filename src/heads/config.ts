@@ -40,6 +40,14 @@ export interface HeadConfig {
    * length (`ascentSize` sets how far). 0 (default, the paper): the Gaussian fakes as drawn.
    */
   readonly ascentSteps: number;
+  /**
+   * Share of the fakes whose offset points along the data (0 default, the paper: every offset is
+   * Gaussian): such a fake keeps its Gaussian offset's length, but its direction is from its real
+   * patch towards another patch of the same batch (a random pairing drawn in-graph), so it leaves
+   * the normal features the way foreign content of the part itself would rather than in one of the
+   * many directions no real patch takes. The ascent, if any, then turns it as any other fake.
+   */
+  readonly dataDirections: number;
   /** Each ascent step adds ascentSize·‖ε‖ along the unit gradient before ε is rescaled to ‖ε‖. Default 0.1 (0.5 collapsed the discriminator on bottle). */
   readonly ascentSize: number;
   /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
@@ -81,6 +89,7 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   hardFraction: 1,
   ascentSteps: 0,
   ascentSize: 0.1,
+  dataDirections: 0,
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,
@@ -109,6 +118,7 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
     throw new RangeError(`headConfig: ascentSteps must be an integer ≥ 0, got ${cfg.ascentSteps}`);
   if (!(Number.isFinite(cfg.ascentSize) && cfg.ascentSize > 0))
     throw new RangeError(`headConfig: ascentSize must be a finite number > 0, got ${cfg.ascentSize}`);
+  if (!(cfg.dataDirections >= 0 && cfg.dataDirections <= 1)) throw new RangeError(`headConfig: dataDirections must be in [0, 1], got ${cfg.dataDirections}`);
   if (!(cfg.hardFraction > 0 && cfg.hardFraction <= 1)) throw new RangeError(`headConfig: hardFraction must be in (0, 1], got ${cfg.hardFraction}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
     throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);

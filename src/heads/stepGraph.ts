@@ -1,5 +1,5 @@
 /**
- * The whole training step as ONE ONNX graph: adaptor → noise (optionally turned by gradient ascent)
+ * The whole training step as ONE ONNX graph: adaptor → noise (optionally along the data, optionally turned by gradient ascent)
  * → discriminator on [real; fake] → truncated-L1 or logistic loss (optionally on the hardest rows
  * only) → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the BN
  * running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
@@ -102,6 +102,33 @@ function rowSpread(g: GraphBuilder, a: string, spread: number, seed: number): st
   return g.op('Exp', [g.op('Mul', [u, g.scalarF32(Math.log(spread))])]);
 }
 
+/** The row norms of `v` [R, D] as [R, 1]. */
+function rowNorm(g: GraphBuilder, v: string): string {
+  return g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.ints([1])], { keepdims: 1 })]);
+}
+
+/**
+ * Fakes along the data (`HeadConfig.dataDirections` = p > 0): a share p of the rows, drawn
+ * in-graph, get the offset ‖ε‖·(X_j − X_i)/‖X_j − X_i‖ in place of their Gaussian ε, j a random
+ * pairing of the batch's rows (the order of uniform draws: a permutation). Gaussian noise in D
+ * dimensions leaves the normal features in directions no real patch takes; real defects are made
+ * of image content, so their features move along the data. The length stays the Gaussian's, so
+ * σ still sets how far fakes are. A row paired with itself, or with an identical feature, keeps ε.
+ * `x` [R, D] are the features (the noise's scale is measured on them too). Returns the new ε, the
+ * pairing j [R] (int64) and the 0/1 mask [R, 1] of the rows that took a data direction.
+ */
+export function addDataDirections(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): { eps: string; partner: string; mask: string } {
+  const column = g.op('Slice', [x, g.ints([0]), g.ints([1]), g.ints([1])]);
+  const order = g.op('Reshape', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed + 2)) }), g.ints([-1])]);
+  const [, partner] = g.opN('TopK', [order, g.op('Shape', [order])], 2, { axis: 0, largest: 1, sorted: 1 });
+  const diff = g.op('Sub', [g.op('Gather', [x, partner], { axis: 0 }), x]);
+  const diffNorm = rowNorm(g, diff);
+  const picked = g.op('Less', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed + 3)) }), g.scalarF32(fraction)]);
+  const use = g.op('And', [picked, g.op('Greater', [diffNorm, g.scalarF32(1e-6)])]);
+  const along = g.op('Mul', [diff, g.op('Div', [rowNorm(g, eps), g.op('Max', [diffNorm, g.scalarF32(1e-12)])])]);
+  return { eps: g.op('Where', [use, along, eps]), partner, mask: g.cast(use, 'float32') };
+}
+
 /**
  * The k = max(1, ⌈f·R⌉) rows of each branch of `rowLoss` [2, R] with the largest loss: their
  * values [2, k], a 0/1 mask [2, R] of them (from TopK's indices, so exactly k per branch) and k as
@@ -127,7 +154,6 @@ function addHardRows(g: GraphBuilder, rowLoss: string, r: string, fraction: numb
  * so each pass costs ε·W1ᵀ and the gradient's product; returns the turned ε.
  */
 function addAscent(g: GraphBuilder, hReal: string, eps0: string, inp: Record<string, string>, cfg: HeadConfig): string {
-  const rowNorm = (v: string): string => g.op('Sqrt', [g.op('ReduceSum', [g.op('Mul', [v, v]), g.ints([1])], { keepdims: 1 })]);
   const w1 = inp['discriminator.fc1.weight'];
   const { alpha, shift } = batchNormEvalAffine(
     g,
@@ -139,16 +165,16 @@ function addAscent(g: GraphBuilder, hReal: string, eps0: string, inp: Record<str
   );
   const w2Scaled = g.op('Mul', [inp['discriminator.fc2.weight'], alpha]); // [1, Hd]: d score / d BN input per unit slope
   let eps = eps0;
-  const length = rowNorm(eps);
+  const length = rowNorm(g, eps);
   const stepLength = g.op('Mul', [length, g.scalarF32(cfg.ascentSize)]);
   for (let k = 0; k < cfg.ascentSteps; k++) {
     const h = g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]);
     const y = g.op('Add', [g.op('Mul', [h, alpha]), shift]);
     const slope = g.op('Where', [g.op('Greater', [y, g.scalarF32(0)]), g.scalarF32(1), g.scalarF32(cfg.leakySlope)]);
     const grad = g.op('MatMul', [g.op('Mul', [slope, w2Scaled]), w1]); // [R, D]
-    const unit = g.op('Div', [grad, g.op('Add', [rowNorm(grad), g.scalarF32(1e-12)])]);
+    const unit = g.op('Div', [grad, g.op('Add', [rowNorm(g, grad), g.scalarF32(1e-12)])]);
     const moved = g.op('Add', [eps, g.op('Mul', [unit, stepLength])]);
-    eps = g.op('Mul', [moved, g.op('Div', [length, g.op('Add', [rowNorm(moved), g.scalarF32(1e-12)])])]);
+    eps = g.op('Mul', [moved, g.op('Div', [length, g.op('Add', [rowNorm(g, moved), g.scalarF32(1e-12)])])]);
   }
   return eps;
 }
@@ -186,7 +212,10 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const wFused = g.op('MatMul', [w1, wa]);
   const bFused = g.op('Reshape', [g.op('Gemm', [ba, w1, inp['discriminator.fc1.bias']], { transB: 1 }), g.ints([Hd])]);
   const hReal = g.op('Gemm', [x, wFused, bFused], { transB: 1 }); // = A·W1ᵀ + b1
-  const drawn = addNoise(g, x, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
+  const gaussian = addNoise(g, x, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
+  if (cfg.dataDirections > 0 && opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
+  const drawn =
+    gaussian && cfg.dataDirections > 0 && opts.noise !== 'input' ? addDataDirections(g, x, gaussian, cfg.dataDirections, opts.noise.seed).eps : gaussian;
   const eps = drawn && cfg.ascentSteps > 0 ? addAscent(g, hReal, drawn, inp, cfg) : drawn;
   const hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
   const h = g.op('Concat', [hReal, hFake], { axis: 0 });

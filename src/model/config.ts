@@ -152,6 +152,12 @@ export const ConfigSchema = z
          * (`HeadConfig.ascentSize`); default 0.1 (a turn of about 6°; 0.5 collapsed the discriminator).
          */
         ascentSize: z.number().positive().default(DEFAULT_HEAD_CONFIG.ascentSize),
+        /**
+         * Share of the fakes whose offset points from their patch towards another training patch of
+         * the batch, at the Gaussian offset's length (`HeadConfig.dataDirections`); 0 (default, the
+         * paper): every offset Gaussian.
+         */
+        dataDirections: z.number().min(0).max(1).default(DEFAULT_HEAD_CONFIG.dataDirections),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -337,13 +343,22 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
 export const VALIDATED_MECHANISMS = {
-  head: { noiseScale: 'feature-std', noiseSpread: 1, hardFraction: 1, ascentSteps: 1, ascentSize: 0.1, adaptorInit: 'identity', loss: 'logistic' },
+  head: {
+    noiseScale: 'feature-std',
+    noiseSpread: 1,
+    hardFraction: 1,
+    ascentSteps: 1,
+    ascentSize: 0.1,
+    dataDirections: 0,
+    adaptorInit: 'identity',
+    loss: 'logistic',
+  },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, ascentSteps: 0, adaptorInit: 'xavier', loss: 'truncated-l1' },
+  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, ascentSteps: 0, dataDirections: 0, adaptorInit: 'xavier', loss: 'truncated-l1' },
   train: { schedule: 'constant', warmupEpochs: 0, noiseDecay: 1, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { Session } from '../../onnx/session.js';
 import { f32, type HostTensor } from '../../onnx/tensor.js';
-import { addNoise } from '../stepGraph.js';
+import { addDataDirections, addNoise } from '../stepGraph.js';
 
 const R = 4000;
 const D = 64;
@@ -69,4 +69,80 @@ test('a σ factor (train.noiseDecay) scales the same Gaussian stream: ε·f, row
     const scaled = await drawNoise(1, 5, f);
     for (let i = 0; i < one.length; i += 997) assert.ok(Math.abs(scaled[i] - f * one[i]) <= 1e-6 * (1 + Math.abs(one[i])), `factor ${f} element ${i}`);
   }
+});
+
+/** ε, the pairing and the mask of `addDataDirections` on features `x` [n, D] with Gaussian ε of σ 0.2. */
+async function dataDirections(
+  x: Float32Array,
+  n: number,
+  fraction: number,
+  seed = 4,
+): Promise<{ eps: Float32Array; gauss: Float32Array; partner: number[]; mask: Float32Array }> {
+  const g = new GraphBuilder('data directions');
+  const a = g.input('x', 'float32', ['R', D]);
+  const gauss = addNoise(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: 1 }, { seed });
+  assert.ok(gauss);
+  const out = addDataDirections(g, a, gauss, fraction, seed);
+  g.output(out.eps, 'eps', 'float32', ['R', D]);
+  g.output(gauss, 'gauss', 'float32', ['R', D]);
+  g.output(out.partner, 'partner', 'int64', ['R']);
+  g.output(out.mask, 'mask', 'float32', ['R', 1]);
+  const s = await Session.create(g.toModel(), 'data directions test');
+  try {
+    const r = await s.run({ x: { dtype: 'float32', dims: [n, D], data: x } });
+    return {
+      eps: r.eps.data as Float32Array,
+      gauss: r.gauss.data as Float32Array,
+      partner: Array.from(r.partner.data as BigInt64Array, Number),
+      mask: r.mask.data as Float32Array,
+    };
+  } finally {
+    await s.release();
+  }
+}
+
+test('dataDirections: the chosen share of fakes point from their patch to a paired one, at the Gaussian length; the rest keep ε', async () => {
+  const n = 2000;
+  const x = new Float32Array(n * D);
+  for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * (1 + (i % 7));
+  // Rows 0 and 1 are identical: if paired together they have no direction and must keep ε.
+  x.copyWithin(D, 0, D);
+  const { eps, gauss, partner, mask } = await dataDirections(x, n, 0.5);
+  assert.deepEqual(
+    [...partner].sort((p, q) => p - q),
+    Array.from({ length: n }, (_, i) => i),
+    'the pairing is a permutation',
+  );
+  const used = mask.reduce((s, m) => s + m, 0);
+  assert.ok(used > 0.45 * n && used < 0.55 * n, `share of rows along the data ${used / n}`);
+  const norm = (v: Float32Array, r: number) => Math.hypot(...v.subarray(r * D, (r + 1) * D));
+  for (let r = 0; r < n; r++) {
+    const e = eps.subarray(r * D, (r + 1) * D);
+    if (mask[r] === 0) {
+      assert.deepEqual(e, gauss.subarray(r * D, (r + 1) * D), `row ${r} keeps its Gaussian ε`);
+      continue;
+    }
+    const j = partner[r];
+    const diff = Array.from({ length: D }, (_, k) => x[j * D + k] - x[r * D + k]);
+    const dn = Math.hypot(...diff);
+    assert.ok(dn > 1e-6, `row ${r} paired with an identical feature took a direction`);
+    const scale = norm(gauss, r) / dn;
+    for (let k = 0; k < D; k++) assert.ok(Math.abs(e[k] - scale * diff[k]) <= 1e-4 * (1 + Math.abs(e[k])), `row ${r} col ${k}`);
+    assert.ok(Math.abs(norm(eps, r) - norm(gauss, r)) <= 1e-4 * norm(gauss, r), `row ${r} keeps the Gaussian length`);
+  }
+});
+
+test('dataDirections 0 and 1: no row, and every row with a partner, along the data', async () => {
+  const n = 500;
+  const x = Float32Array.from({ length: n * D }, (_, i) => Math.cos(i * 0.11) * 3);
+  assert.equal(
+    (await dataDirections(x, n, 0)).mask.reduce((s, m) => s + m, 0),
+    0,
+  );
+  const all = await dataDirections(x, n, 1);
+  const selfPaired = all.partner.filter((j, r) => j === r).length;
+  assert.equal(
+    all.mask.reduce((s, m) => s + m, 0),
+    n - selfPaired,
+  );
 });

@@ -78,6 +78,21 @@ test('headConfig refuses ascent settings that are not a step count and a positiv
   for (const v of [0, Number.NaN]) assert.throws(() => headConfig({ ascentSize: v }), /headConfig: ascentSize must be a finite number > 0/);
 });
 
+test('dataDirections: a share in [0, 1], drawn in-graph only (fed noise has no pairing to draw from)', async () => {
+  for (const f of [-0.1, 1.01, Number.NaN]) assert.throws(() => headConfig({ dataDirections: f }), /headConfig: dataDirections must be in \[0, 1\]/);
+  const cfg = headConfig({ featureDim: 12, hiddenDim: 8, dataDirections: 0.5 });
+  await assert.rejects(() => TrainStep.create(cfg, initParams(), { noise: 'input' }), /dataDirections needs noise drawn in-graph/);
+  const ts = await TrainStep.create(cfg, initParams(), { noise: { seed: 1 } });
+  const r = await ts.step(
+    f32(
+      [40, 12],
+      Float32Array.from({ length: 480 }, (_, i) => Math.sin(i)),
+    ),
+  );
+  assert.ok(Number.isFinite(r.loss), 'a step runs');
+  await ts.release();
+});
+
 test('headConfig refuses a hard fraction outside (0, 1]', () => {
   for (const f of [0, -0.1, 1.01, Number.NaN]) assert.throws(() => headConfig({ hardFraction: f }), /headConfig: hardFraction must be in \(0, 1\]/);
 });

@@ -31,6 +31,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseSpread, 1);
   assert.equal(parseConfig(applyPreset({ head: { noiseSpread: 2 } }, 'paper')).head.noiseSpread, 1, 'the paper forces one σ');
   assert.equal(p.head.hardFraction, 1);
+  assert.equal(p.head.dataDirections, 0);
+  assert.equal(parseConfig(applyPreset({ head: { dataDirections: 0.5 } }, 'paper')).head.dataDirections, 0, 'the paper draws Gaussian offsets only');
   assert.equal(p.train.noiseDecay, 1);
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
@@ -64,6 +66,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { noiseSpread: 2 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { dataDirections: 0.5 } })), 'custom');
+  assert.throws(() => parseConfig({ head: { dataDirections: 1.5 } }), /head\.dataDirections/);
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { ascentSteps: 0 } })), 'custom', 'the validated preset without the ascent');
   assert.equal(presetOf(parseConfig({ head: { ascentSize: 0.5 } })), 'custom');
