@@ -25,7 +25,7 @@ export interface ValidationScores {
 }
 
 /** Its own stream: the defects depend on the seed only, not on anything else drawn in training. */
-const DEFECT_STREAM = 0xdefec7;
+export const DEFECT_STREAM = 0xdefec7;
 
 export class SyntheticValidation {
   private constructor(

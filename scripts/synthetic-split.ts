@@ -1,0 +1,54 @@
+/**
+ * Dev-time diagnostic (README, "What validation sees of the gap"): a model's own held-out good
+ * images and synthetic-defect copies of them, made by validation's generator ('graded', its seeded
+ * stream), written as an MVTec-layout category, so that `simplenet test` scores any model on
+ * validation-style defects with every test metric (AUPRO included). Usage:
+ *   node dist/scripts/synthetic-split.js <model-dir> <out-dir> [copies per image, default 3]
+ *   node dist/src/cli/main.js test --model <model-dir> --data <out-dir> --category <category> --json m.json
+ * The held-out images are symlinked, the copies and masks written as PNG; <out-dir> must not exist.
+ * With one copy per image the defects are validation's own; with more, the same stream continues.
+ */
+import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { Rng } from '../src/core/rng.js';
+import { decodeImage } from '../src/images/decode.js';
+import { synthesizeDefect } from '../src/validation/syntheticDefects.js';
+import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
+
+const [modelDir, out, copiesArg] = process.argv.slice(2);
+if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image]');
+const copies = Number(copiesArg ?? 3);
+if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`copies per image must be an integer ≥ 1, got ${copiesArg}`);
+const manifest = JSON.parse(readFileSync(join(modelDir, 'simplenet.json'), 'utf8'));
+const images: string[] = manifest.training?.validation?.images ?? [];
+if (images.length === 0) throw new Error(`${modelDir}: the model records no held-out images`);
+const category: string = manifest.training.dataset.category || 'synthetic';
+// Not recursive for the root: an existing folder is refused, never written into.
+mkdirSync(out);
+const root = join(out, category);
+for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
+const rng = new Rng(manifest.training.seed ^ DEFECT_STREAM);
+// The feature grid's cells (stride 8 at the first tap, per tile), which set the smallest defect.
+const { crop, tiles } = manifest.config.image;
+const gridCells = (crop / 8) ** 2 * (Array.isArray(tiles) ? tiles[0] * tiles[1] : 1);
+let k = 0;
+for (const path of images) {
+  const source = resolve(path);
+  // The loader wants a training folder; the held-out images stand in (test never reads them).
+  symlinkSync(source, join(root, 'train/good', basename(path)));
+  symlinkSync(source, join(root, 'test/good', basename(path)));
+  const image = await decodeImage(source);
+  for (let j = 0; j < copies; j++) {
+    const d = synthesizeDefect(image, manifest.config.image, rng, 'graded', gridCells);
+    const name = String(k++).padStart(3, '0');
+    const raw = { width: image.width, height: image.height };
+    await sharp(Buffer.from(d.image.data), { raw: { ...raw, channels: image.channels } })
+      .png()
+      .toFile(join(root, 'test/synthetic', `${name}.png`));
+    await sharp(Buffer.from(d.mask.map((v) => v * 255)), { raw: { ...raw, channels: 1 } })
+      .png()
+      .toFile(join(root, 'ground_truth/synthetic', `${name}_mask.png`));
+  }
+}
+console.log(`${root}: ${images.length} good, ${k} synthetic`);
