@@ -12,6 +12,8 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../src/core/rng.js';
+import { stitchedGrid } from '../src/embedding/stitchTiles.js';
+import { tileGrid } from '../src/images/fit.js';
 import { decodeImage } from '../src/images/decode.js';
 import { synthesizeDefect } from '../src/validation/syntheticDefects.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
@@ -29,9 +31,10 @@ mkdirSync(out);
 const root = join(out, category);
 for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
 const rng = new Rng(manifest.training.seed ^ DEFECT_STREAM);
-// The feature grid's cells (stride 8 at the first tap, per tile), which set the smallest defect.
-const { crop, tiles } = manifest.config.image;
-const gridCells = (crop / 8) ** 2 * (Array.isArray(tiles) ? tiles[0] * tiles[1] : 1);
+// The patch grid (the smallest defect covers about two of its cells), as FeatureExtractor.grid has it.
+const [first] = manifest.backbone.layerShapes as { height: number; width: number }[];
+const grid = stitchedGrid({ height: first.height, width: first.width }, tileGrid(manifest.config.image));
+const gridCells = grid.height * grid.width;
 let k = 0;
 for (const path of images) {
   const source = resolve(path);

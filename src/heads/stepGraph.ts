@@ -212,10 +212,11 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const wFused = g.op('MatMul', [w1, wa]);
   const bFused = g.op('Reshape', [g.op('Gemm', [ba, w1, inp['discriminator.fc1.bias']], { transB: 1 }), g.ints([Hd])]);
   const hReal = g.op('Gemm', [x, wFused, bFused], { transB: 1 }); // = A·W1ᵀ + b1
-  const gaussian = addNoise(g, x, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
-  if (cfg.dataDirections > 0 && opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
-  const drawn =
-    gaussian && cfg.dataDirections > 0 && opts.noise !== 'input' ? addDataDirections(g, x, gaussian, cfg.dataDirections, opts.noise.seed).eps : gaussian;
+  let drawn = addNoise(g, x, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
+  if (cfg.dataDirections > 0) {
+    if (opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
+    if (drawn) drawn = addDataDirections(g, x, drawn, cfg.dataDirections, opts.noise.seed).eps;
+  }
   const eps = drawn && cfg.ascentSteps > 0 ? addAscent(g, hReal, drawn, inp, cfg) : drawn;
   const hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
   const h = g.op('Concat', [hReal, hFake], { axis: 0 });
