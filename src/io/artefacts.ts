@@ -146,13 +146,50 @@ export function isFolderOf(dir: string, kind: FolderKind): boolean {
     if (!statSync(dir).isDirectory()) return false;
     if (kind === 'model') return modelEntriesAreOurs(dir);
     if (kind === 'report') {
-      return firstLine(join(dir, 'predictions.csv')) === REPORT_CSV_HEADER && existsSync(join(dir, 'report.html')) && isMetricsJson(join(dir, 'metrics.json'));
+      return (
+        firstLine(join(dir, 'predictions.csv')) === REPORT_CSV_HEADER &&
+        existsSync(join(dir, 'report.html')) &&
+        isMetricsJson(join(dir, 'metrics.json')) &&
+        reportEntriesAreOurs(dir)
+      );
     }
     if (kind === 'web') return webEntriesAreOurs(dir);
-    return firstLine(join(dir, 'predictions.csv')) === PREDICT_CSV_HEADER;
+    return firstLine(join(dir, 'predictions.csv')) === PREDICT_CSV_HEADER && predictionEntriesAreOurs(dir);
   } catch {
     return false;
   }
+}
+
+/** Every file under `dir`, as '/'-separated paths relative to it; false when something is not a plain file or folder. */
+function filesUnder(dir: string): string[] | false {
+  const out: string[] = [];
+  const walk = (d: string): boolean =>
+    readdirSync(d, { withFileTypes: true }).every((e) => {
+      const p = join(d, e.name);
+      if (e.isDirectory()) return walk(p);
+      if (!e.isFile()) return false;
+      out.push(relative(dir, p).split(sep).join('/'));
+      return true;
+    });
+  return walk(dir) ? out : false;
+}
+
+/** A test report holding only what `test --report` writes: its four files, a .npy map under maps/ and a .png under images/ for each image. */
+function reportEntriesAreOurs(dir: string): boolean {
+  const files = filesUnder(dir);
+  const top = new Set(['predictions.csv', 'metrics.json', 'metrics.md', 'report.html']);
+  return files !== false && files.every((f) => top.has(f) || (f.startsWith('maps/') && f.endsWith('.npy')) || (f.startsWith('images/') && f.endsWith('.png')));
+}
+
+/** A `predict --out` folder holding only predictions.csv and the overlays and maps its rows list. */
+function predictionEntriesAreOurs(dir: string): boolean {
+  const files = filesUnder(dir);
+  if (files === false) return false;
+  const csv = readFileSync(join(dir, 'predictions.csv'), 'utf8');
+  // The overlay column is followed by the map's, the map ends the row; names that would break a
+  // row are JSON string literals (csvRow).
+  const listed = (f: string) => [f, JSON.stringify(f)].some((v) => csv.includes(`,${v},`) || csv.includes(`,${v}\n`));
+  return files.every((f) => f === 'predictions.csv' || listed(f));
 }
 
 /** A static web app of ours, holding only the files its manifest lists (a user's additions make it not ours). */

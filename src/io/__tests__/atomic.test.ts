@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { checkOutputFile, checkOutputFolder, OutputRefusedError, writeDirAtomic, writeFileAtomic, writeFileDurable } from '../atomic.js';
-import { MODEL_FORMAT, PREDICT_CSV_HEADER } from '../artefacts.js';
+import { MODEL_FORMAT, PREDICT_CSV_HEADER, REPORT_CSV_HEADER } from '../artefacts.js';
 import { cleanStaleTemporaries, parseTemporary, temporaryPath } from '../temporaries.js';
 import { testTempDir } from '../../testing/tempDir.js';
 
@@ -79,6 +79,29 @@ describe('outputs replace only what simplenet wrote', () => {
       readdirSync(root).filter((n) => parseTemporary(n)),
       [],
     );
+  });
+
+  test('a predictions or report folder holding a file a user put there is refused, not replaced', () => {
+    const pred = join(root, 'p-user');
+    mkdirSync(join(pred, 'sub'), { recursive: true });
+    writeFileSync(join(pred, 'predictions.csv'), `${PREDICT_CSV_HEADER}\nimg/a.png,1,0.5,1,sub/a.png,sub/a.npy\n`);
+    writeFileSync(join(pred, 'sub', 'a.png'), 'x');
+    writeFileSync(join(pred, 'sub', 'a.npy'), 'x');
+    checkOutputFolder(pred, 'predictions'); // only what its rows list: ours to replace
+    writeFileSync(join(pred, 'sub', 'notes.png'), 'mine');
+    assert.throws(() => checkOutputFolder(pred, 'predictions'), OutputRefusedError);
+    const report = join(root, 'r-user');
+    mkdirSync(join(report, 'maps', 'good'), { recursive: true });
+    mkdirSync(join(report, 'images', 'good'), { recursive: true });
+    writeFileSync(join(report, 'predictions.csv'), `${REPORT_CSV_HEADER}\n`);
+    writeFileSync(join(report, 'report.html'), '<html></html>');
+    writeFileSync(join(report, 'metrics.json'), JSON.stringify({ threshold_source: 'validation-quantile', n_images: 1 }));
+    writeFileSync(join(report, 'maps', 'good', '000.npy'), 'x');
+    writeFileSync(join(report, 'images', 'good', '000.png'), 'x');
+    checkOutputFolder(report, 'report');
+    writeFileSync(join(report, 'notes.txt'), 'mine');
+    assert.throws(() => checkOutputFolder(report, 'report'), OutputRefusedError);
+    assert.ok(existsSync(join(report, 'notes.txt')) && existsSync(join(pred, 'sub', 'notes.png')));
   });
 
   test('a failing fill keeps the old output and removes its temporary', async () => {

@@ -65,7 +65,8 @@ test('a walked folder skips our own outputs inside it: an earlier predict --out 
   try {
     writeFileSync(join(dir, 'a.png'), '');
     mkdirSync(join(dir, 'heatmaps'));
-    writeFileSync(join(dir, 'heatmaps', 'predictions.csv'), `${PREDICT_CSV_HEADER}\n`);
+    // As predict --out writes it: its rows list the overlays and maps beside it.
+    writeFileSync(join(dir, 'heatmaps', 'predictions.csv'), `${PREDICT_CSV_HEADER}\nimgs/a.png,1,0.5,1,a.png,a.npy\n`);
     writeFileSync(join(dir, 'heatmaps', 'a.png'), '');
     mkdirSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp'));
     writeFileSync(join(dir, '.heatmaps.sn-abcdef-1-0123abcd.tmp', 'b.png'), '');
