@@ -50,6 +50,8 @@ export interface EpochLog {
   valImageAuroc?: number;
   /** Patch AUROC of the same validation. */
   valPatchAuroc?: number;
+  /** Patch AUPRO of the same validation (reported; selection uses image + patch AUROC). */
+  valPatchAupro?: number;
   /** A divergence-guard rollback after this epoch. */
   event?: string;
 }
@@ -164,14 +166,23 @@ export interface SimpleNetModel {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-export const TRAINING_LOG_HEADER = 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event';
+export const TRAINING_LOG_HEADER = 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,val_patch_aupro,event';
 
 export function logCsv(log: EpochLog[]): string {
   const opt = (v: number | undefined) => (v === undefined ? '' : String(v));
   const rows = log.map((e) =>
-    [e.epoch, e.loss, e.pTrue, e.pFake, e.seconds.toFixed(3), opt(e.lrFactor), opt(e.valImageAuroc), opt(e.valPatchAuroc), e.event ? `"${e.event}"` : ''].join(
-      ',',
-    ),
+    [
+      e.epoch,
+      e.loss,
+      e.pTrue,
+      e.pFake,
+      e.seconds.toFixed(3),
+      opt(e.lrFactor),
+      opt(e.valImageAuroc),
+      opt(e.valPatchAuroc),
+      opt(e.valPatchAupro),
+      e.event ? `"${e.event}"` : '',
+    ].join(','),
   );
   return [TRAINING_LOG_HEADER, ...rows].join('\n') + '\n';
 }
@@ -249,6 +260,8 @@ export async function readTrainingLog(dir: string): Promise<EpochLog[]> {
     if (lr !== undefined) e.lrFactor = lr;
     if (vi !== undefined) e.valImageAuroc = vi;
     if (vp !== undefined) e.valPatchAuroc = vp;
+    const va = num(value('val_patch_aupro'));
+    if (va !== undefined) e.valPatchAupro = va;
     // The event is the last column and may itself hold commas.
     const event = col('event') >= 0 ? f.slice(col('event')).join(',').replace(/^"|"$/g, '') : '';
     if (event) e.event = event;

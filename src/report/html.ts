@@ -67,12 +67,16 @@ function trainingCharts(log: EpochLog[]): string[] {
       curveChart({
         title: 'Validation (synthetic defects)',
         xLabel: 'epoch',
-        yLabel: 'AUROC',
+        yLabel: 'AUROC / AUPRO',
         xMin: 1,
         xMax: Math.max(2, x[x.length - 1]),
         series: [
           { name: 'image AUROC', x: vx, y: validated.map((e) => e.valImageAuroc ?? Number.NaN), colour: '#208040' },
           { name: 'patch AUROC', x: vx, y: validated.map((e) => e.valPatchAuroc ?? Number.NaN), colour: '#8040a0' },
+          // Logs from before val_patch_aupro have none to draw.
+          ...(validated.some((e) => e.valPatchAupro !== undefined)
+            ? [{ name: 'patch AUPRO', x: vx, y: validated.map((e) => e.valPatchAupro ?? Number.NaN), colour: '#c06020' }]
+            : []),
         ],
       }),
     );

@@ -64,6 +64,7 @@ export const TrainingLogSchema = z.object({
       lrFactor: z.number().optional(),
       valImageAuroc: z.number().optional(),
       valPatchAuroc: z.number().optional(),
+      valPatchAupro: z.number().optional(),
       event: z.string().optional(),
     }),
   ),

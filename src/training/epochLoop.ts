@@ -106,7 +106,8 @@ export class EpochLoop {
       const r = await v.evaluate(params);
       e.valImageAuroc = r.imageAuroc;
       e.valPatchAuroc = r.patchAuroc;
-      info += ` val image AUROC ${r.imageAuroc.toFixed(4)} patch AUROC ${r.patchAuroc.toFixed(4)}`;
+      if (Number.isFinite(r.patchAupro)) e.valPatchAupro = r.patchAupro;
+      info += ` val image AUROC ${r.imageAuroc.toFixed(4)} patch AUROC ${r.patchAuroc.toFixed(4)} AUPRO ${r.patchAupro.toFixed(4)}`;
       if (t.select === 'validation' && (!this.best || r.score > this.best.score)) this.best = { epoch, score: r.score, params };
     }
     e.seconds = (Date.now() - start) / 1000;

@@ -2,7 +2,9 @@
  * Validation without test labels (issue 6): held-out good training images and synthetic-defect
  * copies of them, their features extracted once and cached, scored with the current head weights
  * after training epochs. Image AUROC (good vs synthetic) and patch AUROC (synthetic region vs the
- * rest, on the feature grid) measure the detector without looking at the test split.
+ * rest, on the feature grid) measure the detector without looking at the test split; patch AUPRO
+ * (each synthetic region's share found, on the same grid) is logged beside them, for checking
+ * whether it ranks epochs as the test's AUPRO does (README, "What validation sees of the gap").
  */
 import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';
@@ -11,7 +13,7 @@ import { addPatchScoresFromInputs } from '../heads/scoreHead.js';
 import { type HeadParams, PARAM_NAMES } from '../heads/params.js';
 import { Rng } from '../core/rng.js';
 import { decodeImage } from '../images/decode.js';
-import { binaryMetrics } from '../metrics/index.js';
+import { aupro, binaryMetrics } from '../metrics/index.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { FeatureCache, planCache } from '../embedding/featureCache.js';
@@ -20,6 +22,8 @@ import { type DefectDifficulty, patchLabels, synthesizeDefect } from './syntheti
 export interface ValidationScores {
   imageAuroc: number;
   patchAuroc: number;
+  /** AUPRO (up to FPR 0.3) of the synthetic images' patch scores on the feature grid; NaN without a region. Not in `score`. */
+  patchAupro: number;
   /** The selection criterion: image AUROC + patch AUROC (GLASS's I + P, here on validation). */
   score: number;
 }
@@ -33,6 +37,7 @@ export class SyntheticValidation {
     private readonly session: Session,
     private readonly imageLabels: Uint8Array,
     private readonly patchLabelsAll: Uint8Array,
+    private readonly grid: { height: number; width: number },
   ) {}
 
   get nImages(): number {
@@ -90,7 +95,7 @@ export class SyntheticValidation {
     if (plan.dtype === 'float16') features = g.cast(features, 'float32');
     g.output(addPatchScoresFromInputs(g, features, opts.head, opts.head), 'scores', 'float32', ['rows']);
     const session = await Session.create(g.toModel(), 'validation scores');
-    return new SyntheticValidation(cache, session, imageLabels, labels);
+    return new SyntheticValidation(cache, session, imageLabels, labels, extractor.grid);
   }
 
   /** Scores every cached image with `params`. */
@@ -122,8 +127,9 @@ export class SyntheticValidation {
     });
     const imageAuroc = binaryMetrics(imageScores, this.imageLabels).rocAuc ?? Number.NaN;
     const patchAuroc = binaryMetrics(ps, pl).rocAuc ?? Number.NaN;
+    const patchAupro = pl.includes(1) && pl.includes(0) ? aupro(ps, pl, this.grid) : Number.NaN;
     const finite = (v: number) => (Number.isFinite(v) ? v : 0);
-    return { imageAuroc, patchAuroc, score: finite(imageAuroc) + finite(patchAuroc) };
+    return { imageAuroc, patchAuroc, patchAupro, score: finite(imageAuroc) + finite(patchAuroc) };
   }
 
   async release(): Promise<void> {

@@ -84,9 +84,10 @@ export function mountModelCard(root: HTMLElement): void {
           { name: 'p_true', points: pts((e) => e.pTrue) },
           { name: 'p_fake', points: pts((e) => e.pFake) },
         ]),
-        lineChart('Validation AUROC (synthetic defects)', 'epoch', [
-          { name: 'image', points: pts((e) => e.valImageAuroc) },
-          { name: 'patch', points: pts((e) => e.valPatchAuroc) },
+        lineChart('Validation on synthetic defects', 'epoch', [
+          { name: 'image AUROC', points: pts((e) => e.valImageAuroc) },
+          { name: 'patch AUROC', points: pts((e) => e.valPatchAuroc) },
+          ...(log.some((e) => e.valPatchAupro !== undefined) ? [{ name: 'patch AUPRO', points: pts((e) => e.valPatchAupro) }] : []),
         ]),
       );
     }

@@ -25,6 +25,7 @@ export interface EpochLog {
   seconds: number;
   valImageAuroc?: number;
   valPatchAuroc?: number;
+  valPatchAupro?: number;
   event?: string;
 }
 

@@ -167,11 +167,12 @@ describe('simplenet CLI on a tiny dataset', () => {
     assert.ok(m.training.selected.epoch >= 1 && m.training.selected.epoch <= 3);
     assert.ok(m.training.featureStd > 0 && Math.abs(m.training.noiseStd - 0.2 * m.training.featureStd) < 1e-9);
     const log = readFileSync(join(model, 'training_log.csv'), 'utf8').trim().split('\n');
-    assert.equal(log[0], 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event');
+    assert.equal(log[0], 'epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,val_patch_aupro,event');
     for (const row of log.slice(1)) {
-      const [, , , , , lr, valImage, valPatch] = row.split(',');
+      const [, , , , , lr, valImage, valPatch, valAupro] = row.split(',');
       assert.ok(Number(lr) > 0 && Number(lr) <= 1, row);
       assert.ok(Number(valImage) >= 0 && Number(valImage) <= 1 && valPatch !== '', row);
+      assert.ok(valAupro !== '' && Number(valAupro) >= 0 && Number(valAupro) <= 1, row);
     }
     const paper = join(dir, 'model-paper');
     const p = simplenet(
@@ -349,7 +350,10 @@ describe('simplenet CLI on a tiny dataset', () => {
       .trim()
       .split('\n');
     assert.equal(curves.length, 3);
-    assert.match(curves[0], /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event,test_image_auroc,test_pixel_auroc,test_aupro$/);
+    assert.match(
+      curves[0],
+      /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,val_patch_aupro,event,test_image_auroc,test_pixel_auroc,test_aupro$/,
+    );
     const last = curves[2].split(',');
     assert.ok(Number(last[6]) >= 0 && Number(last.at(-3)) >= 0, curves[2]);
   });

@@ -48,7 +48,7 @@ test('a saved model loads back with identical weights and config', async () => {
   assert.equal(m.manifest.training.epochs, 2);
   assert.match(
     readFileSync(join(dir, 'training_log.csv'), 'utf8'),
-    /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,event\n1,1,0,0,0.100,,,,\n$/,
+    /^epoch,loss,p_true,p_fake,seconds,lr_factor,val_image_auroc,val_patch_auroc,val_patch_aupro,event\n1,1,0,0,0.100,,,,,\n$/,
   );
 });
 
