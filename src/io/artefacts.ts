@@ -6,6 +6,7 @@
  */
 import { existsSync, openSync, readSync, closeSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { csvRows } from './csv.js';
 
 /**
  * `format` of simplenet.json (the model folder's manifest): how a folder is recognised as a
@@ -185,11 +186,9 @@ function reportEntriesAreOurs(dir: string): boolean {
 function predictionEntriesAreOurs(dir: string): boolean {
   const files = filesUnder(dir);
   if (files === false) return false;
-  const csv = readFileSync(join(dir, 'predictions.csv'), 'utf8');
-  // The overlay column is followed by the map's, the map ends the row; names that would break a
-  // row are JSON string literals (csvRow).
-  const listed = (f: string) => [f, JSON.stringify(f)].some((v) => csv.includes(`,${v},`) || csv.includes(`,${v}\n`));
-  return files.every((f) => f === 'predictions.csv' || listed(f));
+  // Each row ends with its overlay and its map, '/'-separated and relative to the folder (PredictionFolder).
+  const listed = new Set(csvRows(readFileSync(join(dir, 'predictions.csv'), 'utf8')).flatMap((cells) => cells.slice(-2)));
+  return files.every((f) => f === 'predictions.csv' || listed.has(f));
 }
 
 /** A static web app of ours, holding only the files its manifest lists (a user's additions make it not ours). */

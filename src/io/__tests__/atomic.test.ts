@@ -88,6 +88,11 @@ describe('outputs replace only what simplenet wrote', () => {
     writeFileSync(join(pred, 'sub', 'a.png'), 'x');
     writeFileSync(join(pred, 'sub', 'a.npy'), 'x');
     checkOutputFolder(pred, 'predictions'); // only what its rows list: ours to replace
+    // A name csvRow quotes (a comma, a quote) is still read as listed.
+    writeFileSync(join(pred, 'predictions.csv'), `${PREDICT_CSV_HEADER}\nimg/a.png,1,0.5,1,sub/a.png,sub/a.npy\n"b,""c"".png",1,0.5,1,"b,""c"".png",b.npy\n`);
+    writeFileSync(join(pred, 'b,"c".png'), 'x');
+    writeFileSync(join(pred, 'b.npy'), 'x');
+    checkOutputFolder(pred, 'predictions');
     writeFileSync(join(pred, 'sub', 'notes.png'), 'mine');
     assert.throws(() => checkOutputFolder(pred, 'predictions'), OutputRefusedError);
     const report = join(root, 'r-user');
