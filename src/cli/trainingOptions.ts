@@ -57,7 +57,7 @@ export function addTrainingOptions(cmd: Command): Command {
     )
     .option(
       '--threshold-floor <kind>',
-      "'none' (default: the held-out estimates alone) or 'training' (the thresholds never go below the same estimates from the training images' own scores)",
+      "'training' (default: the thresholds never go below the same estimates from the training images' own scores) or 'none' (the held-out estimates alone)",
       choice('--threshold-floor', ['training', 'none'] as const),
     )
     .option(

@@ -42,6 +42,10 @@ describe('simplenet CLI on a tiny dataset', () => {
     // Thresholds come from held-out good training images, never from the test split.
     assert.equal(manifestJson.scoring.thresholdSource, 'validation-quantile');
     assert.equal(typeof manifestJson.scoring.pixelThreshold, 'number');
+    // The default floor: neither threshold goes below the training images' own estimate.
+    const floor = manifestJson.scoring.floor;
+    assert.equal(floor.stats.images.n, manifestJson.training.dataset.nTrain);
+    assert.ok(manifestJson.scoring.imageThreshold >= floor.imageThreshold && manifestJson.scoring.pixelThreshold >= floor.pixelThreshold);
     const held: string[] = manifestJson.training.validation.images;
     assert.ok(held.length >= 1 && held.every((p) => p.includes('train/good')), held.join());
     assert.equal(manifestJson.training.dataset.nTrain + held.length, readdirSync(join(data, 'widget/train/good')).length);

@@ -86,7 +86,7 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   const c = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, saved));
   assert.deepEqual([c.head.adaptorInit, c.head.loss, c.validation.defects, c.head.noiseStd], ['xavier', 'truncated-l1', 'large', 0.015]);
   assert.equal(c.threshold.floor, 'none');
-  assert.equal(parseConfig({}).threshold.floor, 'none');
+  assert.equal(parseConfig({}).threshold.floor, 'training', 'the validated default');
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
   assert.equal(parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { head: { adaptorInit: 'identity' } })).head.adaptorInit, 'identity');
