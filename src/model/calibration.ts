@@ -55,7 +55,8 @@ export interface Calibration {
   /** Upper end of the maps' normalisation range (with `pixelThreshold`). */
   pixelMax?: number;
   /**
-   * Where the thresholds came from: 'validation-quantile', 'validation-f1', 'train-max',
+   * Where the image threshold came from: 'validation-quantile', 'training-floor' (the training
+   * images' estimate, above the held-out one: `withTrainingFloor`), 'validation-f1', 'train-max',
    * 'user' (--threshold), 'test-f1 (oracle)', 'none' (raw scores only).
    */
   thresholdSource: string;
@@ -198,7 +199,8 @@ export function trainingImagesAbove(scores: ArrayLike<number>, threshold: number
  * low; the training images are many, and a model that fits them scores them lower than new good
  * images on average, not higher, so their estimate is a floor that new good images' scores reach.
  * On a model that has memorised its training images the floor sits low and changes nothing.
- * Ranges stay the held-out ones.
+ * Ranges stay the held-out ones; the source says 'training-floor' where the floor sets the image
+ * threshold, so reports and the service name where the number came from.
  * @throws RangeError when either calibration has no pixel threshold.
  * @example
  * const c = withTrainingFloor(goodImagesCalibration(held, heldMaps, 0.995, 'normal'), goodImagesCalibration(train, trainMaps, 0.995, 'normal'));
@@ -210,6 +212,7 @@ export function withTrainingFloor(heldOut: Calibration, training: Calibration): 
   return {
     ...heldOut,
     imageThreshold: Math.max(heldOut.imageThreshold, training.imageThreshold),
+    thresholdSource: training.imageThreshold > heldOut.imageThreshold ? 'training-floor' : heldOut.thresholdSource,
     pixelThreshold: Math.max(heldOut.pixelThreshold, training.pixelThreshold),
     floor: {
       imageThreshold: training.imageThreshold,

@@ -83,7 +83,7 @@ test('the training floor: each threshold is the larger estimate, ranges stay the
   const c = withTrainingFloor(held, training);
   assert.equal(c.imageThreshold, training.imageThreshold);
   assert.equal(c.pixelThreshold, held.pixelThreshold);
-  assert.deepEqual([c.min, c.max, c.pixelMin, c.pixelMax, c.thresholdSource], [0, 4, -1, 14, 'validation-quantile']);
+  assert.deepEqual([c.min, c.max, c.pixelMin, c.pixelMax, c.thresholdSource], [0, 4, -1, 14, 'training-floor']);
   assert.deepEqual(c.floor, {
     imageThreshold: training.imageThreshold,
     pixelThreshold: training.pixelThreshold,
@@ -93,7 +93,7 @@ test('the training floor: each threshold is the larger estimate, ranges stay the
   // A floor below both held-out thresholds changes neither.
   const low = goodImagesCalibration([0, 0.1], { max: [1, 1.1], min: 0, maxValue: 1.1 }, 0.995, 'normal');
   const same = withTrainingFloor(held, low);
-  assert.deepEqual([same.imageThreshold, same.pixelThreshold], [held.imageThreshold, held.pixelThreshold]);
+  assert.deepEqual([same.imageThreshold, same.pixelThreshold, same.thresholdSource], [held.imageThreshold, held.pixelThreshold, 'validation-quantile']);
   assert.throws(() => withTrainingFloor(held, { imageThreshold: 1, min: 0, max: 1, thresholdSource: 'train-max' }), /pixel thresholds/);
 });
 

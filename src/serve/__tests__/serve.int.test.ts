@@ -101,7 +101,7 @@ describe('simplenet serve', () => {
       assert.equal(asPng.headers.get('content-type'), 'image/png');
       assert.equal((await sharp(Buffer.from(await asPng.arrayBuffer())).metadata()).width, 32);
       const info = (await (await fetch(`${s.url}/v1/models/bottle`)).json()) as { preset: string; threshold_source: string; fit: string; tiles: number[] };
-      assert.equal(info.threshold_source, 'validation-quantile');
+      assert.equal(info.threshold_source, 'training-floor', "the default floor sets this fixture model's image threshold");
       // The default fit, one tile for square images.
       assert.equal(info.fit, 'tile');
       assert.deepEqual(info.tiles, [1, 1]);
