@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { z } from 'zod';
 import { readRegularFile } from '../io/readRegular.js';
 import type { BackboneIdentity } from '../backbones/backbone.js';
 import type { Sample } from '../datasets/dataset.js';
@@ -23,6 +24,22 @@ import type { Rng } from '../core/rng.js';
 import type { HostTensor } from '../onnx/tensor.js';
 
 const FORMAT = 'simplenet-checkpoint';
+
+const count = z.number().int().nonnegative();
+const finite = z.number().finite();
+/** The JSON state beside the tensors: checked, because a damaged file must fail with its name, not a raw parse error. */
+const StateSchema = z.object({
+  epoch: count,
+  fingerprint: z.string(),
+  rng: z.array(finite),
+  order: z.array(count),
+  // A diverged epoch's NaN loss is stored as null, so only the epoch number is required.
+  log: z.array(z.object({ epoch: count }).passthrough()),
+  resumedAt: z.array(count),
+  step: count,
+  lrScale: finite.optional(),
+  best: z.object({ epoch: count, score: z.number() }).optional(),
+});
 
 export interface TrainCheckpoint {
   /** Epochs completed. */
@@ -102,8 +119,7 @@ export async function loadCheckpoint(path: string): Promise<TrainCheckpoint | un
   }
   const st = decodeSafetensors(bytes, path);
   if (st.metadata.format !== FORMAT || !st.metadata.state) throw new Error(`${path}: not a simplenet training checkpoint`);
-  type State = Omit<TrainCheckpoint, 'params' | 'optimizer' | 'best' | 'ema'> & { step: number; best?: { epoch: number; score: number } };
-  const state = JSON.parse(st.metadata.state) as State;
+  const state = parseState(st.metadata.state, path);
   const groups: Record<string, Record<string, HostTensor<'float32'>>> = { param: {}, adam: {}, best: {}, ema: {} };
   for (const [k, t] of st.tensors) {
     if (t.dtype !== 'float32') throw new Error(`${path}: tensor ${k} is ${t.dtype}, expected float32`);
@@ -124,6 +140,21 @@ export async function loadCheckpoint(path: string): Promise<TrainCheckpoint | un
     ...(best ? { best: { ...best, params: headParams('best') } } : {}),
     ...(Object.keys(groups.ema).length ? { ema: headParams('ema') } : {}),
   };
+}
+
+function parseState(text: string, path: string): z.infer<typeof StateSchema> & { log: EpochLog[] } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path}: damaged checkpoint (its state is not valid JSON: ${(e as Error).message})`);
+  }
+  const parsed = StateSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${path}: damaged checkpoint (state.${issue.path.join('.')}: ${issue.message})`);
+  }
+  return parsed.data as z.infer<typeof StateSchema> & { log: EpochLog[] };
 }
 
 export async function removeCheckpoint(path: string): Promise<void> {

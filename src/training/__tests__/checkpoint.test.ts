@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { type Backbone, resolveBackbone } from '../../backbones/backbone.js';
@@ -12,6 +12,7 @@ import { makeTinyBackbone, makeTinyDataset, TINY_CONFIG } from '../../testing/fi
 import { loadCheckpoint, resumedNoiseSeed } from '../checkpoint.js';
 import { trainSimpleNet } from '../trainer.js';
 import { testTempDir } from '../../testing/tempDir.js';
+import { encodeSafetensors } from '../../io/safetensors.js';
 
 test('Rng state round-trips, including a pending Box–Muller value', () => {
   const a = new Rng(5);
@@ -26,6 +27,20 @@ test('the noise seed is the run seed until a resume, then a deterministic functi
   assert.equal(resumedNoiseSeed(7, []), 7);
   assert.equal(resumedNoiseSeed(7, [3]), resumedNoiseSeed(7, [3]));
   assert.notEqual(resumedNoiseSeed(7, [3]), resumedNoiseSeed(7, [4]));
+});
+
+test('a checkpoint whose state is damaged fails with its name and the problem, never a raw parse error', async () => {
+  const dir = testTempDir('simplenet-ckpt-bad-');
+  const write = (state: string) => {
+    const path = join(dir, 'x.checkpoint');
+    writeFileSync(path, encodeSafetensors({}, { format: 'simplenet-checkpoint', state }));
+    return path;
+  };
+  // The bytes the fuzz corpus produced by flipping one bit of a valid checkpoint's state.
+  const broken = write('{"epoch":2,"order":[ ,1],"log":[]}');
+  await assert.rejects(loadCheckpoint(broken), (e: Error) => e.message.startsWith(`${broken}: damaged checkpoint (its state is not valid JSON`));
+  const wrong = write('{"epoch":2,"fingerprint":"f","rng":[1,2,3,4],"order":[0,-1],"log":[],"resumedAt":[],"step":4}');
+  await assert.rejects(loadCheckpoint(wrong), /x\.checkpoint: damaged checkpoint \(state\.order\.1: /);
 });
 
 describe('checkpoints', () => {
