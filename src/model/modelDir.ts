@@ -303,6 +303,9 @@ export async function loadModel(dir: string): Promise<SimpleNetModel> {
   } catch (e) {
     throw new ModelLoadError(`${manifestPath}: not valid JSON (${oneLine((e as Error).message)})`);
   }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+    throw new ModelLoadError(`${manifestPath}: not a simplenet model (expected a JSON object)`);
+  }
   if (manifest.format !== MODEL_FORMAT) throw new ModelLoadError(`${manifestPath}: not a simplenet model (format '${manifest.format}')`);
   if (manifest.formatVersion !== MODEL_FORMAT_VERSION) {
     throw new ModelLoadError(

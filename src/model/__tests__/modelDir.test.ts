@@ -82,6 +82,16 @@ test('a model from another format version names both versions', async () => {
   await assert.rejects(loadModel(dir), /format version 9 \(written by simplenet 9\.0\.0\) is not supported by simplenet 0\.1\.0, which reads format version 1/);
 });
 
+test('a manifest that is JSON but not an object is refused by name, not with a TypeError', async () => {
+  const dir = join(testTempDir('simplenet-model-'), 'm');
+  await saveModel(dir, sample());
+  const p = join(dir, 'simplenet.json');
+  for (const text of ['null', '[]', '7']) {
+    writeFileSync(p, text);
+    await assert.rejects(loadModel(dir), (e: Error) => e.message === `${p}: not a simplenet model (expected a JSON object)`, text);
+  }
+});
+
 test('a changed weights file is detected', async () => {
   const dir = join(testTempDir('simplenet-model-'), 'm');
   await saveModel(dir, sample());
