@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { z } from 'zod';
+import { oneLine } from '../core/progress.js';
 import { readRegularFile } from '../io/readRegular.js';
 import type { BackboneIdentity } from '../backbones/backbone.js';
 import type { Sample } from '../datasets/dataset.js';
@@ -147,12 +148,12 @@ function parseState(text: string, path: string): z.infer<typeof StateSchema> & {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${path}: damaged checkpoint (its state is not valid JSON: ${(e as Error).message})`);
+    throw new Error(`${path}: damaged checkpoint (its state is not valid JSON: ${oneLine((e as Error).message)})`);
   }
   const parsed = StateSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${path}: damaged checkpoint (state.${issue.path.join('.')}: ${issue.message})`);
+    throw new Error(`${path}: damaged checkpoint (${['state', ...issue.path].join('.')}: ${issue.message})`);
   }
   return parsed.data as z.infer<typeof StateSchema> & { log: EpochLog[] };
 }

@@ -41,6 +41,7 @@ test('a checkpoint whose state is damaged fails with its name and the problem, n
   await assert.rejects(loadCheckpoint(broken), (e: Error) => e.message.startsWith(`${broken}: damaged checkpoint (its state is not valid JSON`));
   const wrong = write('{"epoch":2,"fingerprint":"f","rng":[1,2,3,4],"order":[0,-1],"log":[],"resumedAt":[],"step":4}');
   await assert.rejects(loadCheckpoint(wrong), /x\.checkpoint: damaged checkpoint \(state\.order\.1: /);
+  await assert.rejects(loadCheckpoint(write('null')), /x\.checkpoint: damaged checkpoint \(state: /);
 });
 
 describe('checkpoints', () => {
