@@ -48,6 +48,15 @@ export interface HeadConfig {
    * many directions no real patch takes. The ascent, if any, then turns it as any other fake.
    */
   readonly dataDirections: number;
+  /**
+   * How much each fake's σ follows its own patch's neighbourhood (0 default, the paper: one σ for
+   * all): σ_i = σ·f_i with f_i ∝ (d_i / mean d)^noiseLocality, d_i the distance from training patch i
+   * to the nearest patch of other training images, clamped to [1/4, 4] and scaled to mean 1. Where
+   * normal patches are dense the fakes come closer, where they are sparse they stay farther, as a
+   * nearest-neighbour score would draw the boundary. The factors are the step's input
+   * `noise.row_scale` (training/localScale.ts computes them from the cached features).
+   */
+  readonly noiseLocality: number;
   /** Each ascent step adds ascentSize·‖ε‖ along the unit gradient before ε is rescaled to ‖ε‖. Default 0.1 (0.5 collapsed the discriminator on bottle). */
   readonly ascentSize: number;
   /** Hinge margin th: reals pushed to D ≥ th, fakes to D ≤ −th ('truncated-l1'; also the p_true / p_fake cut). Default 0.5. */
@@ -90,6 +99,7 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   ascentSteps: 0,
   ascentSize: 0.1,
   dataDirections: 0,
+  noiseLocality: 0,
   margin: 0.5,
   leakySlope: 0.2,
   bnMomentum: 0.1,
@@ -119,6 +129,7 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   if (!(Number.isFinite(cfg.ascentSize) && cfg.ascentSize > 0))
     throw new RangeError(`headConfig: ascentSize must be a finite number > 0, got ${cfg.ascentSize}`);
   if (!(cfg.dataDirections >= 0 && cfg.dataDirections <= 1)) throw new RangeError(`headConfig: dataDirections must be in [0, 1], got ${cfg.dataDirections}`);
+  if (!(cfg.noiseLocality >= 0 && cfg.noiseLocality <= 2)) throw new RangeError(`headConfig: noiseLocality must be in [0, 2], got ${cfg.noiseLocality}`);
   if (!(cfg.hardFraction > 0 && cfg.hardFraction <= 1)) throw new RangeError(`headConfig: hardFraction must be in (0, 1], got ${cfg.hardFraction}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')
     throw new RangeError(`headConfig: loss must be 'truncated-l1' or 'logistic', got ${String(cfg.loss)}`);

@@ -1,5 +1,5 @@
 /**
- * The whole training step as ONE ONNX graph: adaptor → noise (optionally along the data, optionally turned by gradient ascent)
+ * The whole training step as ONE ONNX graph: adaptor → noise (optionally scaled per row, along the data, optionally turned by gradient ascent)
  * → discriminator on [real; fake] → truncated-L1 or logistic loss (optionally on the hardest rows
  * only) → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the BN
  * running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
@@ -33,6 +33,8 @@ export const STEP_IO = {
   noise: 'noise',
   /** Scalar factor on σ for this step (in-graph noise only; `takesNoiseFactor`). */
   noiseFactor: 'noise.factor',
+  /** Per-row factor [R, 1] on σ (`HeadConfig.noiseLocality` > 0; `takesRowScale`). */
+  noiseRowScale: 'noise.row_scale',
   loss: 'loss',
   pTrue: 'p_true',
   pFake: 'p_fake',
@@ -61,6 +63,14 @@ export function noiseSeedAttr(seed: number): number {
  */
 export function takesNoiseFactor(cfg: Pick<HeadConfig, 'noiseStd'>, opts: Pick<StepGraphOptions, 'noise' | 'noiseSchedule'>): boolean {
   return opts.noiseSchedule === true && opts.noise !== 'input' && cfg.noiseStd > 0;
+}
+
+/**
+ * Whether the step graph reads the per-row σ factors `noise.row_scale` [R, 1]: only with
+ * `noiseLocality` > 0 and noise drawn in-graph with σ > 0 (noise fed as input is used as given).
+ */
+export function takesRowScale(cfg: Pick<HeadConfig, 'noiseStd' | 'noiseLocality'>, opts: Pick<StepGraphOptions, 'noise'>): boolean {
+  return cfg.noiseLocality > 0 && opts.noise !== 'input' && cfg.noiseStd > 0;
 }
 
 /**
@@ -213,6 +223,11 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const bFused = g.op('Reshape', [g.op('Gemm', [ba, w1, inp['discriminator.fc1.bias']], { transB: 1 }), g.ints([Hd])]);
   const hReal = g.op('Gemm', [x, wFused, bFused], { transB: 1 }); // = A·W1ᵀ + b1
   let drawn = addNoise(g, x, cfg, opts.noise, takesNoiseFactor(cfg, opts) ? scalar(STEP_IO.noiseFactor) : undefined);
+  if (cfg.noiseLocality > 0 && opts.noise === 'input') {
+    throw new TypeError("buildStepGraph: noiseLocality needs noise drawn in-graph ({seed}), not 'input'");
+  }
+  // Before the data directions and the ascent: both keep each row's length, so its σ stays.
+  if (drawn && takesRowScale(cfg, opts)) drawn = g.op('Mul', [drawn, g.input(STEP_IO.noiseRowScale, 'float32', ['R', 1])]);
   if (cfg.dataDirections > 0) {
     if (opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
     if (drawn) drawn = addDataDirections(g, x, drawn, cfg.dataDirections, opts.noise.seed).eps;

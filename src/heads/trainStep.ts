@@ -9,7 +9,7 @@ import type { HostTensor } from '../onnx/tensor.js';
 import { adamFactors } from './adamGraph.js';
 import { type HeadConfig, headConfig } from './config.js';
 import { checkHeadParams, type HeadParams, PARAM_NAMES, paramShapes, TRAINABLE } from './params.js';
-import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO, takesNoiseFactor } from './stepGraph.js';
+import { buildStepGraph, expAvgName, expAvgSqName, NEXT, type NoiseSource, STATE_NAMES, STEP_IO, takesNoiseFactor, takesRowScale } from './stepGraph.js';
 
 export interface TrainStepOptions {
   noise: NoiseSource;
@@ -85,12 +85,20 @@ export class TrainStep {
    * step was created with noise 'input' and refused otherwise. Learning rates default to the config;
    * `noiseFactor` (default 1) scales in-graph noise's σ for this step when created with `noiseSchedule`
    * (ignored for noise fed as input); any other factor than 1 without a schedule is refused.
-   * @throws TypeError / RangeError naming the option when features, noise or noiseFactor are not as created.
+   * `noiseRowScale` [R] (finite, ≥ 0) is each row's factor on σ, required exactly when the config's
+   * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts).
+   * @throws TypeError / RangeError naming the option when features, noise, noiseFactor or noiseRowScale are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
   async step(
     features: FeatureTensor,
-    opts: { noise?: HostTensor<'float32'> | ort.Tensor; adaptorLr?: number; discLr?: number; noiseFactor?: number } = {},
+    opts: {
+      noise?: HostTensor<'float32'> | ort.Tensor;
+      adaptorLr?: number;
+      discLr?: number;
+      noiseFactor?: number;
+      noiseRowScale?: Float32Array;
+    } = {},
   ): Promise<StepResult> {
     const D = this.cfg.featureDim;
     const dims = features?.dims;
@@ -120,6 +128,15 @@ export class TrainStep {
     if (takesNoiseFactor(this.cfg, this.opts)) feeds[STEP_IO.noiseFactor] = scalar(noiseFactor);
     else if (noiseFactor !== 1 && takesNoiseFactor(this.cfg, { noise: this.opts.noise, noiseSchedule: true }))
       throw new TypeError('TrainStep.step: opts.noiseFactor needs a step created with noiseSchedule: true');
+    const rowScale = opts.noiseRowScale;
+    if (takesRowScale(this.cfg, this.opts)) {
+      if (!(rowScale instanceof Float32Array) || rowScale.length !== dims[0]) {
+        throw new TypeError(`TrainStep.step: opts.noiseRowScale must be a Float32Array of ${dims[0]} factors (noiseLocality > 0)`);
+      }
+      feeds[STEP_IO.noiseRowScale] = ortTensor('float32', [dims[0], 1], rowScale);
+    } else if (rowScale) {
+      throw new TypeError('TrainStep.step: opts.noiseRowScale needs noiseLocality > 0 and noise drawn in-graph with σ > 0');
+    }
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
     const d = adamFactors(t, opts.discLr ?? this.cfg.discLr, this.cfg.discWeightDecay, this.cfg);

@@ -158,6 +158,12 @@ export const ConfigSchema = z
          * paper): every offset Gaussian.
          */
         dataDirections: z.number().min(0).max(1).default(DEFAULT_HEAD_CONFIG.dataDirections),
+        /**
+         * How much each fake's σ follows its patch's distance to the nearest patch of other training
+         * images, (d_i / mean d)^noiseLocality clamped to [1/4, 4] (`HeadConfig.noiseLocality`);
+         * 0 (default, the paper): one σ for all.
+         */
+        noiseLocality: z.number().min(0).max(2).default(DEFAULT_HEAD_CONFIG.noiseLocality),
         margin: nonNegative.default(DEFAULT_HEAD_CONFIG.margin),
         leakySlope: nonNegative.default(DEFAULT_HEAD_CONFIG.leakySlope),
         bnMomentum: z.number().min(0).lt(1).default(DEFAULT_HEAD_CONFIG.bnMomentum),
@@ -350,6 +356,7 @@ export const VALIDATED_MECHANISMS = {
     ascentSteps: 1,
     ascentSize: 0.1,
     dataDirections: 0,
+    noiseLocality: 0,
     adaptorInit: 'identity',
     loss: 'logistic',
   },
@@ -358,7 +365,16 @@ export const VALIDATED_MECHANISMS = {
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
 export const PAPER_MECHANISMS = {
   image: { fit: 'crop' },
-  head: { noiseScale: 'absolute', noiseSpread: 1, hardFraction: 1, ascentSteps: 0, dataDirections: 0, adaptorInit: 'xavier', loss: 'truncated-l1' },
+  head: {
+    noiseScale: 'absolute',
+    noiseSpread: 1,
+    hardFraction: 1,
+    ascentSteps: 0,
+    dataDirections: 0,
+    noiseLocality: 0,
+    adaptorInit: 'xavier',
+    loss: 'truncated-l1',
+  },
   train: { schedule: 'constant', warmupEpochs: 0, noiseDecay: 1, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

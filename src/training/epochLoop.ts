@@ -17,6 +17,7 @@ export type { LoopState } from './checkpoint.js';
 import { ParamsEma } from './ema.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { DivergenceGuard, type GuardEvent } from './guard.js';
+import { batchFactors } from './localScale.js';
 import { lrFactor, noiseFactor } from './schedule.js';
 
 export interface Selection {
@@ -46,6 +47,8 @@ export class EpochLoop {
       stepsPerEpoch: number;
       /** Checked before every step: an aborted run stops there (its last checkpoint stays). */
       signal?: AbortSignal;
+      /** Each cached row's σ factor (`head.noiseLocality` > 0; localScale.ts), image-major. */
+      rowScales?: Float32Array;
     },
   ) {
     const t = o.config.train;
@@ -80,10 +83,12 @@ export class EpochLoop {
       const global = (epoch - 1) * stepsPerEpoch + k;
       factor = lrFactor(global, totalSteps, stepsPerEpoch, { kind: t.schedule, minFactor: t.minLrFactor, warmupEpochs: t.warmupEpochs });
       factor *= this.guard?.lrScale ?? 1;
-      const r = await step.step(cache.batch(this.order.slice(b, b + t.batchSize)), {
+      const images = this.order.slice(b, b + t.batchSize);
+      const r = await step.step(cache.batch(images), {
         adaptorLr: config.head.adaptorLr * factor,
         discLr: config.head.discLr * factor,
         noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
+        ...(this.o.rowScales ? { noiseRowScale: batchFactors(this.o.rowScales, images, cache.rowsPerImage) } : {}),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

@@ -14,6 +14,7 @@ import { initHeadParams, type HeadParams } from '../heads/params.js';
 import type { ModelParams } from '../heads/knn.js';
 import { Rng } from '../core/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
+import { takesRowScale } from '../heads/stepGraph.js';
 import type { SimpleNetConfig } from '../model/config.js';
 import type { TrainingRecord } from '../model/modelDir.js';
 import { type Calibration, trainMaxCalibration } from '../model/calibration.js';
@@ -25,6 +26,7 @@ import { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 import { initAdaptor } from './adaptorInit.js';
+import { localNoiseScales } from './localScale.js';
 import { stillImproving } from './convergence.js';
 import { withPlannedEpochs } from './epochs.js';
 
@@ -76,6 +78,17 @@ export function effectiveNoise(config: SimpleNetConfig, moments: FeatureMoments 
 async function momentsFor(config: SimpleNetConfig, cache: FeatureCache): Promise<FeatureMoments | undefined> {
   const needed = config.head.noiseScale !== 'absolute' || config.head.adaptorInit === 'standardize';
   return needed ? await featureMoments(cache) : undefined;
+}
+
+/** Each row's σ factor when `head.noiseLocality` asks for one (localScale.ts), said in one line. */
+async function rowScalesFor(cfg: HeadConfig, cache: FeatureCache, seed: number, reporter: Reporter): Promise<Float32Array | undefined> {
+  if (!takesRowScale(cfg, { noise: { seed } })) return undefined;
+  const s = await localNoiseScales(cache, { locality: cfg.noiseLocality, seed });
+  const [p5, p50, p95] = s.quantiles.map((q) => q.toFixed(2));
+  reporter.line(
+    `noise σ per patch (noiseLocality ${cfg.noiseLocality}): factors ${p5} / ${p50} / ${p95} at the 5th / 50th / 95th percentile, ${s.seconds.toFixed(1)} s`,
+  );
+  return s.factors;
 }
 
 /** Below this many held-out good images a validation AUROC moves in steps too coarse to rank epochs. */
@@ -147,6 +160,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     // epochs (a monitor that extracts again reopens them).
     await extractor.releaseSessions();
     const effective = effectiveSelection(validation, opts.validation?.length ?? 0, config, reporter);
+    const rowScales = await rowScalesFor(cfg, cache, seed, reporter);
     try {
       const loop = new EpochLoop({
         config: effective,
@@ -158,6 +172,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         state,
         stepsPerEpoch: Math.ceil(dataset.train.length / batchSize),
         signal: opts.signal,
+        rowScales,
       });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
         await loop.runEpoch(epoch);
