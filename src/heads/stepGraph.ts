@@ -25,6 +25,12 @@ export interface StepGraphOptions {
   featureDtype: 'float32' | 'float16';
   /** The step takes a per-step σ factor (`noise.factor`, a σ schedule); without it the graph has none. Default false. */
   noiseSchedule?: boolean;
+  /**
+   * The step takes given fakes (`fakes.offset` [R, D], `fakes.mask` [R, 1]): where the mask is 1 a
+   * row's offset is the given one (a synthetic defect's feature offset, training/syntheticFakes.ts)
+   * in place of its drawn and turned ε. Default false.
+   */
+  givenFakes?: boolean;
 }
 
 /** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
@@ -33,6 +39,9 @@ export const STEP_IO = {
   noise: 'noise',
   /** Scalar factor on σ for this step (in-graph noise only; `takesNoiseFactor`). */
   noiseFactor: 'noise.factor',
+  /** Given fakes' offsets [R, D] and their rows' 0/1 mask [R, 1] (`StepGraphOptions.givenFakes`). */
+  givenOffset: 'fakes.offset',
+  givenMask: 'fakes.mask',
   /** Per-row factor [R, 1] on σ (`HeadConfig.noiseLocality` > 0; `takesRowScale`). */
   noiseRowScale: 'noise.row_scale',
   loss: 'loss',
@@ -189,6 +198,19 @@ function addAscent(g: GraphBuilder, hReal: string, eps0: string, inp: Record<str
   return eps;
 }
 
+/**
+ * ε with the given fakes' rows replaced: offset where `fakes.mask` is 1, else the drawn ε (or 0
+ * when σ = 0). The offset is applied in the adaptor's output space as the Gaussian one is; a
+ * synthetic defect's offset is measured on the backbone's features, which the identity-initialised
+ * adaptor maps nearly unchanged, and the backward treats it as a constant, as it treats ε.
+ */
+function addGivenFakes(g: GraphBuilder, eps: string | undefined, D: number): string {
+  const offset = g.input(STEP_IO.givenOffset, 'float32', ['R', D]);
+  const mask = g.input(STEP_IO.givenMask, 'float32', ['R', 1]);
+  if (!eps) return g.op('Mul', [offset, mask]);
+  return g.op('Where', [g.op('Greater', [mask, g.scalarF32(0.5)]), offset, eps]);
+}
+
 export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
   const g = new GraphBuilder('simplenet_train_step');
   const D = cfg.featureDim;
@@ -232,7 +254,8 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
     if (opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
     if (drawn) drawn = addDataDirections(g, x, drawn, cfg.dataDirections, opts.noise.seed).eps;
   }
-  const eps = drawn && cfg.ascentSteps > 0 ? addAscent(g, hReal, drawn, inp, cfg) : drawn;
+  const turned = drawn && cfg.ascentSteps > 0 ? addAscent(g, hReal, drawn, inp, cfg) : drawn;
+  const eps = opts.givenFakes ? addGivenFakes(g, turned, D) : turned;
   const hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
   const h = g.op('Concat', [hReal, hFake], { axis: 0 });
   const bn = addBatchNormTrain(

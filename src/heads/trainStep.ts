@@ -17,6 +17,8 @@ export interface TrainStepOptions {
   featureDtype?: 'float32' | 'float16';
   /** The run schedules σ: step() then takes `noiseFactor` (in-graph noise only). Default false. */
   noiseSchedule?: boolean;
+  /** step() then takes `givenFakes` (`StepGraphOptions.givenFakes`). Default false. */
+  givenFakes?: boolean;
   session?: SessionOptions;
   /** onnxruntime's per-shape memory pattern (default false: see `InternalSessionOptions`); for benchmarks. */
   memoryPattern?: boolean;
@@ -43,7 +45,7 @@ export class TrainStep {
   private constructor(
     readonly cfg: HeadConfig,
     private readonly session: Session,
-    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule'>>,
+    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule' | 'givenFakes'>>,
     private state: Record<string, ort.Tensor>,
   ) {}
 
@@ -60,7 +62,8 @@ export class TrainStep {
       throw new TypeError(`TrainStep.create: opts.featureDtype must be 'float32' or 'float16', got ${String(featureDtype)}`);
     }
     const noiseSchedule = opts.noiseSchedule === true;
-    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule });
+    const givenFakes = opts.givenFakes === true;
+    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule, givenFakes });
     // Issue 16: without the per-shape memory pattern the step's peak is 0.75 GiB instead of 1.3 at
     // bottle's 10,368 rows, with the same results (memoryPattern, session.ts).
     const stepSession: InternalSessionOptions = { ...opts.session, memoryPattern: opts.memoryPattern ?? false };
@@ -72,7 +75,7 @@ export class TrainStep {
       state[expAvgName(name)] = zeros(shapes[name]);
       state[expAvgSqName(name)] = zeros(shapes[name]);
     }
-    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule }, state);
+    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule, givenFakes }, state);
   }
 
   /** Optimizer steps taken so far (PyTorch's `state['step']`). */
@@ -86,7 +89,8 @@ export class TrainStep {
    * `noiseFactor` (default 1) scales in-graph noise's σ for this step when created with `noiseSchedule`
    * (ignored for noise fed as input); any other factor than 1 without a schedule is refused.
    * `noiseRowScale` [R] (finite, ≥ 0) is each row's factor on σ, required exactly when the config's
-   * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts).
+   * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts). `givenFakes` (offset
+   * [R·D] and 0/1 mask [R]) is required exactly when the step was created with `givenFakes: true`.
    * @throws TypeError / RangeError naming the option when features, noise, noiseFactor or noiseRowScale are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
@@ -98,6 +102,7 @@ export class TrainStep {
       discLr?: number;
       noiseFactor?: number;
       noiseRowScale?: Float32Array;
+      givenFakes?: { offset: Float32Array; mask: Float32Array };
     } = {},
   ): Promise<StepResult> {
     const D = this.cfg.featureDim;
@@ -136,6 +141,20 @@ export class TrainStep {
       feeds[STEP_IO.noiseRowScale] = ortTensor('float32', [dims[0], 1], rowScale);
     } else if (rowScale) {
       throw new TypeError('TrainStep.step: opts.noiseRowScale needs noiseLocality > 0 and noise drawn in-graph with σ > 0');
+    }
+    const given = opts.givenFakes;
+    if (this.opts.givenFakes) {
+      if (
+        !(given?.offset instanceof Float32Array && given.offset.length === dims[0] * D && given.mask instanceof Float32Array && given.mask.length === dims[0])
+      ) {
+        throw new TypeError(
+          `TrainStep.step: opts.givenFakes must be { offset: Float32Array of ${dims[0]}×${D}, mask: Float32Array of ${dims[0]} } (created with givenFakes)`,
+        );
+      }
+      feeds[STEP_IO.givenOffset] = ortTensor('float32', [dims[0], D], given.offset);
+      feeds[STEP_IO.givenMask] = ortTensor('float32', [dims[0], 1], given.mask);
+    } else if (given) {
+      throw new TypeError('TrainStep.step: opts.givenFakes needs a step created with givenFakes: true');
     }
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);

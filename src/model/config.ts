@@ -213,6 +213,13 @@ export const ConfigSchema = z
              * discriminator learns to separate them. 1 (default, the paper): one σ throughout.
              */
             noiseDecay: z.number().gt(0).max(1).default(1),
+            /**
+             * Image-level fakes: 'stains' trains on one stained copy of every training image, each
+             * stained patch's feature offset used as its row's fake in place of the Gaussian one
+             * (training/syntheticFakes.ts; a kind of defect validation never shows). 'none'
+             * (default, the paper): only the Gaussian fakes.
+             */
+            syntheticFakes: z.enum(['none', 'stains']).default('none'),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -319,7 +326,8 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
-  const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.noiseDecay === 1 && t.ema === 0 && !t.guard.enabled;
+  const plainTraining =
+    t.schedule === 'constant' && t.warmupEpochs === 0 && t.noiseDecay === 1 && t.ema === 0 && !t.guard.enabled && t.syntheticFakes === 'none';
   if (!plainTraining) return 'custom';
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
@@ -375,7 +383,16 @@ export const PAPER_MECHANISMS = {
     adaptorInit: 'xavier',
     loss: 'truncated-l1',
   },
-  train: { schedule: 'constant', warmupEpochs: 0, noiseDecay: 1, ema: 0, guard: { enabled: false }, select: 'final', minSteps: 0 },
+  train: {
+    schedule: 'constant',
+    warmupEpochs: 0,
+    noiseDecay: 1,
+    ema: 0,
+    guard: { enabled: false },
+    select: 'final',
+    minSteps: 0,
+    syntheticFakes: 'none',
+  },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },
   // Nor thresholds: the held-out quantile as issue 6 estimated it.

@@ -18,6 +18,7 @@ import { ParamsEma } from './ema.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import { DivergenceGuard, type GuardEvent } from './guard.js';
 import { batchFactors } from './localScale.js';
+import type { SyntheticFakes } from './syntheticFakes.js';
 import { lrFactor, noiseFactor } from './schedule.js';
 
 export interface Selection {
@@ -49,6 +50,8 @@ export class EpochLoop {
       signal?: AbortSignal;
       /** Each cached row's σ factor (`head.noiseLocality` > 0; localScale.ts), image-major. */
       rowScales?: Float32Array;
+      /** Image-level fakes (`train.syntheticFakes`), given to every step for its images' rows. */
+      givenFakes?: SyntheticFakes;
     },
   ) {
     const t = o.config.train;
@@ -89,6 +92,7 @@ export class EpochLoop {
         discLr: config.head.discLr * factor,
         noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
         ...(this.o.rowScales ? { noiseRowScale: batchFactors(this.o.rowScales, images, cache.rowsPerImage) } : {}),
+        ...(this.o.givenFakes ? { givenFakes: this.o.givenFakes.batch(images) } : {}),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

@@ -27,6 +27,7 @@ import type { FeatureCache } from '../embedding/featureCache.js';
 import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeatures.js';
 import { initAdaptor } from './adaptorInit.js';
 import { localNoiseScales } from './localScale.js';
+import { SyntheticFakes } from './syntheticFakes.js';
 import { stillImproving } from './convergence.js';
 import { withPlannedEpochs } from './epochs.js';
 
@@ -137,10 +138,15 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     const init = initAdaptor(initHeadParams(cfg, rng), config.head.adaptorInit, moments);
     const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
     const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
+    const givenFakes =
+      config.train.syntheticFakes === 'stains'
+        ? await SyntheticFakes.create(extractor, dataset.train, cache, { seed, reporter, signal: opts.signal })
+        : undefined;
     const step = await TrainStep.create(cfg, init, {
       noise: { seed: resumedNoiseSeed(seed, state.resumedAt) },
       featureDtype: plan.dtype,
       noiseSchedule: config.train.noiseDecay !== 1,
+      givenFakes: config.train.syntheticFakes !== 'none',
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =
@@ -173,6 +179,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
         stepsPerEpoch: Math.ceil(dataset.train.length / batchSize),
         signal: opts.signal,
         rowScales,
+        givenFakes,
       });
       for (let epoch = state.firstEpoch; epoch <= epochs; epoch++) {
         await loop.runEpoch(epoch);

@@ -34,6 +34,10 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.dataDirections, 0);
   assert.equal(parseConfig(applyPreset({ head: { dataDirections: 0.5 } }, 'paper')).head.dataDirections, 0, 'the paper draws Gaussian offsets only');
   assert.equal(p.train.noiseDecay, 1);
+  assert.equal(p.head.noiseLocality, 0);
+  assert.equal(parseConfig(applyPreset({ head: { noiseLocality: 1 } }, 'paper')).head.noiseLocality, 0, 'the paper draws one σ for all');
+  assert.equal(p.train.syntheticFakes, 'none');
+  assert.equal(parseConfig(applyPreset({ train: { syntheticFakes: 'stains' } }, 'paper')).train.syntheticFakes, 'none', 'the paper has Gaussian fakes only');
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
@@ -69,6 +73,10 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { dataDirections: 0.5 } })), 'custom');
   assert.throws(() => parseConfig({ head: { dataDirections: 1.5 } }), /head\.dataDirections/);
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
+  assert.throws(() => parseConfig({ head: { noiseLocality: 3 } }), /head\.noiseLocality/);
+  assert.equal(presetOf(parseConfig({ train: { syntheticFakes: 'stains' } })), 'custom');
+  assert.throws(() => parseConfig({ train: { syntheticFakes: 'texture' } }), /train\.syntheticFakes/);
   assert.equal(presetOf(parseConfig({ head: { ascentSteps: 0 } })), 'custom', 'the validated preset without the ascent');
   assert.equal(presetOf(parseConfig({ head: { ascentSize: 0.5 } })), 'custom');
   assert.equal(parseConfig({}).head.ascentSteps, 1);

@@ -1,0 +1,150 @@
+/**
+ * Image-level fakes (`train.syntheticFakes: stains`; GLASS's "local anomaly synthesis" in our
+ * form): one stained copy of every training image (validation/stains.ts, a kind of defect
+ * validation never shows), its features extracted once, and for each patch inside the stain the
+ * offset it caused, X_stained − X. Each training step then uses those offsets as the fakes of
+ * those rows, in place of their Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the
+ * discriminator also learns what an image-space defect does to the features, not only what
+ * isotropic noise does. Only the stained rows are kept (a few % of the patches), not the copies'
+ * whole features.
+ */
+import type { Reporter } from '../core/progress.js';
+import { Rng } from '../core/rng.js';
+import type { Sample } from '../datasets/dataset.js';
+import type { FeatureCache } from '../embedding/featureCache.js';
+import type { FeatureExtractor } from '../embedding/featureExtractor.js';
+import { decodeImage } from '../images/decode.js';
+import { GraphBuilder } from '../onnx/builder.js';
+import { ortTensor, Session } from '../onnx/session.js';
+import { patchLabels } from '../validation/syntheticDefects.js';
+import { synthesizeStain } from '../validation/stains.js';
+
+/** Its own stream: the stains depend on the seed only (validation's defects use DEFECT_STREAM). */
+export const STAIN_STREAM = 0x57a1;
+
+export interface ImageFakes {
+  /** Row numbers within the image (0 … rowsPerImage − 1) of the stained patches. */
+  rows: Int32Array;
+  /** Their offsets, [rows.length, dim] row-major. */
+  offsets: Float32Array;
+}
+
+/** (stained − clean) features at the given rows, as float32. */
+function buildOffsetModel(dtype: 'float32' | 'float16', dim: number): Uint8Array {
+  const g = new GraphBuilder('simplenet_stain_offsets');
+  const cast = (n: string) => (dtype === 'float16' ? g.cast(n, 'float32') : n);
+  const clean = cast(g.input('clean', dtype, ['rows', dim]));
+  const stained = cast(g.input('stained', dtype, ['rows', dim]));
+  const rows = g.input('picked', 'int64', ['k']);
+  g.output(g.op('Gather', [g.op('Sub', [stained, clean]), rows], { axis: 0 }), 'offsets', 'float32', ['k', dim]);
+  return g.toModel();
+}
+
+export class SyntheticFakes {
+  private offset?: Float32Array;
+  private mask?: Float32Array;
+
+  private constructor(
+    private readonly images: ImageFakes[],
+    private readonly rowsPerImage: number,
+    private readonly dim: number,
+  ) {}
+
+  /**
+   * Fakes from offsets already measured, one entry per cached image (what `create` builds).
+   * @throws RangeError when an entry's rows and offsets disagree or a row is outside the image.
+   * @example const fakes = SyntheticFakes.fromOffsets([{ rows: Int32Array.of(2), offsets: new Float32Array(4) }], 6, 4);
+   */
+  static fromOffsets(images: ImageFakes[], rowsPerImage: number, dim: number): SyntheticFakes {
+    images.forEach((f, i) => {
+      if (f.offsets.length !== f.rows.length * dim)
+        throw new RangeError(`SyntheticFakes: image ${i} has ${f.rows.length} rows but ${f.offsets.length} offset values (dim ${dim})`);
+      if (f.rows.some((r) => r < 0 || r >= rowsPerImage)) throw new RangeError(`SyntheticFakes: image ${i} has a row outside 0 … ${rowsPerImage - 1}`);
+    });
+    return new SyntheticFakes(images, rowsPerImage, dim);
+  }
+
+  /** Stained rows over all images (for the log). */
+  get rowCount(): number {
+    return this.images.reduce((s, f) => s + f.rows.length, 0);
+  }
+
+  /**
+   * One stained copy of every image of `train` (cached as `cache`, image i at index i), through
+   * `extractor`, with stains drawn from `seed`.
+   * @throws the decoder's error naming the file when an image cannot be read.
+   * @example const fakes = await SyntheticFakes.create(extractor, dataset.train, cache, { seed: 0, reporter });
+   */
+  static async create(
+    extractor: FeatureExtractor,
+    train: readonly Sample[],
+    cache: FeatureCache,
+    opts: { seed: number; reporter: Reporter; signal?: AbortSignal },
+  ): Promise<SyntheticFakes> {
+    const rng = new Rng(opts.seed ^ STAIN_STREAM);
+    const geometry = extractor.options.image;
+    const images: ImageFakes[] = [];
+    const session = await Session.create(buildOffsetModel(cache.plan.dtype, cache.dim), 'stain offsets');
+    const bar = opts.reporter.bar('image-level fakes (stained copies)', train.length);
+    try {
+      for (let i = 0; i < train.length; i++) {
+        opts.signal?.throwIfAborted();
+        const image = await decodeImage(train[i].path);
+        const stain = synthesizeStain(image, geometry, rng);
+        const labels = patchLabels(stain.mask, image.width, image.height, geometry, extractor.grid);
+        const picked: number[] = [];
+        labels.forEach((l, r) => {
+          if (l) picked.push(r);
+        });
+        if (picked.length === 0) {
+          images.push({ rows: new Int32Array(0), offsets: new Float32Array(0) });
+        } else {
+          const stained = await extractor.extract([stain.image]);
+          const out = await session.run({
+            clean: cache.batch([i]),
+            stained,
+            picked: ortTensor('int64', [picked.length], BigInt64Array.from(picked, BigInt)),
+          });
+          images.push({ rows: Int32Array.from(picked), offsets: Float32Array.from(out.offsets.data as Float32Array) });
+        }
+        bar.tick();
+      }
+    } finally {
+      await session.release();
+    }
+    const fakes = SyntheticFakes.fromOffsets(images, cache.rowsPerImage, cache.dim);
+    bar.done(`${fakes.rowCount} stained patches of ${train.length * cache.rowsPerImage}`);
+    return fakes;
+  }
+
+  /**
+   * The given fakes of a batch laid out as `FeatureCache.batch(images)` lays out its rows: offsets
+   * [R·D] (zero outside stains) and the 0/1 row mask [R]. The buffers are reused by the next call.
+   * @example const given = fakes.batch([3, 0, 7]);
+   */
+  batch(images: readonly number[]): { offset: Float32Array; mask: Float32Array } {
+    const r = images.length * this.rowsPerImage;
+    if (!this.offset || this.offset.length < r * this.dim) {
+      this.offset = new Float32Array(r * this.dim);
+      this.mask = new Float32Array(r);
+    }
+    const offset = this.offset.subarray(0, r * this.dim);
+    const mask = (this.mask as Float32Array).subarray(0, r);
+    // Only the rows set last time are non-zero: clear those, not the whole buffer.
+    for (let row = 0; row < mask.length; row++) {
+      if (mask[row] !== 0) {
+        offset.fill(0, row * this.dim, (row + 1) * this.dim);
+        mask[row] = 0;
+      }
+    }
+    images.forEach((img, k) => {
+      const f = this.images[img];
+      f.rows.forEach((row, j) => {
+        const at = k * this.rowsPerImage + row;
+        offset.set(f.offsets.subarray(j * this.dim, (j + 1) * this.dim), at * this.dim);
+        mask[at] = 1;
+      });
+    });
+    return { offset, mask };
+  }
+}
