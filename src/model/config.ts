@@ -216,10 +216,11 @@ export const ConfigSchema = z
             /**
              * Image-level fakes: 'stains' trains on one stained copy of every training image, each
              * stained patch's feature offset used as its row's fake in place of the Gaussian one
-             * (training/syntheticFakes.ts; a kind of defect validation never shows). 'none'
-             * (default, the paper): only the Gaussian fakes.
+             * (training/syntheticFakes.ts; a kind of defect validation never shows; the default, adopted
+             * by the five-seed rule in the README, "Image-level fakes"). 'none' (the paper): only the
+             * Gaussian fakes.
              */
-            syntheticFakes: z.enum(['none', 'stains']).default('none'),
+            syntheticFakes: z.enum(['none', 'stains']).default('stains'),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -321,18 +322,18 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 /**
  * Which preset a configuration is, judged by every choice that changes the trained model (the
  * epoch count aside): 'paper' (constant rates and σ, final weights, absolute σ, Xavier adaptor, truncated
- * L1, no EMA or guard, the centre crop), 'validated' (σ relative to the feature std, identity
- * adaptor, logistic loss, best-by-validation weights, the default fit), else 'custom'.
+ * L1, Gaussian fakes only, no EMA or guard, the centre crop), 'validated' (σ relative to the
+ * feature std, identity adaptor, logistic loss, the ascent, stained image-level fakes,
+ * best-by-validation weights, the default fit), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
-  const plainTraining =
-    t.schedule === 'constant' && t.warmupEpochs === 0 && t.noiseDecay === 1 && t.ema === 0 && !t.guard.enabled && t.syntheticFakes === 'none';
+  const plainTraining = t.schedule === 'constant' && t.warmupEpochs === 0 && t.noiseDecay === 1 && t.ema === 0 && !t.guard.enabled;
   if (!plainTraining) return 'custom';
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
-  const paperHead = headIs(PAPER_MECHANISMS);
-  const validatedHead = headIs(VALIDATED_MECHANISMS);
+  const paperHead = headIs(PAPER_MECHANISMS) && t.syntheticFakes === PAPER_MECHANISMS.train.syntheticFakes;
+  const validatedHead = headIs(VALIDATED_MECHANISMS) && t.syntheticFakes === VALIDATED_MECHANISMS.train.syntheticFakes;
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
@@ -345,14 +346,14 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
 /**
  * What a field meant before it existed, for models saved then (their config has every other field):
  * the image was centre-cropped, the adaptor Xavier-initialised, the loss the paper's truncated L1,
- * the fakes as drawn (no ascent), validation used the large defects and the epochs were exactly `train.epochs`.
+ * the fakes as drawn (no ascent, no image-level fakes), validation used the large defects and the epochs were exactly `train.epochs`.
  */
 export const FIELDS_BEFORE_THEY_EXISTED = {
   image: { fit: 'crop' },
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
-  train: { minSteps: 0 },
+  train: { minSteps: 0, syntheticFakes: 'none' },
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
@@ -368,6 +369,7 @@ export const VALIDATED_MECHANISMS = {
     adaptorInit: 'identity',
     loss: 'logistic',
   },
+  train: { syntheticFakes: 'stains' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */

@@ -54,8 +54,13 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
 
 test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
-  const paper = { image: { fit: 'crop' }, head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 } };
-  assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'paper');
+  const paper = {
+    image: { fit: 'crop' },
+    head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 },
+    train: { syntheticFakes: 'none' },
+  };
+  assert.equal(presetOf(parseConfig({ ...paper, train: { ...paper.train, select: 'final' } })), 'paper');
+  assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'custom', "the paper's head with stained fakes");
   assert.equal(presetOf(parseConfig({ ...paper, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
   assert.equal(presetOf(parseConfig({ ...paper, threshold: { validationFraction: 0 } })), 'paper');
   assert.equal(presetOf(parseConfig({ head: paper.head, train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
@@ -65,7 +70,7 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { loss: 'truncated-l1' } })), 'custom', "the validated preset with the paper's loss");
   assert.equal(parseConfig({}).head.loss, 'logistic');
-  assert.equal(presetOf(parseConfig({ ...paper, head: { ...paper.head, loss: 'logistic' }, train: { select: 'final' } })), 'custom');
+  assert.equal(presetOf(parseConfig({ ...paper, head: { ...paper.head, loss: 'logistic' }, train: { ...paper.train, select: 'final' } })), 'custom');
   assert.throws(() => parseConfig({ head: { loss: 'hinge' } }), /head\.loss/);
   assert.equal(presetOf(parseConfig({ head: { noiseSpread: 2 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseSpread: 0.5 } }), /head\.noiseSpread/);
@@ -75,7 +80,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseLocality: 3 } }), /head\.noiseLocality/);
-  assert.equal(presetOf(parseConfig({ train: { syntheticFakes: 'stains' } })), 'custom');
+  assert.equal(parseConfig({}).train.syntheticFakes, 'stains', 'the validated default');
+  assert.equal(presetOf(parseConfig({ train: { syntheticFakes: 'none' } })), 'custom', 'the validated preset without image-level fakes');
   assert.throws(() => parseConfig({ train: { syntheticFakes: 'texture' } }), /train\.syntheticFakes/);
   assert.equal(presetOf(parseConfig({ head: { ascentSteps: 0 } })), 'custom', 'the validated preset without the ascent');
   assert.equal(presetOf(parseConfig({ head: { ascentSize: 0.5 } })), 'custom');
@@ -94,6 +100,7 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   const c = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, saved));
   assert.deepEqual([c.head.adaptorInit, c.head.loss, c.validation.defects, c.head.noiseStd], ['xavier', 'truncated-l1', 'large', 0.015]);
   assert.equal(c.threshold.floor, 'none');
+  assert.equal(c.train.syntheticFakes, 'none', 'Gaussian fakes only, then');
   assert.equal(parseConfig({}).threshold.floor, 'training', 'the validated default');
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
