@@ -166,8 +166,8 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     // epochs (a monitor that extracts again reopens them).
     await extractor.releaseSessions();
     const effective = effectiveSelection(validation, opts.validation?.length ?? 0, config, reporter);
-    const rowScales = await rowScalesFor(cfg, cache, seed, reporter);
     try {
+      const rowScales = await rowScalesFor(cfg, cache, seed, reporter);
       const loop = new EpochLoop({
         config: effective,
         step,
