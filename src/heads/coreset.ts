@@ -61,6 +61,19 @@ export function randomProjection(inDim: number, outDim: number, rng: Rng): HostT
   return t;
 }
 
+/**
+ * A graph projecting feature rows [rows, D] (float32, or float16 cast in-graph) by `projection`
+ * [D, P] to `projected` [rows, P]: what the knn coreset and the per-patch noise scale measure on.
+ * @example const model = projectionModel('float32', randomProjection(1536, 128, new Rng(0)));
+ */
+export function projectionModel(dtype: 'float32' | 'float16', projection: HostTensor<'float32'>): Uint8Array {
+  const g = new GraphBuilder('feature_projection');
+  let x = g.input('features', dtype, ['rows', projection.dims[0]]);
+  if (dtype === 'float16') x = g.cast(x, 'float32');
+  g.output(g.op('MatMul', [x, g.constant(projection, 'projection')]), 'projected', 'float32', ['rows', projection.dims[1]]);
+  return g.toModel();
+}
+
 /** d' = min(d, ‖x − c‖²) for every row against every centre in `c`, and the chunk's top k of d'. */
 function buildRefreshModel(dim: number): Uint8Array {
   const g = new GraphBuilder('coreset_refresh');

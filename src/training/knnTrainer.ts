@@ -9,7 +9,7 @@
 import { type Reporter, silentReporter } from '../core/progress.js';
 import { Rng } from '../core/rng.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
-import { kCenterGreedy, randomProjection } from '../heads/coreset.js';
+import { kCenterGreedy, projectionModel, randomProjection } from '../heads/coreset.js';
 import { KNN_BANK, type KnnParams } from '../heads/knn.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
@@ -22,15 +22,6 @@ import { extractTrainingFeatures, resolveTrainingTiles } from './trainingFeature
 
 /** Images per onnxruntime run when projecting and gathering cached features. */
 const IMAGES_PER_RUN = 16;
-
-/** Projected rows [rows, P] of the cached features of a run of images (cast from float16 if cached so). */
-function buildProjectModel(cache: FeatureCache, projection: HostTensor<'float32'>): Uint8Array {
-  const g = new GraphBuilder('knn_projection');
-  let x = g.input('features', cache.plan.dtype, ['rows', cache.dim]);
-  if (cache.plan.dtype === 'float16') x = g.cast(x, 'float32');
-  g.output(g.op('MatMul', [x, g.constant(projection, 'projection')]), 'projected', 'float32', ['rows', projection.dims[1]]);
-  return g.toModel();
-}
 
 /** The given rows of a run of images' cached features, as float32. */
 function buildGatherModel(cache: FeatureCache): Uint8Array {
@@ -92,7 +83,7 @@ export async function trainKnn(opts: TrainOptions): Promise<TrainResult<KnnParam
     const count = Math.max(1, Math.floor(trainRows * knn.coresetFraction));
     const coresetStarted = Date.now();
     const chunks: Float32Array[] = [];
-    const project = await Session.create(buildProjectModel(cache, projection), 'knn projection');
+    const project = await Session.create(projectionModel(cache.plan.dtype, projection), 'knn projection');
     try {
       for (const run of imageRuns(cache.nImages)) {
         opts.signal?.throwIfAborted();

@@ -14,7 +14,7 @@
  */
 import { Rng } from '../core/rng.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
-import { randomProjection } from '../heads/coreset.js';
+import { projectionModel, randomProjection } from '../heads/coreset.js';
 import { float, GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 
@@ -41,15 +41,11 @@ export interface LocalScales {
 export const LOCAL_SCALE_RANGE = [0.25, 4] as const;
 const IMAGES_PER_RUN = 16;
 
-/** [rows, P] projected features, and each row's distance to the nearest of `bank` [M, P]. */
-function buildModel(dtype: 'float32' | 'float16', dim: number, projectionDim: number): Uint8Array {
+/** Each projected row's distance [rows] to the nearest row of `bank` [M, P]. */
+function buildNearestModel(projectionDim: number): Uint8Array {
   const g = new GraphBuilder('simplenet_local_scale');
-  let x = g.input('features', dtype, ['rows', dim]);
-  if (dtype === 'float16') x = g.cast(x, 'float32');
-  const projection = g.input('projection', 'float32', [dim, projectionDim]);
+  const p = g.input('projected', 'float32', ['rows', projectionDim]);
   const bank = g.input('bank', 'float32', ['bank', projectionDim]);
-  const p = g.op('MatMul', [x, projection]);
-  g.output(p, 'projected', 'float32', ['rows', projectionDim]);
   const pNorm = g.op('ReduceSum', [g.op('Mul', [p, p]), g.ints([1])], { keepdims: 0 });
   const bNorm = g.op('ReduceSum', [g.op('Mul', [bank, bank]), g.ints([1])], { keepdims: 0 });
   const cross = g.op('Gemm', [p, bank, bNorm], { transB: 1, alpha: float(-2), beta: float(1) }); // ‖b‖² − 2·p·b
@@ -97,20 +93,22 @@ export async function localNoiseScales(cache: FeatureCache, opts: LocalScaleOpti
 
   const rng = new Rng(opts.seed ^ 0x10ca1);
   const projection = randomProjection(cache.dim, projectionDim, rng);
-  const session = await Session.create(buildModel(cache.plan.dtype, cache.dim, projectionDim), 'local noise scale');
-  const distance = new Float32Array(total);
+  // Every row projected once, image-major (the knn baseline's projection graph).
+  const projected = new Float32Array(total * projectionDim);
+  const project = await Session.create(projectionModel(cache.plan.dtype, projection), 'local noise scale projection');
   try {
-    const empty = ortTensor('float32', [1, projectionDim], new Float32Array(projectionDim));
-    const project = ortTensor('float32', projection.dims, projection.data);
-    // Every row projected once, image-major.
-    const projected = new Float32Array(total * projectionDim);
     for (let h = 0; h < 2; h++) {
       for (const run of runsOf(cache.nImages, h)) {
-        const out = await session.run({ features: cache.batch(run), projection: project, bank: empty });
-        const p = out.projected.data as Float32Array;
+        const p = (await project.run({ features: cache.batch(run) })).projected.data as Float32Array;
         run.forEach((img, k) => projected.set(p.subarray(k * rowsPer * projectionDim, (k + 1) * rowsPer * projectionDim), img * rowsPer * projectionDim));
       }
     }
+  } finally {
+    await project.release();
+  }
+  const distance = new Float32Array(total);
+  const session = await Session.create(buildNearestModel(projectionDim), 'local noise scale');
+  try {
     for (let h = 0; h < 2; h++) {
       // The bank: a seeded sample of the other half's rows (partial Fisher–Yates over their indices).
       const others = runsOf(cache.nImages, 1 - h).flat();
@@ -126,10 +124,11 @@ export async function localNoiseScales(cache: FeatureCache, opts: LocalScaleOpti
         bank.set(projected.subarray(pool[j] * projectionDim, (pool[j] + 1) * projectionDim), j * projectionDim);
       }
       const bankTensor = ortTensor('float32', [m, projectionDim], bank);
-      for (const run of runsOf(cache.nImages, h)) {
-        const out = await session.run({ features: cache.batch(run), projection: project, bank: bankTensor });
-        const d = out.distance.data as Float32Array;
-        run.forEach((img, k) => distance.set(d.subarray(k * rowsPer, (k + 1) * rowsPer), img * rowsPer));
+      // Each image's rows are contiguous in `projected`: no second read of the cache.
+      for (const img of runsOf(cache.nImages, h).flat()) {
+        const rows = projected.subarray(img * rowsPer * projectionDim, (img + 1) * rowsPer * projectionDim);
+        const out = await session.run({ projected: ortTensor('float32', [rowsPer, projectionDim], rows), bank: bankTensor });
+        distance.set(out.distance.data as Float32Array, img * rowsPer);
       }
     }
   } finally {
