@@ -14,6 +14,7 @@ import type { Sample } from '../datasets/dataset.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
 import { decodeImage } from '../images/decode.js';
+import type { GivenFakes } from '../heads/trainStep.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { patchLabels } from '../validation/syntheticDefects.js';
@@ -41,8 +42,8 @@ function buildOffsetModel(dtype: 'float32' | 'float16', dim: number): Uint8Array
 }
 
 export class SyntheticFakes {
-  private offset?: Float32Array;
-  private mask?: Float32Array;
+  private rows = new Int32Array(0);
+  private offsets = new Float32Array(0);
 
   private constructor(
     private readonly images: ImageFakes[],
@@ -118,33 +119,27 @@ export class SyntheticFakes {
   }
 
   /**
-   * The given fakes of a batch laid out as `FeatureCache.batch(images)` lays out its rows: offsets
-   * [R·D] (zero outside stains) and the 0/1 row mask [R]. The buffers are reused by the next call.
-   * @example const given = fakes.batch([3, 0, 7]);
+   * The given fakes of a batch whose rows are laid out as `FeatureCache.batch(images)` lays them
+   * out: the stained rows' numbers in that batch and their offsets [rows × D]. Only those rows are
+   * fed (a few % of the batch). The buffers are reused by the next call.
+   * @example const given = fakes.batch([3, 0, 7]); // { rows, offsets } for TrainStep.step
    */
-  batch(images: readonly number[]): { offset: Float32Array; mask: Float32Array } {
-    const r = images.length * this.rowsPerImage;
-    if (!this.offset || this.offset.length < r * this.dim) {
-      this.offset = new Float32Array(r * this.dim);
-      this.mask = new Float32Array(r);
+  batch(images: readonly number[]): GivenFakes {
+    let k = 0;
+    for (const img of images) k += this.images[img].rows.length;
+    if (this.rows.length < k) {
+      this.rows = new Int32Array(k);
+      this.offsets = new Float32Array(k * this.dim);
     }
-    const offset = this.offset.subarray(0, r * this.dim);
-    const mask = (this.mask as Float32Array).subarray(0, r);
-    // Only the rows set last time are non-zero: clear those, not the whole buffer.
-    for (let row = 0; row < mask.length; row++) {
-      if (mask[row] !== 0) {
-        offset.fill(0, row * this.dim, (row + 1) * this.dim);
-        mask[row] = 0;
-      }
-    }
-    images.forEach((img, k) => {
+    const rows = this.rows.subarray(0, k);
+    const offsets = this.offsets.subarray(0, k * this.dim);
+    let at = 0;
+    images.forEach((img, b) => {
       const f = this.images[img];
-      f.rows.forEach((row, j) => {
-        const at = k * this.rowsPerImage + row;
-        offset.set(f.offsets.subarray(j * this.dim, (j + 1) * this.dim), at * this.dim);
-        mask[at] = 1;
-      });
+      for (let j = 0; j < f.rows.length; j++) rows[at + j] = b * this.rowsPerImage + f.rows[j];
+      offsets.set(f.offsets, at * this.dim);
+      at += f.rows.length;
     });
-    return { offset, mask };
+    return { rows, offsets };
   }
 }

@@ -53,7 +53,7 @@ test('stains: inside the frame the model sees, about the drawn share, seeded; pi
   assert.deepEqual(a.image.data, b.image.data);
 });
 
-test('SyntheticFakes.batch lays offsets and mask out as FeatureCache.batch lays out rows, and clears the last batch', () => {
+test('SyntheticFakes.batch numbers the stained rows as FeatureCache.batch lays out rows, with their offsets', () => {
   const dim = 2;
   const fakes = SyntheticFakes.fromOffsets(
     [
@@ -66,16 +66,17 @@ test('SyntheticFakes.batch lays offsets and mask out as FeatureCache.batch lays 
   );
   assert.equal(fakes.rowCount, 3);
   const first = fakes.batch([2, 0]);
-  assert.deepEqual(Array.from(first.mask), [1, 0, 1, 0, 1, 0]);
-  assert.deepEqual(Array.from(first.offset), [3, 4, 0, 0, 5, 6, 0, 0, 1, 2, 0, 0]);
+  assert.deepEqual(Array.from(first.rows), [0, 2, 4]);
+  assert.deepEqual(Array.from(first.offsets), [3, 4, 5, 6, 1, 2]);
   const second = fakes.batch([1, 0]);
-  assert.deepEqual(Array.from(second.mask), [0, 0, 0, 0, 1, 0]);
-  assert.deepEqual(Array.from(second.offset), [0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0]);
+  assert.deepEqual(Array.from(second.rows), [4]);
+  assert.deepEqual(Array.from(second.offsets), [1, 2]);
+  assert.equal(fakes.batch([1]).rows.length, 0, 'an image without stained patches gives none');
   assert.throws(() => SyntheticFakes.fromOffsets([{ rows: Int32Array.of(3), offsets: new Float32Array(2) }], 3, dim), /row outside 0 … 2/);
   assert.throws(() => SyntheticFakes.fromOffsets([{ rows: Int32Array.of(0), offsets: new Float32Array(3) }], 3, dim), /1 rows but 3 offset values/);
 });
 
-test('givenFakes: a zero mask is the plain step; a full mask is the step fed those offsets as its noise', async () => {
+test('givenFakes: no rows is the plain step; every row is the step fed those offsets as its noise; some rows, the noise fed with them in place', async () => {
   const R = 16;
   const D = 12;
   const cfg = headConfig({ featureDim: D, hiddenDim: 8, noiseStd: 0.3, loss: 'logistic' });
@@ -87,22 +88,50 @@ test('givenFakes: a zero mask is the plain step; a full mask is the step fed tho
     Float32Array.from({ length: R * D }, () => rng.normal()),
   );
   const offset = Float32Array.from({ length: R * D }, () => 0.5 * rng.normal());
-  const plain = await TrainStep.create(cfg, params, { noise: { seed: 4 } });
-  const given = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true });
-  const fed = await TrainStep.create(cfg, params, { noise: 'input' });
-  const full = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true });
+  const noise = Float32Array.from({ length: R * D }, () => 0.3 * rng.normal());
+  const all = Int32Array.from({ length: R }, (_, i) => R - 1 - i); // any order
+  const allOffsets = new Float32Array(R * D);
+  all.forEach((r, i) => allOffsets.set(offset.subarray(r * D, (r + 1) * D), i * D));
+  const some = Int32Array.of(3, 9, 0);
+  const someOffsets = new Float32Array(some.length * D);
+  const mixed = noise.slice();
+  some.forEach((r, i) => {
+    someOffsets.set(offset.subarray(r * D, (r + 1) * D), i * D);
+    mixed.set(offset.subarray(r * D, (r + 1) * D), r * D);
+  });
+  const none = { rows: new Int32Array(0), offsets: new Float32Array(0) };
+  const steps = {
+    plain: await TrainStep.create(cfg, params, { noise: { seed: 4 } }),
+    given: await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true }),
+    fed: await TrainStep.create(cfg, params, { noise: 'input' }),
+    full: await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true }),
+    fedMixed: await TrainStep.create(cfg, params, { noise: 'input' }),
+    fedSome: await TrainStep.create(cfg, params, { noise: 'input', givenFakes: true }),
+  };
+  const same = (a: TrainStep, b: TrainStep, what: string) => {
+    for (const n of PARAM_NAMES) assert.deepEqual(a.params()[n].data, b.params()[n].data, `${what}: ${n}`);
+  };
   try {
-    const r0 = await plain.step(x);
-    const r1 = await given.step(x, { givenFakes: { offset, mask: new Float32Array(R) } });
+    const r0 = await steps.plain.step(x);
+    const r1 = await steps.given.step(x, { givenFakes: none });
     assert.equal(r1.loss, r0.loss);
-    for (const n of PARAM_NAMES) assert.deepEqual(given.params()[n].data, plain.params()[n].data, n);
-    const r2 = await fed.step(x, { noise: ortTensor('float32', [R, D], offset) });
-    const r3 = await full.step(x, { givenFakes: { offset, mask: new Float32Array(R).fill(1) } });
+    same(steps.given, steps.plain, 'no rows');
+    const r2 = await steps.fed.step(x, { noise: ortTensor('float32', [R, D], offset) });
+    const r3 = await steps.full.step(x, { givenFakes: { rows: all, offsets: allOffsets } });
     assert.equal(r3.loss, r2.loss);
-    for (const n of PARAM_NAMES) assert.deepEqual(full.params()[n].data, fed.params()[n].data, n);
-    await assert.rejects(given.step(x), /opts.givenFakes must be \{ offset: Float32Array of 16×12, mask: Float32Array of 16 \}/);
-    await assert.rejects(plain.step(x, { givenFakes: { offset, mask: new Float32Array(R) } }), /givenFakes needs a step created with givenFakes: true/);
+    same(steps.full, steps.fed, 'every row');
+    const r4 = await steps.fedMixed.step(x, { noise: ortTensor('float32', [R, D], mixed) });
+    const r5 = await steps.fedSome.step(x, { noise: ortTensor('float32', [R, D], noise), givenFakes: { rows: some, offsets: someOffsets } });
+    assert.equal(r5.loss, r4.loss);
+    same(steps.fedSome, steps.fedMixed, 'some rows');
+    await assert.rejects(steps.given.step(x), /opts.givenFakes must be \{ rows: Int32Array of K, offsets: Float32Array of K×12 \}/);
+    await assert.rejects(
+      steps.given.step(x, { givenFakes: { rows: Int32Array.of(16), offsets: new Float32Array(D) } }),
+      /distinct rows in \[0, 16\), got 16 at 0/,
+    );
+    await assert.rejects(steps.given.step(x, { givenFakes: { rows: Int32Array.of(2, 2), offsets: new Float32Array(2 * D) } }), /distinct rows/);
+    await assert.rejects(steps.plain.step(x, { givenFakes: none }), /givenFakes needs a step created with givenFakes: true/);
   } finally {
-    for (const s of [plain, given, fed, full]) await s.release();
+    for (const s of Object.values(steps)) await s.release();
   }
 });
