@@ -115,10 +115,15 @@ def ascend(disc, true_feats, noise, steps, size):
     return eps
 
 
-def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, ascent_size=0.5):
+GIVEN_ROWS = [7, 1, 4]
+
+
+def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, ascent_size=0.5, given=None):
     """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/.
     hard < 1: each branch's loss is the mean of its ceil(hard * R) largest per-row losses (topk).
-    ascent > 0: the fakes' offsets are first turned by `ascend` and then held constant."""
+    ascent > 0: the fakes' offsets are first turned by `ascend` and then held constant.
+    given: rows GIVEN_ROWS take given backbone-space offsets E as their fakes, after the ascent:
+    'offset' A + E (E a constant in the adaptor's output space), 'through' adaptor(X + E)."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
@@ -135,6 +140,15 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, asce
         a_opt.zero_grad(); d_opt.zero_grad()
         true_feats = adaptor(x)
         fake_feats = true_feats + ascend(disc, true_feats, noise, ascent, ascent_size)
+        if given:
+            offsets = torch.randn(len(GIVEN_ROWS), D) * 0.8
+            save(f"{root}/{s}/given_offsets", offsets)
+            save(f"{root}/{s}/given_rows", torch.tensor(GIVEN_ROWS, dtype=torch.float32))
+            rows = torch.tensor(GIVEN_ROWS)
+            made = adaptor(x[rows] + offsets) if given == "through" else true_feats[rows] + offsets
+            keep = torch.ones(R, 1)
+            keep[rows] = 0
+            fake_feats = fake_feats * keep + torch.zeros(R, D).index_add(0, rows, made)
         scores = disc(torch.cat([true_feats, fake_feats]))
         true_scores, fake_scores = scores[:R], scores[R:]
         if loss_kind == "logistic":
@@ -178,3 +192,5 @@ if __name__ == "__main__":
     step_goldens("logistic", "step_logistic")
     step_goldens("logistic", "step_logistic_hard", hard=0.5)
     step_goldens("logistic", "step_logistic_ascent", ascent=2, ascent_size=0.5)
+    step_goldens("logistic", "step_logistic_given", ascent=1, ascent_size=0.1, given="offset")
+    step_goldens("logistic", "step_logistic_through", ascent=1, ascent_size=0.1, given="through")

@@ -49,6 +49,26 @@ export interface HeadConfig {
    */
   readonly dataDirections: number;
   /**
+   * Share of the fakes that lie past another training patch (0 default, the paper: none): the
+   * offset is t·(X_j − X_i), t ~ U(1.5, 2), for a random partner j of the same batch, so the fake
+   * lies half to one pair distance beyond X_j on the line from X_i. Gaussian fakes never go far
+   * along the data's own directions, and there a discriminator trained on them calls points far
+   * from every normal patch normal (stepGraph.ts `addExtrapolatedFakes`). Applied after
+   * `dataDirections` (its rows win) and before the ascent, which then turns it as any other fake.
+   */
+  readonly extrapolatedFakes: number;
+  /**
+   * Whether fakes made from the data (given fakes such as the stains, `dataDirections`,
+   * `extrapolatedFakes`) are the adaptor applied to the synthetic backbone feature X + δ, with its
+   * gradient (true), or A + δ, δ applied in the adaptor's output space as the Gaussian ε is (false,
+   * default, the form the stains were adopted in). The adaptor drifts from the identity while it
+   * trains (on bottle its map of data differences keeps cos ≈ 0.91–0.95 and length × 1.08–1.11), so
+   * A + δ is not the feature such content would have: the discriminator can tell those fakes by the
+   * part of δ the adaptor does not reproduce. Costs two R-row products per step when `dataDirections`
+   * or `extrapolatedFakes` > 0, two K-row products for K given rows otherwise.
+   */
+  readonly fakesThroughAdaptor: boolean;
+  /**
    * How much each fake's σ follows its own patch's neighbourhood (0 default, the paper: one σ for
    * all): σ_i = σ·f_i with f_i ∝ (d_i / mean d)^noiseLocality, d_i the distance from training patch i
    * to the nearest patch of other training images, clamped to [1/4, 4] and scaled to mean 1. Where
@@ -99,6 +119,8 @@ export const DEFAULT_HEAD_CONFIG: HeadConfig = Object.freeze({
   ascentSteps: 0,
   ascentSize: 0.1,
   dataDirections: 0,
+  extrapolatedFakes: 0,
+  fakesThroughAdaptor: false,
   noiseLocality: 0,
   margin: 0.5,
   leakySlope: 0.2,
@@ -129,6 +151,10 @@ export function headConfig(overrides: Partial<HeadConfig> = {}): HeadConfig {
   if (!(Number.isFinite(cfg.ascentSize) && cfg.ascentSize > 0))
     throw new RangeError(`headConfig: ascentSize must be a finite number > 0, got ${cfg.ascentSize}`);
   if (!(cfg.dataDirections >= 0 && cfg.dataDirections <= 1)) throw new RangeError(`headConfig: dataDirections must be in [0, 1], got ${cfg.dataDirections}`);
+  if (!(cfg.extrapolatedFakes >= 0 && cfg.extrapolatedFakes <= 1))
+    throw new RangeError(`headConfig: extrapolatedFakes must be in [0, 1], got ${cfg.extrapolatedFakes}`);
+  if (typeof cfg.fakesThroughAdaptor !== 'boolean')
+    throw new RangeError(`headConfig: fakesThroughAdaptor must be a boolean, got ${String(cfg.fakesThroughAdaptor)}`);
   if (!(cfg.noiseLocality >= 0 && cfg.noiseLocality <= 2)) throw new RangeError(`headConfig: noiseLocality must be in [0, 2], got ${cfg.noiseLocality}`);
   if (!(cfg.hardFraction > 0 && cfg.hardFraction <= 1)) throw new RangeError(`headConfig: hardFraction must be in (0, 1], got ${cfg.hardFraction}`);
   if (cfg.loss !== 'truncated-l1' && cfg.loss !== 'logistic')

@@ -1,5 +1,5 @@
 /**
- * The whole training step as ONE ONNX graph: adaptor → noise (optionally scaled per row, along the data, optionally turned by gradient ascent)
+ * The whole training step as ONE ONNX graph: adaptor → noise (optionally scaled per row, along or past the data, optionally turned by gradient ascent)
  * → discriminator on [real; fake] → truncated-L1 or logistic loss (optionally on the hardest rows
  * only) → hand-derived backward → AdamW (adaptor) and Adam (discriminator) updates and the BN
  * running-stat update. Shapes: X [R, D], R dynamic; Z = [A; A+ε] has 2R rows.
@@ -26,7 +26,7 @@ export interface StepGraphOptions {
   /** The step takes a per-step σ factor (`noise.factor`, a σ schedule); without it the graph has none. Default false. */
   noiseSchedule?: boolean;
   /**
-   * The step takes given fakes (`fakes.offset` [R, D], `fakes.mask` [R, 1]): where the mask is 1 a
+   * The step takes given fakes (`fakes.offset` [K, D] at rows `fakes.rows` [K]): each such
    * row's offset is the given one (a synthetic defect's feature offset, training/syntheticFakes.ts)
    * in place of its drawn and turned ε. Default false.
    */
@@ -39,9 +39,9 @@ export const STEP_IO = {
   noise: 'noise',
   /** Scalar factor on σ for this step (in-graph noise only; `takesNoiseFactor`). */
   noiseFactor: 'noise.factor',
-  /** Given fakes' offsets [R, D] and their rows' 0/1 mask [R, 1] (`StepGraphOptions.givenFakes`). */
+  /** Given fakes' offsets [K, D] and their row numbers [K] (int64, distinct; `StepGraphOptions.givenFakes`). */
   givenOffset: 'fakes.offset',
-  givenMask: 'fakes.mask',
+  givenRows: 'fakes.rows',
   /** Per-row factor [R, 1] on σ (`HeadConfig.noiseLocality` > 0; `takesRowScale`). */
   noiseRowScale: 'noise.row_scale',
   loss: 'loss',
@@ -127,25 +127,77 @@ function rowNorm(g: GraphBuilder, v: string): string {
 }
 
 /**
+ * Fakes made from the data: `eps` is ε with the chosen rows (`use`, bool [R, 1]) replaced by their
+ * `offset` [R, D] (a backbone-feature offset), for fakes A + offset; with
+ * `HeadConfig.fakesThroughAdaptor` the graph instead forms those rows' fakes as the adaptor of X + offset.
+ */
+export interface DataFakes {
+  eps: string;
+  use: string;
+  offset: string;
+}
+
+/** A random pairing j of the batch's rows (the order of uniform draws: a permutation) and X_j − X_i with its row norms. */
+function pairRows(g: GraphBuilder, x: string, column: string, seed: number): { partner: string; diff: string; diffNorm: string } {
+  const order = g.op('Reshape', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed)) }), g.ints([-1])]);
+  const [, partner] = g.opN('TopK', [order, g.op('Shape', [order])], 2, { axis: 0, largest: 1, sorted: 1 });
+  const diff = g.op('Sub', [g.op('Gather', [x, partner], { axis: 0 }), x]);
+  return { partner, diff, diffNorm: rowNorm(g, diff) };
+}
+
+/** The rows [R, 1] (bool) drawn with probability `fraction` whose partner differs from them. */
+function pickRows(g: GraphBuilder, column: string, diffNorm: string, fraction: number, seed: number): string {
+  const picked = g.op('Less', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed)) }), g.scalarF32(fraction)]);
+  return g.op('And', [picked, g.op('Greater', [diffNorm, g.scalarF32(1e-6)])]);
+}
+
+/**
  * Fakes along the data (`HeadConfig.dataDirections` = p > 0): a share p of the rows, drawn
  * in-graph, get the offset ‖ε‖·(X_j − X_i)/‖X_j − X_i‖ in place of their Gaussian ε, j a random
- * pairing of the batch's rows (the order of uniform draws: a permutation). Gaussian noise in D
+ * pairing of the batch's rows. Gaussian noise in D
  * dimensions leaves the normal features in directions no real patch takes; real defects are made
  * of image content, so their features move along the data. The length stays the Gaussian's, so
  * σ still sets how far fakes are. A row paired with itself, or with an identical feature, keeps ε.
  * `x` [R, D] are the features (the noise's scale is measured on them too). Returns the new ε, the
  * pairing j [R] (int64) and the 0/1 mask [R, 1] of the rows that took a data direction.
  */
-export function addDataDirections(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): { eps: string; partner: string; mask: string } {
+export function addDataDirections(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): DataFakes & { partner: string; mask: string } {
   const column = g.op('Slice', [x, g.ints([0]), g.ints([1]), g.ints([1])]);
-  const order = g.op('Reshape', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed + 2)) }), g.ints([-1])]);
-  const [, partner] = g.opN('TopK', [order, g.op('Shape', [order])], 2, { axis: 0, largest: 1, sorted: 1 });
-  const diff = g.op('Sub', [g.op('Gather', [x, partner], { axis: 0 }), x]);
-  const diffNorm = rowNorm(g, diff);
-  const picked = g.op('Less', [g.op('RandomUniformLike', [column], { dtype: 1, seed: float(noiseSeedAttr(seed + 3)) }), g.scalarF32(fraction)]);
-  const use = g.op('And', [picked, g.op('Greater', [diffNorm, g.scalarF32(1e-6)])]);
+  const { partner, diff, diffNorm } = pairRows(g, x, column, seed + 2);
+  const use = pickRows(g, column, diffNorm, fraction, seed + 3);
   const along = g.op('Mul', [diff, g.op('Div', [rowNorm(g, eps), g.op('Max', [diffNorm, g.scalarF32(1e-12)])])]);
-  return { eps: g.op('Where', [use, along, eps]), partner, mask: g.cast(use, 'float32') };
+  return { eps: g.op('Where', [use, along, eps]), use, offset: along, partner, mask: g.cast(use, 'float32') };
+}
+
+/** Where extrapolated fakes lie on the line from X_i through X_j: X_i + t·(X_j − X_i), t ~ U(EXTRAPOLATE_FROM, EXTRAPOLATE_TO). */
+export const EXTRAPOLATE_FROM = 1.5;
+export const EXTRAPOLATE_TO = 2;
+
+/**
+ * Fakes past the data (`HeadConfig.extrapolatedFakes` = p > 0): a share p of the rows get the
+ * offset t·(X_j − X_i), t ~ U(1.5, 2) per row, j a random pairing of the batch's rows: the fake
+ * lies beyond another training patch, half to one pair distance past it, on the line from its own.
+ * Fakes along data directions within the pair distance sit among normal patches; but without fakes
+ * beyond it, a discriminator trained on Gaussian fakes scores points far out along the data's own
+ * directions as normal (on a trained bottle model, points at t = 2 lie a median 28.7 from every
+ * other image's patch, 7.7× the normal nearest-neighbour distance, and score more normal than the
+ * real patches: README, "Fakes past the data"). The distance follows the data's own spread, no σ.
+ * A row paired with itself, or with an identical feature, keeps ε. Returns the new ε, the pairing
+ * j [R] (int64), each row's t [R, 1] and the 0/1 mask [R, 1] of the rows that took it.
+ */
+export function addExtrapolatedFakes(
+  g: GraphBuilder,
+  x: string,
+  eps: string,
+  fraction: number,
+  seed: number,
+): DataFakes & { partner: string; t: string; mask: string } {
+  const column = g.op('Slice', [x, g.ints([0]), g.ints([1]), g.ints([1])]);
+  const { partner, diff, diffNorm } = pairRows(g, x, column, seed + 4);
+  const use = pickRows(g, column, diffNorm, fraction, seed + 5);
+  const t = g.op('RandomUniformLike', [column], { dtype: 1, low: float(EXTRAPOLATE_FROM), high: float(EXTRAPOLATE_TO), seed: float(noiseSeedAttr(seed + 6)) });
+  const offset = g.op('Mul', [diff, t]);
+  return { eps: g.op('Where', [use, offset, eps]), use, offset, partner, t, mask: g.cast(use, 'float32') };
 }
 
 /**
@@ -199,16 +251,25 @@ function addAscent(g: GraphBuilder, hReal: string, eps0: string, inp: Record<str
 }
 
 /**
- * ε with the given fakes' rows replaced: offset where `fakes.mask` is 1, else the drawn ε (or 0
- * when σ = 0). The offset is applied in the adaptor's output space as the Gaussian one is; a
- * synthetic defect's offset is measured on the backbone's features, which the identity-initialised
- * adaptor maps nearly unchanged, and the backward treats it as a constant, as it treats ε.
+ * The given fakes' inputs: `fakes.offset` [K, D] for the rows `fakes.rows` [K] (int64, distinct),
+ * the rows as ScatterND/GatherND indices [K, 1]. Only the K given rows are fed, so a step pays for
+ * its few stained patches, not for a dense [R, D] offset. Without `fakesThroughAdaptor` a given
+ * row's fake is A + offset, the offset applied in the adaptor's output space as the Gaussian ε is
+ * (the identity-initialised adaptor maps backbone offsets nearly unchanged at first); with it, the
+ * adaptor of X + offset. Either way the backward treats the offset as a constant, as it treats ε.
  */
-function addGivenFakes(g: GraphBuilder, eps: string | undefined, D: number): string {
-  const offset = g.input(STEP_IO.givenOffset, 'float32', ['R', D]);
-  const mask = g.input(STEP_IO.givenMask, 'float32', ['R', 1]);
-  if (!eps) return g.op('Mul', [offset, mask]);
-  return g.op('Where', [g.op('Greater', [mask, g.scalarF32(0.5)]), offset, eps]);
+interface GivenFakeInputs {
+  rows: string;
+  offset: string;
+}
+function givenFakeInputs(g: GraphBuilder, D: number): GivenFakeInputs {
+  const offset = g.input(STEP_IO.givenOffset, 'float32', ['K', D]);
+  return { rows: g.op('Unsqueeze', [g.input(STEP_IO.givenRows, 'int64', ['K']), g.ints([1])]), offset };
+}
+
+/** float32 zeros of `like`'s shape. */
+function zerosLike(g: GraphBuilder, like: string): string {
+  return g.op('ConstantOfShape', [g.op('Shape', [like])]); // float32 0 by default
 }
 
 export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Array {
@@ -250,13 +311,40 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   }
   // Before the data directions and the ascent: both keep each row's length, so its σ stays.
   if (drawn && takesRowScale(cfg, opts)) drawn = g.op('Mul', [drawn, g.input(STEP_IO.noiseRowScale, 'float32', ['R', 1])]);
+  // Fakes made from the data: A + offset, or (fakesThroughAdaptor) the adaptor of X + offset,
+  // whose backbone-space offsets `mapped` [R, D] then leave ε (zero on their rows).
+  const through = cfg.fakesThroughAdaptor;
+  let mapped: string | undefined;
+  const takeData = (f: DataFakes): string => {
+    if (!through) return f.eps;
+    mapped = g.op('Where', [f.use, f.offset, mapped ?? g.scalarF32(0)]);
+    return g.op('Where', [f.use, g.scalarF32(0), f.eps]);
+  };
   if (cfg.dataDirections > 0) {
     if (opts.noise === 'input') throw new TypeError("buildStepGraph: dataDirections needs noise drawn in-graph ({seed}), not 'input'");
-    if (drawn) drawn = addDataDirections(g, x, drawn, cfg.dataDirections, opts.noise.seed).eps;
+    if (drawn) drawn = takeData(addDataDirections(g, x, drawn, cfg.dataDirections, opts.noise.seed));
+  }
+  if (cfg.extrapolatedFakes > 0) {
+    if (opts.noise === 'input') throw new TypeError("buildStepGraph: extrapolatedFakes needs noise drawn in-graph ({seed}), not 'input'");
+    if (drawn) drawn = takeData(addExtrapolatedFakes(g, x, drawn, cfg.extrapolatedFakes, opts.noise.seed));
   }
   const turned = drawn && cfg.ascentSteps > 0 ? addAscent(g, hReal, drawn, inp, cfg) : drawn;
-  const eps = opts.givenFakes ? addGivenFakes(g, turned, D) : turned;
-  const hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
+  const given = opts.givenFakes ? givenFakeInputs(g, D) : undefined;
+  let eps = turned;
+  let sparse: GivenFakeInputs | undefined; // given rows formed through the adaptor one by one (no dense offset)
+  if (given && !through) eps = g.op('ScatterND', [turned ?? zerosLike(g, x), given.rows, given.offset]);
+  else if (given) {
+    eps = g.op('ScatterND', [turned ?? zerosLike(g, x), given.rows, zerosLike(g, given.offset)]);
+    if (mapped) mapped = g.op('ScatterND', [mapped, given.rows, given.offset]);
+    else sparse = given;
+  }
+  let hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
+  // The adaptor is linear: A(X + δ) = A + δ·Waᵀ, so its first Linear adds δ·(W1·Wa)ᵀ.
+  if (mapped) hFake = g.op('Add', [hFake, g.op('Gemm', [mapped, wFused], { transB: 1 })]);
+  if (sparse) {
+    const rowsH = g.op('Add', [g.op('GatherND', [hFake, sparse.rows]), g.op('Gemm', [sparse.offset, wFused], { transB: 1 })]);
+    hFake = g.op('ScatterND', [hFake, sparse.rows, rowsH]);
+  }
   const h = g.op('Concat', [hReal, hFake], { axis: 0 });
   const bn = addBatchNormTrain(
     g,
@@ -308,11 +396,17 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   // everything the backward needs from A and Z comes through P = dH_sumᵀ·X (one R-row product).
   const dH2 = g.op('Reshape', [bnb.dh, g.ints([2, -1, Hd])]);
   const dHsum = g.op('ReduceSum', [dH2, g.ints([0])], { keepdims: 0 }); // [R, Hd]
-  const p = g.op('Gemm', [dHsum, x], { transA: 1 }); // [Hd, D]
+  const dHfake = g.op('Gather', [dH2, g.scalarI64(1)], { axis: 0 }); // [R, Hd]
+  // Fakes through the adaptor saw X + δ where the others saw X: P gains dH_fakeᵀ·δ on their rows.
+  const pX = g.op('Gemm', [dHsum, x], { transA: 1 }); // [Hd, D]
+  const p = mapped
+    ? g.op('Gemm', [dHfake, mapped, pX], { transA: 1 })
+    : sparse
+      ? g.op('Gemm', [g.op('GatherND', [dHfake, sparse.rows]), sparse.offset, pX], { transA: 1 })
+      : pX;
   const dHcol = g.op('ReduceSum', [dHsum, g.ints([0])], { keepdims: 1 }); // [1, Hd]
   // dW1 = dH_realᵀ·A + dH_fakeᵀ·(A + ε) = P·Waᵀ + dH_sumᵀ·1·baᵀ (+ dH_fakeᵀ·ε)
   const dW1Real = g.op('Gemm', [dHcol, ba, g.op('Gemm', [p, wa], { transB: 1 })], { transA: 1 });
-  const dHfake = g.op('Gather', [dH2, g.scalarI64(1)], { axis: 0 }); // [R, Hd]
   const dW1 = eps ? g.op('Add', [dW1Real, g.op('Gemm', [dHfake, eps], { transA: 1 })]) : dW1Real; // [Hd, D]
   const dWa = g.op('Gemm', [w1, p], { transA: 1 }); // W1ᵀ·P = dAᵀ·X [D, D]
   const dba = g.op('Reshape', [g.op('MatMul', [dHcol, w1]), g.ints([D])]); // Σ_rows dA

@@ -24,6 +24,12 @@ export interface TrainStepOptions {
   memoryPattern?: boolean;
 }
 
+/** Fakes given to one step: the rows of the batch that take them and their offsets, [rows.length × D] row-major. */
+export interface GivenFakes {
+  rows: Int32Array;
+  offsets: Float32Array;
+}
+
 export interface StepResult {
   loss: number;
   pTrue: number;
@@ -89,8 +95,9 @@ export class TrainStep {
    * `noiseFactor` (default 1) scales in-graph noise's σ for this step when created with `noiseSchedule`
    * (ignored for noise fed as input); any other factor than 1 without a schedule is refused.
    * `noiseRowScale` [R] (finite, ≥ 0) is each row's factor on σ, required exactly when the config's
-   * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts). `givenFakes` (offset
-   * [R·D] and 0/1 mask [R]) is required exactly when the step was created with `givenFakes: true`.
+   * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts). `givenFakes` (K
+   * distinct row numbers in [0, R) and their offsets [K·D]; K may be 0) is required exactly when the
+   * step was created with `givenFakes: true`.
    * @throws TypeError / RangeError naming the option when features, noise, noiseFactor or noiseRowScale are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
@@ -102,7 +109,7 @@ export class TrainStep {
       discLr?: number;
       noiseFactor?: number;
       noiseRowScale?: Float32Array;
-      givenFakes?: { offset: Float32Array; mask: Float32Array };
+      givenFakes?: GivenFakes;
     } = {},
   ): Promise<StepResult> {
     const D = this.cfg.featureDim;
@@ -144,15 +151,21 @@ export class TrainStep {
     }
     const given = opts.givenFakes;
     if (this.opts.givenFakes) {
-      if (
-        !(given?.offset instanceof Float32Array && given.offset.length === dims[0] * D && given.mask instanceof Float32Array && given.mask.length === dims[0])
-      ) {
-        throw new TypeError(
-          `TrainStep.step: opts.givenFakes must be { offset: Float32Array of ${dims[0]}×${D}, mask: Float32Array of ${dims[0]} } (created with givenFakes)`,
-        );
+      const k = given?.rows.length ?? -1;
+      if (!(given?.rows instanceof Int32Array && given.offsets instanceof Float32Array && given.offsets.length === k * D)) {
+        throw new TypeError(`TrainStep.step: opts.givenFakes must be { rows: Int32Array of K, offsets: Float32Array of K×${D} } (created with givenFakes)`);
       }
-      feeds[STEP_IO.givenOffset] = ortTensor('float32', [dims[0], D], given.offset);
-      feeds[STEP_IO.givenMask] = ortTensor('float32', [dims[0], 1], given.mask);
+      const rows = new BigInt64Array(k);
+      const seen = new Set<number>();
+      for (let i = 0; i < k; i++) {
+        const r = given.rows[i];
+        if (!(r >= 0 && r < dims[0]) || seen.has(r))
+          throw new RangeError(`TrainStep.step: opts.givenFakes.rows must be distinct rows in [0, ${dims[0]}), got ${r} at ${i}`);
+        seen.add(r);
+        rows[i] = BigInt(r);
+      }
+      feeds[STEP_IO.givenRows] = ortTensor('int64', [k], rows);
+      feeds[STEP_IO.givenOffset] = ortTensor('float32', [k, D], given.offsets);
     } else if (given) {
       throw new TypeError('TrainStep.step: opts.givenFakes needs a step created with givenFakes: true');
     }

@@ -159,6 +159,18 @@ export const ConfigSchema = z
          */
         dataDirections: z.number().min(0).max(1).default(DEFAULT_HEAD_CONFIG.dataDirections),
         /**
+         * Share of the fakes that lie past another training patch of the batch, half to one pair
+         * distance beyond it on the line from their own (`HeadConfig.extrapolatedFakes`); 0 (default,
+         * the paper): none.
+         */
+        extrapolatedFakes: z.number().min(0).max(1).default(DEFAULT_HEAD_CONFIG.extrapolatedFakes),
+        /**
+         * Fakes made from the data (the stains, `dataDirections`, `extrapolatedFakes`) as the adaptor of
+         * the synthetic backbone feature X + δ (true), or A + δ (false, default, as the stains were
+         * adopted) (`HeadConfig.fakesThroughAdaptor`). The paper has no such fakes.
+         */
+        fakesThroughAdaptor: z.boolean().default(DEFAULT_HEAD_CONFIG.fakesThroughAdaptor),
+        /**
          * How much each fake's σ follows its patch's distance to the nearest patch of other training
          * images, (d_i / mean d)^noiseLocality clamped to [1/4, 4] (`HeadConfig.noiseLocality`);
          * 0 (default, the paper): one σ for all.
@@ -365,6 +377,8 @@ export const VALIDATED_MECHANISMS = {
     ascentSteps: 1,
     ascentSize: 0.1,
     dataDirections: 0,
+    extrapolatedFakes: 0,
+    fakesThroughAdaptor: false,
     noiseLocality: 0,
     adaptorInit: 'identity',
     loss: 'logistic',
@@ -381,6 +395,8 @@ export const PAPER_MECHANISMS = {
     hardFraction: 1,
     ascentSteps: 0,
     dataDirections: 0,
+    extrapolatedFakes: 0,
+    fakesThroughAdaptor: false,
     noiseLocality: 0,
     adaptorInit: 'xavier',
     loss: 'truncated-l1',

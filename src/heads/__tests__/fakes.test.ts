@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { GraphBuilder } from '../../onnx/builder.js';
 import { Session } from '../../onnx/session.js';
 import { f32, type HostTensor } from '../../onnx/tensor.js';
-import { addDataDirections, addNoise } from '../stepGraph.js';
+import { addDataDirections, addExtrapolatedFakes, addNoise, EXTRAPOLATE_FROM, EXTRAPOLATE_TO } from '../stepGraph.js';
 
 const R = 4000;
 const D = 64;
@@ -144,5 +144,82 @@ test('dataDirections 0 and 1: no row, and every row with a partner, along the da
   assert.equal(
     all.mask.reduce((s, m) => s + m, 0),
     n - selfPaired,
+  );
+});
+
+/** ε, the pairing, t and the mask of `addExtrapolatedFakes` on features `x` [n, D] with Gaussian ε of σ 0.2. */
+async function extrapolated(x: Float32Array, n: number, fraction: number, seed = 6) {
+  const g = new GraphBuilder('extrapolated fakes');
+  const a = g.input('x', 'float32', ['R', D]);
+  const gauss = addNoise(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: 1 }, { seed });
+  assert.ok(gauss);
+  const out = addExtrapolatedFakes(g, a, gauss, fraction, seed);
+  g.output(out.eps, 'eps', 'float32', ['R', D]);
+  g.output(gauss, 'gauss', 'float32', ['R', D]);
+  g.output(out.partner, 'partner', 'int64', ['R']);
+  g.output(out.t, 't', 'float32', ['R', 1]);
+  g.output(out.mask, 'mask', 'float32', ['R', 1]);
+  const s = await Session.create(g.toModel(), 'extrapolated fakes test');
+  try {
+    const r = await s.run({ x: { dtype: 'float32', dims: [n, D], data: x } });
+    return {
+      eps: r.eps.data as Float32Array,
+      gauss: r.gauss.data as Float32Array,
+      partner: Array.from(r.partner.data as BigInt64Array, Number),
+      t: r.t.data as Float32Array,
+      mask: r.mask.data as Float32Array,
+    };
+  } finally {
+    await s.release();
+  }
+}
+
+test('extrapolatedFakes: the chosen share of fakes lie past a paired patch, X_i + t·(X_j − X_i) with t in [1.5, 2]; the rest keep ε', async () => {
+  const n = 2000;
+  const x = new Float32Array(n * D);
+  for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.29) * (1 + (i % 5));
+  x.copyWithin(D, 0, D); // rows 0 and 1 identical: paired together they have no line and keep ε
+  const { eps, gauss, partner, t, mask } = await extrapolated(x, n, 0.25);
+  assert.deepEqual(
+    [...partner].sort((p, q) => p - q),
+    Array.from({ length: n }, (_, i) => i),
+    'the pairing is a permutation',
+  );
+  const used = mask.reduce((s, m) => s + m, 0);
+  assert.ok(used > 0.2 * n && used < 0.3 * n, `share of extrapolated rows ${used / n}`);
+  assert.ok(
+    t.every((v) => v >= EXTRAPOLATE_FROM && v <= EXTRAPOLATE_TO),
+    't within its range',
+  );
+  const ts = Array.from(t).sort((p, q) => p - q);
+  assert.ok(ts[Math.floor(n / 10)] < 1.6 && ts[Math.floor((9 * n) / 10)] > 1.9, 'uniform over the range, both ends reached');
+  for (let r = 0; r < n; r++) {
+    const e = eps.subarray(r * D, (r + 1) * D);
+    if (mask[r] === 0) {
+      assert.deepEqual(e, gauss.subarray(r * D, (r + 1) * D), `row ${r} keeps its Gaussian ε`);
+      continue;
+    }
+    const j = partner[r];
+    let dn = 0;
+    for (let k = 0; k < D; k++) {
+      const diff = x[j * D + k] - x[r * D + k];
+      dn += diff * diff;
+      assert.ok(Math.abs(e[k] - t[r] * diff) <= 1e-4 * (1 + Math.abs(e[k])), `row ${r} col ${k}`);
+    }
+    assert.ok(dn > 1e-12, `row ${r} paired with an identical feature took an offset`);
+  }
+});
+
+test('extrapolatedFakes 0 and 1: no row, and every row with a partner, past the data', async () => {
+  const n = 500;
+  const x = Float32Array.from({ length: n * D }, (_, i) => Math.sin(i * 0.13) * 2);
+  assert.equal(
+    (await extrapolated(x, n, 0)).mask.reduce((s, m) => s + m, 0),
+    0,
+  );
+  const all = await extrapolated(x, n, 1);
+  assert.equal(
+    all.mask.reduce((s, m) => s + m, 0),
+    n - all.partner.filter((j, r) => j === r).length,
   );
 });

@@ -20,11 +20,12 @@ function initParams(g = gf): HeadParams {
   return p;
 }
 
-async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>): Promise<void> {
-  const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input' });
+async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>, given = false): Promise<void> {
+  const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input', givenFakes: given });
   let before = initParams(gf);
   for (const s of [1, 2]) {
-    const r = await ts.step(gf(`${s}/features`), { noise: gf(`${s}/noise`) });
+    const givenFakes = given ? { rows: Int32Array.from(gf(`${s}/given_rows`).data), offsets: Float32Array.from(gf(`${s}/given_offsets`).data) } : undefined;
+    const r = await ts.step(gf(`${s}/features`), { noise: gf(`${s}/noise`), ...(givenFakes ? { givenFakes } : {}) });
     const [loss, pTrue, pFake] = Array.from(gf(`${s}/metrics`).data);
     assertClose([r.loss], [loss], { rtol: 1e-4, label: `step ${s} loss` });
     assert.equal(r.pTrue, pTrue, `step ${s} p_true`);
@@ -73,9 +74,56 @@ test("hardFraction 0.5: two full training steps match PyTorch training on each b
 test("ascentSteps 2: two full training steps match PyTorch after turning the fakes along autograd's gradient of the eval-mode score", () =>
   twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', ascentSteps: 2, ascentSize: 0.5 }), goldenIn('step_logistic_ascent')));
 
+test('given fakes (A + δ at the given rows, after the ascent): two full training steps match PyTorch', () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', ascentSteps: 1, ascentSize: 0.1 }), goldenIn('step_logistic_given'), true));
+
+test('fakesThroughAdaptor: given fakes as the adaptor of X + δ, its gradient included: two full training steps match PyTorch', () =>
+  twoStepsMatchPyTorch(
+    headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', ascentSteps: 1, ascentSize: 0.1, fakesThroughAdaptor: true }),
+    goldenIn('step_logistic_through'),
+    true,
+  ));
+
+test('fakesThroughAdaptor: data fakes formed densely (with dataDirections or extrapolatedFakes on) equal the given rows formed one by one', async () => {
+  const gf2 = goldenIn('step_logistic_through');
+  const given = { rows: Int32Array.from(gf2('1/given_rows').data), offsets: Float32Array.from(gf2('1/given_offsets').data) };
+  const base = { featureDim: 12, hiddenDim: 8, noiseStd: 0.3, loss: 'logistic', ascentSteps: 1, fakesThroughAdaptor: true } as const;
+  // A share of 1e-9 picks no row, but builds the dense path; the given rows then go through it.
+  const steps = [headConfig(base), headConfig({ ...base, extrapolatedFakes: 1e-9 }), headConfig({ ...base, dataDirections: 1e-9 })];
+  const results = [];
+  for (const c of steps) {
+    const ts = await TrainStep.create(c, initParams(gf2), { noise: { seed: 7 }, givenFakes: true });
+    for (const s of [1, 2]) await ts.step(gf2(`${s}/features`), { givenFakes: given });
+    results.push(ts.params());
+    await ts.release();
+  }
+  for (const r of results.slice(1)) {
+    for (const n of PARAM_NAMES) assertClose(r[n].data, results[0][n].data, { rtol: 1e-5, atol: 1e-7, label: n });
+  }
+});
+
 test('headConfig refuses ascent settings that are not a step count and a positive size', () => {
   for (const n of [-1, 0.5]) assert.throws(() => headConfig({ ascentSteps: n }), /headConfig: ascentSteps must be an integer ≥ 0/);
   for (const v of [0, Number.NaN]) assert.throws(() => headConfig({ ascentSize: v }), /headConfig: ascentSize must be a finite number > 0/);
+});
+
+test('extrapolatedFakes: a share in [0, 1], drawn in-graph only; 0 is the plain step', async () => {
+  for (const f of [-0.1, 1.01, Number.NaN]) assert.throws(() => headConfig({ extrapolatedFakes: f }), /headConfig: extrapolatedFakes must be in \[0, 1\]/);
+  const cfg = headConfig({ featureDim: 12, hiddenDim: 8, extrapolatedFakes: 0.5 });
+  await assert.rejects(() => TrainStep.create(cfg, initParams(), { noise: 'input' }), /extrapolatedFakes needs noise drawn in-graph/);
+  const feats = f32(
+    [40, 12],
+    Float32Array.from({ length: 480 }, (_, i) => Math.sin(i)),
+  );
+  const losses: number[] = [];
+  for (const c of [cfg, headConfig({ featureDim: 12, hiddenDim: 8, extrapolatedFakes: 0 }), headConfig({ featureDim: 12, hiddenDim: 8 })]) {
+    const ts = await TrainStep.create(c, initParams(), { noise: { seed: 1 } });
+    losses.push((await ts.step(feats)).loss);
+    await ts.release();
+  }
+  assert.ok(Number.isFinite(losses[0]), 'a step runs');
+  assert.equal(losses[1], losses[2], 'share 0 is the plain step');
+  assert.notEqual(losses[0], losses[2], 'a share > 0 changes the fakes');
 });
 
 test('dataDirections: a share in [0, 1], drawn in-graph only (fed noise has no pairing to draw from)', async () => {

@@ -33,6 +33,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.hardFraction, 1);
   assert.equal(p.head.dataDirections, 0);
   assert.equal(parseConfig(applyPreset({ head: { dataDirections: 0.5 } }, 'paper')).head.dataDirections, 0, 'the paper draws Gaussian offsets only');
+  assert.equal(p.head.extrapolatedFakes, 0);
+  assert.equal(parseConfig(applyPreset({ head: { extrapolatedFakes: 0.25 } }, 'paper')).head.extrapolatedFakes, 0, 'the paper has no fakes past the data');
   assert.equal(p.train.noiseDecay, 1);
   assert.equal(p.head.noiseLocality, 0);
   assert.equal(parseConfig(applyPreset({ head: { noiseLocality: 1 } }, 'paper')).head.noiseLocality, 0, 'the paper draws one σ for all');
@@ -77,6 +79,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { dataDirections: 0.5 } })), 'custom');
   assert.throws(() => parseConfig({ head: { dataDirections: 1.5 } }), /head\.dataDirections/);
+  assert.equal(presetOf(parseConfig({ head: { extrapolatedFakes: 0.25 } })), 'custom');
+  assert.throws(() => parseConfig({ head: { extrapolatedFakes: 1.5 } }), /head\.extrapolatedFakes/);
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseLocality: 3 } }), /head\.noiseLocality/);
