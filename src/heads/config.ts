@@ -61,7 +61,7 @@ export interface HeadConfig {
    * Whether fakes made from the data (given fakes such as the stains, `dataDirections`,
    * `extrapolatedFakes`) are the adaptor applied to the synthetic backbone feature X + δ, with its
    * gradient (true), or A + δ, δ applied in the adaptor's output space as the Gaussian ε is (false,
-   * this layer's default, the form the stains were first adopted in; the validated preset: true). The adaptor drifts from the identity while it
+   * default, the form the stains were adopted in). The adaptor drifts from the identity while it
    * trains (on bottle its map of data differences keeps cos ≈ 0.91–0.95 and length × 1.08–1.11), so
    * A + δ is not the feature such content would have: the discriminator can tell those fakes by the
    * part of δ the adaptor does not reproduce. Costs two R-row products per step when `dataDirections`

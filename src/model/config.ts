@@ -166,11 +166,11 @@ export const ConfigSchema = z
         extrapolatedFakes: z.number().min(0).max(1).default(DEFAULT_HEAD_CONFIG.extrapolatedFakes),
         /**
          * Fakes made from the data (the stains, `dataDirections`, `extrapolatedFakes`) as the adaptor of
-         * the synthetic backbone feature X + δ (true, default: adopted by the five-seed rule in the
-         * README, "Fakes through the adaptor"), or A + δ (false, as the stains were first adopted and
-         * as models saved before the field have it) (`HeadConfig.fakesThroughAdaptor`).
+         * the synthetic backbone feature X + δ (true), or A + δ (false, default) (`HeadConfig.fakesThroughAdaptor`).
+         * Not the default although validation preferred it on five of five seeds: one-epoch models
+         * trained with it fail the int8 rank check (README, "Fakes through the adaptor").
          */
-        fakesThroughAdaptor: z.boolean().default(true),
+        fakesThroughAdaptor: z.boolean().default(DEFAULT_HEAD_CONFIG.fakesThroughAdaptor),
         /**
          * How much each fake's σ follows its patch's distance to the nearest patch of other training
          * images, (d_i / mean d)^noiseLocality clamped to [1/4, 4] (`HeadConfig.noiseLocality`);
@@ -359,11 +359,11 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
 /**
  * What a field meant before it existed, for models saved then (their config has every other field):
  * the image was centre-cropped, the adaptor Xavier-initialised, the loss the paper's truncated L1,
- * the fakes as drawn (no ascent, no image-level fakes, data-made fakes as A + δ), validation used the large defects and the epochs were exactly `train.epochs`.
+ * the fakes as drawn (no ascent, no image-level fakes), validation used the large defects and the epochs were exactly `train.epochs`.
  */
 export const FIELDS_BEFORE_THEY_EXISTED = {
   image: { fit: 'crop' },
-  head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, fakesThroughAdaptor: false },
+  head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
   train: { minSteps: 0, syntheticFakes: 'none' },
@@ -379,7 +379,7 @@ export const VALIDATED_MECHANISMS = {
     ascentSize: 0.1,
     dataDirections: 0,
     extrapolatedFakes: 0,
-    fakesThroughAdaptor: true,
+    fakesThroughAdaptor: false,
     noiseLocality: 0,
     adaptorInit: 'identity',
     loss: 'logistic',
