@@ -71,23 +71,35 @@ test('a σ factor (train.noiseDecay) scales the same Gaussian stream: ε·f, row
   }
 });
 
-/** ε, the pairing and the mask of `addDataDirections` on features `x` [n, D] with Gaussian ε of σ 0.2. */
-async function dataDirections(
+/** What a data-made fake adder returns, read back: ε, the Gaussian ε it started from, the pairing, the mask and t when it has one. */
+interface DataFakesRun {
+  eps: Float32Array;
+  gauss: Float32Array;
+  partner: number[];
+  mask: Float32Array;
+  t: Float32Array;
+}
+
+/** Runs `add` (addDataDirections or addExtrapolatedFakes) on features `x` [n, D] with Gaussian ε of σ 0.2. */
+async function runDataFakes(
+  add: typeof addDataDirections | typeof addExtrapolatedFakes,
   x: Float32Array,
   n: number,
   fraction: number,
-  seed = 4,
-): Promise<{ eps: Float32Array; gauss: Float32Array; partner: number[]; mask: Float32Array }> {
-  const g = new GraphBuilder('data directions');
+  seed: number,
+): Promise<DataFakesRun> {
+  const g = new GraphBuilder('data fakes');
   const a = g.input('x', 'float32', ['R', D]);
   const gauss = addNoise(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: 1 }, { seed });
   assert.ok(gauss);
-  const out = addDataDirections(g, a, gauss, fraction, seed);
+  const out = add(g, a, gauss, fraction, seed);
   g.output(out.eps, 'eps', 'float32', ['R', D]);
   g.output(gauss, 'gauss', 'float32', ['R', D]);
   g.output(out.partner, 'partner', 'int64', ['R']);
   g.output(out.mask, 'mask', 'float32', ['R', 1]);
-  const s = await Session.create(g.toModel(), 'data directions test');
+  const t = (out as { t?: string }).t;
+  if (t) g.output(t, 't', 'float32', ['R', 1]);
+  const s = await Session.create(g.toModel(), 'data fakes test');
   try {
     const r = await s.run({ x: { dtype: 'float32', dims: [n, D], data: x } });
     return {
@@ -95,9 +107,36 @@ async function dataDirections(
       gauss: r.gauss.data as Float32Array,
       partner: Array.from(r.partner.data as BigInt64Array, Number),
       mask: r.mask.data as Float32Array,
+      t: (r.t?.data as Float32Array | undefined) ?? new Float32Array(0),
     };
   } finally {
     await s.release();
+  }
+}
+const dataDirections = (x: Float32Array, n: number, fraction: number, seed = 4) => runDataFakes(addDataDirections, x, n, fraction, seed);
+const extrapolated = (x: Float32Array, n: number, fraction: number, seed = 6) => runDataFakes(addExtrapolatedFakes, x, n, fraction, seed);
+
+/**
+ * Checks a run row by row: the pairing is a permutation, unpicked rows keep their Gaussian ε, and a
+ * picked row (never one paired with an identical feature) has the offset `want(r, X_j − X_i)`.
+ */
+function assertRows(run: DataFakesRun, x: Float32Array, n: number, want: (r: number, diff: number[]) => number[]): void {
+  assert.deepEqual(
+    [...run.partner].sort((p, q) => p - q),
+    Array.from({ length: n }, (_, i) => i),
+    'the pairing is a permutation',
+  );
+  for (let r = 0; r < n; r++) {
+    const e = run.eps.subarray(r * D, (r + 1) * D);
+    if (run.mask[r] === 0) {
+      assert.deepEqual(e, run.gauss.subarray(r * D, (r + 1) * D), `row ${r} keeps its Gaussian ε`);
+      continue;
+    }
+    const j = run.partner[r];
+    const diff = Array.from({ length: D }, (_, k) => x[j * D + k] - x[r * D + k]);
+    assert.ok(Math.hypot(...diff) > 1e-6, `row ${r} paired with an identical feature took an offset`);
+    const w = want(r, diff);
+    for (let k = 0; k < D; k++) assert.ok(Math.abs(e[k] - w[k]) <= 1e-4 * (1 + Math.abs(e[k])), `row ${r} col ${k}`);
   }
 }
 
@@ -107,119 +146,43 @@ test('dataDirections: the chosen share of fakes point from their patch to a pair
   for (let i = 0; i < x.length; i++) x[i] = Math.sin(i * 0.37) * (1 + (i % 7));
   // Rows 0 and 1 are identical: if paired together they have no direction and must keep ε.
   x.copyWithin(D, 0, D);
-  const { eps, gauss, partner, mask } = await dataDirections(x, n, 0.5);
-  assert.deepEqual(
-    [...partner].sort((p, q) => p - q),
-    Array.from({ length: n }, (_, i) => i),
-    'the pairing is a permutation',
-  );
-  const used = mask.reduce((s, m) => s + m, 0);
+  const run = await dataDirections(x, n, 0.5);
+  const used = run.mask.reduce((s, m) => s + m, 0);
   assert.ok(used > 0.45 * n && used < 0.55 * n, `share of rows along the data ${used / n}`);
   const norm = (v: Float32Array, r: number) => Math.hypot(...v.subarray(r * D, (r + 1) * D));
-  for (let r = 0; r < n; r++) {
-    const e = eps.subarray(r * D, (r + 1) * D);
-    if (mask[r] === 0) {
-      assert.deepEqual(e, gauss.subarray(r * D, (r + 1) * D), `row ${r} keeps its Gaussian ε`);
-      continue;
-    }
-    const j = partner[r];
-    const diff = Array.from({ length: D }, (_, k) => x[j * D + k] - x[r * D + k]);
-    const dn = Math.hypot(...diff);
-    assert.ok(dn > 1e-6, `row ${r} paired with an identical feature took a direction`);
-    const scale = norm(gauss, r) / dn;
-    for (let k = 0; k < D; k++) assert.ok(Math.abs(e[k] - scale * diff[k]) <= 1e-4 * (1 + Math.abs(e[k])), `row ${r} col ${k}`);
-    assert.ok(Math.abs(norm(eps, r) - norm(gauss, r)) <= 1e-4 * norm(gauss, r), `row ${r} keeps the Gaussian length`);
-  }
+  // Along X_j − X_i at the Gaussian ε's length.
+  assertRows(run, x, n, (r, diff) => diff.map((d) => (d * norm(run.gauss, r)) / Math.hypot(...diff)));
 });
-
-test('dataDirections 0 and 1: no row, and every row with a partner, along the data', async () => {
-  const n = 500;
-  const x = Float32Array.from({ length: n * D }, (_, i) => Math.cos(i * 0.11) * 3);
-  assert.equal(
-    (await dataDirections(x, n, 0)).mask.reduce((s, m) => s + m, 0),
-    0,
-  );
-  const all = await dataDirections(x, n, 1);
-  const selfPaired = all.partner.filter((j, r) => j === r).length;
-  assert.equal(
-    all.mask.reduce((s, m) => s + m, 0),
-    n - selfPaired,
-  );
-});
-
-/** ε, the pairing, t and the mask of `addExtrapolatedFakes` on features `x` [n, D] with Gaussian ε of σ 0.2. */
-async function extrapolated(x: Float32Array, n: number, fraction: number, seed = 6) {
-  const g = new GraphBuilder('extrapolated fakes');
-  const a = g.input('x', 'float32', ['R', D]);
-  const gauss = addNoise(g, a, { featureDim: D, noiseStd: 0.2, noiseSpread: 1 }, { seed });
-  assert.ok(gauss);
-  const out = addExtrapolatedFakes(g, a, gauss, fraction, seed);
-  g.output(out.eps, 'eps', 'float32', ['R', D]);
-  g.output(gauss, 'gauss', 'float32', ['R', D]);
-  g.output(out.partner, 'partner', 'int64', ['R']);
-  g.output(out.t, 't', 'float32', ['R', 1]);
-  g.output(out.mask, 'mask', 'float32', ['R', 1]);
-  const s = await Session.create(g.toModel(), 'extrapolated fakes test');
-  try {
-    const r = await s.run({ x: { dtype: 'float32', dims: [n, D], data: x } });
-    return {
-      eps: r.eps.data as Float32Array,
-      gauss: r.gauss.data as Float32Array,
-      partner: Array.from(r.partner.data as BigInt64Array, Number),
-      t: r.t.data as Float32Array,
-      mask: r.mask.data as Float32Array,
-    };
-  } finally {
-    await s.release();
-  }
-}
 
 test('extrapolatedFakes: the chosen share of fakes lie past a paired patch, X_i + t·(X_j − X_i) with t in [1.5, 2]; the rest keep ε', async () => {
   const n = 2000;
   const x = new Float32Array(n * D);
   for (let i = 0; i < x.length; i++) x[i] = Math.cos(i * 0.29) * (1 + (i % 5));
   x.copyWithin(D, 0, D); // rows 0 and 1 identical: paired together they have no line and keep ε
-  const { eps, gauss, partner, t, mask } = await extrapolated(x, n, 0.25);
-  assert.deepEqual(
-    [...partner].sort((p, q) => p - q),
-    Array.from({ length: n }, (_, i) => i),
-    'the pairing is a permutation',
-  );
-  const used = mask.reduce((s, m) => s + m, 0);
+  const run = await extrapolated(x, n, 0.25);
+  const used = run.mask.reduce((s, m) => s + m, 0);
   assert.ok(used > 0.2 * n && used < 0.3 * n, `share of extrapolated rows ${used / n}`);
   assert.ok(
-    t.every((v) => v >= EXTRAPOLATE_FROM && v <= EXTRAPOLATE_TO),
+    run.t.every((v) => v >= EXTRAPOLATE_FROM && v <= EXTRAPOLATE_TO),
     't within its range',
   );
-  const ts = Array.from(t).sort((p, q) => p - q);
+  const ts = Array.from(run.t).sort((p, q) => p - q);
   assert.ok(ts[Math.floor(n / 10)] < 1.6 && ts[Math.floor((9 * n) / 10)] > 1.9, 'uniform over the range, both ends reached');
-  for (let r = 0; r < n; r++) {
-    const e = eps.subarray(r * D, (r + 1) * D);
-    if (mask[r] === 0) {
-      assert.deepEqual(e, gauss.subarray(r * D, (r + 1) * D), `row ${r} keeps its Gaussian ε`);
-      continue;
-    }
-    const j = partner[r];
-    let dn = 0;
-    for (let k = 0; k < D; k++) {
-      const diff = x[j * D + k] - x[r * D + k];
-      dn += diff * diff;
-      assert.ok(Math.abs(e[k] - t[r] * diff) <= 1e-4 * (1 + Math.abs(e[k])), `row ${r} col ${k}`);
-    }
-    assert.ok(dn > 1e-12, `row ${r} paired with an identical feature took an offset`);
-  }
+  assertRows(run, x, n, (r, diff) => diff.map((d) => run.t[r] * d));
 });
 
-test('extrapolatedFakes 0 and 1: no row, and every row with a partner, past the data', async () => {
+test('dataDirections and extrapolatedFakes at 0 and 1: no row, and every row with a partner', async () => {
   const n = 500;
-  const x = Float32Array.from({ length: n * D }, (_, i) => Math.sin(i * 0.13) * 2);
-  assert.equal(
-    (await extrapolated(x, n, 0)).mask.reduce((s, m) => s + m, 0),
-    0,
-  );
-  const all = await extrapolated(x, n, 1);
-  assert.equal(
-    all.mask.reduce((s, m) => s + m, 0),
-    n - all.partner.filter((j, r) => j === r).length,
-  );
+  const x = Float32Array.from({ length: n * D }, (_, i) => Math.cos(i * 0.11) * 3);
+  for (const run of [dataDirections, extrapolated]) {
+    assert.equal(
+      (await run(x, n, 0)).mask.reduce((s, m) => s + m, 0),
+      0,
+    );
+    const all = await run(x, n, 1);
+    assert.equal(
+      all.mask.reduce((s, m) => s + m, 0),
+      n - all.partner.filter((j, r) => j === r).length,
+    );
+  }
 });
