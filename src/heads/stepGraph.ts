@@ -9,7 +9,9 @@
  * same products from the other side, P = dH_sumᵀ·X, dWa = W1ᵀ·P and dW1 = P·Waᵀ + dH_sumᵀ·1·baᵀ +
  * dH_fakeᵀ·ε. The same gradients as autograd on Z (the PyTorch goldens below hold), with four
  * R-row products of width D × Hd instead of eight R-row products (two of them D × D): 145 against
- * 261 GFLOP per step of 8 bottle images.
+ * 261 GFLOP per step of 8 bottle images. Fakes formed through the adaptor from backbone offsets δ
+ * (`fakesThroughAdaptor`) fit the same scheme: their rows of H_fake gain δ·(W1·Wa)ᵀ and P gains
+ * dH_fakeᵀ·δ, since those rows saw X + δ where the others saw X.
  */
 import { float, GraphBuilder } from '../onnx/builder.js';
 import { addAdamUpdate, type AdamScalarInputs } from './adamGraph.js';
