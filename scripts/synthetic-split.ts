@@ -14,12 +14,17 @@ import sharp from 'sharp';
 import { Rng } from '../src/core/rng.js';
 import { stitchedGrid } from '../src/embedding/stitchTiles.js';
 import { tileGrid } from '../src/images/fit.js';
-import { decodeImage } from '../src/images/decode.js';
-import { synthesizeDefect } from '../src/validation/syntheticDefects.js';
+import { type DecodedImage, decodeImage } from '../src/images/decode.js';
+import type { ImageGeometry } from '../src/images/fit.js';
+import { defectMask, type SyntheticDefect, synthesizeDefect } from '../src/validation/syntheticDefects.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
 
-const [modelDir, out, copiesArg] = process.argv.slice(2);
-if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image]');
+// Its own stream, so the rescaled split never repeats validation's draws.
+const RESCALED_STREAM = 0x2e5ca1;
+const [modelDir, out, copiesArg, kindArg] = process.argv.slice(2);
+const kind = kindArg ?? 'shuffled';
+if (kind !== 'shuffled' && kind !== 'rescaled') throw new RangeError(`kind must be 'shuffled' or 'rescaled', got ${kindArg}`);
+if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image] [shuffled|rescaled]');
 const copies = Number(copiesArg ?? 3);
 if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`copies per image must be an integer ≥ 1, got ${copiesArg}`);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'simplenet.json'), 'utf8'));
@@ -30,8 +35,30 @@ const category: string = manifest.training.dataset.category || 'synthetic';
 mkdirSync(out);
 const root = join(out, category);
 for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
-const rng = new Rng(manifest.training.seed ^ DEFECT_STREAM);
+const rng = new Rng(manifest.training.seed ^ (kind === 'shuffled' ? DEFECT_STREAM : RESCALED_STREAM));
 // The patch grid (the smallest defect covers about two of its cells), as FeatureExtractor.grid has it.
+/** A graded region (validation's mask) showing the image magnified 2–4× about a random point, blended at 0.25–1. */
+function rescaledDefect(image: DecodedImage, g: ImageGeometry, r: Rng, cells: number): SyntheticDefect {
+  const { width, height, channels } = image;
+  const mask = defectMask(width, height, g, r, 'graded', cells);
+  const f = 2 + 2 * r.nextFloat();
+  const cx = width * (0.2 + 0.6 * r.nextFloat());
+  const cy = height * (0.2 + 0.6 * r.nextFloat());
+  const beta = 0.25 + 0.75 * r.nextFloat();
+  const data = image.data.slice();
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!mask[y * width + x]) continue;
+      const sx = Math.min(width - 1, Math.max(0, Math.round(cx + (x - cx) / f)));
+      const sy = Math.min(height - 1, Math.max(0, Math.round(cy + (y - cy) / f)));
+      for (let c = 0; c < channels; c++) {
+        const i = (y * width + x) * channels + c;
+        data[i] = Math.round((1 - beta) * image.data[i] + beta * image.data[(sy * width + sx) * channels + c]);
+      }
+    }
+  }
+  return { image: { ...image, data }, mask };
+}
 const [first] = manifest.backbone.layerShapes as { height: number; width: number }[];
 const grid = stitchedGrid({ height: first.height, width: first.width }, tileGrid(manifest.config.image));
 const gridCells = grid.height * grid.width;
@@ -43,7 +70,10 @@ for (const path of images) {
   symlinkSync(source, join(root, 'test/good', basename(path)));
   const image = await decodeImage(source);
   for (let j = 0; j < copies; j++) {
-    const d = synthesizeDefect(image, manifest.config.image, rng, 'graded', gridCells);
+    const d =
+      kind === 'shuffled'
+        ? synthesizeDefect(image, manifest.config.image, rng, 'graded', gridCells)
+        : rescaledDefect(image, manifest.config.image, rng, gridCells);
     const name = String(k++).padStart(3, '0');
     const raw = { width: image.width, height: image.height };
     await sharp(Buffer.from(d.image.data), { raw: { ...raw, channels: image.channels } })
