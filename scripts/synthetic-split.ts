@@ -19,12 +19,12 @@ import type { ImageGeometry } from '../src/images/fit.js';
 import { defectMask, type SyntheticDefect, synthesizeDefect } from '../src/validation/syntheticDefects.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
 
-// Its own stream, so the rescaled split never repeats validation's draws.
-const RESCALED_STREAM = 0x2e5ca1;
-const [modelDir, out, copiesArg, kindArg] = process.argv.slice(2);
+// Its own stream, so the rescaled split never repeats validation's draws (the README's figures used it).
+const RESCALED_STREAM = 0x7113;
+const [modelDir, out, copiesArg, kindArg, streamArg] = process.argv.slice(2);
 const kind = kindArg ?? 'shuffled';
 if (kind !== 'shuffled' && kind !== 'rescaled') throw new RangeError(`kind must be 'shuffled' or 'rescaled', got ${kindArg}`);
-if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image] [shuffled|rescaled]');
+if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image] [shuffled|rescaled] [stream]');
 const copies = Number(copiesArg ?? 3);
 if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`copies per image must be an integer ≥ 1, got ${copiesArg}`);
 const manifest = JSON.parse(readFileSync(join(modelDir, 'simplenet.json'), 'utf8'));
@@ -35,7 +35,9 @@ const category: string = manifest.training.dataset.category || 'synthetic';
 mkdirSync(out);
 const root = join(out, category);
 for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
-const rng = new Rng(manifest.training.seed ^ (kind === 'shuffled' ? DEFECT_STREAM : RESCALED_STREAM));
+const stream = streamArg === undefined ? (kind === 'shuffled' ? DEFECT_STREAM : RESCALED_STREAM) : Number(streamArg);
+if (!Number.isInteger(stream)) throw new RangeError(`stream must be an integer, got ${streamArg}`);
+const rng = new Rng(manifest.training.seed ^ stream);
 // The patch grid (the smallest defect covers about two of its cells), as FeatureExtractor.grid has it.
 /** A graded region (validation's mask) showing the image magnified 2–4× about a random point, blended at 0.25–1. */
 function rescaledDefect(image: DecodedImage, g: ImageGeometry, r: Rng, cells: number): SyntheticDefect {
