@@ -13,32 +13,11 @@ import { basename, join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../src/core/rng.js';
 import { stitchedGrid } from '../src/embedding/stitchTiles.js';
-import { tileGrid } from '../src/images/fit.js';
+import { type ImageGeometry, tileGrid } from '../src/images/fit.js';
 import { type DecodedImage, decodeImage } from '../src/images/decode.js';
-import type { ImageGeometry } from '../src/images/fit.js';
 import { defectMask, type SyntheticDefect, synthesizeDefect } from '../src/validation/syntheticDefects.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
 
-// Its own stream, so the rescaled split never repeats validation's draws (the README's figures used it).
-const RESCALED_STREAM = 0x7113;
-const [modelDir, out, copiesArg, kindArg, streamArg] = process.argv.slice(2);
-const kind = kindArg ?? 'shuffled';
-if (kind !== 'shuffled' && kind !== 'rescaled') throw new RangeError(`kind must be 'shuffled' or 'rescaled', got ${kindArg}`);
-if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image] [shuffled|rescaled] [stream]');
-const copies = Number(copiesArg ?? 3);
-if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`copies per image must be an integer ≥ 1, got ${copiesArg}`);
-const manifest = JSON.parse(readFileSync(join(modelDir, 'simplenet.json'), 'utf8'));
-const images: string[] = manifest.training?.validation?.images ?? [];
-if (images.length === 0) throw new Error(`${modelDir}: the model records no held-out images`);
-const category: string = manifest.training.dataset.category || 'synthetic';
-// Not recursive for the root: an existing folder is refused, never written into.
-mkdirSync(out);
-const root = join(out, category);
-for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
-const stream = streamArg === undefined ? (kind === 'shuffled' ? DEFECT_STREAM : RESCALED_STREAM) : Number(streamArg);
-if (!Number.isInteger(stream)) throw new RangeError(`stream must be an integer, got ${streamArg}`);
-const rng = new Rng(manifest.training.seed ^ stream);
-// The patch grid (the smallest defect covers about two of its cells), as FeatureExtractor.grid has it.
 /** A graded region (validation's mask) showing the image magnified 2–4× about a random point, blended at 0.25–1. */
 function rescaledDefect(image: DecodedImage, g: ImageGeometry, r: Rng, cells: number): SyntheticDefect {
   const { width, height, channels } = image;
@@ -61,6 +40,26 @@ function rescaledDefect(image: DecodedImage, g: ImageGeometry, r: Rng, cells: nu
   }
   return { image: { ...image, data }, mask };
 }
+// Its own stream, so the rescaled split never repeats validation's draws (the README's figures used it).
+const RESCALED_STREAM = 0x7113;
+const [modelDir, out, copiesArg, kindArg, streamArg] = process.argv.slice(2);
+if (!modelDir || !out) throw new Error('usage: synthetic-split.js <model-dir> <out-dir> [copies per image] [shuffled|rescaled] [stream]');
+const kind = kindArg ?? 'shuffled';
+if (kind !== 'shuffled' && kind !== 'rescaled') throw new RangeError(`kind must be 'shuffled' or 'rescaled', got ${kindArg}`);
+const stream = streamArg === undefined ? (kind === 'shuffled' ? DEFECT_STREAM : RESCALED_STREAM) : Number(streamArg);
+if (!Number.isInteger(stream)) throw new RangeError(`stream must be an integer, got ${streamArg}`);
+const copies = Number(copiesArg ?? 3);
+if (!Number.isInteger(copies) || copies < 1) throw new RangeError(`copies per image must be an integer ≥ 1, got ${copiesArg}`);
+const manifest = JSON.parse(readFileSync(join(modelDir, 'simplenet.json'), 'utf8'));
+const images: string[] = manifest.training?.validation?.images ?? [];
+if (images.length === 0) throw new Error(`${modelDir}: the model records no held-out images`);
+const category: string = manifest.training.dataset.category || 'synthetic';
+// Not recursive for the root: an existing folder is refused, never written into.
+mkdirSync(out);
+const root = join(out, category);
+for (const d of ['train/good', 'test/good', 'test/synthetic', 'ground_truth/synthetic']) mkdirSync(join(root, d), { recursive: true });
+const rng = new Rng(manifest.training.seed ^ stream);
+// The patch grid (the smallest defect covers about two of its cells), as FeatureExtractor.grid has it.
 const [first] = manifest.backbone.layerShapes as { height: number; width: number }[];
 const grid = stitchedGrid({ height: first.height, width: first.width }, tileGrid(manifest.config.image));
 const gridCells = grid.height * grid.width;
