@@ -73,13 +73,17 @@ export class CorpusWriter {
     seed: number,
   ) {
     this.r = new Rand(seed);
+    // Made here, without `recursive`, so an existing folder is refused: everything under the
+    // corpus root, the only place rmrf deletes in, is then something this writer made.
+    mkdirSync(resolve(root, '..'), { recursive: true });
+    mkdirSync(root);
     corpusRoot = resolve(root);
   }
 
   private caseDir(family: string): { id: string; dir: string } {
     const id = `${family}-${String(this.cases.filter((c) => c.family === family).length).padStart(3, '0')}`;
     const dir = join(this.root, id);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir);
     return { id, dir };
   }
 
