@@ -16,29 +16,17 @@ import { stitchedGrid } from '../src/embedding/stitchTiles.js';
 import { type ImageGeometry, tileGrid } from '../src/images/fit.js';
 import { type DecodedImage, decodeImage } from '../src/images/decode.js';
 import { defectMask, type SyntheticDefect, synthesizeDefect } from '../src/validation/syntheticDefects.js';
+import { rescaleContent } from '../src/validation/rescaledContent.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
 
 /** A graded region (validation's mask) showing the image magnified 2–4× about a random point, blended at 0.25–1. */
 function rescaledDefect(image: DecodedImage, g: ImageGeometry, r: Rng, cells: number): SyntheticDefect {
-  const { width, height, channels } = image;
-  const mask = defectMask(width, height, g, r, 'graded', cells);
-  const f = 2 + 2 * r.nextFloat();
-  const cx = width * (0.2 + 0.6 * r.nextFloat());
-  const cy = height * (0.2 + 0.6 * r.nextFloat());
-  const beta = 0.25 + 0.75 * r.nextFloat();
-  const data = image.data.slice();
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (!mask[y * width + x]) continue;
-      const sx = Math.min(width - 1, Math.max(0, Math.round(cx + (x - cx) / f)));
-      const sy = Math.min(height - 1, Math.max(0, Math.round(cy + (y - cy) / f)));
-      for (let c = 0; c < channels; c++) {
-        const i = (y * width + x) * channels + c;
-        data[i] = Math.round((1 - beta) * image.data[i] + beta * image.data[(sy * width + sx) * channels + c]);
-      }
-    }
-  }
-  return { image: { ...image, data }, mask };
+  const mask = defectMask(image.width, image.height, g, r, 'graded', cells);
+  const factor = 2 + 2 * r.nextFloat();
+  const cx = image.width * (0.2 + 0.6 * r.nextFloat());
+  const cy = image.height * (0.2 + 0.6 * r.nextFloat());
+  const blend = 0.25 + 0.75 * r.nextFloat();
+  return { image: rescaleContent(image, mask, { factor, cx, cy, blend }), mask };
 }
 // Its own stream, so the rescaled split never repeats validation's draws (the README's figures used it).
 const RESCALED_STREAM = 0x7113;

@@ -1,8 +1,9 @@
 /**
- * Image-level fakes (`train.syntheticFakes: stains`; GLASS's "local anomaly synthesis" in our
- * form): one stained copy of every training image (validation/stains.ts, a kind of defect
- * validation never shows), its features extracted once, and for each patch inside the stain the
- * offset it caused, X_stained − X. Each training step then uses those offsets as the fakes of
+ * Image-level fakes (`train.syntheticFakes`; GLASS's "local anomaly synthesis" in our form): one
+ * stained copy of every training image (validation/stains.ts, a kind of defect validation never
+ * shows) and, with 'stains+rescaled', a second copy with content at the wrong scale in ellipses
+ * (validation/rescaledContent.ts), their features extracted once, and for each patch inside a
+ * defect the offset it caused, X_copy − X (a patch in both keeps the stain's: rows are distinct). Each training step then uses those offsets as the fakes of
  * those rows, in place of their Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the
  * discriminator also learns what an image-space defect does to the features, not only what
  * isotropic noise does. Only the stained rows are kept (a few % of the patches), not the copies'
@@ -13,15 +14,22 @@ import { Rng } from '../core/rng.js';
 import type { Sample } from '../datasets/dataset.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
 import type { FeatureExtractor } from '../embedding/featureExtractor.js';
-import { decodeImage } from '../images/decode.js';
+import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { GivenFakes } from '../heads/trainStep.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { patchLabels } from '../validation/syntheticDefects.js';
+import { synthesizeRescaled } from '../validation/rescaledContent.js';
 import { synthesizeStain } from '../validation/stains.js';
+import type { SyntheticDefect } from '../validation/syntheticDefects.js';
 
 /** Its own stream: the stains depend on the seed only (validation's defects use DEFECT_STREAM). */
 export const STAIN_STREAM = 0x57a1;
+/** The rescaled copies' own stream, so adding them leaves the stains as they were. */
+export const RESCALED_FAKE_STREAM = 0x5ca1;
+
+/** Which synthetic copies of every training image (`train.syntheticFakes` other than 'none'). */
+export type SyntheticFakeKind = 'stains' | 'stains+rescaled';
 
 export interface ImageFakes {
   /** Row numbers within the image (0 … rowsPerImage − 1) of the stained patches. */
@@ -71,8 +79,9 @@ export class SyntheticFakes {
   }
 
   /**
-   * One stained copy of every image of `train` (cached as `cache`, image i at index i), through
-   * `extractor`, with stains drawn from `seed`.
+   * One stained copy of every image of `train` (cached as `cache`, image i at index i), and with
+   * `kind: 'stains+rescaled'` (default 'stains') one rescaled copy too, through `extractor`, each kind
+   * drawn from `seed` on its own stream.
    * @throws the decoder's error naming the file when an image cannot be read.
    * @example const fakes = await SyntheticFakes.create(extractor, dataset.train, cache, { seed: 0, reporter });
    */
@@ -80,41 +89,51 @@ export class SyntheticFakes {
     extractor: FeatureExtractor,
     train: readonly Sample[],
     cache: FeatureCache,
-    opts: { seed: number; reporter: Reporter; signal?: AbortSignal },
+    opts: { seed: number; kind?: SyntheticFakeKind; reporter: Reporter; signal?: AbortSignal },
   ): Promise<SyntheticFakes> {
-    const rng = new Rng(opts.seed ^ STAIN_STREAM);
     const geometry = extractor.options.image;
+    const makers: ((image: DecodedImage) => SyntheticDefect)[] = [];
+    const stainRng = new Rng(opts.seed ^ STAIN_STREAM);
+    makers.push((image) => synthesizeStain(image, geometry, stainRng));
+    if (opts.kind === 'stains+rescaled') {
+      const rescaledRng = new Rng(opts.seed ^ RESCALED_FAKE_STREAM);
+      makers.push((image) => synthesizeRescaled(image, geometry, rescaledRng));
+    }
     const images: ImageFakes[] = [];
     const session = await Session.create(buildOffsetModel(cache.plan.dtype, cache.dim), 'stain offsets');
-    const bar = opts.reporter.bar('image-level fakes (stained copies)', train.length);
+    const bar = opts.reporter.bar('image-level fakes (synthetic copies)', train.length);
     try {
       for (let i = 0; i < train.length; i++) {
         opts.signal?.throwIfAborted();
         const image = await decodeImage(train[i].path);
-        const stain = synthesizeStain(image, geometry, rng);
-        const labels = patchLabels(stain.mask, image.width, image.height, geometry, extractor.grid);
-        const picked: number[] = [];
-        labels.forEach((l, r) => {
-          if (l) picked.push(r);
-        });
-        if (picked.length === 0) {
-          images.push({ rows: new Int32Array(0), offsets: new Float32Array(0) });
-        } else {
-          const stained = await extractor.extract([stain.image]);
+        const taken = new Set<number>();
+        const rows: Int32Array[] = [];
+        const offsets: Float32Array[] = [];
+        // Every maker draws for every image, so each stream's draws never depend on another's.
+        for (const make of makers) {
+          const copy = make(image);
+          const picked: number[] = [];
+          patchLabels(copy.mask, image.width, image.height, geometry, extractor.grid).forEach((l, r) => {
+            if (l && !taken.has(r)) picked.push(r);
+          });
+          if (picked.length === 0) continue;
+          for (const r of picked) taken.add(r);
           const out = await session.run({
             clean: cache.batch([i]),
-            stained,
+            stained: await extractor.extract([copy.image]),
             picked: ortTensor('int64', [picked.length], BigInt64Array.from(picked, BigInt)),
           });
-          images.push({ rows: Int32Array.from(picked), offsets: Float32Array.from(out.offsets.data as Float32Array) });
+          rows.push(Int32Array.from(picked));
+          offsets.push(Float32Array.from(out.offsets.data as Float32Array));
         }
+        images.push({ rows: concat(Int32Array, rows), offsets: concat(Float32Array, offsets) });
         bar.tick();
       }
     } finally {
       await session.release();
     }
     const fakes = SyntheticFakes.fromOffsets(images, cache.rowsPerImage, cache.dim);
-    bar.done(`${fakes.rowCount} stained patches of ${train.length * cache.rowsPerImage}`);
+    bar.done(`${fakes.rowCount} synthetic-defect patches of ${train.length * cache.rowsPerImage}`);
     return fakes;
   }
 
@@ -142,4 +161,14 @@ export class SyntheticFakes {
     });
     return { rows, offsets };
   }
+}
+
+function concat<T extends Int32Array | Float32Array>(Type: { new (n: number): T }, parts: T[]): T {
+  const out = new Type(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }

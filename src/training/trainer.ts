@@ -139,8 +139,8 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
     const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
     const givenFakes =
-      config.train.syntheticFakes === 'stains'
-        ? await SyntheticFakes.create(extractor, dataset.train, cache, { seed, reporter, signal: opts.signal })
+      config.train.syntheticFakes !== 'none'
+        ? await SyntheticFakes.create(extractor, dataset.train, cache, { seed, kind: config.train.syntheticFakes, reporter, signal: opts.signal })
         : undefined;
     const step = await TrainStep.create(cfg, init, {
       noise: { seed: resumedNoiseSeed(seed, state.resumedAt) },

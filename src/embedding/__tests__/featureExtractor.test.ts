@@ -1,32 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Backbone } from '../../backbones/backbone.js';
-import { buildResNet } from '../../backbones/resnet.js';
-import { decodeSafetensors } from '../../io/safetensors.js';
-import { assertClose, golden, REPO_ROOT } from '../../testing/golden.js';
+import { assertClose, golden } from '../../testing/golden.js';
 import { patternImage } from '../../testing/patterns.js';
+import { smallResNet } from '../../testing/smallBackbone.js';
 import { FeatureExtractor } from '../featureExtractor.js';
 import { DEFAULT_PATCH_EMBED } from '../patchEmbed.js';
-
-function smallResNet(): Backbone {
-  const file = join(REPO_ROOT, 'golden/backbones/bottleneck.safetensors');
-  const state = decodeSafetensors(new Uint8Array(readFileSync(file)), file).tensors;
-  const built = buildResNet(state, {
-    arch: { block: 'bottleneck', blocks: [1, 1, 1, 1], widthPerGroup: 16, groups: 1 },
-    source: file,
-    layers: ['layer2', 'layer3'],
-  });
-  return {
-    identity: { kind: 'builtin', name: 'test-bottleneck', weightsSha256: '' },
-    inputName: 'image',
-    mean: [0.485, 0.456, 0.406],
-    std: [0.229, 0.224, 0.225],
-    layers: built.layers,
-    onnx: built.onnx,
-  };
-}
 
 test('image → preprocessing → bottleneck ResNet → patch embedding matches PyTorch to 1e-4', async () => {
   const fx = await FeatureExtractor.create(smallResNet(), { image: { resize: 72, crop: 64 }, embed: DEFAULT_PATCH_EMBED });

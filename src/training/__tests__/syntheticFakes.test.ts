@@ -1,4 +1,4 @@
-/** train.syntheticFakes: the stains, their per-batch layout, and the step that takes them. */
+/** train.syntheticFakes: the stains, the rescaled content, their per-batch layout, and the step that takes them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../core/rng.js';
@@ -8,8 +8,16 @@ import { TrainStep } from '../../heads/trainStep.js';
 import type { DecodedImage } from '../../images/decode.js';
 import { frameBox } from '../../images/fit.js';
 import { ortTensor } from '../../onnx/session.js';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { silentReporter } from '../../core/progress.js';
+import { parseConfig } from '../../model/config.js';
+import { smallResNet } from '../../testing/smallBackbone.js';
+import { testTempDir } from '../../testing/tempDir.js';
+import { rescaleContent, synthesizeRescaled } from '../../validation/rescaledContent.js';
 import { STAIN_AREA, synthesizeStain } from '../../validation/stains.js';
 import { SyntheticFakes } from '../syntheticFakes.js';
+import { extractTrainingFeatures } from '../trainingFeatures.js';
 
 function image(width: number, height: number): DecodedImage {
   const rng = new Rng(11);
@@ -51,6 +59,84 @@ test('stains: inside the frame the model sees, about the drawn share, seeded; pi
   const b = synthesizeStain(img, { resize: 120, crop: 100 }, new Rng(3));
   assert.deepEqual(a.mask, b.mask);
   assert.deepEqual(a.image.data, b.image.data);
+});
+
+test('rescaleContent: the identity at factor 1 or blend 0; at factor 2 about a point each masked pixel shows the pixel halfway to it', () => {
+  const img = image(40, 30);
+  const all = new Uint8Array(40 * 30).fill(1);
+  assert.deepEqual(rescaleContent(img, all, { factor: 1, cx: 7, cy: 9, blend: 1 }).data, img.data);
+  assert.deepEqual(rescaleContent(img, all, { factor: 2, cx: 7, cy: 9, blend: 0 }).data, img.data);
+  const out = rescaleContent(img, all, { factor: 2, cx: 0, cy: 0, blend: 1 });
+  for (const [x, y] of [
+    [4, 6],
+    [20, 10],
+    [38, 28],
+  ]) {
+    for (let c = 0; c < 3; c++) assert.equal(out.data[(y * 40 + x) * 3 + c], img.data[((y / 2) * 40 + x / 2) * 3 + c], `${x},${y}`);
+  }
+  // Minified about the centre, a corner reads from outside the image: the nearest edge pixel.
+  const min = rescaleContent(img, all, { factor: 0.25, cx: 20, cy: 15, blend: 1 });
+  assert.deepEqual(Array.from(min.data.subarray(0, 3)), Array.from(img.data.subarray(0, 3)));
+  assert.throws(() => rescaleContent(img, new Uint8Array(5), { factor: 2, cx: 0, cy: 0, blend: 1 }), /mask has 5 entries, the image 40×30 pixels/);
+});
+
+test('synthesizeRescaled: inside the frame the model sees, seeded; pixels outside the mask untouched', () => {
+  const img = image(200, 120);
+  const g = { resize: 120, crop: 100, fit: 'crop' as const };
+  const box = frameBox(img.width, img.height, g);
+  let changedImages = 0;
+  for (let seed = 0; seed < 20; seed++) {
+    const { image: out, mask } = synthesizeRescaled(img, g, new Rng(seed));
+    let changed = 0;
+    for (let p = 0; p < img.width * img.height; p++) {
+      const same = [0, 1, 2].every((c) => out.data[p * 3 + c] === img.data[p * 3 + c]);
+      if (!mask[p]) assert.ok(same, `seed ${seed}: pixel ${p} outside the mask changed`);
+      else {
+        const x = p % img.width;
+        const y = Math.floor(p / img.width);
+        assert.ok(
+          x >= Math.floor(box.x0) && x < box.x0 + box.width && y >= Math.floor(box.y0) && y < box.y0 + box.height,
+          `seed ${seed}: ${x},${y} outside the frame`,
+        );
+        if (!same) changed++;
+      }
+    }
+    if (changed > 0) changedImages++;
+  }
+  assert.ok(changedImages >= 18, `only ${changedImages} of 20 copies changed`);
+  assert.deepEqual(synthesizeRescaled(img, g, new Rng(3)).image.data, synthesizeRescaled(img, g, new Rng(3)).image.data);
+});
+
+test("SyntheticFakes.create: 'stains+rescaled' keeps every stained row and its offset, adds rescaled rows, never a row twice", async () => {
+  const dir = testTempDir('simplenet-fakes-');
+  const train = [];
+  for (let i = 0; i < 4; i++) {
+    const img = image(96, 80 + 4 * i);
+    const path = join(dir, `${i}.png`);
+    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
+      .png()
+      .toFile(path);
+    train.push({ path, label: 0 as const, defectType: 'good' });
+  }
+  const config = parseConfig({ image: { resize: 72, crop: 64, fit: 'crop' } });
+  const { extractor, cache } = await extractTrainingFeatures(train, smallResNet(), config, { reporter: silentReporter });
+  try {
+    const stains = await SyntheticFakes.create(extractor, train, cache, { seed: 2, reporter: silentReporter });
+    const both = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind: 'stains+rescaled', reporter: silentReporter });
+    assert.ok(both.rowCount > stains.rowCount, `${both.rowCount} rows with the rescaled copies, ${stains.rowCount} without`);
+    for (let i = 0; i < train.length; i++) {
+      const s = stains.batch([i]);
+      const sRows = Array.from(s.rows);
+      const sOffsets = Array.from(s.offsets);
+      const b = both.batch([i]);
+      assert.equal(new Set(b.rows).size, b.rows.length, `image ${i}: a row twice`);
+      assert.deepEqual(Array.from(b.rows.subarray(0, sRows.length)), sRows, `image ${i}: the stained rows first, as before`);
+      assert.deepEqual(Array.from(b.offsets.subarray(0, sOffsets.length)), sOffsets, `image ${i}: the stains' offsets unchanged`);
+    }
+  } finally {
+    await extractor.release();
+    cache.release();
+  }
 });
 
 test('SyntheticFakes.batch numbers the stained rows as FeatureCache.batch lays out rows, with their offsets', () => {
