@@ -39,7 +39,7 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseLocality, 0);
   assert.equal(parseConfig(applyPreset({ head: { noiseLocality: 1 } }, 'paper')).head.noiseLocality, 0, 'the paper draws one σ for all');
   assert.equal(p.train.syntheticFakes, 'none');
-  assert.equal(parseConfig(applyPreset({ train: { syntheticFakes: 'stains' } }, 'paper')).train.syntheticFakes, 'none', 'the paper has Gaussian fakes only');
+  assert.equal(parseConfig(applyPreset({ train: { syntheticFakes: 'stains+rescaled' } }, 'paper')).train.syntheticFakes, 'none', 'the paper has Gaussian fakes only');
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
@@ -84,7 +84,7 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseLocality: 3 } }), /head\.noiseLocality/);
-  assert.equal(parseConfig({}).train.syntheticFakes, 'stains', 'the validated default');
+  assert.equal(parseConfig({}).train.syntheticFakes, 'stains+rescaled', 'the validated default');
   assert.equal(parseConfig({}).head.fakesThroughAdaptor, false, 'the validated default');
   assert.equal(presetOf(parseConfig({ head: { fakesThroughAdaptor: true } })), 'custom', 'the validated preset with fakes through the adaptor');
   assert.equal(
@@ -93,6 +93,7 @@ test('presetOf judges what runs, not what was asked', () => {
     'no data-made fakes: the field changes nothing',
   );
   assert.equal(presetOf(parseConfig({ train: { syntheticFakes: 'none' } })), 'custom', 'the validated preset without image-level fakes');
+  assert.equal(presetOf(parseConfig({ train: { syntheticFakes: 'stains' } })), 'custom', 'the validated preset with the stains alone');
   assert.throws(() => parseConfig({ train: { syntheticFakes: 'texture' } }), /train\.syntheticFakes/);
   assert.equal(presetOf(parseConfig({ head: { ascentSteps: 0 } })), 'custom', 'the validated preset without the ascent');
   assert.equal(presetOf(parseConfig({ head: { ascentSize: 0.5 } })), 'custom');
