@@ -5,6 +5,7 @@
  * as their exact bytes; tensors are decoded from raw_data or the typed fields; external data is an
  * error because a model directory and an export must be one self-contained file.
  */
+import { concatTyped } from '../core/concat.js';
 import type { AttrValue, Dim, GraphProto, Initializer, ModelProto, NodeProto, ValueInfo } from './model.js';
 import { ONNX_DTYPE } from './model.js';
 import { type ProtoField, readFields, readPackedVarints } from './protobuf.js';
@@ -75,16 +76,6 @@ function fixedBytes(fields: ProtoField[], field: number): Uint8Array[] {
   return fields.filter((f) => f.field === field && f.wire !== 0).map((f) => f.value as Uint8Array);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function one(fields: ProtoField[], field: number): ProtoField | undefined {
   let last: ProtoField | undefined;
   for (const f of fields) if (f.field === field) last = f;
@@ -113,12 +104,12 @@ export function decodeTensor(buf: Uint8Array, what = 'tensor'): { name: string; 
   const mismatch = (got: number) => new OnnxDecodeError(`${label}: has ${got} values for dims [${dims.join(', ')}] (${n} expected)`);
   switch (dtype) {
     case 'float32': {
-      const bytes = concat(fixedBytes(fields, 4));
+      const bytes = concatTyped(Uint8Array, fixedBytes(fields, 4));
       if (bytes.length !== 4 * n) throw mismatch(bytes.length / 4);
       return { name, tensor: fromBytes(dtype, dims, bytes) };
     }
     case 'float64': {
-      const bytes = concat(fixedBytes(fields, 10));
+      const bytes = concatTyped(Uint8Array, fixedBytes(fields, 10));
       if (bytes.length !== 8 * n) throw mismatch(bytes.length / 8);
       return { name, tensor: fromBytes(dtype, dims, bytes) };
     }
@@ -174,7 +165,7 @@ function decodeAttribute(buf: Uint8Array, node: string): { name: string; value: 
       return { name, value: { kind: 'tensor', value: decodeTensor(f.value, label).tensor } };
     }
     case 6: {
-      const bytes = concat(fixedBytes(fields, 7));
+      const bytes = concatTyped(Uint8Array, fixedBytes(fields, 7));
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const value = Array.from({ length: bytes.length / 4 }, (_, i) => dv.getFloat32(4 * i, true));
       return { name, value: { kind: 'floats', value } };

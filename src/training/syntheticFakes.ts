@@ -10,6 +10,7 @@
  * whole features.
  */
 import type { Reporter } from '../core/progress.js';
+import { concatTyped } from '../core/concat.js';
 import { Rng } from '../core/rng.js';
 import type { Sample } from '../datasets/dataset.js';
 import type { FeatureCache } from '../embedding/featureCache.js';
@@ -126,7 +127,7 @@ export class SyntheticFakes {
           rows.push(Int32Array.from(picked));
           offsets.push(Float32Array.from(out.offsets.data as Float32Array));
         }
-        images.push({ rows: concat(Int32Array, rows), offsets: concat(Float32Array, offsets) });
+        images.push({ rows: concatTyped(Int32Array, rows), offsets: concatTyped(Float32Array, offsets) });
         bar.tick();
       }
     } finally {
@@ -161,14 +162,4 @@ export class SyntheticFakes {
     });
     return { rows, offsets };
   }
-}
-
-function concat<T extends Int32Array | Float32Array>(Type: { new (n: number): T }, parts: T[]): T {
-  const out = new Type(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
