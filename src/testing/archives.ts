@@ -6,6 +6,7 @@
  * decoder reads.
  */
 import { crc32 } from 'node:zlib';
+import { concatTyped } from '../core/concat.js';
 
 export interface TarEntry {
   name: string;
@@ -71,13 +72,7 @@ export function makeTar(entries: TarEntry[], opts: { end?: boolean } = {}): Uint
     parts.push(header(name, type, type === '0' ? data.length : 0, e.linkName), padded(type === '0' ? data : new Uint8Array(0)));
   }
   if (opts.end !== false) parts.push(new Uint8Array(1024));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatTyped(Uint8Array, parts);
 }
 
 function u32le(n: number): number[] {
