@@ -3,11 +3,11 @@
  * stained copy of every training image (validation/stains.ts, a kind of defect validation never
  * shows) and, with 'stains+rescaled', a second copy with content at the wrong scale in ellipses
  * (validation/rescaledContent.ts), their features extracted once, and for each patch inside a
- * defect the offset it caused, X_copy − X (a patch in both keeps the stain's: rows are distinct). Each training step then uses those offsets as the fakes of
- * those rows, in place of their Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the
- * discriminator also learns what an image-space defect does to the features, not only what
- * isotropic noise does. Only the stained rows are kept (a few % of the patches), not the copies'
- * whole features.
+ * defect the offset it caused, X_copy − X (a patch in both keeps the stain's: rows are distinct).
+ * Each training step then uses those offsets as the fakes of those rows, in place of their
+ * Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the discriminator also learns what an
+ * image-space defect does to the features, not only what isotropic noise does. Only the defect
+ * rows are kept (a few % of the patches), not the copies' whole features.
  */
 import type { Reporter } from '../core/progress.js';
 import { concatTyped } from '../core/concat.js';
@@ -19,10 +19,9 @@ import { type DecodedImage, decodeImage } from '../images/decode.js';
 import type { GivenFakes } from '../heads/trainStep.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
-import { patchLabels } from '../validation/syntheticDefects.js';
 import { synthesizeRescaled } from '../validation/rescaledContent.js';
 import { synthesizeStain } from '../validation/stains.js';
-import type { SyntheticDefect } from '../validation/syntheticDefects.js';
+import { patchLabels, type SyntheticDefect } from '../validation/syntheticDefects.js';
 
 /** Its own stream: the stains depend on the seed only (validation's defects use DEFECT_STREAM). */
 export const STAIN_STREAM = 0x57a1;
