@@ -85,8 +85,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
   assert.throws(() => parseConfig({ head: { noiseLocality: 3 } }), /head\.noiseLocality/);
   assert.equal(parseConfig({}).train.syntheticFakes, 'stains+rescaled', 'the validated default');
-  assert.equal(parseConfig({}).head.fakesThroughAdaptor, false, 'the validated default');
-  assert.equal(presetOf(parseConfig({ head: { fakesThroughAdaptor: true } })), 'custom', 'the validated preset with fakes through the adaptor');
+  assert.equal(parseConfig({}).head.fakesThroughAdaptor, true, 'the validated default');
+  assert.equal(presetOf(parseConfig({ head: { fakesThroughAdaptor: false } })), 'custom', 'the validated preset with data-made fakes as A + δ');
   assert.equal(
     presetOf(parseConfig({ ...paper, head: { ...paper.head, fakesThroughAdaptor: true }, train: { ...paper.train, select: 'final' } })),
     'paper',
@@ -113,6 +113,7 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   assert.deepEqual([c.head.adaptorInit, c.head.loss, c.validation.defects, c.head.noiseStd], ['xavier', 'truncated-l1', 'large', 0.015]);
   assert.equal(c.threshold.floor, 'none');
   assert.equal(c.train.syntheticFakes, 'none', 'Gaussian fakes only, then');
+  assert.equal(c.head.fakesThroughAdaptor, false, 'data-made fakes as A + δ, then');
   assert.equal(parseConfig({}).threshold.floor, 'training', 'the validated default');
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
