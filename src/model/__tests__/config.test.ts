@@ -39,7 +39,11 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(p.head.noiseLocality, 0);
   assert.equal(parseConfig(applyPreset({ head: { noiseLocality: 1 } }, 'paper')).head.noiseLocality, 0, 'the paper draws one σ for all');
   assert.equal(p.train.syntheticFakes, 'none');
-  assert.equal(parseConfig(applyPreset({ train: { syntheticFakes: 'stains+rescaled' } }, 'paper')).train.syntheticFakes, 'none', 'the paper has Gaussian fakes only');
+  assert.equal(
+    parseConfig(applyPreset({ train: { syntheticFakes: 'stains+rescaled' } }, 'paper')).train.syntheticFakes,
+    'none',
+    'the paper has Gaussian fakes only',
+  );
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');
