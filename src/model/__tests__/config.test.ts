@@ -62,7 +62,7 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
   const paper = {
     image: { fit: 'crop' },
-    head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0 },
+    head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, extrapolatedFakes: 0 },
     train: { syntheticFakes: 'none' },
   };
   assert.equal(presetOf(parseConfig({ ...paper, train: { ...paper.train, select: 'final' } })), 'paper');
@@ -83,7 +83,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: { hardFraction: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { dataDirections: 0.5 } })), 'custom');
   assert.throws(() => parseConfig({ head: { dataDirections: 1.5 } }), /head\.dataDirections/);
-  assert.equal(presetOf(parseConfig({ head: { extrapolatedFakes: 0.25 } })), 'custom');
+  assert.equal(presetOf(parseConfig({ head: { extrapolatedFakes: 0 } })), 'custom');
+  assert.equal(parseConfig({}).head.extrapolatedFakes, 0.25, 'the validated default');
   assert.throws(() => parseConfig({ head: { extrapolatedFakes: 1.5 } }), /head\.extrapolatedFakes/);
   assert.equal(presetOf(parseConfig({ train: { noiseDecay: 0.5 } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { noiseLocality: 1 } })), 'custom');
