@@ -64,8 +64,9 @@ export interface HeadConfig {
    * default, the form the stains were adopted in). The adaptor drifts from the identity while it
    * trains (on bottle its map of data differences keeps cos ≈ 0.91–0.95 and length × 1.08–1.11), so
    * A + δ is not the feature such content would have: the discriminator can tell those fakes by the
-   * part of δ the adaptor does not reproduce. Costs two R-row products per step when `dataDirections`
-   * or `extrapolatedFakes` > 0, two K-row products for K given rows otherwise.
+   * part of δ the adaptor does not reproduce. Costs two K-row products per step for K given rows;
+   * `dataDirections` and `extrapolatedFakes` lie on lines between real rows, which the adaptor (affine)
+   * maps to lines between their adapted rows, so they cost no product at all.
    */
   readonly fakesThroughAdaptor: boolean;
   /**

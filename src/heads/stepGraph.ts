@@ -132,11 +132,15 @@ function rowNorm(g: GraphBuilder, v: string): string {
  * Fakes made from the data: `eps` is ε with the chosen rows (`use`, bool [R, 1]) replaced by their
  * `offset` [R, D] (a backbone-feature offset), for fakes A + offset; with
  * `HeadConfig.fakesThroughAdaptor` the graph instead forms those rows' fakes as the adaptor of X + offset.
+ * Every such offset lies on the line to the row's partner, offset = coef·(X_partner − X), `coef`
+ * [R, 1] (0 on the rows not chosen), which is what lets the step form them without a dense product.
  */
 export interface DataFakes {
   eps: string;
   use: string;
   offset: string;
+  partner: string;
+  coef: string;
 }
 
 /** A random pairing j of the batch's rows (the order of uniform draws: a permutation) and X_j − X_i with its row norms. */
@@ -163,12 +167,14 @@ function pickRows(g: GraphBuilder, column: string, diffNorm: string, fraction: n
  * `x` [R, D] are the features (the noise's scale is measured on them too). Returns the new ε, the
  * pairing j [R] (int64) and the 0/1 mask [R, 1] of the rows that took a data direction.
  */
-export function addDataDirections(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): DataFakes & { partner: string; mask: string } {
+export function addDataDirections(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): DataFakes & { mask: string } {
   const column = g.op('Slice', [x, g.ints([0]), g.ints([1]), g.ints([1])]);
   const { partner, diff, diffNorm } = pairRows(g, x, column, seed + 2);
   const use = pickRows(g, column, diffNorm, fraction, seed + 3);
-  const along = g.op('Mul', [diff, g.op('Div', [rowNorm(g, eps), g.op('Max', [diffNorm, g.scalarF32(1e-12)])])]);
-  return { eps: g.op('Where', [use, along, eps]), use, offset: along, partner, mask: g.cast(use, 'float32') };
+  const scale = g.op('Div', [rowNorm(g, eps), g.op('Max', [diffNorm, g.scalarF32(1e-12)])]);
+  const along = g.op('Mul', [diff, scale]);
+  const coef = g.op('Where', [use, scale, g.scalarF32(0)]);
+  return { eps: g.op('Where', [use, along, eps]), use, offset: along, partner, coef, mask: g.cast(use, 'float32') };
 }
 
 /** Where extrapolated fakes lie on the line from X_i through X_j: X_i + t·(X_j − X_i), t ~ U(EXTRAPOLATE_FROM, EXTRAPOLATE_TO). */
@@ -187,19 +193,14 @@ export const EXTRAPOLATE_TO = 2;
  * A row paired with itself, or with an identical feature, keeps ε. Returns the new ε, the pairing
  * j [R] (int64), each row's t [R, 1] and the 0/1 mask [R, 1] of the rows that took it.
  */
-export function addExtrapolatedFakes(
-  g: GraphBuilder,
-  x: string,
-  eps: string,
-  fraction: number,
-  seed: number,
-): DataFakes & { partner: string; t: string; mask: string } {
+export function addExtrapolatedFakes(g: GraphBuilder, x: string, eps: string, fraction: number, seed: number): DataFakes & { t: string; mask: string } {
   const column = g.op('Slice', [x, g.ints([0]), g.ints([1]), g.ints([1])]);
   const { partner, diff, diffNorm } = pairRows(g, x, column, seed + 4);
   const use = pickRows(g, column, diffNorm, fraction, seed + 5);
   const t = g.op('RandomUniformLike', [column], { dtype: 1, low: float(EXTRAPOLATE_FROM), high: float(EXTRAPOLATE_TO), seed: float(noiseSeedAttr(seed + 6)) });
   const offset = g.op('Mul', [diff, t]);
-  return { eps: g.op('Where', [use, offset, eps]), use, offset, partner, t, mask: g.cast(use, 'float32') };
+  const mask = g.cast(use, 'float32');
+  return { eps: g.op('Where', [use, offset, eps]), use, offset, partner, coef: g.op('Mul', [t, mask]), t, mask };
 }
 
 /**
@@ -269,6 +270,12 @@ function givenFakeInputs(g: GraphBuilder, D: number): GivenFakeInputs {
   return { rows: g.op('Unsqueeze', [g.input(STEP_IO.givenRows, 'int64', ['K']), g.ints([1])]), offset };
 }
 
+/** Fakes on the line from each row to its `partner` [R] (int64, a permutation): X + coef·(X_partner − X), `coef` [R, 1]. */
+interface PairFakes {
+  partner: string;
+  coef: string;
+}
+
 /** float32 zeros of `like`'s shape. */
 function zerosLike(g: GraphBuilder, like: string): string {
   return g.op('ConstantOfShape', [g.op('Shape', [like])]); // float32 0 by default
@@ -314,12 +321,13 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   // Before the data directions and the ascent: both keep each row's length, so its σ stays.
   if (drawn && takesRowScale(cfg, opts)) drawn = g.op('Mul', [drawn, g.input(STEP_IO.noiseRowScale, 'float32', ['R', 1])]);
   // Fakes made from the data: A + offset, or (fakesThroughAdaptor) the adaptor of X + offset,
-  // whose backbone-space offsets `mapped` [R, D] then leave ε (zero on their rows).
+  // whose rows then leave ε (zero there) for `pairs`: a later kind takes its rows from an earlier.
   const through = cfg.fakesThroughAdaptor;
-  let mapped: string | undefined;
+  const pairs: PairFakes[] = [];
   const takeData = (f: DataFakes): string => {
     if (!through) return f.eps;
-    mapped = g.op('Where', [f.use, f.offset, mapped ?? g.scalarF32(0)]);
+    for (const q of pairs) q.coef = g.op('Where', [f.use, g.scalarF32(0), q.coef]);
+    pairs.push({ partner: f.partner, coef: f.coef });
     return g.op('Where', [f.use, g.scalarF32(0), f.eps]);
   };
   if (cfg.dataDirections > 0) {
@@ -337,12 +345,21 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   if (given && !through) eps = g.op('ScatterND', [turned ?? zerosLike(g, x), given.rows, given.offset]);
   else if (given) {
     eps = g.op('ScatterND', [turned ?? zerosLike(g, x), given.rows, zerosLike(g, given.offset)]);
-    if (mapped) mapped = g.op('ScatterND', [mapped, given.rows, given.offset]);
-    else sparse = given;
+    // A given row's fake is its own offset's alone.
+    if (pairs.length > 0) {
+      const none = zerosLike(g, g.op('GatherND', [pairs[0].coef, given.rows]));
+      for (const q of pairs) q.coef = g.op('ScatterND', [q.coef, given.rows, none]);
+    }
+    sparse = given;
   }
   let hFake = eps ? g.op('Add', [hReal, g.op('Gemm', [eps, w1], { transB: 1 })]) : hReal;
+  // The adaptor is affine, so A(X_i + c·(X_j − X_i)) = A_i + c·(A_j − A_i), and so is its first Linear:
+  // a fake on the line to its partner costs a gather of the real rows' h, not an R-row product.
+  for (const q of pairs) {
+    const toPartner = g.op('Sub', [g.op('Gather', [hReal, q.partner], { axis: 0 }), hReal]);
+    hFake = g.op('Add', [hFake, g.op('Mul', [toPartner, q.coef])]);
+  }
   // The adaptor is linear: A(X + δ) = A + δ·Waᵀ, so its first Linear adds δ·(W1·Wa)ᵀ.
-  if (mapped) hFake = g.op('Add', [hFake, g.op('Gemm', [mapped, wFused], { transB: 1 })]);
   if (sparse) {
     const rowsH = g.op('Add', [g.op('GatherND', [hFake, sparse.rows]), g.op('Gemm', [sparse.offset, wFused], { transB: 1 })]);
     hFake = g.op('ScatterND', [hFake, sparse.rows, rowsH]);
@@ -400,12 +417,16 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const dHsum = g.op('ReduceSum', [dH2, g.ints([0])], { keepdims: 0 }); // [R, Hd]
   const dHfake = g.op('Gather', [dH2, g.scalarI64(1)], { axis: 0 }); // [R, Hd]
   // Fakes through the adaptor saw X + δ where the others saw X: P gains dH_fakeᵀ·δ on their rows.
-  const pX = g.op('Gemm', [dHsum, x], { transA: 1 }); // [Hd, D]
-  const p = mapped
-    ? g.op('Gemm', [dHfake, mapped, pX], { transA: 1 })
-    : sparse
-      ? g.op('Gemm', [g.op('GatherND', [dHfake, sparse.rows]), sparse.offset, pX], { transA: 1 })
-      : pX;
+  // For a fake on the line to its partner, δ = c·(X_j − X_i): its row's dH moves c·dH_fake from
+  // row i to row j (a permutation, so a scatter without collisions), and P stays one product.
+  let dHx = dHsum;
+  for (const q of pairs) {
+    const moved = g.op('Mul', [dHfake, q.coef]);
+    const arrive = g.op('ScatterND', [zerosLike(g, moved), g.op('Unsqueeze', [q.partner, g.ints([1])]), moved]);
+    dHx = g.op('Add', [g.op('Sub', [dHx, moved]), arrive]);
+  }
+  const pX = g.op('Gemm', [dHx, x], { transA: 1 }); // [Hd, D]
+  const p = sparse ? g.op('Gemm', [g.op('GatherND', [dHfake, sparse.rows]), sparse.offset, pX], { transA: 1 }) : pX;
   const dHcol = g.op('ReduceSum', [dHsum, g.ints([0])], { keepdims: 1 }); // [1, Hd]
   // dW1 = dH_realᵀ·A + dH_fakeᵀ·(A + ε) = P·Waᵀ + dH_sumᵀ·1·baᵀ (+ dH_fakeᵀ·ε)
   const dW1Real = g.op('Gemm', [dHcol, ba, g.op('Gemm', [p, wa], { transB: 1 })], { transA: 1 });
