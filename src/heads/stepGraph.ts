@@ -33,6 +33,13 @@ export interface StepGraphOptions {
    * in place of its drawn and turned ε. Default false.
    */
   givenFakes?: boolean;
+  /**
+   * The step takes given reals (`reals.offset` [H, D] at rows `reals.rows` [H]): each such row's
+   * real feature is X + offset (a patch beside a synthetic defect, as that copy's features have it,
+   * training/syntheticFakes.ts `haloReals`), and everything after, its fake included, starts from it.
+   * Default false.
+   */
+  givenReals?: boolean;
 }
 
 /** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
@@ -44,6 +51,9 @@ export const STEP_IO = {
   /** Given fakes' offsets [K, D] and their row numbers [K] (int64, distinct; `StepGraphOptions.givenFakes`). */
   givenOffset: 'fakes.offset',
   givenRows: 'fakes.rows',
+  /** Given reals' offsets [H, D] and their row numbers [H] (int64, distinct; `StepGraphOptions.givenReals`). */
+  realsOffset: 'reals.offset',
+  realsRows: 'reals.rows',
   /** Per-row factor [R, 1] on σ (`HeadConfig.noiseLocality` > 0; `takesRowScale`). */
   noiseRowScale: 'noise.row_scale',
   loss: 'loss',
@@ -277,6 +287,16 @@ interface PairFakes {
 }
 
 /** float32 zeros of `like`'s shape. */
+/**
+ * X with the given reals' offsets added on their rows (X + offset there, X elsewhere). Every use of X
+ * after this (H_real, the fakes, P = dH·X) sees the shifted rows, so the backward needs nothing more.
+ */
+function addGivenReals(g: GraphBuilder, x: string, D: number): string {
+  const rows = g.op('Unsqueeze', [g.input(STEP_IO.realsRows, 'int64', ['H']), g.ints([1])]);
+  const offset = g.input(STEP_IO.realsOffset, 'float32', ['H', D]);
+  return g.op('ScatterND', [x, rows, g.op('Add', [g.op('GatherND', [x, rows]), offset])]);
+}
+
 function zerosLike(g: GraphBuilder, like: string): string {
   return g.op('ConstantOfShape', [g.op('Shape', [like])]); // float32 0 by default
 }
@@ -306,7 +326,8 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
 
   // ---- forward ----
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
-  const x = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
+  const x32 = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
+  const x = opts.givenReals ? addGivenReals(g, x32, D) : x32;
   const w1 = inp['discriminator.fc1.weight'];
   const wa = inp['adaptor.weight'];
   const ba = g.op('Reshape', [inp['adaptor.bias'], g.ints([1, D])]);

@@ -19,12 +19,14 @@ export interface TrainStepOptions {
   noiseSchedule?: boolean;
   /** step() then takes `givenFakes` (`StepGraphOptions.givenFakes`). Default false. */
   givenFakes?: boolean;
+  /** step() then takes `givenReals` (`StepGraphOptions.givenReals`). Default false. */
+  givenReals?: boolean;
   session?: SessionOptions;
   /** onnxruntime's per-shape memory pattern (default false: see `InternalSessionOptions`); for benchmarks. */
   memoryPattern?: boolean;
 }
 
-/** Fakes given to one step: the rows of the batch that take them and their offsets, [rows.length × D] row-major. */
+/** Fakes (or reals) given to one step: the rows of the batch that take them and their offsets, [rows.length × D] row-major. */
 export interface GivenFakes {
   rows: Int32Array;
   offsets: Float32Array;
@@ -51,7 +53,7 @@ export class TrainStep {
   private constructor(
     readonly cfg: HeadConfig,
     private readonly session: Session,
-    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule' | 'givenFakes'>>,
+    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule' | 'givenFakes' | 'givenReals'>>,
     private state: Record<string, ort.Tensor>,
   ) {}
 
@@ -69,7 +71,8 @@ export class TrainStep {
     }
     const noiseSchedule = opts.noiseSchedule === true;
     const givenFakes = opts.givenFakes === true;
-    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule, givenFakes });
+    const givenReals = opts.givenReals === true;
+    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule, givenFakes, givenReals });
     // Issue 16: without the per-shape memory pattern the step's peak is 0.75 GiB instead of 1.3 at
     // bottle's 10,368 rows, with the same results (memoryPattern, session.ts).
     const stepSession: InternalSessionOptions = { ...opts.session, memoryPattern: opts.memoryPattern ?? false };
@@ -81,7 +84,7 @@ export class TrainStep {
       state[expAvgName(name)] = zeros(shapes[name]);
       state[expAvgSqName(name)] = zeros(shapes[name]);
     }
-    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule, givenFakes }, state);
+    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule, givenFakes, givenReals }, state);
   }
 
   /** Optimizer steps taken so far (PyTorch's `state['step']`). */
@@ -97,8 +100,9 @@ export class TrainStep {
    * `noiseRowScale` [R] (finite, ≥ 0) is each row's factor on σ, required exactly when the config's
    * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts). `givenFakes` (K
    * distinct row numbers in [0, R) and their offsets [K·D]; K may be 0) is required exactly when the
-   * step was created with `givenFakes: true`.
-   * @throws TypeError / RangeError naming the option when features, noise, noiseFactor or noiseRowScale are not as created.
+   * step was created with `givenFakes: true`; `givenReals` (the same form) exactly when created with
+   * `givenReals: true`.
+   * @throws TypeError / RangeError naming the option when features, noise, noiseFactor, noiseRowScale, givenFakes or givenReals are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
   async step(
@@ -110,6 +114,7 @@ export class TrainStep {
       noiseFactor?: number;
       noiseRowScale?: Float32Array;
       givenFakes?: GivenFakes;
+      givenReals?: GivenFakes;
     } = {},
   ): Promise<StepResult> {
     const D = this.cfg.featureDim;
@@ -149,25 +154,13 @@ export class TrainStep {
     } else if (rowScale) {
       throw new TypeError('TrainStep.step: opts.noiseRowScale needs noiseLocality > 0 and noise drawn in-graph with σ > 0');
     }
-    const given = opts.givenFakes;
-    if (this.opts.givenFakes) {
-      const k = given?.rows.length ?? -1;
-      if (!(given?.rows instanceof Int32Array && given.offsets instanceof Float32Array && given.offsets.length === k * D)) {
-        throw new TypeError(`TrainStep.step: opts.givenFakes must be { rows: Int32Array of K, offsets: Float32Array of K×${D} } (created with givenFakes)`);
-      }
-      const rows = new BigInt64Array(k);
-      const seen = new Set<number>();
-      for (let i = 0; i < k; i++) {
-        const r = given.rows[i];
-        if (!(r >= 0 && r < dims[0]) || seen.has(r))
-          throw new RangeError(`TrainStep.step: opts.givenFakes.rows must be distinct rows in [0, ${dims[0]}), got ${r} at ${i}`);
-        seen.add(r);
-        rows[i] = BigInt(r);
-      }
-      feeds[STEP_IO.givenRows] = ortTensor('int64', [k], rows);
-      feeds[STEP_IO.givenOffset] = ortTensor('float32', [k, D], given.offsets);
-    } else if (given) {
-      throw new TypeError('TrainStep.step: opts.givenFakes needs a step created with givenFakes: true');
+    const rowSets = [
+      { key: 'givenFakes', created: this.opts.givenFakes, given: opts.givenFakes, rows: STEP_IO.givenRows, offset: STEP_IO.givenOffset },
+      { key: 'givenReals', created: this.opts.givenReals, given: opts.givenReals, rows: STEP_IO.realsRows, offset: STEP_IO.realsOffset },
+    ] as const;
+    for (const r of rowSets) {
+      if (r.created) Object.assign(feeds, givenRowFeeds(r.key, r.given, dims[0], D, r.rows, r.offset));
+      else if (r.given) throw new TypeError(`TrainStep.step: opts.${r.key} needs a step created with ${r.key}: true`);
     }
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);
@@ -236,6 +229,24 @@ export class TrainStep {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** The feeds of given rows (fakes or reals): K distinct rows in [0, R) and their offsets [K, D]. */
+function givenRowFeeds(key: string, given: GivenFakes | undefined, r: number, D: number, rowsName: string, offsetName: string): Record<string, ort.Tensor> {
+  const k = given?.rows.length ?? -1;
+  if (!(given?.rows instanceof Int32Array && given.offsets instanceof Float32Array && given.offsets.length === k * D)) {
+    throw new TypeError(`TrainStep.step: opts.${key} must be { rows: Int32Array of K, offsets: Float32Array of K×${D} } (created with ${key})`);
+  }
+  const rows = new BigInt64Array(k);
+  const seen = new Set<number>();
+  for (let i = 0; i < k; i++) {
+    const row = given.rows[i];
+    if (!(row >= 0 && row < r) || seen.has(row))
+      throw new RangeError(`TrainStep.step: opts.${key}.rows must be distinct rows in [0, ${r}), got ${row} at ${i}`);
+    seen.add(row);
+    rows[i] = BigInt(row);
+  }
+  return { [rowsName]: ortTensor('int64', [k], rows), [offsetName]: ortTensor('float32', [k, D], given.offsets) };
 }
 
 function scalar(v: number): ort.Tensor {

@@ -238,6 +238,14 @@ export const ConfigSchema = z
              * 'none' (the paper): only the Gaussian fakes.
              */
             syntheticFakes: z.enum(['none', 'stains', 'stains+rescaled']).default('stains+rescaled'),
+            /**
+             * The ring around each synthetic defect, in patches, whose features (changed by the
+             * defect next to them) train as REAL rows: pixel masks count those patches normal, and a
+             * discriminator that never saw them scores the ring around a real defect almost as high
+             * as the defect (training/haloRows.ts; README, "The ring around a defect"). 0 (the
+             * paper): none. Needs `syntheticFakes`.
+             */
+            haloReals: z.number().int().min(0).max(4).default(0),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -253,7 +261,11 @@ export const ConfigSchema = z
             /** The model: the best on the synthetic-defect validation, or the final weights (paper). */
             select: z.enum(['final', 'validation']).default('validation'),
           })
-          .strict(),
+          .strict()
+          .refine((t) => t.haloReals === 0 || t.syntheticFakes !== 'none', {
+            message: "haloReals > 0 needs syntheticFakes ('stains' or 'stains+rescaled'): the ring is around their defects",
+            path: ['haloReals'],
+          }),
       )
       .prefault({}),
     /**
@@ -349,8 +361,10 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   if (!plainTraining) return 'custom';
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
-  const paperHead = headIs(PAPER_MECHANISMS) && t.syntheticFakes === PAPER_MECHANISMS.train.syntheticFakes;
-  const validatedHead = headIs(VALIDATED_MECHANISMS) && t.syntheticFakes === VALIDATED_MECHANISMS.train.syntheticFakes;
+  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number } }) =>
+    t.syntheticFakes === m.train.syntheticFakes && t.haloReals === m.train.haloReals;
+  const paperHead = headIs(PAPER_MECHANISMS) && fakesAre(PAPER_MECHANISMS);
+  const validatedHead = headIs(VALIDATED_MECHANISMS) && fakesAre(VALIDATED_MECHANISMS);
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
@@ -370,7 +384,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, fakesThroughAdaptor: false },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
-  train: { minSteps: 0, syntheticFakes: 'none' },
+  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0 },
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults). */
@@ -388,7 +402,7 @@ export const VALIDATED_MECHANISMS = {
     adaptorInit: 'identity',
     loss: 'logistic',
   },
-  train: { syntheticFakes: 'stains+rescaled' },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 0 },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
@@ -414,6 +428,7 @@ export const PAPER_MECHANISMS = {
     select: 'final',
     minSteps: 0,
     syntheticFakes: 'none',
+    haloReals: 0,
   },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

@@ -93,6 +93,7 @@ export class EpochLoop {
         noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
         ...(this.o.rowScales ? { noiseRowScale: batchFactors(this.o.rowScales, images, cache.rowsPerImage) } : {}),
         ...(this.o.givenFakes ? { givenFakes: this.o.givenFakes.batch(images) } : {}),
+        ...(this.o.givenFakes && config.train.haloReals > 0 ? { givenReals: this.o.givenFakes.reals(images) } : {}),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

@@ -6,8 +6,10 @@
  * defect the offset it caused, X_copy − X (a patch in both keeps the stain's: rows are distinct).
  * Each training step then uses those offsets as the fakes of those rows, in place of their
  * Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the discriminator also learns what an
- * image-space defect does to the features, not only what isotropic noise does. Only the defect
- * rows are kept (a few % of the patches), not the copies' whole features.
+ * image-space defect does to the features, not only what isotropic noise does. With a halo radius
+ * (`train.haloReals`), the copies' patches beside a defect (training/haloRows.ts) are kept too, as
+ * offsets of REAL rows: those rows train as normal with the copy's feature. Only these rows are
+ * kept (a few % of the patches), not the copies' whole features.
  */
 import type { Reporter } from '../core/progress.js';
 import { concatTyped } from '../core/concat.js';
@@ -21,7 +23,8 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { ortTensor, Session } from '../onnx/session.js';
 import { synthesizeRescaled } from '../validation/rescaledContent.js';
 import { synthesizeStain } from '../validation/stains.js';
-import { patchLabels, type SyntheticDefect } from '../validation/syntheticDefects.js';
+import { DEFECT_HITS, patchHits, type SyntheticDefect } from '../validation/syntheticDefects.js';
+import { haloRows } from './haloRows.js';
 
 /** Its own stream: the stains depend on the seed only (validation's defects use DEFECT_STREAM). */
 export const STAIN_STREAM = 0x57a1;
@@ -36,6 +39,35 @@ export interface ImageFakes {
   rows: Int32Array;
   /** Their offsets, [rows.length, dim] row-major. */
   offsets: Float32Array;
+  /** Rows beside a defect that train as real with the copy's feature (none when absent); distinct from `rows`. */
+  haloRows?: Int32Array;
+  /** Their offsets (copy − clean), [haloRows.length, dim] row-major. */
+  haloOffsets?: Float32Array;
+}
+
+/** A batch's given rows and offsets, in reusable buffers (`SyntheticFakes.batch`, `.reals`). */
+class RowBuffer {
+  private rows = new Int32Array(0);
+  private offsets = new Float32Array(0);
+
+  constructor(private readonly dim: number) {}
+
+  fill(parts: readonly { rows: Int32Array; offsets: Float32Array; base: number }[]): GivenFakes {
+    const k = parts.reduce((n, p) => n + p.rows.length, 0);
+    if (this.rows.length < k) {
+      this.rows = new Int32Array(k);
+      this.offsets = new Float32Array(k * this.dim);
+    }
+    const rows = this.rows.subarray(0, k);
+    const offsets = this.offsets.subarray(0, k * this.dim);
+    let at = 0;
+    for (const p of parts) {
+      for (let j = 0; j < p.rows.length; j++) rows[at + j] = p.base + p.rows[j];
+      offsets.set(p.offsets, at * this.dim);
+      at += p.rows.length;
+    }
+    return { rows, offsets };
+  }
 }
 
 /** (stained − clean) features at the given rows, as float32. */
@@ -50,14 +82,17 @@ function buildOffsetModel(dtype: 'float32' | 'float16', dim: number): Uint8Array
 }
 
 export class SyntheticFakes {
-  private rows = new Int32Array(0);
-  private offsets = new Float32Array(0);
+  private readonly fakeBuffer: RowBuffer;
+  private readonly realBuffer: RowBuffer;
 
   private constructor(
     private readonly images: ImageFakes[],
     private readonly rowsPerImage: number,
     private readonly dim: number,
-  ) {}
+  ) {
+    this.fakeBuffer = new RowBuffer(dim);
+    this.realBuffer = new RowBuffer(dim);
+  }
 
   /**
    * Fakes from offsets already measured, one entry per cached image (what `create` builds).
@@ -69,6 +104,12 @@ export class SyntheticFakes {
       if (f.offsets.length !== f.rows.length * dim)
         throw new RangeError(`SyntheticFakes: image ${i} has ${f.rows.length} rows but ${f.offsets.length} offset values (dim ${dim})`);
       if (f.rows.some((r) => r < 0 || r >= rowsPerImage)) throw new RangeError(`SyntheticFakes: image ${i} has a row outside 0 … ${rowsPerImage - 1}`);
+      const halo = f.haloRows ?? new Int32Array(0);
+      if ((f.haloOffsets?.length ?? 0) !== halo.length * dim)
+        throw new RangeError(`SyntheticFakes: image ${i} has ${halo.length} halo rows but ${f.haloOffsets?.length ?? 0} halo offset values (dim ${dim})`);
+      const fake = new Set(f.rows);
+      if (halo.some((r) => r < 0 || r >= rowsPerImage || fake.has(r)))
+        throw new RangeError(`SyntheticFakes: image ${i} has a halo row outside 0 … ${rowsPerImage - 1} or among its fake rows`);
     });
     return new SyntheticFakes(images, rowsPerImage, dim);
   }
@@ -78,10 +119,17 @@ export class SyntheticFakes {
     return this.images.reduce((s, f) => s + f.rows.length, 0);
   }
 
+  /** Halo rows (real rows beside a defect) over all images. */
+  get haloCount(): number {
+    return this.images.reduce((s, f) => s + (f.haloRows?.length ?? 0), 0);
+  }
+
   /**
    * One stained copy of every image of `train` (cached as `cache`, image i at index i), and with
    * `kind: 'stains+rescaled'` (default 'stains') one rescaled copy too, through `extractor`, each kind
-   * drawn from `seed` on its own stream.
+   * drawn from `seed` on its own stream. `haloRadius` (default 0, none) also keeps each copy's rows
+   * within that many patches of its defect as real rows (training/haloRows.ts); a row that is a fake
+   * in any copy, or already a halo row of an earlier one, is not.
    * @throws the decoder's error naming the file when an image cannot be read.
    * @example const fakes = await SyntheticFakes.create(extractor, dataset.train, cache, { seed: 0, reporter });
    */
@@ -89,7 +137,7 @@ export class SyntheticFakes {
     extractor: FeatureExtractor,
     train: readonly Sample[],
     cache: FeatureCache,
-    opts: { seed: number; kind?: SyntheticFakeKind; reporter: Reporter; signal?: AbortSignal },
+    opts: { seed: number; kind?: SyntheticFakeKind; haloRadius?: number; reporter: Reporter; signal?: AbortSignal },
   ): Promise<SyntheticFakes> {
     const geometry = extractor.options.image;
     const makers: ((image: DecodedImage) => SyntheticDefect)[] = [];
@@ -99,6 +147,7 @@ export class SyntheticFakes {
       const rescaledRng = new Rng(opts.seed ^ RESCALED_FAKE_STREAM);
       makers.push((image) => synthesizeRescaled(image, geometry, rescaledRng));
     }
+    const radius = opts.haloRadius ?? 0;
     const images: ImageFakes[] = [];
     const session = await Session.create(buildOffsetModel(cache.plan.dtype, cache.dim), 'stain offsets');
     const bar = opts.reporter.bar('image-level fakes (synthetic copies)', train.length);
@@ -107,33 +156,50 @@ export class SyntheticFakes {
         opts.signal?.throwIfAborted();
         const image = await decodeImage(train[i].path);
         const taken = new Set<number>();
-        const rows: Int32Array[] = [];
-        const offsets: Float32Array[] = [];
+        const fakes: { rows: Int32Array; offsets: Float32Array }[] = [];
+        const halos: { rows: Int32Array; offsets: Float32Array }[] = [];
         // Every maker draws for every image, so each stream's draws never depend on another's.
         for (const make of makers) {
           const copy = make(image);
+          const hits = patchHits(copy.mask, image.width, image.height, geometry, extractor.grid);
           const picked: number[] = [];
-          patchLabels(copy.mask, image.width, image.height, geometry, extractor.grid).forEach((l, r) => {
-            if (l && !taken.has(r)) picked.push(r);
+          hits.forEach((h, r) => {
+            if (h >= DEFECT_HITS && !taken.has(r)) picked.push(r);
           });
           if (picked.length === 0) continue;
           for (const r of picked) taken.add(r);
+          const halo = radius > 0 ? haloRows(hits, extractor.grid, radius) : [];
+          const rows = [...picked, ...halo];
           const out = await session.run({
             clean: cache.batch([i]),
             stained: await extractor.extract([copy.image]),
-            picked: ortTensor('int64', [picked.length], BigInt64Array.from(picked, BigInt)),
+            picked: ortTensor('int64', [rows.length], BigInt64Array.from(rows, BigInt)),
           });
-          rows.push(Int32Array.from(picked));
-          offsets.push(Float32Array.from(out.offsets.data as Float32Array));
+          const all = out.offsets.data as Float32Array;
+          const d = cache.dim;
+          fakes.push({ rows: Int32Array.from(picked), offsets: all.slice(0, picked.length * d) });
+          halos.push({ rows: Int32Array.from(halo), offsets: all.slice(picked.length * d) });
         }
-        images.push({ rows: concatTyped(Int32Array, rows), offsets: concatTyped(Float32Array, offsets) });
+        const entry: ImageFakes = {
+          rows: concatTyped(
+            Int32Array,
+            fakes.map((f) => f.rows),
+          ),
+          offsets: concatTyped(
+            Float32Array,
+            fakes.map((f) => f.offsets),
+          ),
+        };
+        if (radius > 0) Object.assign(entry, keptHalo(halos, taken, cache.dim));
+        images.push(entry);
         bar.tick();
       }
     } finally {
       await session.release();
     }
     const fakes = SyntheticFakes.fromOffsets(images, cache.rowsPerImage, cache.dim);
-    bar.done(`${fakes.rowCount} synthetic-defect patches of ${train.length * cache.rowsPerImage}`);
+    const halo = radius > 0 ? `, ${fakes.haloCount} patches beside them kept real` : '';
+    bar.done(`${fakes.rowCount} synthetic-defect patches of ${train.length * cache.rowsPerImage}${halo}`);
     return fakes;
   }
 
@@ -144,21 +210,42 @@ export class SyntheticFakes {
    * @example const given = fakes.batch([3, 0, 7]); // { rows, offsets } for TrainStep.step
    */
   batch(images: readonly number[]): GivenFakes {
-    let k = 0;
-    for (const img of images) k += this.images[img].rows.length;
-    if (this.rows.length < k) {
-      this.rows = new Int32Array(k);
-      this.offsets = new Float32Array(k * this.dim);
-    }
-    const rows = this.rows.subarray(0, k);
-    const offsets = this.offsets.subarray(0, k * this.dim);
-    let at = 0;
-    images.forEach((img, b) => {
-      const f = this.images[img];
-      for (let j = 0; j < f.rows.length; j++) rows[at + j] = b * this.rowsPerImage + f.rows[j];
-      offsets.set(f.offsets, at * this.dim);
-      at += f.rows.length;
-    });
-    return { rows, offsets };
+    return this.fakeBuffer.fill(images.map((img, b) => ({ rows: this.images[img].rows, offsets: this.images[img].offsets, base: b * this.rowsPerImage })));
   }
+
+  /**
+   * The given reals of the same batch (`TrainStep.step`'s `givenReals`): the halo rows' numbers and
+   * their offsets, laid out as `batch` lays out the fakes; empty without a halo radius. The buffers
+   * are reused by the next call.
+   * @example const reals = fakes.reals([3, 0, 7]); // { rows, offsets } for TrainStep.step
+   */
+  reals(images: readonly number[]): GivenFakes {
+    const none = { rows: new Int32Array(0), offsets: new Float32Array(0) };
+    return this.realBuffer.fill(
+      images.map((img, b) => {
+        const f = this.images[img];
+        return f.haloRows && f.haloOffsets ? { rows: f.haloRows, offsets: f.haloOffsets, base: b * this.rowsPerImage } : { ...none, base: 0 };
+      }),
+    );
+  }
+}
+
+/** The halo rows of an image's copies that no copy made a fake and no earlier copy kept, with their offsets. */
+function keptHalo(
+  halos: readonly { rows: Int32Array; offsets: Float32Array }[],
+  fakeRows: ReadonlySet<number>,
+  dim: number,
+): Required<Pick<ImageFakes, 'haloRows' | 'haloOffsets'>> {
+  const seen = new Set<number>();
+  const rows: number[] = [];
+  const parts: Float32Array[] = [];
+  for (const h of halos) {
+    h.rows.forEach((r, j) => {
+      if (fakeRows.has(r) || seen.has(r)) return;
+      seen.add(r);
+      rows.push(r);
+      parts.push(h.offsets.subarray(j * dim, (j + 1) * dim));
+    });
+  }
+  return { haloRows: Int32Array.from(rows), haloOffsets: concatTyped(Float32Array, parts) };
 }

@@ -140,13 +140,20 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
     const givenFakes =
       config.train.syntheticFakes !== 'none'
-        ? await SyntheticFakes.create(extractor, dataset.train, cache, { seed, kind: config.train.syntheticFakes, reporter, signal: opts.signal })
+        ? await SyntheticFakes.create(extractor, dataset.train, cache, {
+            seed,
+            kind: config.train.syntheticFakes,
+            haloRadius: config.train.haloReals,
+            reporter,
+            signal: opts.signal,
+          })
         : undefined;
     const step = await TrainStep.create(cfg, init, {
       noise: { seed: resumedNoiseSeed(seed, state.resumedAt) },
       featureDtype: plan.dtype,
       noiseSchedule: config.train.noiseDecay !== 1,
       givenFakes: config.train.syntheticFakes !== 'none',
+      givenReals: config.train.syntheticFakes !== 'none' && config.train.haloReals > 0,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =

@@ -131,12 +131,20 @@ export function synthesizeDefect(image: DecodedImage, g: CropGeometry, rng: Rng,
   return { image: { ...image, data }, mask };
 }
 
+/** How many of a patch's 3×3 sample points a mask must cover for the patch to be defective (half of them). */
+export const DEFECT_HITS = 5;
+
 /**
  * Patch labels on the model's feature grid (gridH×gridW over the model's frame, images/fit.ts
  * `frameBox`): a patch is defective when the mask covers at least half of the 3×3 sample points
  * inside it (letterbox padding, outside the image, is never defective).
  */
 export function patchLabels(mask: Uint8Array, width: number, height: number, g: CropGeometry, grid: { height: number; width: number }): Uint8Array {
+  return patchHits(mask, width, height, g, grid).map((h) => (h >= DEFECT_HITS ? 1 : 0));
+}
+
+/** How many of each patch's 3×3 sample points the mask covers (0 … 9), on the grid `patchLabels` uses. */
+export function patchHits(mask: Uint8Array, width: number, height: number, g: CropGeometry, grid: { height: number; width: number }): Uint8Array {
   const box = frameBox(width, height, g);
   const out = new Uint8Array(grid.height * grid.width);
   for (let i = 0; i < grid.height; i++) {
@@ -147,10 +155,10 @@ export function patchLabels(mask: Uint8Array, width: number, height: number, g: 
           const fx = Math.floor(box.x0 + ((j + (b + 0.5) / 3) / grid.width) * box.width);
           const fy = Math.floor(box.y0 + ((i + (a + 0.5) / 3) / grid.height) * box.height);
           if (fx < 0 || fy < 0 || fx >= width || fy >= height) continue;
-          hits += mask[fy * width + fx];
+          hits += mask[fy * width + fx] ? 1 : 0;
         }
       }
-      out[i * grid.width + j] = hits >= 5 ? 1 : 0;
+      out[i * grid.width + j] = hits;
     }
   }
   return out;

@@ -44,6 +44,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
     'none',
     'the paper has Gaussian fakes only',
   );
+  assert.equal(p.train.haloReals, 0);
+  assert.equal(parseConfig(applyPreset({ train: { haloReals: 2 } }, 'paper')).train.haloReals, 0, 'the paper trains no ring around defects');
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');

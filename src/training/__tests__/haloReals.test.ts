@@ -1,0 +1,168 @@
+/** train.haloReals: the ring of patches around a synthetic defect, kept as real rows, and the step that takes them. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { silentReporter } from '../../core/progress.js';
+import { Rng } from '../../core/rng.js';
+import { headConfig } from '../../heads/config.js';
+import { initHeadParams, PARAM_NAMES } from '../../heads/params.js';
+import { TrainStep } from '../../heads/trainStep.js';
+import { parseConfig } from '../../model/config.js';
+import { ortTensor } from '../../onnx/session.js';
+import { assertClose } from '../../testing/golden.js';
+import { smallResNet } from '../../testing/smallBackbone.js';
+import { testTempDir } from '../../testing/tempDir.js';
+import { DEFECT_HITS } from '../../validation/syntheticDefects.js';
+import { haloRows } from '../haloRows.js';
+import { SyntheticFakes } from '../syntheticFakes.js';
+import { extractTrainingFeatures } from '../trainingFeatures.js';
+
+test('haloRows: the untouched patches within the radius of a defective one, by a direct search', () => {
+  const grid = { height: 7, width: 9 };
+  const rng = new Rng(3);
+  for (let trial = 0; trial < 20; trial++) {
+    const hits = Uint8Array.from({ length: 63 }, () => (rng.nextFloat() < 0.08 ? 5 + rng.nextInt(5) : rng.nextFloat() < 0.1 ? 1 + rng.nextInt(4) : 0));
+    for (const radius of [0, 1, 2, 3]) {
+      const want: number[] = [];
+      for (let r = 0; r < 63; r++) {
+        if (hits[r] !== 0) continue;
+        const [i, j] = [Math.floor(r / 9), r % 9];
+        let near = false;
+        for (let q = 0; q < 63; q++) {
+          if (hits[q] >= DEFECT_HITS && Math.max(Math.abs(Math.floor(q / 9) - i), Math.abs((q % 9) - j)) <= radius) near = true;
+        }
+        if (near) want.push(r);
+      }
+      assert.deepEqual(haloRows(hits, grid, radius), want, `trial ${trial}, radius ${radius}`);
+    }
+  }
+  const one = new Uint8Array(63);
+  one[4 * 9 + 4] = 9;
+  one[4 * 9 + 5] = 2; // touched by the mask: neither defect nor ring
+  assert.deepEqual(haloRows(one, grid, 1), [30, 31, 32, 39, 48, 49, 50]);
+  assert.deepEqual(haloRows(one, grid, 0), []);
+  assert.throws(() => haloRows(one, grid, 1.5), /radius must be an integer ≥ 0, got 1.5/);
+  assert.throws(() => haloRows(new Uint8Array(5), grid, 1), /hits must have 7×9 entries, got 5/);
+});
+
+test('givenReals: the step equals the plain step fed X with those rows moved by their offsets, given fakes and all', async () => {
+  const R = 24;
+  const D = 12;
+  const cfg = headConfig({
+    featureDim: D,
+    hiddenDim: 8,
+    noiseStd: 0.3,
+    loss: 'logistic',
+    ascentSteps: 1,
+    fakesThroughAdaptor: true,
+    extrapolatedFakes: 0.25,
+  });
+  const rng = new Rng(9);
+  const params = initHeadParams(cfg, rng);
+  const x = Float32Array.from({ length: R * D }, () => rng.normal());
+  const reals = { rows: Int32Array.of(5, 1, 17), offsets: Float32Array.from({ length: 3 * D }, () => 0.7 * rng.normal()) };
+  const fakes = { rows: Int32Array.of(2, 11), offsets: Float32Array.from({ length: 2 * D }, () => 0.5 * rng.normal()) };
+  const moved = x.slice();
+  reals.rows.forEach((r, k) => {
+    for (let d = 0; d < D; d++) moved[r * D + d] = Math.fround(x[r * D + d] + reals.offsets[k * D + d]);
+  });
+  const withReals = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true, givenReals: true });
+  const fedMoved = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true });
+  const none = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true, givenReals: true });
+  const plain = await TrainStep.create(cfg, params, { noise: { seed: 4 }, givenFakes: true });
+  try {
+    for (let s = 0; s < 2; s++) {
+      const a = await withReals.step(ortTensor('float32', [R, D], x), { givenFakes: fakes, givenReals: reals });
+      const b = await fedMoved.step(ortTensor('float32', [R, D], moved), { givenFakes: fakes });
+      assertClose([a.loss], [b.loss], { rtol: 1e-6, label: `step ${s + 1} loss` });
+      const c = await none.step(ortTensor('float32', [R, D], x), { givenFakes: fakes, givenReals: { rows: new Int32Array(0), offsets: new Float32Array(0) } });
+      const d = await plain.step(ortTensor('float32', [R, D], x), { givenFakes: fakes });
+      assert.equal(c.loss, d.loss, `step ${s + 1}: no given reals is the plain step`);
+    }
+    for (const n of PARAM_NAMES) assertClose(withReals.params()[n].data, fedMoved.params()[n].data, { rtol: 1e-5, atol: 1e-7, label: n });
+    const xt = ortTensor('float32', [R, D], x);
+    await assert.rejects(withReals.step(xt, { givenFakes: fakes }), /opts.givenReals must be \{ rows: Int32Array of K, offsets: Float32Array of K×12 \}/);
+    await assert.rejects(
+      withReals.step(xt, { givenFakes: fakes, givenReals: { rows: Int32Array.of(3, 3), offsets: new Float32Array(2 * D) } }),
+      /opts.givenReals.rows must be distinct rows in \[0, 24\), got 3 at 1/,
+    );
+    await assert.rejects(plain.step(xt, { givenFakes: fakes, givenReals: reals }), /givenReals needs a step created with givenReals: true/);
+  } finally {
+    for (const s of [withReals, fedMoved, none, plain]) await s.release();
+  }
+});
+
+test('SyntheticFakes.reals lays out the halo rows as batch lays out the fakes; fromOffsets refuses a halo row among the fakes', () => {
+  const dim = 2;
+  const fakes = SyntheticFakes.fromOffsets(
+    [
+      { rows: Int32Array.of(1), offsets: Float32Array.of(1, 2), haloRows: Int32Array.of(0, 2), haloOffsets: Float32Array.of(7, 8, 9, 10) },
+      { rows: new Int32Array(0), offsets: new Float32Array(0) },
+    ],
+    3,
+    dim,
+  );
+  assert.equal(fakes.haloCount, 2);
+  const r = fakes.reals([1, 0]);
+  assert.deepEqual(Array.from(r.rows), [3, 5]);
+  assert.deepEqual(Array.from(r.offsets), [7, 8, 9, 10]);
+  assert.equal(fakes.reals([1]).rows.length, 0);
+  assert.deepEqual(Array.from(fakes.batch([1, 0]).rows), [4], 'the fakes as before');
+  const bad = { rows: Int32Array.of(1), offsets: Float32Array.of(1, 2), haloRows: Int32Array.of(1), haloOffsets: Float32Array.of(0, 0) };
+  assert.throws(() => SyntheticFakes.fromOffsets([bad], 3, dim), /halo row outside 0 … 2 or among its fake rows/);
+  assert.throws(
+    () => SyntheticFakes.fromOffsets([{ ...bad, haloRows: Int32Array.of(0), haloOffsets: new Float32Array(3) }], 3, dim),
+    /1 halo rows but 3 halo offset values/,
+  );
+});
+
+test('SyntheticFakes.create with a halo radius: the same fakes, and real rows beside them, none a fake, none twice', async () => {
+  const dir = testTempDir('simplenet-halo-');
+  const train = [];
+  const rng = new Rng(11);
+  for (let i = 0; i < 3; i++) {
+    const data = Uint8Array.from({ length: 96 * 88 * 3 }, () => 60 + rng.nextInt(120));
+    const path = join(dir, `${i}.png`);
+    await sharp(Buffer.from(data), { raw: { width: 96, height: 88, channels: 3 } })
+      .png()
+      .toFile(path);
+    train.push({ path, label: 0 as const, defectType: 'good' });
+  }
+  const config = parseConfig({ image: { resize: 72, crop: 64, fit: 'crop' } });
+  const { extractor, cache } = await extractTrainingFeatures(train, smallResNet(), config, { reporter: silentReporter });
+  try {
+    const kind = 'stains+rescaled' as const;
+    const plain = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, reporter: silentReporter });
+    const halo = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, haloRadius: 2, reporter: silentReporter });
+    assert.equal(plain.haloCount, 0);
+    assert.ok(halo.haloCount > 0, 'some patches lie beside a defect');
+    for (let i = 0; i < train.length; i++) {
+      const [a, b] = [plain.batch([i]), halo.batch([i])];
+      assert.deepEqual(Array.from(b.rows), Array.from(a.rows), `image ${i}: the fake rows unchanged`);
+      assert.deepEqual(Array.from(b.offsets), Array.from(a.offsets), `image ${i}: their offsets unchanged`);
+      const r = halo.reals([i]);
+      assert.equal(new Set(r.rows).size, r.rows.length, `image ${i}: a halo row twice`);
+      const fake = new Set(b.rows);
+      assert.ok(
+        Array.from(r.rows).every((row) => !fake.has(row)),
+        `image ${i}: a halo row is also a fake`,
+      );
+      if (r.rows.length > 0)
+        assert.ok(
+          r.offsets.some((v) => v !== 0),
+          `image ${i}: the ring's features changed with the copy`,
+        );
+    }
+  } finally {
+    await extractor.release();
+    cache.release();
+  }
+});
+
+test('train.haloReals: an integer 0 … 4 that needs the synthetic fakes', () => {
+  assert.equal(parseConfig({}).train.haloReals, 0);
+  assert.throws(() => parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } }), /train.haloReals: haloReals > 0 needs syntheticFakes/);
+  assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
+  assert.equal(parseConfig({ train: { haloReals: 2 } }).train.haloReals, 2);
+});
