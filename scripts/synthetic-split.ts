@@ -1,5 +1,5 @@
 /**
- * Dev-time diagnostic (README, "What validation sees of the gap"): a model's own held-out good
+ * Dev-time diagnostic (docs/studies/fast-convergence.md, "What validation sees of the gap"): a model's own held-out good
  * images and synthetic-defect copies of them, made by validation's generator ('graded', its seeded
  * stream), written as an MVTec-layout category, so that `simplenet test` scores any model on
  * validation-style defects with every test metric (AUPRO included). Usage:

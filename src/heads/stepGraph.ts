@@ -199,7 +199,7 @@ export const EXTRAPOLATE_TO = 2;
  * beyond it, a discriminator trained on Gaussian fakes scores points far out along the data's own
  * directions as normal (on a trained bottle model, points at t = 2 lie a median 28.7 from every
  * other image's patch, 7.7× the normal nearest-neighbour distance, and score more normal than the
- * real patches: README, "Fakes past the data"). The distance follows the data's own spread, no σ.
+ * real patches: docs/studies/fast-convergence.md, "Fakes past the data"). The distance follows the data's own spread, no σ.
  * A row paired with itself, or with an identical feature, keeps ε. Returns the new ε, the pairing
  * j [R] (int64), each row's t [R, 1] and the 0/1 mask [R, 1] of the rows that took it.
  */

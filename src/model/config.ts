@@ -162,7 +162,7 @@ export const ConfigSchema = z
          * Share of the fakes that lie past another training patch of the batch, half to one pair
          * distance beyond it on the line from their own (`HeadConfig.extrapolatedFakes`); default 0.25,
          * adopted by the five-seed validation rule on top of the rescaled content and the fakes through
-         * the adaptor (README, "Fakes past the data"); the paper: 0.
+         * the adaptor (docs/studies/fast-convergence.md, "Fakes past the data"); the paper: 0.
          */
         extrapolatedFakes: z.number().min(0).max(1).default(0.25),
         /**
@@ -170,7 +170,7 @@ export const ConfigSchema = z
          * the synthetic backbone feature X + δ (true, default), or A + δ (false)
          * (`HeadConfig.fakesThroughAdaptor`). Adopted by the five-seed validation rule on top of the
          * rescaled content, once the per-patch int8 head let its one-epoch models pass the int8 rank
-         * check (README, "Fakes through the adaptor"). Changes nothing without data-made fakes.
+         * check (docs/studies/fast-convergence.md, "Fakes through the adaptor"). Changes nothing without data-made fakes.
          */
         fakesThroughAdaptor: z.boolean().default(true),
         /**
@@ -232,7 +232,7 @@ export const ConfigSchema = z
              * Image-level fakes: 'stains' trains on one stained copy of every training image, each
              * stained patch's feature offset used as its row's fake in place of the Gaussian one
              * (training/syntheticFakes.ts; kinds of defect validation never shows; adopted by the
-             * five-seed rule in the README, "Image-level fakes"). 'stains+rescaled' (the default,
+             * five-seed rule in docs/studies/fast-convergence.md, "Image-level fakes"). 'stains+rescaled' (the default,
              * adopted by the same rule, "Content at the wrong scale") adds a second copy with the
              * image's own content magnified or minified in ellipses (validation/rescaledContent.ts).
              * 'none' (the paper): only the Gaussian fakes.
@@ -242,7 +242,7 @@ export const ConfigSchema = z
              * The ring around each synthetic defect, in patches, whose features (changed by the
              * defect next to them) train as REAL rows: pixel masks count those patches normal, and a
              * discriminator that never saw them scores the ring around a real defect almost as high
-             * as the defect (training/haloRows.ts; README, "The ring around a defect"). 0 (the
+             * as the defect (training/haloRows.ts; docs/studies/fast-convergence.md, "The ring around a defect"). 0 (the
              * paper): none. Needs `syntheticFakes`.
              */
             haloReals: z.number().int().min(0).max(4).default(0),
@@ -299,7 +299,7 @@ export const ConfigSchema = z
          * 'training' (default): the thresholds never go below the same estimates from the training
          * images' own scores (model/calibration.ts `withTrainingFloor`; up to 256 of them, scored
          * once after training), because ~20 held-out images understated how good images vary on
-         * two of three fresh seeds (README: The threshold's floor); 'none': the held-out estimates
+         * two of three fresh seeds (docs/studies/fast-convergence.md, "The threshold's floor"); 'none': the held-out estimates
          * alone (the paper preset). Ignored by the knn head, whose training patches are its memory bank.
          */
         floor: z.enum(['training', 'none']).default('training'),

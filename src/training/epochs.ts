@@ -2,7 +2,7 @@
  * How many epochs a run trains. The validated preset's epoch count was chosen on bottle, where an
  * epoch is 24 optimizer steps (188 images, batch 8; README, "Fast convergence"); on a smaller
  * training set the same epochs are fewer steps, and validation was still rising at the end (the
- * README's 2×2-mosaic study: 12 steps an epoch). So the default also asks for a number of steps,
+ * docs/studies/fast-convergence.md's 2×2-mosaic study: 12 steps an epoch). So the default also asks for a number of steps,
  * `train.minSteps`, and the epochs rise to reach it; larger sets keep `train.epochs`.
  */
 import type { SimpleNetConfig } from '../model/config.js';

@@ -3,7 +3,7 @@
  * patches around it too (the backbone's receptive field and the 3×3 aggregation reach past its
  * edge), while a pixel mask counts those patches normal. A discriminator that never saw such
  * features scores the ring around a real defect almost as high as the defect: on bottle that ring,
- * not the good images, is where SimpleNet's pixel AUROC fell behind the nearest neighbour's (README,
+ * not the good images, is where SimpleNet's pixel AUROC fell behind the nearest neighbour's (docs/studies/fast-convergence.md,
  * "The ring around a defect"). Training those patches, as the synthetic copy has them, as REAL rows
  * teaches where a defect ends.
  */

@@ -1,7 +1,7 @@
 /**
  * Synthetic defects of content at the wrong scale: inside a mask, the image's own content magnified
  * or minified about a point. The patches keep looking like the part, so their features move along
- * the directions normal features vary in, where Gaussian noise almost never goes (README, "Defects
+ * the directions normal features vary in, where Gaussian noise almost never goes (docs/studies/fast-convergence.md, "Defects
  * of another kind": the nearest-neighbour baseline outranks the discriminator on such defects on
  * every seed). Training (`train.syntheticFakes: 'stains+rescaled'`) draws them in stain-like
  * ellipses, a shape validation never uses; the dev diagnostic `scripts/synthetic-split.ts` draws

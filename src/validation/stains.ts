@@ -4,7 +4,7 @@
  * image's own grid cells, shuffled); here, one to three hard-edged ellipses whose pixels keep their
  * own texture but change colour and brightness (a stain, a discolouration, a dent catching the
  * light), plus sensor-like pixel noise. Validation then still measures defects the model never
- * trained on, so it can choose between models trained with and without these (README, "Image-level
+ * trained on, so it can choose between models trained with and without these (docs/studies/fast-convergence.md, "Image-level
  * fakes"). Everything comes from the seeded Rng: a seed gives the same stains on every machine.
  */
 import type { Rng } from '../core/rng.js';

@@ -4,7 +4,7 @@
  * after training epochs. Image AUROC (good vs synthetic) and patch AUROC (synthetic region vs the
  * rest, on the feature grid) measure the detector without looking at the test split; patch AUPRO
  * (each synthetic region's share found, on the same grid) is logged beside them, for checking
- * whether it ranks epochs as the test's AUPRO does (README, "What validation sees of the gap").
+ * whether it ranks epochs as the test's AUPRO does (docs/studies/fast-convergence.md, "What validation sees of the gap").
  */
 import type { Reporter } from '../core/progress.js';
 import type { Sample } from '../datasets/dataset.js';

@@ -13,7 +13,7 @@ const epoch = (n: number, patch?: number): EpochLog => ({
 });
 
 test('a kept last epoch that beats the one before by ≥ 0.002 is still improving; anything else is not', () => {
-  // The mosaic run of the README: 0.9596 → 0.9640 at the last of six epochs.
+  // The mosaic run of docs/studies/fast-convergence.md: 0.9596 → 0.9640 at the last of six epochs.
   const log = [epoch(1, 0.5), epoch(2, 0.75), epoch(3, 0.9), epoch(4, 0.943), epoch(5, 0.9596), epoch(6, 0.964)];
   const r = stillImproving(log, { by: 'validation', epoch: 6 });
   assert.ok(r);
