@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { float, GraphBuilder } from '../onnx/builder.js';
 import { f32 } from '../onnx/tensor.js';
+import type { DecodedImage } from '../images/decode.js';
+import type { Sample } from '../datasets/dataset.js';
 
 function image(size: number, seed: number, defect?: { x: number; y: number; s: number }): Buffer {
   const px = Buffer.alloc(size * size * 3);
@@ -80,3 +82,20 @@ export const TINY_CONFIG = {
   head: { hiddenDim: 8, noiseStd: 0.1 },
   train: { epochs: 3, batchSize: 2 },
 };
+
+/**
+ * Writes `images` as `<dir>/<i>.png` and returns them as good training samples, in order (for tests
+ * that extract features of a few synthetic images).
+ * @example const train = await writeTrainingImages(testTempDir('x-'), [image(96, 80)]);
+ */
+export async function writeTrainingImages(dir: string, images: readonly DecodedImage[]): Promise<Sample[]> {
+  const out: Sample[] = [];
+  for (const [i, img] of images.entries()) {
+    const path = join(dir, `${i}.png`);
+    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: img.channels } })
+      .png()
+      .toFile(path);
+    out.push({ path, label: 0, defectType: 'good' });
+  }
+  return out;
+}

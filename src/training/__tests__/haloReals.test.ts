@@ -1,8 +1,6 @@
 /** train.haloReals: the ring of patches around a synthetic defect, kept as real rows, and the step that takes them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { join } from 'node:path';
-import sharp from 'sharp';
 import { silentReporter } from '../../core/progress.js';
 import { Rng } from '../../core/rng.js';
 import { headConfig } from '../../heads/config.js';
@@ -12,6 +10,7 @@ import { parseConfig } from '../../model/config.js';
 import { ortTensor } from '../../onnx/session.js';
 import { assertClose } from '../../testing/golden.js';
 import { smallResNet } from '../../testing/smallBackbone.js';
+import { writeTrainingImages } from '../../testing/fixtures.js';
 import { testTempDir } from '../../testing/tempDir.js';
 import { DEFECT_HITS } from '../../validation/syntheticDefects.js';
 import { haloRows } from '../haloRows.js';
@@ -118,17 +117,9 @@ test('SyntheticFakes.reals lays out the halo rows as batch lays out the fakes; f
 });
 
 test('SyntheticFakes.create with a halo radius: the same fakes, and real rows beside them, none a fake, none twice', async () => {
-  const dir = testTempDir('simplenet-halo-');
-  const train = [];
   const rng = new Rng(11);
-  for (let i = 0; i < 3; i++) {
-    const data = Uint8Array.from({ length: 96 * 88 * 3 }, () => 60 + rng.nextInt(120));
-    const path = join(dir, `${i}.png`);
-    await sharp(Buffer.from(data), { raw: { width: 96, height: 88, channels: 3 } })
-      .png()
-      .toFile(path);
-    train.push({ path, label: 0 as const, defectType: 'good' });
-  }
+  const noise = () => ({ width: 96, height: 88, channels: 3 as const, data: Uint8Array.from({ length: 96 * 88 * 3 }, () => 60 + rng.nextInt(120)) });
+  const train = await writeTrainingImages(testTempDir('simplenet-halo-'), [noise(), noise(), noise()]);
   const config = parseConfig({ image: { resize: 72, crop: 64, fit: 'crop' } });
   const { extractor, cache } = await extractTrainingFeatures(train, smallResNet(), config, { reporter: silentReporter });
   try {

@@ -8,11 +8,10 @@ import { TrainStep } from '../../heads/trainStep.js';
 import type { DecodedImage } from '../../images/decode.js';
 import { frameBox } from '../../images/fit.js';
 import { ortTensor } from '../../onnx/session.js';
-import { join } from 'node:path';
-import sharp from 'sharp';
 import { silentReporter } from '../../core/progress.js';
 import { parseConfig } from '../../model/config.js';
 import { smallResNet } from '../../testing/smallBackbone.js';
+import { writeTrainingImages } from '../../testing/fixtures.js';
 import { testTempDir } from '../../testing/tempDir.js';
 import { rescaleContent, synthesizeRescaled } from '../../validation/rescaledContent.js';
 import { STAIN_AREA, synthesizeStain } from '../../validation/stains.js';
@@ -108,16 +107,10 @@ test('synthesizeRescaled: inside the frame the model sees, seeded; pixels outsid
 });
 
 test("SyntheticFakes.create: 'stains+rescaled' keeps every stained row and its offset, adds rescaled rows, never a row twice", async () => {
-  const dir = testTempDir('simplenet-fakes-');
-  const train = [];
-  for (let i = 0; i < 4; i++) {
-    const img = image(96, 80 + 4 * i);
-    const path = join(dir, `${i}.png`);
-    await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } })
-      .png()
-      .toFile(path);
-    train.push({ path, label: 0 as const, defectType: 'good' });
-  }
+  const train = await writeTrainingImages(
+    testTempDir('simplenet-fakes-'),
+    [0, 1, 2, 3].map((i) => image(96, 80 + 4 * i)),
+  );
   const config = parseConfig({ image: { resize: 72, crop: 64, fit: 'crop' } });
   const { extractor, cache } = await extractTrainingFeatures(train, smallResNet(), config, { reporter: silentReporter });
   try {
