@@ -286,7 +286,6 @@ interface PairFakes {
   coef: string;
 }
 
-/** float32 zeros of `like`'s shape. */
 /**
  * X with the given reals' offsets added on their rows (X + offset there, X elsewhere). Every use of X
  * after this (H_real, the fakes, P = dH·X) sees the shifted rows, so the backward needs nothing more.
@@ -297,6 +296,7 @@ function addGivenReals(g: GraphBuilder, x: string, D: number): string {
   return g.op('ScatterND', [x, rows, g.op('Add', [g.op('GatherND', [x, rows]), offset])]);
 }
 
+/** float32 zeros of `like`'s shape. */
 function zerosLike(g: GraphBuilder, like: string): string {
   return g.op('ConstantOfShape', [g.op('Shape', [like])]); // float32 0 by default
 }
