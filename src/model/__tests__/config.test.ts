@@ -11,7 +11,9 @@ test('the defaults are the validated preset: relative noise, identity adaptor, g
   assert.equal(c.train.epochs, 6);
   assert.deepEqual([c.head.noiseScale, c.head.noiseStd, c.head.adaptorInit], ['feature-std', 0.5, 'identity']);
   assert.equal(c.threshold.validationFraction, 0.1);
+  assert.equal(c.head.hiddenDim, 512);
   assert.equal(presetOf(c), 'validated');
+  assert.equal(presetOf(parseConfig({ head: { hiddenDim: 1024 } })), 'validated', 'the width is a size, not a mechanism');
 });
 
 test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatever else is asked", () => {
@@ -44,6 +46,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
     'none',
     'the paper has Gaussian fakes only',
   );
+  assert.equal(p.head.hiddenDim, 1024);
+  assert.equal(parseConfig(applyPreset({ head: { hiddenDim: 512 } }, 'paper')).head.hiddenDim, 1024, "the paper's discriminator is 1024 wide");
   assert.equal(p.train.haloReals, 0);
   assert.equal(parseConfig(applyPreset({ train: { haloReals: 2 } }, 'paper')).train.haloReals, 0, 'the paper trains no ring around defects');
   assert.equal(p.head.ascentSteps, 0);
@@ -64,10 +68,12 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { guard: { enabled: true } } })), 'custom');
   const paper = {
     image: { fit: 'crop' },
-    head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, extrapolatedFakes: 0 },
+    head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, extrapolatedFakes: 0, hiddenDim: 1024 },
     train: { syntheticFakes: 'none' },
   };
   assert.equal(presetOf(parseConfig({ ...paper, train: { ...paper.train, select: 'final' } })), 'paper');
+  const narrow = { ...paper, head: { ...paper.head, hiddenDim: 512 }, train: { ...paper.train, select: 'final' } };
+  assert.equal(presetOf(parseConfig(narrow)), 'custom', "the paper's rule with a narrower discriminator");
   assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'custom', "the paper's head with stained fakes");
   assert.equal(presetOf(parseConfig({ ...paper, validation: { every: 0 } })), 'paper', 'nothing to validate on: the final weights');
   assert.equal(presetOf(parseConfig({ ...paper, threshold: { validationFraction: 0 } })), 'paper');
