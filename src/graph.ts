@@ -32,7 +32,7 @@ export { type HeadParams, initHeadParams, PARAM_NAMES, type ParamName } from './
 export type { KnnParams, ModelParams } from './heads/knn.js';
 export type { HeadConfig, HeadLoss } from './heads/config.js';
 export { Rng } from './core/rng.js';
-export { ConfigSchema as SimpleNetConfigSchema, type SimpleNetConfig } from './model/config.js';
+export { ConfigSchema as SimpleNetConfigSchema, type MapTransform, type SimpleNetConfig } from './model/config.js';
 export { type EpochLog, MODEL_FORMAT, type ModelManifest, type SimpleNetModel, type TrainingRecord } from './model/modelDir.js';
 export { type Manifest as BackboneManifest, ManifestSchema as BackboneManifestSchema } from './backbones/manifestSchema.js';
 export type { Calibration, ScoreStats } from './model/calibration.js';

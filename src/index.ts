@@ -71,7 +71,14 @@ export { builtinNames, registerBackbone } from './backbones/registry.js';
 export type { Backbone, BackboneIdentity, BuiltinFactory, BuiltinOptions } from './backbones/types.js';
 
 // Configuration, model folders, metrics.
-export { ConfigSchema as SimpleNetConfigSchema, defaultConfig, type PresetName, resolveConfig, type SimpleNetConfig } from './model/config.js';
+export {
+  ConfigSchema as SimpleNetConfigSchema,
+  defaultConfig,
+  type MapTransform,
+  type PresetName,
+  resolveConfig,
+  type SimpleNetConfig,
+} from './model/config.js';
 export {
   type EpochLog,
   loadModel,

@@ -22,6 +22,8 @@ const DEFAULT_FIT: ImageFit = 'tile';
 /** The discriminator's hidden width by default (the paper's is DEFAULT_HEAD_CONFIG.hiddenDim, 1024). */
 const VALIDATED_HIDDEN_DIM = 512;
 const nonNegative = z.number().nonnegative();
+/** The 'validated' preset's `map.transform` (the paper's is 'none'). */
+const DEFAULT_MAP_TRANSFORM = 'sigmoid';
 
 /** The noise σ when none is given: the paper's 0.015 for an absolute σ, 0.5 of the feature std for a relative one (README, "Fast convergence": three seeds reached validation patch AUROC 0.9 at epoch 2, against 3–4 with 0.3). */
 export function defaultNoiseStd(scale: 'absolute' | 'feature-std'): number {
@@ -37,6 +39,20 @@ function givenEpochsRunAsGiven(train: unknown): unknown {
   const t = train as { epochs?: unknown; minSteps?: unknown };
   return t.epochs !== undefined && t.minSteps === undefined ? { ...t, minSteps: 0 } : train;
 }
+
+/**
+ * What the patch scores pass through before upsampling and smoothing: 'none' (the paper: the
+ * discriminator's −D as it is) or 'sigmoid' (σ(−D), under the logistic loss the discriminator's
+ * probability that the patch is a fake). Both keep each image's ranking of its patches; they differ
+ * in what the smoothing mixes: with 'none' a strong defect's large −D spills, through the upsampling
+ * and smoothing, over the normal pixels beside it, above the pixels of fainter defects elsewhere; a
+ * probability is at most 1 (docs/studies/fast-convergence.md, "Probability maps").
+ * @example const t: MapTransform = 'sigmoid';
+ */
+export type MapTransform = 'none' | 'sigmoid';
+
+/** Every `MapTransform`, as the schema lists them. */
+const MAP_TRANSFORMS = ['none', 'sigmoid'] as const satisfies readonly MapTransform[];
 
 /** The 'knn' head's settings. */
 const KnnSchema = z
@@ -315,9 +331,14 @@ export const ConfigSchema = z
       .prefault({}),
     /** The 'knn' head's settings (absent: the defaults); only read when head.kind is 'knn'. */
     knn: KnnSchema.optional(),
-    /** Gaussian smoothing of the anomaly map: σ in pixels (default 4) and truncation (default 4σ). */
+    /**
+     * The anomaly map: the patch scores' transform (`MapTransform`; default 'sigmoid', adopted by the
+     * rule in docs/studies/fast-convergence.md, "Probability maps"; 'none' under the paper preset,
+     * in models saved before the field; ignored by the knn head, whose maps are its distances),
+     * then Gaussian smoothing: σ in pixels (default 4) and truncation (default 4σ).
+     */
     map: z
-      .object({ sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
+      .object({ transform: z.enum(MAP_TRANSFORMS).default(DEFAULT_MAP_TRANSFORM), sigma: nonNegative.default(4), truncate: z.number().positive().default(4) })
       .strict()
       .prefault({}),
   })
@@ -356,11 +377,11 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
 }
 
 /**
- * Which preset a configuration is, judged by every choice that changes the trained model (the
- * epoch count aside): 'paper' (constant rates and σ, final weights, absolute σ, Xavier adaptor, truncated
- * L1, Gaussian fakes only, no EMA or guard, the centre crop), 'validated' (σ relative to the
+ * Which preset a configuration is, judged by every choice that changes the trained model or its
+ * maps (the epoch count aside): 'paper' (constant rates and σ, final weights, absolute σ, Xavier adaptor, truncated
+ * L1, Gaussian fakes only, no EMA or guard, the centre crop, maps of −D), 'validated' (σ relative to the
  * feature std, identity adaptor, logistic loss, the ascent, image-level and extrapolated fakes,
- * best-by-validation weights, the default fit), else 'custom'.
+ * best-by-validation weights, the default fit, maps of σ(−D)), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   const t = c.train;
@@ -375,16 +396,18 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
   const validates = c.validation.every > 0 && c.threshold.validationFraction > 0;
   const selects = t.select === 'validation' && validates;
-  // The fit changes what the model sees: the paper crops, the validated preset tiles.
-  if (paperHead && !selects && c.image.fit === PAPER_MECHANISMS.image.fit) return 'paper';
-  if (validatedHead && selects && c.image.fit === DEFAULT_FIT) return 'validated';
+  // The fit changes what the model sees, the transform what its maps say: the paper crops and maps
+  // −D, the validated preset tiles and maps σ(−D).
+  if (paperHead && !selects && c.image.fit === PAPER_MECHANISMS.image.fit && c.map.transform === PAPER_MECHANISMS.map.transform) return 'paper';
+  if (validatedHead && selects && c.image.fit === DEFAULT_FIT && c.map.transform === DEFAULT_MAP_TRANSFORM) return 'validated';
   return 'custom';
 }
 
 /**
  * What a field meant before it existed, for models saved then (their config has every other field):
  * the image was centre-cropped, the adaptor Xavier-initialised, the loss the paper's truncated L1,
- * the fakes as drawn (no ascent, no image-level fakes), validation used the large defects and the epochs were exactly `train.epochs`.
+ * the fakes as drawn (no ascent, no image-level fakes), validation used the large defects, the epochs were exactly `train.epochs`
+ * and the maps were of −D as it is.
  */
 export const FIELDS_BEFORE_THEY_EXISTED = {
   image: { fit: 'crop' },
@@ -392,6 +415,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
   train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0 },
+  map: { transform: 'none' },
 } as const;
 
 /** The 'validated' preset's head mechanisms (issue 13: the schema's defaults; the hidden width is a size, not judged here). */
@@ -442,6 +466,7 @@ export const PAPER_MECHANISMS = {
   validation: { defects: 'large' },
   // Nor thresholds: the held-out quantile as issue 6 estimated it.
   threshold: { estimator: 'empirical', floor: 'none' },
+  map: { transform: 'none' },
 } as const;
 
 /**

@@ -133,7 +133,9 @@ export async function buildFullScoringModel(spec: ScoringSpec, opts: FullScoring
   const grid = stitchedGrid(perTile, tiles);
   const perImage = addStitchTiles(g, patch, perTile, tiles);
   const score = g.op('ReduceMax', [perImage], { axes: [1, 2], keepdims: 0 });
-  const map = addAnomalyMap(g, perImage, grid, { size: crop, ...config.map });
+  // A knn head's patch scores are distances, not log-odds: its maps are always of them as they are.
+  const transform = isKnnParams(head) ? 'none' : config.map.transform;
+  const map = addAnomalyMap(g, perImage, grid, { size: crop, ...config.map, transform });
 
   const c = opts.calibration;
   const threshold = g.scalarF32(c.imageThreshold);

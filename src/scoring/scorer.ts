@@ -134,7 +134,7 @@ export class Scorer {
         image: { ...image, fit: image.fit ?? 'crop', tiles: image.tiles ?? [1, 1] },
         embed: { ...embed },
         head: { bnEps: opts.bnEps, leakySlope: opts.leakySlope },
-        map: { sigma: opts.map.sigma, truncate: opts.map.truncate },
+        map: { transform: opts.map.transform ?? 'none', sigma: opts.map.sigma, truncate: opts.map.truncate },
       },
     };
     if (opts.map.size !== image.crop) throw new RangeError(`Scorer: map size ${opts.map.size} must equal the crop ${image.crop}`);

@@ -71,7 +71,9 @@ export async function trainKnn(opts: TrainOptions): Promise<TrainResult<KnnParam
   const { dataset, backbone } = opts;
   const reporter: Reporter = opts.reporter ?? silentReporter;
   const knn = knnSettings(opts.config);
-  const config = { ...(await resolveTrainingTiles(opts.config, dataset.train, reporter)), knn };
+  const resolved = await resolveTrainingTiles(opts.config, dataset.train, reporter);
+  // Its maps are of its distances, which are no log-odds (scoring/fullScoringModel.ts): say so in the model.
+  const config = { ...resolved, knn, map: { ...resolved.map, transform: 'none' as const } };
   const { seed } = config.train;
   const started = Date.now();
   const { extractor, cache, seconds: featureSeconds } = await extractTrainingFeatures(dataset.train, backbone, config, { reporter, signal: opts.signal });

@@ -57,6 +57,7 @@ describe('simplenet train --method knn on a tiny dataset', () => {
     const m = JSON.parse(readFileSync(join(model, 'simplenet.json'), 'utf8'));
     assert.equal(m.config.head.kind, 'knn');
     assert.deepEqual(m.config.knn, { coresetFraction: 0.1, projectionDim: 128 });
+    assert.equal(m.config.map.transform, 'none', 'its maps are of its distances');
     assert.equal(m.scoring.thresholdSource, 'validation-quantile');
     const { trainRows, bankRows } = m.training.coreset;
     // 7 training images (one of 8 held out) × 8×8 patches, 10 % kept.

@@ -14,6 +14,7 @@ test('the defaults are the validated preset: relative noise, identity adaptor, g
   assert.equal(c.head.hiddenDim, 512);
   assert.equal(presetOf(c), 'validated');
   assert.equal(presetOf(parseConfig({ head: { hiddenDim: 1024 } })), 'validated', 'the width is a size, not a mechanism');
+  assert.equal(c.map.transform, 'sigmoid');
 });
 
 test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatever else is asked", () => {
@@ -56,6 +57,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ head: { hardFraction: 0.5 } }, 'paper')).head.hardFraction, 1, 'the paper trains on every row');
   assert.equal(p.threshold.floor, 'none');
   assert.equal(parseConfig(applyPreset({ threshold: { floor: 'training' } }, 'paper')).threshold.floor, 'none', 'the held-out quantile alone');
+  assert.equal(p.map.transform, 'none');
+  assert.equal(parseConfig(applyPreset({ map: { transform: 'sigmoid' } }, 'paper')).map.transform, 'none', 'the paper maps −D');
   assert.equal(parseConfig({ threshold: { floor: 'training' } }).threshold.floor, 'training');
   assert.equal(p.preset, 'paper');
   assert.equal(presetOf(p), 'paper');
@@ -70,8 +73,12 @@ test('presetOf judges what runs, not what was asked', () => {
     image: { fit: 'crop' },
     head: { noiseScale: 'absolute', adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, extrapolatedFakes: 0, hiddenDim: 1024 },
     train: { syntheticFakes: 'none' },
+    map: { transform: 'none' },
   };
   assert.equal(presetOf(parseConfig({ ...paper, train: { ...paper.train, select: 'final' } })), 'paper');
+  assert.equal(presetOf(parseConfig({ ...paper, map: {}, train: { ...paper.train, select: 'final' } })), 'custom', "the paper's model with probability maps");
+  assert.equal(presetOf(parseConfig({ map: { transform: 'none' } })), 'custom', 'the validated preset with maps of −D');
+  assert.throws(() => parseConfig({ map: { transform: 'softmax' } }), /map\.transform/);
   const narrow = { ...paper, head: { ...paper.head, hiddenDim: 512 }, train: { ...paper.train, select: 'final' } };
   assert.equal(presetOf(parseConfig(narrow)), 'custom', "the paper's rule with a narrower discriminator");
   assert.equal(presetOf(parseConfig({ ...paper, train: { select: 'final' } })), 'custom', "the paper's head with stained fakes");
@@ -128,6 +135,7 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   assert.equal(c.threshold.floor, 'none');
   assert.equal(c.train.syntheticFakes, 'none', 'Gaussian fakes only, then');
   assert.equal(c.head.fakesThroughAdaptor, false, 'data-made fakes as A + δ, then');
+  assert.equal(c.map.transform, 'none', 'maps of −D, then');
   assert.equal(parseConfig({}).threshold.floor, 'training', 'the validated default');
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.

@@ -123,5 +123,5 @@ test("defaults are the paper's algorithm values but for the noise's scale, the a
   assert.equal(c.head.adaptorLr, 1e-4);
   assert.equal(c.head.discLr, 2e-4);
   assert.deepEqual([c.train.epochs, c.train.batchSize], [6, 8]);
-  assert.deepEqual(c.map, { sigma: 4, truncate: 4 });
+  assert.deepEqual(c.map, { transform: 'sigmoid', sigma: 4, truncate: 4 });
 });

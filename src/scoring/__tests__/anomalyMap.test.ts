@@ -38,3 +38,23 @@ test('anomaly map (bilinear 36→288, then σ=4) matches the reference', async (
   const [map] = await runGraph({ s: scores }, (g, v) => addAnomalyMap(g, v.s, { height: 36, width: 36 }, DEFAULT_ANOMALY_MAP));
   assertClose(map, golden('pipeline/map_288.npy').data as Float32Array, { rtol: 1e-5, label: 'map' });
 });
+
+test("transform 'sigmoid' maps σ(score) before upsampling and smoothing, not σ of the map", async () => {
+  const scores = golden('pipeline/map_scores.npy');
+  const src = scores.data as Float32Array;
+  const squashed = { ...scores, data: src.map((v) => 1 / (1 + Math.exp(-v))) };
+  const grid = { height: 36, width: 36 };
+  const [viaTransform] = await runGraph({ s: scores }, (g, v) => addAnomalyMap(g, v.s, grid, { ...DEFAULT_ANOMALY_MAP, transform: 'sigmoid' }));
+  const [ofSquashed] = await runGraph({ s: squashed }, (g, v) => addAnomalyMap(g, v.s, grid, DEFAULT_ANOMALY_MAP));
+  assertClose(viaTransform, ofSquashed, { rtol: 1e-5, label: 'σ first' });
+  const [plain] = await runGraph({ s: scores }, (g, v) => addAnomalyMap(g, v.s, grid, DEFAULT_ANOMALY_MAP));
+  const sigmoidOfMap = plain.map((v) => 1 / (1 + Math.exp(-v)));
+  assert.ok(
+    viaTransform.some((v, i) => Math.abs(v - sigmoidOfMap[i]) > 1e-3),
+    'smoothing probabilities differs from squashing the smoothed scores',
+  );
+  assert.ok(
+    viaTransform.every((v) => v >= 0 && v <= 1),
+    'a smoothed probability stays in [0, 1]',
+  );
+});
