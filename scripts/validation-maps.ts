@@ -3,8 +3,8 @@
  * more smoothing"): pixel AUROC of a model's anomaly maps on its own validation, no test data. The
  * held-out good images of the model's seed get validation's synthetic defects (the same seeded
  * stream as training's validation, so its patch AUROC is the one the training log kept); the kept
- * head scores their patches, and the maps are made through the map's own operator (upsampling and
- * Gaussian at the crop size) with each patch-score transform and σ asked for. A pixel is defective
+ * head scores their patches, and the maps are made by the scoring graph's own map step
+ * (`addAnomalyMap`) with each patch-score transform and σ asked for. A pixel is defective
  * where its 3×3 sample points are, as `patchLabels` counts a patch. Besides the pooled figure, each
  * size group of defects (≤ 1 %, 1–5 %, > 5 % of the frame) against every normal pixel, since pooled
  * pixel AUROC weighs a defect by its area. Usage:
@@ -12,6 +12,7 @@
  * One JSON line: `patchAuroc` (the grid figure training kept) and, per `<transform>@<σ>`, the pooled
  * pixel AUROC and by size.
  */
+import { concatTyped } from '../src/core/concat.js';
 import { Rng } from '../src/core/rng.js';
 import { loadMvtec } from '../src/datasets/mvtec.js';
 import { FeatureExtractor } from '../src/embedding/featureExtractor.js';
@@ -23,7 +24,7 @@ import { binaryMetrics } from '../src/metrics/index.js';
 import { loadModel } from '../src/model/modelDir.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { ortTensor, Session } from '../src/onnx/session.js';
-import { mapOperator } from '../src/scoring/anomalyMap.js';
+import { addAnomalyMap } from '../src/scoring/anomalyMap.js';
 import { splitValidation } from '../src/training/validation.js';
 import { DEFECT_HITS, patchHits, patchLabels, synthesizeDefect } from '../src/validation/syntheticDefects.js';
 import { DEFECT_STREAM } from '../src/validation/syntheticValidation.js';
@@ -67,70 +68,44 @@ for (const s of validation) {
 await session.release();
 await extractor.release();
 
-const concat = <T extends Float32Array | Uint8Array>(parts: T[], make: (n: number) => T): T => {
-  const all = make(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
-};
 const result: Record<string, unknown> = {
   model: modelDir,
   seed,
   defects: scores.length,
-  patchAuroc: binaryMetrics(
-    concat(scores, (n) => new Float32Array(n)),
-    concat(gridLabels, (n) => new Uint8Array(n)),
-  ).rocAuc,
+  patchAuroc: binaryMetrics(concatTyped(Float32Array, scores), concatTyped(Uint8Array, gridLabels)).rocAuc,
 };
-const labels = concat(pixelLabels, (n) => new Uint8Array(n));
+const labels = concatTyped(Uint8Array, pixelLabels);
 const area = pixelLabels.map((l) => l.reduce((a, b) => a + b, 0) / l.length);
-const groups = { small: [0, 0.01], mid: [0.01, 0.05], large: [0.05, 1] } as const;
-const transforms = { none: (x: number) => x, sigmoid: (x: number) => 1 / (1 + Math.exp(-x)) };
+// Each size group's defect pixels with every normal pixel, chosen once for every map.
+const groups = Object.entries({ small: [0, 0.01], mid: [0.01, 0.05], large: [0.05, 1] } as const).map(([name, [lo, hi]]) => {
+  const keep: number[] = [];
+  labels.forEach((l, i) => {
+    const a = area[Math.floor(i / (size * size))];
+    if (l === 0 || (a > lo && a <= hi)) keep.push(i);
+  });
+  return { name, keep, labels: Uint8Array.from(keep, (i) => labels[i]), defects: area.filter((a) => a > lo && a <= hi).length };
+});
+const patchScores = ortTensor('float32', [scores.length, grid.height, grid.width], concatTyped(Float32Array, scores));
 for (const sigma of sigmas) {
-  const ah = mapOperator(grid.height, { size, sigma, truncate: c.map.truncate });
-  const aw = mapOperator(grid.width, { size, sigma, truncate: c.map.truncate });
-  for (const [name, f] of Object.entries(transforms)) {
-    // map = A_h · f(S) · A_wᵀ, as addAnomalyMap builds it (in float64 here).
-    const maps = concat(
-      scores.map((s) => {
-        const t = new Float64Array(size * grid.width);
-        for (let o = 0; o < size; o++)
-          for (let k = 0; k < grid.height; k++) {
-            const a = ah[o * grid.height + k];
-            if (a !== 0) for (let j = 0; j < grid.width; j++) t[o * grid.width + j] += a * f(s[k * grid.width + j]);
-          }
-        const m = new Float32Array(size * size);
-        for (let o = 0; o < size; o++)
-          for (let p = 0; p < size; p++) {
-            let v = 0;
-            for (let j = 0; j < grid.width; j++) v += t[o * grid.width + j] * aw[p * grid.width + j];
-            m[o * size + p] = v;
-          }
-        return m;
-      }),
-      (n) => new Float32Array(n),
-    );
+  for (const transform of ['none', 'sigmoid'] as const) {
+    // The scoring graph's own map step (scoring/anomalyMap.ts), so these maps are the ones users get.
+    const mg = new GraphBuilder('validation_maps');
+    const map = addAnomalyMap(mg, mg.input('scores', 'float32', ['N', grid.height, grid.width]), grid, { size, sigma, truncate: c.map.truncate, transform });
+    mg.output(map, 'map', 'float32', ['N', size, size]);
+    const mapSession = await Session.create(mg.toModel(), 'validation maps');
+    const maps = (await mapSession.run({ scores: patchScores })).map.data as Float32Array;
+    await mapSession.release();
     const entry: Record<string, number | null> = { pooled: binaryMetrics(maps, labels).rocAuc };
-    for (const [group, [lo, hi]] of Object.entries(groups)) {
-      // This group's defect pixels against every normal pixel.
-      const keep: number[] = [];
-      labels.forEach((l, i) => {
-        const a = area[Math.floor(i / (size * size))];
-        if (l === 0 || (a > lo && a <= hi)) keep.push(i);
-      });
-      const gl = Uint8Array.from(keep, (i) => labels[i]);
-      entry[group] = gl.includes(1)
+    for (const gr of groups) {
+      entry[gr.name] = gr.labels.includes(1)
         ? binaryMetrics(
-            Float32Array.from(keep, (i) => maps[i]),
-            gl,
+            Float32Array.from(gr.keep, (i) => maps[i]),
+            gr.labels,
           ).rocAuc
         : null;
-      entry[`${group}Defects`] = area.filter((a) => a > lo && a <= hi).length;
+      entry[`${gr.name}Defects`] = gr.defects;
     }
-    result[`${name}@${sigma}`] = entry;
+    result[`${transform}@${sigma}`] = entry;
   }
 }
 console.log(JSON.stringify(result));
