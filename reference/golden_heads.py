@@ -116,14 +116,17 @@ def ascend(disc, true_feats, noise, steps, size):
 
 
 GIVEN_ROWS = [7, 1, 4]
+REAL_ROWS = [2, 9]
 
 
-def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, ascent_size=0.5, given=None):
+def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, ascent_size=0.5, given=None, reals_target=None):
     """Two training steps; 'logistic' is BCE with logits (real = 1, fake = 0), written under step_logistic/.
     hard < 1: each branch's loss is the mean of its ceil(hard * R) largest per-row losses (topk).
     ascent > 0: the fakes' offsets are first turned by `ascend` and then held constant.
     given: rows GIVEN_ROWS take given backbone-space offsets E as their fakes, after the ascent:
-    'offset' A + E (E a constant in the adaptor's output space), 'through' adaptor(X + E)."""
+    'offset' A + E (E a constant in the adaptor's output space), 'through' adaptor(X + E).
+    reals_target t: rows REAL_ROWS are X + given offsets (their fakes too) and their real target is
+    1 - t (BCE with logits; the rest stay 1)."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
@@ -136,6 +139,13 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, asce
         noise = torch.randn(R, D) * NOISE_STD
         save(f"{root}/{s}/features", x)
         save(f"{root}/{s}/noise", noise)
+        true_target = torch.ones(R, 1)
+        if reals_target is not None:
+            moved = torch.randn(len(REAL_ROWS), D) * 0.8
+            save(f"{root}/{s}/reals_offsets", moved)
+            save(f"{root}/{s}/reals_rows", torch.tensor(REAL_ROWS, dtype=torch.float32))
+            x = x.index_add(0, torch.tensor(REAL_ROWS), moved)
+            true_target[REAL_ROWS] = 1 - reals_target
         adaptor.train(); disc.train()
         a_opt.zero_grad(); d_opt.zero_grad()
         true_feats = adaptor(x)
@@ -153,7 +163,7 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, asce
         true_scores, fake_scores = scores[:R], scores[R:]
         if loss_kind == "logistic":
             bce = nn.functional.binary_cross_entropy_with_logits
-            true_loss = bce(true_scores, torch.ones_like(true_scores), reduction="none")
+            true_loss = bce(true_scores, true_target, reduction="none")
             fake_loss = bce(fake_scores, torch.zeros_like(fake_scores), reduction="none")
         else:
             true_loss = torch.clip(-true_scores + th, min=0)
@@ -194,3 +204,4 @@ if __name__ == "__main__":
     step_goldens("logistic", "step_logistic_ascent", ascent=2, ascent_size=0.5)
     step_goldens("logistic", "step_logistic_given", ascent=1, ascent_size=0.1, given="offset")
     step_goldens("logistic", "step_logistic_through", ascent=1, ascent_size=0.1, given="through")
+    step_goldens("logistic", "step_logistic_soft_reals", reals_target=0.3)

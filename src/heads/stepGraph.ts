@@ -40,6 +40,12 @@ export interface StepGraphOptions {
    * Default false.
    */
   givenReals?: boolean;
+  /**
+   * Soft target of the given reals (`givenReals`; logistic loss, every row kept): each such row's
+   * loss is binary cross-entropy against "fake with probability t", softplus(−s) + t·s, whose
+   * optimum is the logit s = log((1 − t)/t) instead of +∞. 0 (default): a real like any other.
+   */
+  givenRealsTarget?: number;
 }
 
 /** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
@@ -290,10 +296,20 @@ interface PairFakes {
  * X with the given reals' offsets added on their rows (X + offset there, X elsewhere). Every use of X
  * after this (H_real, the fakes, P = dH·X) sees the shifted rows, so the backward needs nothing more.
  */
-function addGivenReals(g: GraphBuilder, x: string, D: number): string {
+function addGivenReals(g: GraphBuilder, x: string, D: number): { x: string; rows: string } {
   const rows = g.op('Unsqueeze', [g.input(STEP_IO.realsRows, 'int64', ['H']), g.ints([1])]);
   const offset = g.input(STEP_IO.realsOffset, 'float32', ['H', D]);
-  return g.op('ScatterND', [x, rows, g.op('Add', [g.op('GatherND', [x, rows]), offset])]);
+  return { x: g.op('ScatterND', [x, rows, g.op('Add', [g.op('GatherND', [x, rows]), offset])]), rows };
+}
+
+/**
+ * t/R on the given reals' rows of the real branch, 0 elsewhere [R]: the soft target's term of
+ * d loss / d s (its loss term is t·s on those rows, mean over the R real rows).
+ */
+function softTargetGrad(g: GraphBuilder, realScores: string, rows: string, t: number, r: string): string {
+  const perRow = g.op('Div', [g.scalarF32(t), r]);
+  const atRows = g.op('Expand', [perRow, g.op('Shape', [rows], { end: 1 })]);
+  return g.op('ScatterND', [zerosLike(g, realScores), rows, atRows]);
 }
 
 /** float32 zeros of `like`'s shape. */
@@ -327,7 +343,13 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   // ---- forward ----
   const feats = g.input(STEP_IO.features, opts.featureDtype, ['R', D]);
   const x32 = opts.featureDtype === 'float32' ? feats : g.cast(feats, 'float32');
-  const x = opts.givenReals ? addGivenReals(g, x32, D) : x32;
+  const reals = opts.givenReals ? addGivenReals(g, x32, D) : undefined;
+  const x = reals ? reals.x : x32;
+  const target = opts.givenRealsTarget ?? 0;
+  if (!(target >= 0 && target < 1)) throw new RangeError(`buildStepGraph: givenRealsTarget must be in [0, 1), got ${target}`);
+  if (target > 0 && !(reals && cfg.loss === 'logistic' && cfg.hardFraction === 1)) {
+    throw new TypeError('buildStepGraph: givenRealsTarget > 0 needs givenReals, the logistic loss and hardFraction 1');
+  }
   const w1 = inp['discriminator.fc1.weight'];
   const wa = inp['adaptor.weight'];
   const ba = g.op('Reshape', [inp['adaptor.bias'], g.ints([1, D])]);
@@ -409,10 +431,13 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const rowLoss = g.op(logistic ? 'Softplus' : 'Relu', [t]); // [2, R]
   const hard = cfg.hardFraction < 1 ? addHardRows(g, rowLoss, r, cfg.hardFraction) : undefined;
   const perBranch = g.op('ReduceMean', [hard ? hard.values : rowLoss], { axes: [1], keepdims: 0 });
-  const loss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
+  const plainLoss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
+  const real = g.op('Gather', [s2, g.scalarI64(0)], { axis: 0 });
+  const soft = reals && target > 0 ? softTargetGrad(g, real, reals.rows, target, r) : undefined;
+  // softplus(−s) + t·s on a given real: the plain loss plus Σ (t/R)·s over those rows.
+  const loss = soft ? g.op('Add', [plainLoss, g.op('ReduceSum', [g.op('Mul', [soft, real])], { keepdims: 0 })]) : plainLoss;
   g.output(loss, STEP_IO.loss, 'float32', []);
   // p_true = mean(real ≥ th), p_fake = mean(fake < −th); both are "t ≤ 0" except at the boundary.
-  const real = g.op('Gather', [s2, g.scalarI64(0)], { axis: 0 });
   const fk = g.op('Gather', [s2, g.scalarI64(1)], { axis: 0 });
   const pTrue = g.op('ReduceMean', [g.cast(g.op('GreaterOrEqual', [real, g.scalarF32(cfg.margin)]), 'float32')], { keepdims: 0 });
   const pFake = g.op('ReduceMean', [g.cast(g.op('Less', [fk, g.scalarF32(-cfg.margin)]), 'float32')], { keepdims: 0 });
@@ -424,7 +449,11 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   // (softplus), d t / d s = sign; with hard rows only the k kept rows of each branch, over k.
   const dLoss = logistic ? g.op('Sigmoid', [t]) : g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32');
   const dT = hard ? g.op('Div', [g.op('Mul', [dLoss, hard.mask]), hard.k]) : g.op('Div', [dLoss, r]);
-  const dScores = g.op('Reshape', [g.op('Mul', [dT, sign]), g.ints([-1, 1])]); // [2R, 1]
+  const dSigned = g.op('Mul', [dT, sign]); // [2, R]
+  const dS2 = soft
+    ? g.op('Add', [dSigned, g.op('Concat', [g.op('Unsqueeze', [soft, g.ints([0])]), zerosLike(g, g.op('Unsqueeze', [soft, g.ints([0])]))], { axis: 0 })])
+    : dSigned;
+  const dScores = g.op('Reshape', [dS2, g.ints([-1, 1])]); // [2R, 1]
   const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
   const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]
   // LeakyReLU backward uses y > 0 (PyTorch); at exactly 0 the slope branch applies.

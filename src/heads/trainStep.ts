@@ -21,6 +21,8 @@ export interface TrainStepOptions {
   givenFakes?: boolean;
   /** step() then takes `givenReals` (`StepGraphOptions.givenReals`). Default false. */
   givenReals?: boolean;
+  /** The given reals' soft target (`StepGraphOptions.givenRealsTarget`). Default 0. */
+  givenRealsTarget?: number;
   session?: SessionOptions;
   /** onnxruntime's per-shape memory pattern (default false: see `InternalSessionOptions`); for benchmarks. */
   memoryPattern?: boolean;
@@ -72,7 +74,8 @@ export class TrainStep {
     const noiseSchedule = opts.noiseSchedule === true;
     const givenFakes = opts.givenFakes === true;
     const givenReals = opts.givenReals === true;
-    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule, givenFakes, givenReals });
+    const givenRealsTarget = opts.givenRealsTarget ?? 0;
+    const model = buildStepGraph(cfg, { noise, featureDtype, noiseSchedule, givenFakes, givenReals, givenRealsTarget });
     // Issue 16: without the per-shape memory pattern the step's peak is 0.75 GiB instead of 1.3 at
     // bottle's 10,368 rows, with the same results (memoryPattern, session.ts).
     const stepSession: InternalSessionOptions = { ...opts.session, memoryPattern: opts.memoryPattern ?? false };

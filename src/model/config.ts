@@ -269,6 +269,13 @@ export const ConfigSchema = z
              * paper): none. Needs `syntheticFakes`.
              */
             haloReals: z.number().int().min(0).max(4).default(0),
+            /**
+             * The ring's soft target: each ring row (`haloReals`) trains as "a fake with probability
+             * haloTarget" (binary cross-entropy, `head.loss: logistic`), so the discriminator learns
+             * the ring as between the normal patches and the defect rather than as either. 0 (the
+             * paper; default): the ring is real.
+             */
+            haloTarget: z.number().min(0).lt(1).default(0),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -288,6 +295,10 @@ export const ConfigSchema = z
           .refine((t) => t.haloReals === 0 || t.syntheticFakes !== 'none', {
             message: "haloReals > 0 needs syntheticFakes ('stains' or 'stains+rescaled'): the ring is around their defects",
             path: ['haloReals'],
+          })
+          .refine((t) => t.haloTarget === 0 || t.haloReals > 0, {
+            message: "haloTarget > 0 needs haloReals > 0: it is the ring rows' target",
+            path: ['haloTarget'],
           }),
       )
       .prefault({}),
@@ -342,7 +353,12 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  // The ring's soft target is a cross-entropy target: the truncated L1 has none, and hard rows would drop it.
+  .refine((c) => c.train.haloTarget === 0 || (c.head.loss === 'logistic' && c.head.hardFraction === 1), {
+    message: "train.haloTarget > 0 needs head.loss 'logistic' and head.hardFraction 1",
+    path: ['train', 'haloTarget'],
+  });
 
 /**
  * A complete, validated configuration: every field present. From `resolveConfig`, `defaultConfig`
@@ -461,6 +477,7 @@ export const PAPER_MECHANISMS = {
     minSteps: 0,
     syntheticFakes: 'none',
     haloReals: 0,
+    haloTarget: 0,
   },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

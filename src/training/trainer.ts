@@ -154,6 +154,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
       noiseSchedule: config.train.noiseDecay !== 1,
       givenFakes: config.train.syntheticFakes !== 'none',
       givenReals: config.train.syntheticFakes !== 'none' && config.train.haloReals > 0,
+      givenRealsTarget: config.train.haloTarget,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =

@@ -21,12 +21,21 @@ function initParams(g = gf): HeadParams {
   return p;
 }
 
-async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>, given = false): Promise<void> {
-  const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input', givenFakes: given });
+/** `realsTarget`: the goldens' REAL_ROWS are given reals (X + offset) with that soft target. */
+async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>, given = false, realsTarget?: number): Promise<void> {
+  const reals = realsTarget !== undefined;
+  const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input', givenFakes: given, givenReals: reals, givenRealsTarget: realsTarget ?? 0 });
   let before = initParams(gf);
+  const rowsAndOffsets = (s: number, kind: 'given' | 'reals') => ({
+    rows: Int32Array.from(gf(`${s}/${kind}_rows`).data),
+    offsets: Float32Array.from(gf(`${s}/${kind}_offsets`).data),
+  });
   for (const s of [1, 2]) {
-    const givenFakes = given ? { rows: Int32Array.from(gf(`${s}/given_rows`).data), offsets: Float32Array.from(gf(`${s}/given_offsets`).data) } : undefined;
-    const r = await ts.step(gf(`${s}/features`), { noise: gf(`${s}/noise`), ...(givenFakes ? { givenFakes } : {}) });
+    const r = await ts.step(gf(`${s}/features`), {
+      noise: gf(`${s}/noise`),
+      ...(given ? { givenFakes: rowsAndOffsets(s, 'given') } : {}),
+      ...(reals ? { givenReals: rowsAndOffsets(s, 'reals') } : {}),
+    });
     const [loss, pTrue, pFake] = Array.from(gf(`${s}/metrics`).data);
     assertClose([r.loss], [loss], { rtol: 1e-4, label: `step ${s} loss` });
     assert.equal(r.pTrue, pTrue, `step ${s} p_true`);
@@ -84,6 +93,30 @@ test('fakesThroughAdaptor: given fakes as the adaptor of X + δ, its gradient in
     goldenIn('step_logistic_through'),
     true,
   ));
+
+test('givenRealsTarget 0.3: given reals trained as fakes with probability 0.3 (BCE against 0.7): two full training steps match PyTorch', () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' }), goldenIn('step_logistic_soft_reals'), false, 0.3));
+
+test('givenRealsTarget: refused outside [0, 1) and without given reals, the logistic loss or every row', async () => {
+  const params = initParams();
+  const logistic = headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' });
+  await Promise.all([
+    assert.rejects(
+      TrainStep.create(logistic, params, { noise: 'input', givenReals: true, givenRealsTarget: 1 }),
+      /givenRealsTarget must be in \[0, 1\), got 1/,
+    ),
+    assert.rejects(TrainStep.create(logistic, params, { noise: 'input', givenRealsTarget: 0.5 }), /needs givenReals, the logistic loss and hardFraction 1/),
+    assert.rejects(TrainStep.create(cfg, params, { noise: 'input', givenReals: true, givenRealsTarget: 0.5 }), /needs givenReals, the logistic loss/),
+    assert.rejects(
+      TrainStep.create(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic', hardFraction: 0.5 }), params, {
+        noise: 'input',
+        givenReals: true,
+        givenRealsTarget: 0.5,
+      }),
+      /hardFraction 1/,
+    ),
+  ]);
+});
 
 /**
  * The rows a step graph with `mix` draws as data fakes, and their backbone offsets, for two

@@ -51,6 +51,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ head: { hiddenDim: 512 } }, 'paper')).head.hiddenDim, 1024, "the paper's discriminator is 1024 wide");
   assert.equal(p.train.haloReals, 0);
   assert.equal(parseConfig(applyPreset({ train: { haloReals: 2 } }, 'paper')).train.haloReals, 0, 'the paper trains no ring around defects');
+  assert.equal(p.train.haloTarget, 0);
+  assert.equal(parseConfig(applyPreset({ train: { haloReals: 2, haloTarget: 0.5 } }, 'paper')).train.haloTarget, 0, 'nor a soft target for it');
   assert.equal(p.head.ascentSteps, 0);
   assert.equal(parseConfig(applyPreset({ head: { ascentSteps: 1 } }, 'paper')).head.ascentSteps, 0, 'the paper keeps the drawn fakes');
   assert.equal(parseConfig(applyPreset({ train: { noiseDecay: 0.5 } }, 'paper')).train.noiseDecay, 1, 'the paper keeps one σ');

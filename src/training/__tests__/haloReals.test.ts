@@ -157,3 +157,15 @@ test('train.haloReals: an integer 0 … 4 that needs the synthetic fakes', () =>
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.equal(parseConfig({ train: { haloReals: 2 } }).train.haloReals, 2);
 });
+
+test('train.haloTarget: in [0, 1), needs the ring, the logistic loss and every row', () => {
+  assert.equal(parseConfig({}).train.haloTarget, 0);
+  assert.equal(parseConfig({ train: { haloReals: 2, haloTarget: 0.5 } }).train.haloTarget, 0.5);
+  assert.throws(() => parseConfig({ train: { haloTarget: 0.5 } }), /train.haloTarget: haloTarget > 0 needs haloReals > 0/);
+  assert.throws(() => parseConfig({ train: { haloReals: 2, haloTarget: 1 } }), /train.haloTarget/);
+  assert.throws(
+    () => parseConfig({ train: { haloReals: 2, haloTarget: 0.5 }, head: { loss: 'truncated-l1' } }),
+    /train.haloTarget: train.haloTarget > 0 needs head.loss 'logistic'/,
+  );
+  assert.throws(() => parseConfig({ train: { haloReals: 2, haloTarget: 0.5 }, head: { hardFraction: 0.5 } }), /hardFraction 1/);
+});
