@@ -6,13 +6,12 @@
  * (src/weights/pull.ts) and datasets (src/datasets/pull/) both go through it. Only
  * node:http/https/net/tls: no extra dependency between a user and their files.
  */
-import { createWriteStream, existsSync, statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { open as openFile, rm } from 'node:fs/promises';
 import http from 'node:http';
+import { finished } from 'node:stream/promises';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import tls from 'node:tls';
 import { type Reporter, silentReporter } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
@@ -239,17 +238,44 @@ async function attempt(url: URL, dest: string, opts: Required<Pick<DownloadOptio
       bytes: true,
       initial: start,
     });
-    const counter = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        bar.tick(chunk.length);
-        cb(null, chunk);
-      },
+    // Every chunk the response emits is written, even when the connection drops right after it: a
+    // write stream (or an async iterator) torn down by the drop discards what it still holds, and the
+    // resume then starts before bytes that had arrived (a one-chunk body restarted from 0). So the
+    // listener is attached before anything is awaited, and reading pauses while a write is pending.
+    const file = openFile(dest, append ? 'a' : 'w');
+    // Awaited below; without a handler now, a failed open would be an unhandled rejection meanwhile.
+    file.catch(() => undefined);
+    let written: Promise<unknown> = file;
+    res.on('data', (chunk: Buffer) => {
+      res.pause();
+      written = written
+        .then(async () => {
+          await (await file).write(chunk);
+          bar.tick(chunk.length);
+          res.resume();
+        })
+        .catch((e: unknown) => {
+          res.destroy(); // a disk error: stop reading (finished() then settles)
+          throw e;
+        });
+      written.catch(() => undefined);
     });
     try {
-      await pipeline(res, counter, createWriteStream(dest, { flags: append ? 'a' : 'w' }));
-    } catch (e) {
-      if (timedOut()) throw new DownloadError(`no data from ${current.host} for ${opts.timeoutMs / 1000} s (timed out after ${sizeOf(dest)} bytes)`, true);
-      throw new DownloadError(`connection to ${current.host} dropped after ${sizeOf(dest)} bytes (${(e as Error).message})`, true);
+      const arrived = finished(res).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      const dropped = await arrived;
+      await written; // a disk error is thrown as it is
+      if (dropped) {
+        if (timedOut()) throw new DownloadError(`no data from ${current.host} for ${opts.timeoutMs / 1000} s (timed out after ${sizeOf(dest)} bytes)`, true);
+        throw new DownloadError(`connection to ${current.host} dropped after ${sizeOf(dest)} bytes (${dropped.message})`, true);
+      }
+    } finally {
+      await file.then(
+        (f) => f.close(),
+        () => undefined,
+      );
     }
     const got = sizeOf(dest);
     if (total !== undefined && got !== total) {
