@@ -263,19 +263,23 @@ export const ConfigSchema = z
             syntheticFakes: z.enum(['none', 'stains', 'stains+rescaled']).default('stains+rescaled'),
             /**
              * The ring around each synthetic defect, in patches, whose features (changed by the
-             * defect next to them) train as REAL rows: pixel masks count those patches normal, and a
-             * discriminator that never saw them scores the ring around a real defect almost as high
-             * as the defect (training/haloRows.ts; docs/studies/fast-convergence.md, "The ring around a defect"). 0 (the
-             * paper): none. Needs `syntheticFakes`.
+             * defect next to them) train with the copy's features as their own rows: pixel masks count
+             * those patches normal, and a discriminator that never saw them scores the ring around a
+             * real defect almost as high as the defect (training/haloRows.ts;
+             * docs/studies/fast-convergence.md, "The ring around a defect"). Default 2 (adopted with
+             * `haloTarget`, "The ring between normal and defect"); 0 (the paper): none. Only with
+             * `syntheticFakes`: the ring is around their defects.
              */
-            haloReals: z.number().int().min(0).max(4).default(0),
+            haloReals: z.number().int().min(0).max(4).default(2),
             /**
-             * The ring's soft target: each ring row (`haloReals`) trains as "a fake with probability
-             * haloTarget" (binary cross-entropy, `head.loss: logistic`), so the discriminator learns
-             * the ring as between the normal patches and the defect rather than as either. 0 (the
-             * paper; default): the ring is real.
+             * The ring's soft target: each ring row trains as "a fake with probability haloTarget"
+             * (binary cross-entropy), so the discriminator learns the ring as between the normal
+             * patches and the defect (its optimum there is the logit log((1 − t)/t), 0 at the default)
+             * rather than as either. Default 0.5; 0 (the paper): the ring trains as real. Only under
+             * `head.loss: logistic` on every row (`head.hardFraction` 1); otherwise the trainer warns
+             * and trains no ring (`effectiveHalo`).
              */
-            haloTarget: z.number().min(0).lt(1).default(0),
+            haloTarget: z.number().min(0).lt(1).default(0.5),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -291,15 +295,7 @@ export const ConfigSchema = z
             /** The model: the best on the synthetic-defect validation, or the final weights (paper). */
             select: z.enum(['final', 'validation']).default('validation'),
           })
-          .strict()
-          .refine((t) => t.haloReals === 0 || t.syntheticFakes !== 'none', {
-            message: "haloReals > 0 needs syntheticFakes ('stains' or 'stains+rescaled'): the ring is around their defects",
-            path: ['haloReals'],
-          })
-          .refine((t) => t.haloTarget === 0 || t.haloReals > 0, {
-            message: "haloTarget > 0 needs haloReals > 0: it is the ring rows' target",
-            path: ['haloTarget'],
-          }),
+          .strict(),
       )
       .prefault({}),
     /**
@@ -353,12 +349,7 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
   })
-  .strict()
-  // The ring's soft target is a cross-entropy target: the truncated L1 has none, and hard rows would drop it.
-  .refine((c) => c.train.haloTarget === 0 || (c.head.loss === 'logistic' && c.head.hardFraction === 1), {
-    message: "train.haloTarget > 0 needs head.loss 'logistic' and head.hardFraction 1",
-    path: ['train', 'haloTarget'],
-  });
+  .strict();
 
 /**
  * A complete, validated configuration: every field present. From `resolveConfig`, `defaultConfig`
@@ -405,8 +396,9 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   if (!plainTraining) return 'custom';
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
-  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number } }) =>
-    t.syntheticFakes === m.train.syntheticFakes && t.haloReals === m.train.haloReals;
+  const halo = effectiveHalo(c);
+  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number; haloTarget: number } }) =>
+    t.syntheticFakes === m.train.syntheticFakes && halo.radius === m.train.haloReals && halo.target === m.train.haloTarget;
   const paperHead = headIs(PAPER_MECHANISMS) && fakesAre(PAPER_MECHANISMS);
   const validatedHead = headIs(VALIDATED_MECHANISMS) && fakesAre(VALIDATED_MECHANISMS);
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
@@ -417,6 +409,35 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   if (paperHead && !selects && c.image.fit === PAPER_MECHANISMS.image.fit && c.map.transform === PAPER_MECHANISMS.map.transform) return 'paper';
   if (validatedHead && selects && c.image.fit === DEFAULT_FIT && c.map.transform === DEFAULT_MAP_TRANSFORM) return 'validated';
   return 'custom';
+}
+
+/** The ring a run trains: its radius in patches (0: none) and its rows' soft target. */
+export interface Halo {
+  radius: number;
+  target: number;
+  /** Why a configured ring is not trained, for a warning; absent when it is as configured. */
+  dropped?: string;
+}
+
+/**
+ * The ring as it can run. Without synthetic fakes there is no defect to have a ring; a soft target is
+ * a cross-entropy target, so under the truncated L1 or hard rows the ring is not trained at all (as
+ * a real it cost faint defects: docs/studies/fast-convergence.md, "The ring as normal").
+ * @example effectiveHalo(parseConfig({})); // { radius: 2, target: 0.5 }
+ */
+export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
+  const { haloReals, haloTarget, syntheticFakes } = config.train;
+  if (haloReals === 0 || syntheticFakes === 'none') return { radius: 0, target: 0 };
+  if (haloTarget > 0 && (config.head.loss !== 'logistic' || config.head.hardFraction !== 1)) {
+    return {
+      radius: 0,
+      target: 0,
+      dropped:
+        `train.haloTarget ${haloTarget} is a cross-entropy target (head.loss 'logistic' on every row, head.hardFraction 1): ` +
+        'no ring around the synthetic defects is trained (set train.haloTarget 0 to train it as real)',
+    };
+  }
+  return { radius: haloReals, target: haloTarget };
 }
 
 /**
@@ -430,7 +451,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, fakesThroughAdaptor: false },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
-  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0 },
+  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0, haloTarget: 0 },
   map: { transform: 'none' },
 } as const;
 
@@ -449,7 +470,7 @@ export const VALIDATED_MECHANISMS = {
     adaptorInit: 'identity',
     loss: 'logistic',
   },
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 0 },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloTarget: 0.5 },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */

@@ -8,7 +8,7 @@ import type { Reporter } from '../core/progress.js';
 import type { HeadParams } from '../heads/params.js';
 import type { Rng } from '../core/rng.js';
 import type { TrainStep } from '../heads/trainStep.js';
-import type { SimpleNetConfig } from '../model/config.js';
+import { effectiveHalo, type SimpleNetConfig } from '../model/config.js';
 import type { EpochLog } from '../model/modelDir.js';
 import type { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { LoopState, TrainCheckpoint } from './checkpoint.js';
@@ -93,7 +93,7 @@ export class EpochLoop {
         noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
         ...(this.o.rowScales ? { noiseRowScale: batchFactors(this.o.rowScales, images, cache.rowsPerImage) } : {}),
         ...(this.o.givenFakes ? { givenFakes: this.o.givenFakes.batch(images) } : {}),
-        ...(this.o.givenFakes && config.train.haloReals > 0 ? { givenReals: this.o.givenFakes.reals(images) } : {}),
+        ...(this.o.givenFakes && effectiveHalo(config).radius > 0 ? { givenReals: this.o.givenFakes.reals(images) } : {}),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;

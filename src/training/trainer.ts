@@ -15,7 +15,7 @@ import type { ModelParams } from '../heads/knn.js';
 import { Rng } from '../core/rng.js';
 import { TrainStep } from '../heads/trainStep.js';
 import { takesRowScale } from '../heads/stepGraph.js';
-import type { SimpleNetConfig } from '../model/config.js';
+import { effectiveHalo, type SimpleNetConfig } from '../model/config.js';
 import type { TrainingRecord } from '../model/modelDir.js';
 import { type Calibration, trainMaxCalibration } from '../model/calibration.js';
 import { trainingImageScores } from './calibrate.js';
@@ -137,13 +137,15 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
     const rng = new Rng(seed);
     const init = initAdaptor(initHeadParams(cfg, rng), config.head.adaptorInit, moments);
     const fingerprint = trainingFingerprint(config, dataset.train, backbone.identity);
+    const halo = effectiveHalo(config);
+    if (halo.dropped) reporter.warn(halo.dropped);
     const state = await resumeOrStart(opts.checkpoint, fingerprint, epochs, dataset.train.length, rng, reporter);
     const givenFakes =
       config.train.syntheticFakes !== 'none'
         ? await SyntheticFakes.create(extractor, dataset.train, cache, {
             seed,
             kind: config.train.syntheticFakes,
-            haloRadius: config.train.haloReals,
+            haloRadius: halo.radius,
             reporter,
             signal: opts.signal,
           })
@@ -153,8 +155,8 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
       featureDtype: plan.dtype,
       noiseSchedule: config.train.noiseDecay !== 1,
       givenFakes: config.train.syntheticFakes !== 'none',
-      givenReals: config.train.syntheticFakes !== 'none' && config.train.haloReals > 0,
-      givenRealsTarget: config.train.haloTarget,
+      givenReals: halo.radius > 0,
+      givenRealsTarget: halo.target,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =

@@ -6,7 +6,7 @@ import { Rng } from '../../core/rng.js';
 import { headConfig } from '../../heads/config.js';
 import { initHeadParams, PARAM_NAMES } from '../../heads/params.js';
 import { TrainStep } from '../../heads/trainStep.js';
-import { parseConfig } from '../../model/config.js';
+import { effectiveHalo, parseConfig } from '../../model/config.js';
 import { ortTensor } from '../../onnx/session.js';
 import { assertClose } from '../../testing/golden.js';
 import { smallResNet } from '../../testing/smallBackbone.js';
@@ -151,21 +151,28 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
   }
 });
 
-test('train.haloReals: an integer 0 … 4 that needs the synthetic fakes', () => {
-  assert.equal(parseConfig({}).train.haloReals, 0);
-  assert.throws(() => parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } }), /train.haloReals: haloReals > 0 needs syntheticFakes/);
+test('train.haloReals: an integer 0 … 4, default 2; a ring only around synthetic fakes', () => {
+  assert.equal(parseConfig({}).train.haloReals, 2);
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
-  assert.equal(parseConfig({ train: { haloReals: 2 } }).train.haloReals, 2);
+  assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5 });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { syntheticFakes: 'none' } })), { radius: 0, target: 0 }, 'no synthetic defect, no ring');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 0 } })), { radius: 0, target: 0 });
 });
 
-test('train.haloTarget: in [0, 1), needs the ring, the logistic loss and every row', () => {
-  assert.equal(parseConfig({}).train.haloTarget, 0);
-  assert.equal(parseConfig({ train: { haloReals: 2, haloTarget: 0.5 } }).train.haloTarget, 0.5);
-  assert.throws(() => parseConfig({ train: { haloTarget: 0.5 } }), /train.haloTarget: haloTarget > 0 needs haloReals > 0/);
-  assert.throws(() => parseConfig({ train: { haloReals: 2, haloTarget: 1 } }), /train.haloTarget/);
-  assert.throws(
-    () => parseConfig({ train: { haloReals: 2, haloTarget: 0.5 }, head: { loss: 'truncated-l1' } }),
-    /train.haloTarget: train.haloTarget > 0 needs head.loss 'logistic'/,
-  );
-  assert.throws(() => parseConfig({ train: { haloReals: 2, haloTarget: 0.5 }, head: { hardFraction: 0.5 } }), /hardFraction 1/);
+test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no ring is trained, with a reason to warn', () => {
+  assert.equal(parseConfig({}).train.haloTarget, 0.5);
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 2, target: 0.5 });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloTarget: 0 } })), { radius: 2, target: 0 }, 'the ring as real');
+  assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
+  assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
+  for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
+    const halo = effectiveHalo(parseConfig({ head }));
+    assert.equal(halo.radius, 0, JSON.stringify(head));
+    assert.match(
+      halo.dropped ?? '',
+      /train.haloTarget 0.5 is a cross-entropy target .*no ring around the synthetic defects is trained \(set train.haloTarget 0 to train it as real\)/,
+    );
+  }
+  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloTarget: 0 } })), { radius: 2, target: 0 });
 });
