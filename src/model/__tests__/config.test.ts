@@ -89,9 +89,9 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: paper.head, train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
   assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the validated preset's head with the paper's rule");
   assert.equal(presetOf(parseConfig({ head: paper.head })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
-  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 1 } })), 'custom', 'the validated preset with a narrower ring');
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 0 } })), 'custom', 'the validated preset without the ring');
+  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
+  assert.equal(presetOf(parseConfig({ train: { haloReals: 2 } })), 'custom', 'the validated preset with the ring between normal and defect');
+  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'validated', 'a target for no ring changes nothing');
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { loss: 'truncated-l1' } })), 'custom', "the validated preset with the paper's loss");

@@ -151,28 +151,29 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
   }
 });
 
-test('train.haloReals: an integer 0 … 4, default 2; a ring only around synthetic fakes', () => {
-  assert.equal(parseConfig({}).train.haloReals, 2);
+test('train.haloReals: an integer 0 … 4, default 0; a ring only around synthetic fakes', () => {
+  assert.equal(parseConfig({}).train.haloReals, 0);
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0 }, 'no ring by default');
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
   assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5 });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { syntheticFakes: 'none' } })), { radius: 0, target: 0 }, 'no synthetic defect, no ring');
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 0 } })), { radius: 0, target: 0 });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } })), { radius: 0, target: 0 }, 'no synthetic defect, no ring');
 });
 
 test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no ring is trained, with a reason to warn', () => {
   assert.equal(parseConfig({}).train.haloTarget, 0.5);
-  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 2, target: 0.5 });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloTarget: 0 } })), { radius: 2, target: 0 }, 'the ring as real');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5 });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0 }, 'the ring as real');
   assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
   assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
-    const halo = effectiveHalo(parseConfig({ head }));
+    const halo = effectiveHalo(parseConfig({ head, train: { haloReals: 2 } }));
     assert.equal(halo.radius, 0, JSON.stringify(head));
     assert.match(
       halo.dropped ?? '',
       /train.haloTarget 0.5 is a cross-entropy target .*no ring around the synthetic defects is trained \(set train.haloTarget 0 to train it as real\)/,
     );
   }
-  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloTarget: 0 } })), { radius: 2, target: 0 });
+  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' } })), { radius: 0, target: 0 }, 'no ring asked, nothing to warn of');
+  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0 });
 });
