@@ -450,9 +450,8 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const dLoss = logistic ? g.op('Sigmoid', [t]) : g.cast(g.op('GreaterOrEqual', [t, g.scalarF32(0)]), 'float32');
   const dT = hard ? g.op('Div', [g.op('Mul', [dLoss, hard.mask]), hard.k]) : g.op('Div', [dLoss, r]);
   const dSigned = g.op('Mul', [dT, sign]); // [2, R]
-  const dS2 = soft
-    ? g.op('Add', [dSigned, g.op('Concat', [g.op('Unsqueeze', [soft, g.ints([0])]), zerosLike(g, g.op('Unsqueeze', [soft, g.ints([0])]))], { axis: 0 })])
-    : dSigned;
+  const softRow = soft ? g.op('Unsqueeze', [soft, g.ints([0])]) : undefined; // [1, R], the real branch's
+  const dS2 = softRow ? g.op('Add', [dSigned, g.op('Concat', [softRow, zerosLike(g, softRow)], { axis: 0 })]) : dSigned;
   const dScores = g.op('Reshape', [dS2, g.ints([-1, 1])]); // [2R, 1]
   const dW2 = g.op('Gemm', [dScores, act], { transA: 1 }); // [1, Hd]
   const dAct = g.op('Mul', [dScores, inp['discriminator.fc2.weight']]); // outer product [2R, Hd]

@@ -4,8 +4,8 @@
  * edge), while a pixel mask counts those patches normal. A discriminator that never saw such
  * features scores the ring around a real defect almost as high as the defect: on bottle that ring,
  * not the good images, is where SimpleNet's pixel AUROC fell behind the nearest neighbour's (docs/studies/fast-convergence.md,
- * "The ring around a defect"). Training those patches, as the synthetic copy has them, as REAL rows
- * teaches where a defect ends.
+ * "The ring around a defect"). Training those patches, as the synthetic copy has them, teaches where a
+ * defect ends: as REAL rows, or (`train.haloTarget`) as between real and fake.
  */
 import { DEFECT_HITS } from '../validation/syntheticDefects.js';
 
