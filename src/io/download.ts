@@ -261,11 +261,10 @@ async function attempt(url: URL, dest: string, opts: Required<Pick<DownloadOptio
       written.catch(() => undefined);
     });
     try {
-      const arrived = finished(res).then(
+      const dropped = await finished(res).then(
         () => undefined,
         (e: Error) => e,
       );
-      const dropped = await arrived;
       await written; // a disk error is thrown as it is
       if (dropped) {
         if (timedOut()) throw new DownloadError(`no data from ${current.host} for ${opts.timeoutMs / 1000} s (timed out after ${sizeOf(dest)} bytes)`, true);

@@ -81,6 +81,7 @@ export class EpochLoop {
     let factor = 1;
     const bar = reporter.bar(`epoch ${epoch}/${t.epochs}`, stepsPerEpoch);
     const totalSteps = t.epochs * stepsPerEpoch;
+    const ring = this.o.givenFakes && effectiveHalo(config).radius > 0 ? this.o.givenFakes : undefined;
     for (let b = 0, k = 0; b < this.order.length; b += t.batchSize, k++) {
       this.o.signal?.throwIfAborted();
       const global = (epoch - 1) * stepsPerEpoch + k;
@@ -93,7 +94,7 @@ export class EpochLoop {
         noiseFactor: noiseFactor(global, totalSteps, t.noiseDecay),
         ...(this.o.rowScales ? { noiseRowScale: batchFactors(this.o.rowScales, images, cache.rowsPerImage) } : {}),
         ...(this.o.givenFakes ? { givenFakes: this.o.givenFakes.batch(images) } : {}),
-        ...(this.o.givenFakes && effectiveHalo(config).radius > 0 ? { givenReals: this.o.givenFakes.reals(images) } : {}),
+        ...(ring ? { givenReals: ring.reals(images) } : {}),
       });
       if (!Number.isFinite(r.loss) && !this.guard) throw new Error(`training diverged: loss is ${r.loss} at epoch ${epoch}`);
       loss += r.loss;
