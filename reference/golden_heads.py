@@ -126,7 +126,8 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, asce
     given: rows GIVEN_ROWS take given backbone-space offsets E as their fakes, after the ascent:
     'offset' A + E (E a constant in the adaptor's output space), 'through' adaptor(X + E).
     reals_target t: rows REAL_ROWS are X + given offsets (their fakes too) and their real target is
-    1 - t (BCE with logits; the rest stay 1)."""
+    1 - t (BCE with logits; the rest stay 1); a list gives each of those rows its own t (saved as
+    reals_targets)."""
     torch.manual_seed(3)
     adaptor, disc = make_modules()
     a_opt = torch.optim.AdamW(adaptor.parameters(), lr=1e-4)  # weight_decay default 0.01
@@ -145,7 +146,10 @@ def step_goldens(loss_kind="truncated-l1", root="step", hard=1.0, ascent=0, asce
             save(f"{root}/{s}/reals_offsets", moved)
             save(f"{root}/{s}/reals_rows", torch.tensor(REAL_ROWS, dtype=torch.float32))
             x = x.index_add(0, torch.tensor(REAL_ROWS), moved)
-            true_target[REAL_ROWS] = 1 - reals_target
+            t = torch.tensor(reals_target, dtype=torch.float32).reshape(-1, 1) if isinstance(reals_target, list) else reals_target
+            if isinstance(reals_target, list):
+                save(f"{root}/{s}/reals_targets", t.flatten())
+            true_target[REAL_ROWS] = 1 - t
         adaptor.train(); disc.train()
         a_opt.zero_grad(); d_opt.zero_grad()
         true_feats = adaptor(x)
@@ -205,3 +209,5 @@ if __name__ == "__main__":
     step_goldens("logistic", "step_logistic_given", ascent=1, ascent_size=0.1, given="offset")
     step_goldens("logistic", "step_logistic_through", ascent=1, ascent_size=0.1, given="through")
     step_goldens("logistic", "step_logistic_soft_reals", reals_target=0.3)
+    # Per-row targets as `train.partialPatches: 'coverage'` gives them (hits / 9).
+    step_goldens("logistic", "step_logistic_partial_reals", reals_target=[1 / 9, 4 / 9])

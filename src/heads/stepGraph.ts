@@ -44,8 +44,9 @@ export interface StepGraphOptions {
    * Soft target of the given reals (`givenReals`; logistic loss, every row kept): each such row's
    * loss is binary cross-entropy against "fake with probability t", softplus(−s) + t·s, whose
    * optimum is the logit s = log((1 − t)/t) instead of +∞. 0 (default): a real like any other.
+   * 'per-row': the step takes each given real's own target (`reals.target` [H], each in [0, 1)).
    */
-  givenRealsTarget?: number;
+  givenRealsTarget?: number | 'per-row';
 }
 
 /** Graph input / output names (outputs of updated tensors are the input name + NEXT). */
@@ -60,6 +61,8 @@ export const STEP_IO = {
   /** Given reals' offsets [H, D] and their row numbers [H] (int64, distinct; `StepGraphOptions.givenReals`). */
   realsOffset: 'reals.offset',
   realsRows: 'reals.rows',
+  /** Given reals' soft targets [H] (`StepGraphOptions.givenRealsTarget` 'per-row'). */
+  realsTarget: 'reals.target',
   /** Per-row factor [R, 1] on σ (`HeadConfig.noiseLocality` > 0; `takesRowScale`). */
   noiseRowScale: 'noise.row_scale',
   loss: 'loss',
@@ -304,11 +307,14 @@ function addGivenReals(g: GraphBuilder, x: string, D: number): { x: string; rows
 
 /**
  * t/R on the given reals' rows of the real branch, 0 elsewhere [R]: the soft target's term of
- * d loss / d s (its loss term is t·s on those rows, mean over the R real rows).
+ * d loss / d s (its loss term is t·s on those rows, mean over the R real rows). `t` is one target
+ * for every given real or ('per-row') the graph's input of one per row.
  */
-function softTargetGrad(g: GraphBuilder, realScores: string, rows: string, t: number, r: string): string {
-  const perRow = g.op('Div', [g.scalarF32(t), r]);
-  const atRows = g.op('Expand', [perRow, g.op('Shape', [rows], { end: 1 })]);
+function softTargetGrad(g: GraphBuilder, realScores: string, rows: string, t: number | 'per-row', r: string): string {
+  const atRows =
+    t === 'per-row'
+      ? g.op('Div', [g.input(STEP_IO.realsTarget, 'float32', ['H']), r])
+      : g.op('Expand', [g.op('Div', [g.scalarF32(t), r]), g.op('Shape', [rows], { end: 1 })]);
   return g.op('ScatterND', [zerosLike(g, realScores), rows, atRows]);
 }
 
@@ -346,9 +352,12 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const reals = opts.givenReals ? addGivenReals(g, x32, D) : undefined;
   const x = reals ? reals.x : x32;
   const target = opts.givenRealsTarget ?? 0;
-  if (!(target >= 0 && target < 1)) throw new RangeError(`buildStepGraph: givenRealsTarget must be in [0, 1), got ${target}`);
-  if (target > 0 && !(reals && cfg.loss === 'logistic' && cfg.hardFraction === 1)) {
-    throw new TypeError('buildStepGraph: givenRealsTarget > 0 needs givenReals, the logistic loss and hardFraction 1');
+  if (!(target === 'per-row' || (target >= 0 && target < 1))) {
+    throw new RangeError(`buildStepGraph: givenRealsTarget must be in [0, 1) or 'per-row', got ${target}`);
+  }
+  const isSoft = target === 'per-row' || target > 0;
+  if (isSoft && !(reals && cfg.loss === 'logistic' && cfg.hardFraction === 1)) {
+    throw new TypeError("buildStepGraph: givenRealsTarget > 0 or 'per-row' needs givenReals, the logistic loss and hardFraction 1");
   }
   const w1 = inp['discriminator.fc1.weight'];
   const wa = inp['adaptor.weight'];
@@ -433,7 +442,7 @@ export function buildStepGraph(cfg: HeadConfig, opts: StepGraphOptions): Uint8Ar
   const perBranch = g.op('ReduceMean', [hard ? hard.values : rowLoss], { axes: [1], keepdims: 0 });
   const plainLoss = g.op('ReduceSum', [perBranch, g.ints([0])], { keepdims: 0 });
   const real = g.op('Gather', [s2, g.scalarI64(0)], { axis: 0 });
-  const soft = reals && target > 0 ? softTargetGrad(g, real, reals.rows, target, r) : undefined;
+  const soft = reals && isSoft ? softTargetGrad(g, real, reals.rows, target, r) : undefined;
   // softplus(−s) + t·s on a given real: the plain loss plus Σ (t/R)·s over those rows.
   const loss = soft ? g.op('Add', [plainLoss, g.op('ReduceSum', [g.op('Mul', [soft, real])], { keepdims: 0 })]) : plainLoss;
   g.output(loss, STEP_IO.loss, 'float32', []);

@@ -21,8 +21,8 @@ export interface TrainStepOptions {
   givenFakes?: boolean;
   /** step() then takes `givenReals` (`StepGraphOptions.givenReals`). Default false. */
   givenReals?: boolean;
-  /** The given reals' soft target (`StepGraphOptions.givenRealsTarget`). Default 0. */
-  givenRealsTarget?: number;
+  /** The given reals' soft target (`StepGraphOptions.givenRealsTarget`); 'per-row': step() then takes `givenReals.targets`. Default 0. */
+  givenRealsTarget?: number | 'per-row';
   session?: SessionOptions;
   /** onnxruntime's per-shape memory pattern (default false: see `InternalSessionOptions`); for benchmarks. */
   memoryPattern?: boolean;
@@ -32,6 +32,8 @@ export interface TrainStepOptions {
 export interface GivenFakes {
   rows: Int32Array;
   offsets: Float32Array;
+  /** Given reals only, with `givenRealsTarget: 'per-row'`: each row's soft target in [0, 1). */
+  targets?: Float32Array;
 }
 
 export interface StepResult {
@@ -55,7 +57,7 @@ export class TrainStep {
   private constructor(
     readonly cfg: HeadConfig,
     private readonly session: Session,
-    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule' | 'givenFakes' | 'givenReals'>>,
+    private readonly opts: Required<Pick<TrainStepOptions, 'noise' | 'featureDtype' | 'noiseSchedule' | 'givenFakes' | 'givenReals' | 'givenRealsTarget'>>,
     private state: Record<string, ort.Tensor>,
   ) {}
 
@@ -87,7 +89,7 @@ export class TrainStep {
       state[expAvgName(name)] = zeros(shapes[name]);
       state[expAvgSqName(name)] = zeros(shapes[name]);
     }
-    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule, givenFakes, givenReals }, state);
+    return new TrainStep(cfg, session, { noise, featureDtype, noiseSchedule, givenFakes, givenReals, givenRealsTarget }, state);
   }
 
   /** Optimizer steps taken so far (PyTorch's `state['step']`). */
@@ -104,7 +106,7 @@ export class TrainStep {
    * `noiseLocality` > 0 with in-graph noise of σ > 0 (training/localScale.ts). `givenFakes` (K
    * distinct row numbers in [0, R) and their offsets [K·D]; K may be 0) is required exactly when the
    * step was created with `givenFakes: true`; `givenReals` (the same form) exactly when created with
-   * `givenReals: true`.
+   * `givenReals: true`, with `targets` (K values in [0, 1)) exactly when created with `givenRealsTarget: 'per-row'`.
    * @throws TypeError / RangeError naming the option when features, noise, noiseFactor, noiseRowScale, givenFakes or givenReals are not as created.
    * @example const r = await step.step(cache.batch([0, 1, 2, 3]), { discLr: 1e-4, noiseFactor: 0.8 });
    */
@@ -164,6 +166,18 @@ export class TrainStep {
     for (const r of rowSets) {
       if (r.created) Object.assign(feeds, givenRowFeeds(r.key, r.given, dims[0], D, r.rows, r.offset));
       else if (r.given) throw new TypeError(`TrainStep.step: opts.${r.key} needs a step created with ${r.key}: true`);
+    }
+    const targets = opts.givenReals?.targets;
+    if (this.opts.givenRealsTarget === 'per-row' && this.opts.givenReals) {
+      const k = opts.givenReals?.rows.length ?? 0;
+      if (!(targets instanceof Float32Array && targets.length === k && targets.every((v) => v >= 0 && v < 1))) {
+        throw new RangeError(
+          `TrainStep.step: opts.givenReals.targets must be a Float32Array of ${k} values in [0, 1) (created with givenRealsTarget 'per-row')`,
+        );
+      }
+      feeds[STEP_IO.realsTarget] = ortTensor('float32', [k], targets);
+    } else if (targets) {
+      throw new TypeError("TrainStep.step: opts.givenReals.targets needs a step created with givenRealsTarget: 'per-row'");
     }
     const t = this.t + 1;
     const a = adamFactors(t, opts.adaptorLr ?? this.cfg.adaptorLr, this.cfg.adaptorWeightDecay, this.cfg);

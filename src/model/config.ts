@@ -281,6 +281,17 @@ export const ConfigSchema = z
              * otherwise the trainer warns and trains no ring (`effectiveHalo`).
              */
             haloTarget: z.number().min(0).lt(1).default(0.5),
+            /**
+             * The patches a synthetic defect covers only in part (1 to 4 of their 9 sample points;
+             * 5 or more make a fake): 'clean' (the paper; default) leaves them out, their rows
+             * training as the clean image's; 'coverage' trains each with the copy's feature against
+             * the share of it that is defect (hits / 9, binary cross-entropy), the label a pixel mask
+             * gives that patch on average, so the discriminator learns where a defect's edge is
+             * (training/syntheticFakes.ts; docs/studies/fast-convergence.md, "Partly covered
+             * patches"). Only with `syntheticFakes` and `head.loss: logistic` on every row
+             * (`effectiveHalo`).
+             */
+            partialPatches: z.enum(['clean', 'coverage']).default('clean'),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -398,8 +409,11 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
   const halo = effectiveHalo(c);
-  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number; haloTarget: number } }) =>
-    t.syntheticFakes === m.train.syntheticFakes && halo.radius === m.train.haloReals && halo.target === m.train.haloTarget;
+  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number; haloTarget: number; partialPatches: string } }) =>
+    t.syntheticFakes === m.train.syntheticFakes &&
+    halo.radius === m.train.haloReals &&
+    halo.target === m.train.haloTarget &&
+    (halo.partial ? 'coverage' : 'clean') === m.train.partialPatches;
   const paperHead = headIs(PAPER_MECHANISMS) && fakesAre(PAPER_MECHANISMS);
   const validatedHead = headIs(VALIDATED_MECHANISMS) && fakesAre(VALIDATED_MECHANISMS);
   // Without validation, 'validation' falls back to the final weights (trainer): the paper's rule.
@@ -412,33 +426,37 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   return 'custom';
 }
 
-/** The ring a run trains: its radius in patches (0: none) and its rows' soft target. */
+/** The ring a run trains: its radius in patches (0: none) and its rows' soft target; and whether partly covered patches train. */
 export interface Halo {
   radius: number;
   target: number;
+  /** `train.partialPatches: 'coverage'` as it can run. */
+  partial: boolean;
   /** Why a configured ring is not trained, for a warning; absent when it is as configured. */
   dropped?: string;
 }
 
 /**
- * The ring as it can run. Without synthetic fakes there is no defect to have a ring; a soft target is
- * a cross-entropy target, so under the truncated L1 or hard rows the ring is not trained at all (as
- * a real it cost faint defects: docs/studies/fast-convergence.md, "The ring as normal").
- * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, target: 0.5 }
+ * The ring and the partly covered patches as they can run. Without synthetic fakes there is no
+ * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
+ * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
+ * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
+ * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, target: 0.5, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
-  const { haloReals, haloTarget, syntheticFakes } = config.train;
-  if (haloReals === 0 || syntheticFakes === 'none') return { radius: 0, target: 0 };
-  if (haloTarget > 0 && (config.head.loss !== 'logistic' || config.head.hardFraction !== 1)) {
-    return {
-      radius: 0,
-      target: 0,
-      dropped:
-        `train.haloTarget ${haloTarget} is a cross-entropy target (head.loss 'logistic' on every row, head.hardFraction 1): ` +
-        'no ring around the synthetic defects is trained (set train.haloTarget 0 to train it as real)',
-    };
-  }
-  return { radius: haloReals, target: haloTarget };
+  const { haloReals, haloTarget, syntheticFakes, partialPatches } = config.train;
+  const none = { radius: 0, target: 0, partial: false };
+  if (syntheticFakes === 'none') return none;
+  const crossEntropy = config.head.loss === 'logistic' && config.head.hardFraction === 1;
+  const partial = partialPatches === 'coverage';
+  const dropped: string[] = [];
+  if (partial && !crossEntropy) dropped.push("train.partialPatches 'coverage' (the partly covered patches are not trained)");
+  const ring = haloReals > 0 && (haloTarget === 0 || crossEntropy);
+  if (haloReals > 0 && !ring)
+    dropped.push(`train.haloTarget ${haloTarget} (no ring around the synthetic defects is trained; set train.haloTarget 0 to train it as real)`);
+  const halo = { radius: ring ? haloReals : 0, target: ring ? haloTarget : 0, partial: partial && crossEntropy };
+  if (dropped.length === 0) return halo;
+  return { ...halo, dropped: `soft targets are cross-entropy targets (head.loss 'logistic' on every row, head.hardFraction 1): ${dropped.join('; ')}` };
 }
 
 /**
@@ -452,7 +470,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, fakesThroughAdaptor: false },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
-  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0, haloTarget: 0 },
+  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0, haloTarget: 0, partialPatches: 'clean' },
   map: { transform: 'none' },
 } as const;
 
@@ -472,7 +490,7 @@ export const VALIDATED_MECHANISMS = {
     loss: 'logistic',
   },
   // The ring as it runs (`effectiveHalo`): none by default, so no target either.
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloTarget: 0 },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloTarget: 0, partialPatches: 'clean' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
@@ -501,6 +519,7 @@ export const PAPER_MECHANISMS = {
     syntheticFakes: 'none',
     haloReals: 0,
     haloTarget: 0,
+    partialPatches: 'clean',
   },
   // The paper has no validation; where a study still scores one (benchmark --eval-every), it is issue 6's.
   validation: { defects: 'large' },

@@ -81,7 +81,8 @@ export class EpochLoop {
     let factor = 1;
     const bar = reporter.bar(`epoch ${epoch}/${t.epochs}`, stepsPerEpoch);
     const totalSteps = t.epochs * stepsPerEpoch;
-    const ring = this.o.givenFakes && effectiveHalo(config).radius > 0 ? this.o.givenFakes : undefined;
+    const halo = effectiveHalo(config);
+    const ring = this.o.givenFakes && (halo.radius > 0 || halo.partial) ? this.o.givenFakes : undefined;
     for (let b = 0, k = 0; b < this.order.length; b += t.batchSize, k++) {
       this.o.signal?.throwIfAborted();
       const global = (epoch - 1) * stepsPerEpoch + k;

@@ -8,8 +8,11 @@
  * Gaussian ε (heads/stepGraph.ts, `givenFakes`), so the discriminator also learns what an
  * image-space defect does to the features, not only what isotropic noise does. With a halo radius
  * (`train.haloReals`), the copies' patches beside a defect (training/haloRows.ts) are kept too, as
- * offsets of REAL rows: those rows train as normal with the copy's feature. Only these rows are
- * kept (a few % of the patches), not the copies' whole features.
+ * offsets of REAL rows: those rows train as normal with the copy's feature (or between normal and
+ * defect, `train.haloTarget`). With `train.partialPatches: 'coverage'` the patches a defect covers
+ * only in part (1 to DEFECT_HITS − 1 of their 9 sample points) train with the copy's feature too,
+ * each against the share of it that is defect (hits / 9). Only these rows are kept (a few % of
+ * the patches), not the copies' whole features.
  */
 import type { Reporter } from '../core/progress.js';
 import { concatTyped } from '../core/concat.js';
@@ -43,30 +46,40 @@ export interface ImageFakes {
   haloRows?: Int32Array;
   /** Their offsets (copy − clean), [haloRows.length, dim] row-major. */
   haloOffsets?: Float32Array;
+  /** Their soft targets (`TrainStep`'s `givenRealsTarget: 'per-row'`), one per halo row; absent: none given. */
+  haloTargets?: Float32Array;
 }
+
+/** A patch's 3×3 sample points (`patchHits`). */
+const SAMPLE_POINTS = 9;
 
 /** A batch's given rows and offsets, in reusable buffers (`SyntheticFakes.batch`, `.reals`). */
 class RowBuffer {
   private rows = new Int32Array(0);
   private offsets = new Float32Array(0);
+  private targets = new Float32Array(0);
 
   constructor(private readonly dim: number) {}
 
-  fill(parts: readonly { rows: Int32Array; offsets: Float32Array; base: number }[]): GivenFakes {
+  /** With `withTargets`, every part's `targets` (absent: 0) are laid out beside its rows. */
+  fill(parts: readonly { rows: Int32Array; offsets: Float32Array; targets?: Float32Array; base: number }[], withTargets = false): GivenFakes {
     const k = parts.reduce((n, p) => n + p.rows.length, 0);
     if (this.rows.length < k) {
       this.rows = new Int32Array(k);
       this.offsets = new Float32Array(k * this.dim);
+      this.targets = new Float32Array(k);
     }
     const rows = this.rows.subarray(0, k);
     const offsets = this.offsets.subarray(0, k * this.dim);
+    const targets = this.targets.subarray(0, k);
     let at = 0;
     for (const p of parts) {
       for (let j = 0; j < p.rows.length; j++) rows[at + j] = p.base + p.rows[j];
       offsets.set(p.offsets, at * this.dim);
+      if (withTargets) targets.set(p.targets ?? new Float32Array(p.rows.length), at);
       at += p.rows.length;
     }
-    return { rows, offsets };
+    return withTargets ? { rows, offsets, targets } : { rows, offsets };
   }
 }
 
@@ -110,6 +123,8 @@ export class SyntheticFakes {
       const fake = new Set(f.rows);
       if (halo.some((r) => r < 0 || r >= rowsPerImage || fake.has(r)))
         throw new RangeError(`SyntheticFakes: image ${i} has a halo row outside 0 … ${rowsPerImage - 1} or among its fake rows`);
+      if (f.haloTargets && !(f.haloTargets.length === halo.length && f.haloTargets.every((t) => t >= 0 && t < 1)))
+        throw new RangeError(`SyntheticFakes: image ${i} needs one halo target in [0, 1) per halo row (${halo.length})`);
     });
     return new SyntheticFakes(images, rowsPerImage, dim);
   }
@@ -128,8 +143,10 @@ export class SyntheticFakes {
    * One stained copy of every image of `train` (cached as `cache`, image i at index i), and with
    * `kind: 'stains+rescaled'` (default 'stains') one rescaled copy too, through `extractor`, each kind
    * drawn from `seed` on its own stream. `haloRadius` (default 0, none) also keeps each copy's rows
-   * within that many patches of its defect as real rows (training/haloRows.ts); a row that is a fake
-   * in any copy, or already a halo row of an earlier one, is not.
+   * within that many patches of its defect as real rows (training/haloRows.ts), each with the soft
+   * target `haloTarget` (default 0); `partial` (default false) keeps the patches a defect covers in
+   * part as real rows too, each with its covered share as its target (both in `haloTargets`). A row
+   * that is a fake in any copy, or already kept from an earlier one, is not.
    * @throws the decoder's error naming the file when an image cannot be read.
    * @example const fakes = await SyntheticFakes.create(extractor, dataset.train, cache, { seed: 0, reporter });
    */
@@ -137,7 +154,7 @@ export class SyntheticFakes {
     extractor: FeatureExtractor,
     train: readonly Sample[],
     cache: FeatureCache,
-    opts: { seed: number; kind?: SyntheticFakeKind; haloRadius?: number; reporter: Reporter; signal?: AbortSignal },
+    opts: { seed: number; kind?: SyntheticFakeKind; haloRadius?: number; haloTarget?: number; partial?: boolean; reporter: Reporter; signal?: AbortSignal },
   ): Promise<SyntheticFakes> {
     const geometry = extractor.options.image;
     const makers: ((image: DecodedImage) => SyntheticDefect)[] = [];
@@ -148,6 +165,9 @@ export class SyntheticFakes {
       makers.push((image) => synthesizeRescaled(image, geometry, rescaledRng));
     }
     const radius = opts.haloRadius ?? 0;
+    const partial = opts.partial === true;
+    const keepsReals = radius > 0 || partial;
+    const soft = partial || (radius > 0 && (opts.haloTarget ?? 0) > 0);
     const images: ImageFakes[] = [];
     const session = await Session.create(buildOffsetModel(cache.plan.dtype, cache.dim), 'stain offsets');
     const bar = opts.reporter.bar('image-level fakes (synthetic copies)', train.length);
@@ -157,7 +177,7 @@ export class SyntheticFakes {
         const image = await decodeImage(train[i].path);
         const taken = new Set<number>();
         const fakes: { rows: Int32Array; offsets: Float32Array }[] = [];
-        const halos: { rows: Int32Array; offsets: Float32Array }[] = [];
+        const halos: { rows: Int32Array; offsets: Float32Array; targets: Float32Array }[] = [];
         // Every maker draws for every image, so each stream's draws never depend on another's.
         for (const make of makers) {
           const copy = make(image);
@@ -168,7 +188,10 @@ export class SyntheticFakes {
           });
           if (picked.length === 0) continue;
           for (const r of picked) taken.add(r);
-          const halo = radius > 0 ? haloRows(hits, extractor.grid, radius) : [];
+          const ring = radius > 0 ? haloRows(hits, extractor.grid, radius) : [];
+          const part: number[] = [];
+          if (partial) hits.forEach((h, r) => h > 0 && h < DEFECT_HITS && part.push(r));
+          const halo = [...ring, ...part];
           const rows = [...picked, ...halo];
           const out = await session.run({
             clean: cache.batch([i]),
@@ -178,7 +201,8 @@ export class SyntheticFakes {
           const all = out.offsets.data as Float32Array;
           const d = cache.dim;
           fakes.push({ rows: Int32Array.from(picked), offsets: all.slice(0, picked.length * d) });
-          halos.push({ rows: Int32Array.from(halo), offsets: all.slice(picked.length * d) });
+          const targets = Float32Array.from(halo, (r, j) => (j < ring.length ? (opts.haloTarget ?? 0) : hits[r] / SAMPLE_POINTS));
+          halos.push({ rows: Int32Array.from(halo), offsets: all.slice(picked.length * d), targets });
         }
         const entry: ImageFakes = {
           rows: concatTyped(
@@ -190,7 +214,11 @@ export class SyntheticFakes {
             fakes.map((f) => f.offsets),
           ),
         };
-        if (radius > 0) Object.assign(entry, keptHalo(halos, taken, cache.dim));
+        if (keepsReals) {
+          const { haloTargets, ...kept } = keptHalo(halos, taken, cache.dim);
+          // Targets only where some row has one (TrainStep's 'per-row'); otherwise every kept row is a plain real.
+          Object.assign(entry, kept, soft ? { haloTargets } : {});
+        }
         images.push(entry);
         bar.tick();
       }
@@ -198,7 +226,7 @@ export class SyntheticFakes {
       await session.release();
     }
     const fakes = SyntheticFakes.fromOffsets(images, cache.rowsPerImage, cache.dim);
-    const halo = radius > 0 ? `, ${fakes.haloCount} patches beside them kept real` : '';
+    const halo = keepsReals ? `, ${fakes.haloCount} patches beside or partly in them kept as reals` : '';
     bar.done(`${fakes.rowCount} synthetic-defect patches of ${train.length * cache.rowsPerImage}${halo}`);
     return fakes;
   }
@@ -224,28 +252,33 @@ export class SyntheticFakes {
     return this.realBuffer.fill(
       images.map((img, b) => {
         const f = this.images[img];
-        return f.haloRows && f.haloOffsets ? { rows: f.haloRows, offsets: f.haloOffsets, base: b * this.rowsPerImage } : { ...none, base: 0 };
+        return f.haloRows && f.haloOffsets
+          ? { rows: f.haloRows, offsets: f.haloOffsets, targets: f.haloTargets, base: b * this.rowsPerImage }
+          : { ...none, base: 0 };
       }),
+      this.images.some((f) => f.haloTargets !== undefined),
     );
   }
 }
 
 /** The halo rows of an image's copies that no copy made a fake and no earlier copy kept, with their offsets. */
 function keptHalo(
-  halos: readonly { rows: Int32Array; offsets: Float32Array }[],
+  halos: readonly { rows: Int32Array; offsets: Float32Array; targets: Float32Array }[],
   fakeRows: ReadonlySet<number>,
   dim: number,
-): Required<Pick<ImageFakes, 'haloRows' | 'haloOffsets'>> {
+): Required<Pick<ImageFakes, 'haloRows' | 'haloOffsets' | 'haloTargets'>> {
   const seen = new Set<number>();
   const rows: number[] = [];
   const parts: Float32Array[] = [];
+  const targets: number[] = [];
   for (const h of halos) {
     h.rows.forEach((r, j) => {
       if (fakeRows.has(r) || seen.has(r)) return;
       seen.add(r);
       rows.push(r);
       parts.push(h.offsets.subarray(j * dim, (j + 1) * dim));
+      targets.push(h.targets[j]);
     });
   }
-  return { haloRows: Int32Array.from(rows), haloOffsets: concatTyped(Float32Array, parts) };
+  return { haloRows: Int32Array.from(rows), haloOffsets: concatTyped(Float32Array, parts), haloTargets: Float32Array.from(targets) };
 }

@@ -21,8 +21,16 @@ function initParams(g = gf): HeadParams {
   return p;
 }
 
-/** `realsTarget`: the goldens' REAL_ROWS are given reals (X + offset) with that soft target. */
-async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTensor<'float32'>, given = false, realsTarget?: number): Promise<void> {
+/**
+ * `realsTarget`: the goldens' REAL_ROWS are given reals (X + offset) with that soft target; 'per-row':
+ * each with its own (the goldens' `reals_targets`).
+ */
+async function twoStepsMatchPyTorch(
+  cfg: HeadConfig,
+  gf: (rel: string) => HostTensor<'float32'>,
+  given = false,
+  realsTarget?: number | 'per-row',
+): Promise<void> {
   const reals = realsTarget !== undefined;
   const ts = await TrainStep.create(cfg, initParams(gf), { noise: 'input', givenFakes: given, givenReals: reals, givenRealsTarget: realsTarget ?? 0 });
   let before = initParams(gf);
@@ -34,7 +42,9 @@ async function twoStepsMatchPyTorch(cfg: HeadConfig, gf: (rel: string) => HostTe
     const r = await ts.step(gf(`${s}/features`), {
       noise: gf(`${s}/noise`),
       ...(given ? { givenFakes: rowsAndOffsets(s, 'given') } : {}),
-      ...(reals ? { givenReals: rowsAndOffsets(s, 'reals') } : {}),
+      ...(reals
+        ? { givenReals: { ...rowsAndOffsets(s, 'reals'), ...(realsTarget === 'per-row' ? { targets: Float32Array.from(gf(`${s}/reals_targets`).data) } : {}) } }
+        : {}),
     });
     const [loss, pTrue, pFake] = Array.from(gf(`${s}/metrics`).data);
     assertClose([r.loss], [loss], { rtol: 1e-4, label: `step ${s} loss` });
@@ -97,13 +107,36 @@ test('fakesThroughAdaptor: given fakes as the adaptor of X + δ, its gradient in
 test('givenRealsTarget 0.3: given reals trained as fakes with probability 0.3 (BCE against 0.7): two full training steps match PyTorch', () =>
   twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' }), goldenIn('step_logistic_soft_reals'), false, 0.3));
 
+test("givenRealsTarget 'per-row': given reals with their own targets (1/9 and 4/9, BCE against 1 − t): two full training steps match PyTorch", () =>
+  twoStepsMatchPyTorch(headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' }), goldenIn('step_logistic_partial_reals'), false, 'per-row'));
+
+test("givenRealsTarget 'per-row': every row's target is asked for, in [0, 1), and only then", async () => {
+  const logistic = headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' });
+  const g = goldenIn('step_logistic_partial_reals');
+  const reals = { rows: Int32Array.from(g('1/reals_rows').data), offsets: Float32Array.from(g('1/reals_offsets').data) };
+  const perRow = await TrainStep.create(logistic, initParams(g), { noise: 'input', givenReals: true, givenRealsTarget: 'per-row' });
+  const plain = await TrainStep.create(logistic, initParams(g), { noise: 'input', givenReals: true });
+  try {
+    const feeds = { noise: g('1/noise') };
+    await assert.rejects(perRow.step(g('1/features'), { ...feeds, givenReals: reals }), /givenReals.targets must be a Float32Array of 2 values in \[0, 1\)/);
+    await assert.rejects(perRow.step(g('1/features'), { ...feeds, givenReals: { ...reals, targets: Float32Array.of(0.1, 1) } }), /values in \[0, 1\)/);
+    await assert.rejects(
+      plain.step(g('1/features'), { ...feeds, givenReals: { ...reals, targets: Float32Array.of(0.1, 0.2) } }),
+      /needs a step created with givenRealsTarget: 'per-row'/,
+    );
+  } finally {
+    await perRow.release();
+    await plain.release();
+  }
+});
+
 test('givenRealsTarget: refused outside [0, 1) and without given reals, the logistic loss or every row', async () => {
   const params = initParams();
   const logistic = headConfig({ featureDim: 12, hiddenDim: 8, loss: 'logistic' });
   await Promise.all([
     assert.rejects(
       TrainStep.create(logistic, params, { noise: 'input', givenReals: true, givenRealsTarget: 1 }),
-      /givenRealsTarget must be in \[0, 1\), got 1/,
+      /givenRealsTarget must be in \[0, 1\) or 'per-row', got 1/,
     ),
     assert.rejects(TrainStep.create(logistic, params, { noise: 'input', givenRealsTarget: 0.5 }), /needs givenReals, the logistic loss and hardFraction 1/),
     assert.rejects(TrainStep.create(cfg, params, { noise: 'input', givenReals: true, givenRealsTarget: 0.5 }), /needs givenReals, the logistic loss/),

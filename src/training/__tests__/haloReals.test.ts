@@ -145,6 +145,37 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
           `image ${i}: the ring's features changed with the copy`,
         );
     }
+    assert.equal(halo.reals([0, 1, 2]).targets, undefined, 'a ring without a soft target gives no targets');
+    // The partly covered patches: every target a share of 1 … DEFECT_HITS − 1 of 9 points, the ring's its own.
+    const part = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, partial: true, reporter: silentReporter });
+    const both = await SyntheticFakes.create(extractor, train, cache, {
+      seed: 2,
+      kind,
+      haloRadius: 2,
+      haloTarget: 0.5,
+      partial: true,
+      reporter: silentReporter,
+    });
+    const shares = new Set(Array.from({ length: DEFECT_HITS - 1 }, (_, k) => Math.fround((k + 1) / 9)));
+    assert.ok(part.haloCount > 0, 'some patches are partly covered');
+    assert.ok(both.haloCount > Math.max(part.haloCount, halo.haloCount) && both.haloCount <= part.haloCount + halo.haloCount);
+    for (let i = 0; i < train.length; i++) {
+      assert.deepEqual(Array.from(part.batch([i]).rows), Array.from(plain.batch([i]).rows), `image ${i}: the fake rows unchanged`);
+      const p = part.reals([i]);
+      assert.ok(p.targets && p.targets.length === p.rows.length && p.targets.every((t) => shares.has(t)), `image ${i}: targets ${p.targets}`);
+      const fake = new Set(part.batch([i]).rows);
+      assert.ok(
+        Array.from(p.rows).every((row) => !fake.has(row)),
+        `image ${i}: a partly covered row is also a fake`,
+      );
+      const ring = new Set(halo.reals([i]).rows);
+      const b = both.reals([i]);
+      b.rows.forEach((row, j) => {
+        // A row in the ring of one copy and partly covered by another keeps the first copy's target.
+        if (!ring.has(row)) assert.ok(shares.has(b.targets?.[j] ?? -1), `image ${i} row ${row}: ${b.targets?.[j]}`);
+        else assert.ok(b.targets?.[j] === 0.5 || shares.has(b.targets?.[j] ?? -1), `image ${i} row ${row}`);
+      });
+    }
   } finally {
     await extractor.release();
     cache.release();
@@ -153,17 +184,21 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
 
 test('train.haloReals: an integer 0 … 4, default 0; a ring only around synthetic fakes', () => {
   assert.equal(parseConfig({}).train.haloReals, 0);
-  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0 }, 'no ring by default');
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0, partial: false }, 'no ring by default');
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5 });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } })), { radius: 0, target: 0 }, 'no synthetic defect, no ring');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5, partial: false });
+  assert.deepEqual(
+    effectiveHalo(parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } })),
+    { radius: 0, target: 0, partial: false },
+    'no synthetic defect, no ring',
+  );
 });
 
 test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no ring is trained, with a reason to warn', () => {
   assert.equal(parseConfig({}).train.haloTarget, 0.5);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5 });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0 }, 'the ring as real');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0, partial: false }, 'the ring as real');
   assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
   assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
@@ -171,9 +206,31 @@ test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard r
     assert.equal(halo.radius, 0, JSON.stringify(head));
     assert.match(
       halo.dropped ?? '',
-      /train.haloTarget 0.5 is a cross-entropy target .*no ring around the synthetic defects is trained \(set train.haloTarget 0 to train it as real\)/,
+      /soft targets are cross-entropy targets .*train.haloTarget 0.5 \(no ring around the synthetic defects is trained; set train.haloTarget 0 to train it as real\)/,
     );
   }
-  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' } })), { radius: 0, target: 0 }, 'no ring asked, nothing to warn of');
-  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0 });
+  assert.deepEqual(
+    effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' } })),
+    { radius: 0, target: 0, partial: false },
+    'no ring asked, nothing to warn of',
+  );
+  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2, haloTarget: 0 } })), {
+    radius: 2,
+    target: 0,
+    partial: false,
+  });
+});
+
+test("train.partialPatches: 'clean' by default; 'coverage' only with synthetic fakes and the cross-entropy on every row", () => {
+  assert.equal(parseConfig({}).train.partialPatches, 'clean');
+  assert.throws(() => parseConfig({ train: { partialPatches: 'half' } }), /train.partialPatches/);
+  const coverage = { partialPatches: 'coverage' } as const;
+  assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 0, target: 0, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, haloReals: 2 } })), { radius: 2, target: 0.5, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, syntheticFakes: 'none' } })), { radius: 0, target: 0, partial: false });
+  for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
+    const halo = effectiveHalo(parseConfig({ head, train: { ...coverage, haloReals: 2, haloTarget: 0 } }));
+    assert.deepEqual([halo.radius, halo.partial], [2, false], JSON.stringify(head));
+    assert.match(halo.dropped ?? '', /train.partialPatches 'coverage' \(the partly covered patches are not trained\)$/);
+  }
 });
