@@ -283,15 +283,15 @@ export const ConfigSchema = z
             haloTarget: z.number().min(0).lt(1).default(0.5),
             /**
              * The patches a synthetic defect covers only in part (1 to 4 of their 9 sample points;
-             * 5 or more make a fake): 'coverage' (default) trains each with the copy's feature
-             * against the share of it that is defect (hits / 9, binary cross-entropy), the label a
-             * pixel mask gives that patch on average, so the discriminator learns where a defect's
-             * edge is (training/syntheticFakes.ts; adopted by the five-seed rule,
-             * docs/studies/fast-convergence.md, "Partly covered patches"); 'clean' (the paper) leaves
-             * them out, their rows training as the clean image's. Only with `syntheticFakes` and
-             * `head.loss: logistic` on every row (`effectiveHalo`).
+             * 5 or more make a fake): 'clean' (the paper; default) leaves them out, their rows
+             * training as the clean image's; 'coverage' trains each with the copy's feature against
+             * the share of it that is defect (hits / 9, binary cross-entropy), the label a pixel mask
+             * gives that patch on average, so the discriminator learns where a defect's edge is
+             * (training/syntheticFakes.ts; docs/studies/fast-convergence.md, "Partly covered
+             * patches"). Only with `syntheticFakes` and `head.loss: logistic` on every row
+             * (`effectiveHalo`).
              */
-            partialPatches: z.enum(['clean', 'coverage']).default('coverage'),
+            partialPatches: z.enum(['clean', 'coverage']).default('clean'),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */
             ema: z.number().min(0).lt(1).default(0),
             /** Roll back to the last good epoch and lower the learning rates on a loss spike. */
@@ -439,8 +439,8 @@ export interface Halo {
 /**
  * The ring and the partly covered patches as they can run. Without synthetic fakes there is no
  * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
- * rows neither a soft ring (with a reason to warn) nor the partly covered patches are trained at
- * all (as reals they cost faint defects: docs/studies/fast-convergence.md, "The ring as normal").
+ * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
+ * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
  * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, target: 0.5, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
@@ -449,16 +449,14 @@ export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): 
   if (syntheticFakes === 'none') return none;
   const crossEntropy = config.head.loss === 'logistic' && config.head.hardFraction === 1;
   const partial = partialPatches === 'coverage';
+  const dropped: string[] = [];
+  if (partial && !crossEntropy) dropped.push("train.partialPatches 'coverage' (the partly covered patches are not trained)");
   const ring = haloReals > 0 && (haloTarget === 0 || crossEntropy);
-  // The partly covered patches are a default: without the cross-entropy they are simply not trained, unannounced.
+  if (haloReals > 0 && !ring)
+    dropped.push(`train.haloTarget ${haloTarget} (no ring around the synthetic defects is trained; set train.haloTarget 0 to train it as real)`);
   const halo = { radius: ring ? haloReals : 0, target: ring ? haloTarget : 0, partial: partial && crossEntropy };
-  if (haloReals === 0 || ring) return halo;
-  return {
-    ...halo,
-    dropped:
-      `train.haloTarget ${haloTarget} is a cross-entropy target (head.loss 'logistic' on every row, head.hardFraction 1): ` +
-      'no ring around the synthetic defects is trained (set train.haloTarget 0 to train it as real)',
-  };
+  if (dropped.length === 0) return halo;
+  return { ...halo, dropped: `soft targets are cross-entropy targets (head.loss 'logistic' on every row, head.hardFraction 1): ${dropped.join('; ')}` };
 }
 
 /**
@@ -492,7 +490,7 @@ export const VALIDATED_MECHANISMS = {
     loss: 'logistic',
   },
   // The ring as it runs (`effectiveHalo`): none by default, so no target either.
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloTarget: 0, partialPatches: 'coverage' },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloTarget: 0, partialPatches: 'clean' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */

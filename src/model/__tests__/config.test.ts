@@ -94,12 +94,7 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
   assert.equal(presetOf(parseConfig({ train: { haloReals: 2 } })), 'custom', 'the validated preset with the ring between normal and defect');
   assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'validated', 'a target for no ring changes nothing');
-  assert.equal(presetOf(parseConfig({ train: { partialPatches: 'clean' } })), 'custom', 'the validated preset without the partly covered patches');
-  assert.equal(
-    presetOf(parseConfig({ ...paper, train: { ...paper.train, select: 'final', partialPatches: 'coverage' } })),
-    'paper',
-    'no synthetic defect, no partly covered patch',
-  );
+  assert.equal(presetOf(parseConfig({ train: { partialPatches: 'coverage' } })), 'custom', 'the validated preset with the partly covered patches');
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
   assert.equal(presetOf(parseConfig({ head: { loss: 'truncated-l1' } })), 'custom', "the validated preset with the paper's loss");

@@ -184,10 +184,10 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
 
 test('train.haloReals: an integer 0 … 4, default 0; a ring only around synthetic fakes', () => {
   assert.equal(parseConfig({}).train.haloReals, 0);
-  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0, partial: true }, 'no ring by default; the partly covered patches');
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0, partial: false }, 'no ring by default');
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5, partial: false });
   assert.deepEqual(
     effectiveHalo(parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } })),
     { radius: 0, target: 0, partial: false },
@@ -197,8 +197,8 @@ test('train.haloReals: an integer 0 … 4, default 0; a ring only around synthet
 
 test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no ring is trained, with a reason to warn', () => {
   assert.equal(parseConfig({}).train.haloTarget, 0.5);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5, partial: true });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0, partial: true }, 'the ring as real');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0, partial: false }, 'the ring as real');
   assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
   assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
@@ -206,7 +206,7 @@ test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard r
     assert.equal(halo.radius, 0, JSON.stringify(head));
     assert.match(
       halo.dropped ?? '',
-      /train.haloTarget 0.5 is a cross-entropy target .*no ring around the synthetic defects is trained \(set train.haloTarget 0 to train it as real\)/,
+      /soft targets are cross-entropy targets .*train.haloTarget 0.5 \(no ring around the synthetic defects is trained; set train.haloTarget 0 to train it as real\)/,
     );
   }
   assert.deepEqual(
@@ -221,20 +221,16 @@ test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard r
   });
 });
 
-test("train.partialPatches: 'coverage' by default, only with synthetic fakes and the cross-entropy on every row", () => {
-  assert.equal(parseConfig({}).train.partialPatches, 'coverage');
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { partialPatches: 'clean' } })), { radius: 0, target: 0, partial: false });
+test("train.partialPatches: 'clean' by default; 'coverage' only with synthetic fakes and the cross-entropy on every row", () => {
+  assert.equal(parseConfig({}).train.partialPatches, 'clean');
   assert.throws(() => parseConfig({ train: { partialPatches: 'half' } }), /train.partialPatches/);
   const coverage = { partialPatches: 'coverage' } as const;
   assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 0, target: 0, partial: true });
   assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, haloReals: 2 } })), { radius: 2, target: 0.5, partial: true });
   assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, syntheticFakes: 'none' } })), { radius: 0, target: 0, partial: false });
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
-    // A default, so it is not trained there without a warning.
-    assert.deepEqual(
-      effectiveHalo(parseConfig({ head, train: { ...coverage, haloReals: 2, haloTarget: 0 } })),
-      { radius: 2, target: 0, partial: false },
-      JSON.stringify(head),
-    );
+    const halo = effectiveHalo(parseConfig({ head, train: { ...coverage, haloReals: 2, haloTarget: 0 } }));
+    assert.deepEqual([halo.radius, halo.partial], [2, false], JSON.stringify(head));
+    assert.match(halo.dropped ?? '', /train.partialPatches 'coverage' \(the partly covered patches are not trained\)$/);
   }
 });
