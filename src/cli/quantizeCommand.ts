@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { quantize } from '../api/quantize.js';
+import { DEFAULT_ERROR_BUDGET } from '../backbones/quantizeBackbone.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../onnx/calibrate.js';
 import { intOption, numberOption, reporterFor } from './options.js';
 
@@ -36,7 +37,7 @@ export function quantizeCommand(program: Command): void {
     )
     .option(
       '--error-budget <x>',
-      "mixed precision (default rule): keep float32 the fewest activations, most sensitive first, so that the feature taps' predicted relative error is at most x (default 0.015; 'inf' quantizes all: fastest, least exact)",
+      `mixed precision (default rule): keep float32 the fewest activations, most sensitive first, so that the feature taps' predicted relative error is at most x (default ${DEFAULT_ERROR_BUDGET}; 'inf' quantizes all: fastest, least exact)`,
       (v: string) => {
         const x = v === 'inf' ? Infinity : Number(v);
         if (v.trim() === '' || !(x >= 0)) throw new InvalidArgumentError(`--error-budget must be a number ≥ 0 or 'inf', got '${v}'`);

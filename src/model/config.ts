@@ -287,9 +287,10 @@ export const ConfigSchema = z
              * training as the clean image's; 'coverage' trains each with the copy's feature against
              * the share of it that is defect (hits / 9, binary cross-entropy), the label a pixel mask
              * gives that patch on average, so the discriminator learns where a defect's edge is
-             * (training/syntheticFakes.ts; docs/studies/fast-convergence.md, "Partly covered
-             * patches"). Only with `syntheticFakes` and `head.loss: logistic` on every row
-             * (`effectiveHalo`).
+             * (training/syntheticFakes.ts). It scored higher validation on five of five seeds, but
+             * lower pixel AUROC on validation's small defects on five of five, so it is not the
+             * default (docs/studies/fast-convergence.md, "Partly covered patches"). Only with
+             * `syntheticFakes` and `head.loss: logistic` on every row (`effectiveHalo`).
              */
             partialPatches: z.enum(['clean', 'coverage']).default('clean'),
             /** EMA decay of the weights per step (0: off); the EMA weights are validated and saved. */

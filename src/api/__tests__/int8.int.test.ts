@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { spearman } from '../../benchmark/selection.js';
+import { DEFAULT_ERROR_BUDGET } from '../../backbones/quantizeBackbone.js';
 import { decodeModel } from '../../onnx/decode.js';
 import { BOTTLE_MISSING, makeBottleSubset } from '../../testing/bottleSubset.js';
 import { runCli } from '../../testing/cli.js';
@@ -57,7 +58,7 @@ describe('int8 backbone (simplenet quantize, --precision int8)', { skip: BOTTLE_
     assert.ok(summary.tensors > 10, `ranges for ${summary.tensors} tensors`);
     // The shared MobileNetV2 is a quantization-aware-trained network: every weight stays on its grid.
     assert.ok(summary.weights > 0 && summary.gridWeights === summary.weights, `${summary.gridWeights} of ${summary.weights} weights on their grid`);
-    assert.ok(summary.predictedError <= 0.02, `predicted tap error ${summary.predictedError} within the default budget`);
+    assert.ok(summary.predictedError <= DEFAULT_ERROR_BUDGET, `predicted tap error ${summary.predictedError} within the default budget`);
     const scores = (precision: string) => {
       const r = simplenet('predict', '--model', model, '--precision', precision, '--json', '--quiet', testDir);
       assert.equal(r.code, 0, r.stderr);
