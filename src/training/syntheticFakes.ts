@@ -97,6 +97,8 @@ function buildOffsetModel(dtype: 'float32' | 'float16', dim: number): Uint8Array
 export class SyntheticFakes {
   private readonly fakeBuffer: RowBuffer;
   private readonly realBuffer: RowBuffer;
+  /** Some kept real has a soft target: `reals` then gives one per row (TrainStep's 'per-row'). */
+  private readonly softReals: boolean;
 
   private constructor(
     private readonly images: ImageFakes[],
@@ -105,6 +107,7 @@ export class SyntheticFakes {
   ) {
     this.fakeBuffer = new RowBuffer(dim);
     this.realBuffer = new RowBuffer(dim);
+    this.softReals = images.some((f) => f.haloTargets !== undefined);
   }
 
   /**
@@ -242,9 +245,9 @@ export class SyntheticFakes {
   }
 
   /**
-   * The given reals of the same batch (`TrainStep.step`'s `givenReals`): the halo rows' numbers and
-   * their offsets, laid out as `batch` lays out the fakes; empty without a halo radius. The buffers
-   * are reused by the next call.
+   * The given reals of the same batch (`TrainStep.step`'s `givenReals`): the kept rows' numbers and
+   * their offsets, laid out as `batch` lays out the fakes, and their targets when any is soft; empty
+   * without a halo radius or partly covered patches. The buffers are reused by the next call.
    * @example const reals = fakes.reals([3, 0, 7]); // { rows, offsets } for TrainStep.step
    */
   reals(images: readonly number[]): GivenFakes {
@@ -256,12 +259,12 @@ export class SyntheticFakes {
           ? { rows: f.haloRows, offsets: f.haloOffsets, targets: f.haloTargets, base: b * this.rowsPerImage }
           : { ...none, base: 0 };
       }),
-      this.images.some((f) => f.haloTargets !== undefined),
+      this.softReals,
     );
   }
 }
 
-/** The halo rows of an image's copies that no copy made a fake and no earlier copy kept, with their offsets. */
+/** The halo rows of an image's copies that no copy made a fake and no earlier copy kept, with their offsets and targets. */
 function keptHalo(
   halos: readonly { rows: Int32Array; offsets: Float32Array; targets: Float32Array }[],
   fakeRows: ReadonlySet<number>,
