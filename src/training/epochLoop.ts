@@ -8,7 +8,7 @@ import type { Reporter } from '../core/progress.js';
 import type { HeadParams } from '../heads/params.js';
 import type { Rng } from '../core/rng.js';
 import type { TrainStep } from '../heads/trainStep.js';
-import { effectiveHalo, type SimpleNetConfig } from '../model/config.js';
+import type { SimpleNetConfig } from '../model/config.js';
 import type { EpochLog } from '../model/modelDir.js';
 import type { SyntheticValidation } from '../validation/syntheticValidation.js';
 import type { LoopState, TrainCheckpoint } from './checkpoint.js';
@@ -81,8 +81,7 @@ export class EpochLoop {
     let factor = 1;
     const bar = reporter.bar(`epoch ${epoch}/${t.epochs}`, stepsPerEpoch);
     const totalSteps = t.epochs * stepsPerEpoch;
-    const halo = effectiveHalo(config);
-    const ring = this.o.givenFakes && (halo.radius > 0 || halo.partial) ? this.o.givenFakes : undefined;
+    const ring = this.o.givenFakes?.keepsReals ? this.o.givenFakes : undefined;
     for (let b = 0, k = 0; b < this.order.length; b += t.batchSize, k++) {
       this.o.signal?.throwIfAborted();
       const global = (epoch - 1) * stepsPerEpoch + k;

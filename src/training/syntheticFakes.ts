@@ -97,8 +97,10 @@ function buildOffsetModel(dtype: 'float32' | 'float16', dim: number): Uint8Array
 export class SyntheticFakes {
   private readonly fakeBuffer: RowBuffer;
   private readonly realBuffer: RowBuffer;
-  /** Some kept real has a soft target: `reals` then gives one per row (TrainStep's 'per-row'). */
-  private readonly softReals: boolean;
+  /** It keeps real rows (a ring or partly covered patches): a step takes `reals` (TrainStep's `givenReals`). */
+  readonly keepsReals: boolean;
+  /** Those rows carry soft targets: `reals` gives one per row (TrainStep's `givenRealsTarget: 'per-row'`). */
+  readonly softReals: boolean;
 
   private constructor(
     private readonly images: ImageFakes[],
@@ -107,6 +109,8 @@ export class SyntheticFakes {
   ) {
     this.fakeBuffer = new RowBuffer(dim);
     this.realBuffer = new RowBuffer(dim);
+    // `create` gives every image halo rows (maybe none) exactly when it keeps reals, and targets when they are soft.
+    this.keepsReals = images.some((f) => f.haloRows !== undefined);
     this.softReals = images.some((f) => f.haloTargets !== undefined);
   }
 

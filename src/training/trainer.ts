@@ -157,9 +157,8 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
       featureDtype: plan.dtype,
       noiseSchedule: config.train.noiseDecay !== 1,
       givenFakes: config.train.syntheticFakes !== 'none',
-      givenReals: halo.radius > 0 || halo.partial,
-      // SyntheticFakes gives each kept real its own target whenever one is soft.
-      givenRealsTarget: halo.partial || halo.target > 0 ? 'per-row' : 0,
+      givenReals: givenFakes?.keepsReals === true,
+      givenRealsTarget: givenFakes?.softReals ? 'per-row' : 0,
     });
     if (state.resumed) step.load(state.resumed.params, state.resumed.optimizer);
     const validation =

@@ -146,6 +146,7 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
         );
     }
     assert.equal(halo.reals([0, 1, 2]).targets, undefined, 'a ring without a soft target gives no targets');
+    assert.deepEqual([plain.keepsReals, plain.softReals, halo.keepsReals, halo.softReals], [false, false, true, false], 'what a step must be created with');
     // The partly covered patches: every target a share of 1 … DEFECT_HITS − 1 of 9 points, the ring's its own.
     const part = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, partial: true, reporter: silentReporter });
     const both = await SyntheticFakes.create(extractor, train, cache, {
@@ -158,6 +159,7 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
     });
     const shares = new Set(Array.from({ length: DEFECT_HITS - 1 }, (_, k) => Math.fround((k + 1) / 9)));
     assert.ok(part.haloCount > 0, 'some patches are partly covered');
+    assert.deepEqual([part.keepsReals, part.softReals, both.softReals], [true, true, true]);
     assert.ok(both.haloCount > Math.max(part.haloCount, halo.haloCount) && both.haloCount <= part.haloCount + halo.haloCount);
     for (let i = 0; i < train.length; i++) {
       assert.deepEqual(Array.from(part.batch([i]).rows), Array.from(plain.batch([i]).rows), `image ${i}: the fake rows unchanged`);
