@@ -273,6 +273,14 @@ export const ConfigSchema = z
              */
             haloReals: z.number().int().min(0).max(4).default(0),
             /**
+             * The ring's inner radius, in patches: the ring is the patches from `haloFrom` to
+             * `haloReals` patches (chessboard distance) from the nearest defective patch. 1
+             * (default) starts at the adjacent patches; 2 leaves those as clean reals, as without a
+             * ring: they are moved nearly as far as the defect's own patches, and a tiny defect's
+             * pixels take their values partly from them (training/haloRows.ts). At most `haloReals`.
+             */
+            haloFrom: z.number().int().min(1).max(4).default(1),
+            /**
              * The ring's soft target: each ring row trains as "a fake with probability haloTarget"
              * (binary cross-entropy), so the discriminator learns the ring as between the normal
              * patches and the defect (its optimum there is the logit log((1 − t)/t), 0 at the default)
@@ -308,7 +316,11 @@ export const ConfigSchema = z
             /** The model: the best on the synthetic-defect validation, or the final weights (paper). */
             select: z.enum(['final', 'validation']).default('validation'),
           })
-          .strict(),
+          .strict()
+          .refine((t) => t.haloReals === 0 || t.haloFrom <= t.haloReals, {
+            message: 'train.haloFrom must be at most train.haloReals (the ring runs from haloFrom to haloReals patches out)',
+            path: ['haloFrom'],
+          }),
       )
       .prefault({}),
     /**
@@ -410,9 +422,10 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   // Judged from the mechanism lists themselves, so a new head mechanism needs adding there only.
   const headIs = (m: { head: Partial<SimpleNetConfig['head']> }) => Object.entries(m.head).every(([k, v]) => c.head[k as keyof SimpleNetConfig['head']] === v);
   const halo = effectiveHalo(c);
-  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number; haloTarget: number; partialPatches: string } }) =>
+  const fakesAre = (m: { train: { syntheticFakes: string; haloReals: number; haloFrom: number; haloTarget: number; partialPatches: string } }) =>
     t.syntheticFakes === m.train.syntheticFakes &&
     halo.radius === m.train.haloReals &&
+    halo.from === m.train.haloFrom &&
     halo.target === m.train.haloTarget &&
     (halo.partial ? 'coverage' : 'clean') === m.train.partialPatches;
   const paperHead = headIs(PAPER_MECHANISMS) && fakesAre(PAPER_MECHANISMS);
@@ -427,9 +440,11 @@ export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
   return 'custom';
 }
 
-/** The ring a run trains: its radius in patches (0: none) and its rows' soft target; and whether partly covered patches train. */
+/** The ring a run trains: its radii in patches (outer 0: none) and its rows' soft target; and whether partly covered patches train. */
 export interface Halo {
   radius: number;
+  /** The inner radius (`train.haloFrom`); 1 when no ring is trained. */
+  from: number;
   target: number;
   /** `train.partialPatches: 'coverage'` as it can run. */
   partial: boolean;
@@ -442,11 +457,11 @@ export interface Halo {
  * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
  * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
  * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
- * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, target: 0.5, partial: false }
+ * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, from: 1, target: 0.5, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
-  const { haloReals, haloTarget, syntheticFakes, partialPatches } = config.train;
-  const none = { radius: 0, target: 0, partial: false };
+  const { haloReals, haloFrom, haloTarget, syntheticFakes, partialPatches } = config.train;
+  const none = { radius: 0, from: 1, target: 0, partial: false };
   if (syntheticFakes === 'none') return none;
   const crossEntropy = config.head.loss === 'logistic' && config.head.hardFraction === 1;
   const partial = partialPatches === 'coverage';
@@ -455,7 +470,7 @@ export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): 
   const ring = haloReals > 0 && (haloTarget === 0 || crossEntropy);
   if (haloReals > 0 && !ring)
     dropped.push(`train.haloTarget ${haloTarget} (no ring around the synthetic defects is trained; set train.haloTarget 0 to train it as real)`);
-  const halo = { radius: ring ? haloReals : 0, target: ring ? haloTarget : 0, partial: partial && crossEntropy };
+  const halo = { radius: ring ? haloReals : 0, from: ring ? haloFrom : 1, target: ring ? haloTarget : 0, partial: partial && crossEntropy };
   if (dropped.length === 0) return halo;
   return { ...halo, dropped: `soft targets are cross-entropy targets (head.loss 'logistic' on every row, head.hardFraction 1): ${dropped.join('; ')}` };
 }
@@ -471,7 +486,7 @@ export const FIELDS_BEFORE_THEY_EXISTED = {
   head: { adaptorInit: 'xavier', loss: 'truncated-l1', ascentSteps: 0, fakesThroughAdaptor: false },
   validation: { defects: 'large' },
   threshold: { estimator: 'empirical', floor: 'none' },
-  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0, haloTarget: 0, partialPatches: 'clean' },
+  train: { minSteps: 0, syntheticFakes: 'none', haloReals: 0, haloFrom: 1, haloTarget: 0, partialPatches: 'clean' },
   map: { transform: 'none' },
 } as const;
 
@@ -491,7 +506,7 @@ export const VALIDATED_MECHANISMS = {
     loss: 'logistic',
   },
   // The ring as it runs (`effectiveHalo`): none by default, so no target either.
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloTarget: 0, partialPatches: 'clean' },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloFrom: 1, haloTarget: 0, partialPatches: 'clean' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */
@@ -519,6 +534,7 @@ export const PAPER_MECHANISMS = {
     minSteps: 0,
     syntheticFakes: 'none',
     haloReals: 0,
+    haloFrom: 1,
     haloTarget: 0,
     partialPatches: 'clean',
   },

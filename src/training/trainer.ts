@@ -146,6 +146,7 @@ export async function trainSimpleNet(opts: TrainOptions): Promise<TrainResult> {
             seed,
             kind: config.train.syntheticFakes,
             haloRadius: halo.radius,
+            haloFrom: halo.from,
             haloTarget: halo.target,
             partial: halo.partial,
             reporter,

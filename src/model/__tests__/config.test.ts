@@ -53,6 +53,8 @@ test("preset 'paper': 160 epochs unless given, and the paper's mechanisms whatev
   assert.equal(parseConfig(applyPreset({ train: { haloReals: 2 } }, 'paper')).train.haloReals, 0, 'the paper trains no ring around defects');
   assert.equal(p.train.haloTarget, 0);
   assert.equal(parseConfig(applyPreset({ train: { haloReals: 2, haloTarget: 0.5 } }, 'paper')).train.haloTarget, 0, 'nor a soft target for it');
+  assert.equal(p.train.haloFrom, 1);
+  assert.equal(parseConfig(applyPreset({ train: { haloReals: 2, haloFrom: 2 } }, 'paper')).train.haloFrom, 1, 'nor its inner radius');
   assert.equal(p.train.partialPatches, 'clean');
   assert.equal(parseConfig(applyPreset({ train: { partialPatches: 'coverage' } }, 'paper')).train.partialPatches, 'clean', 'nor the partly covered patches');
   assert.equal(p.head.ascentSteps, 0);
@@ -94,6 +96,8 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
   assert.equal(presetOf(parseConfig({ train: { haloReals: 2 } })), 'custom', 'the validated preset with the ring between normal and defect');
   assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'validated', 'a target for no ring changes nothing');
+  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloFrom: 2 } })), 'custom', 'the validated preset with the ring two out');
+  assert.equal(presetOf(parseConfig({ train: { haloFrom: 2 } })), 'validated', 'an inner radius for no ring changes nothing');
   assert.equal(presetOf(parseConfig({ train: { partialPatches: 'coverage' } })), 'custom', 'the validated preset with the partly covered patches');
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');

@@ -17,23 +17,26 @@ import { haloRows } from '../haloRows.js';
 import { SyntheticFakes } from '../syntheticFakes.js';
 import { extractTrainingFeatures } from '../trainingFeatures.js';
 
-test('haloRows: the untouched patches within the radius of a defective one, by a direct search', () => {
+test('haloRows: the untouched patches from `from` to `radius` patches of the nearest defective one, by a direct search', () => {
   const grid = { height: 7, width: 9 };
   const rng = new Rng(3);
   for (let trial = 0; trial < 20; trial++) {
     const hits = Uint8Array.from({ length: 63 }, () => (rng.nextFloat() < 0.08 ? 5 + rng.nextInt(5) : rng.nextFloat() < 0.1 ? 1 + rng.nextInt(4) : 0));
     for (const radius of [0, 1, 2, 3]) {
-      const want: number[] = [];
-      for (let r = 0; r < 63; r++) {
-        if (hits[r] !== 0) continue;
-        const [i, j] = [Math.floor(r / 9), r % 9];
-        let near = false;
-        for (let q = 0; q < 63; q++) {
-          if (hits[q] >= DEFECT_HITS && Math.max(Math.abs(Math.floor(q / 9) - i), Math.abs((q % 9) - j)) <= radius) near = true;
+      for (const from of [1, 2, 3]) {
+        const want: number[] = [];
+        for (let r = 0; r < 63; r++) {
+          if (hits[r] !== 0) continue;
+          const [i, j] = [Math.floor(r / 9), r % 9];
+          let nearest = Infinity;
+          for (let q = 0; q < 63; q++) {
+            if (hits[q] >= DEFECT_HITS) nearest = Math.min(nearest, Math.max(Math.abs(Math.floor(q / 9) - i), Math.abs((q % 9) - j)));
+          }
+          if (nearest >= from && nearest <= radius) want.push(r);
         }
-        if (near) want.push(r);
+        assert.deepEqual(haloRows(hits, grid, radius, from), want, `trial ${trial}, radius ${radius}, from ${from}`);
+        if (from === 1) assert.deepEqual(haloRows(hits, grid, radius), want, 'from defaults to the adjacent patches');
       }
-      assert.deepEqual(haloRows(hits, grid, radius), want, `trial ${trial}, radius ${radius}`);
     }
   }
   const one = new Uint8Array(63);
@@ -41,6 +44,12 @@ test('haloRows: the untouched patches within the radius of a defective one, by a
   one[4 * 9 + 5] = 2; // touched by the mask: neither defect nor ring
   assert.deepEqual(haloRows(one, grid, 1), [30, 31, 32, 39, 48, 49, 50]);
   assert.deepEqual(haloRows(one, grid, 0), []);
+  assert.deepEqual(
+    haloRows(one, grid, 2, 2),
+    [20, 21, 22, 23, 24, 29, 33, 38, 42, 47, 51, 56, 57, 58, 59, 60],
+    'the ring two out, without the adjacent patches',
+  );
+  assert.throws(() => haloRows(one, grid, 2, 0), /from must be an integer ≥ 1, got 0/);
   assert.throws(() => haloRows(one, grid, 1.5), /radius must be an integer ≥ 0, got 1.5/);
   assert.throws(() => haloRows(new Uint8Array(5), grid, 1), /hits must have 7×9 entries, got 5/);
 });
@@ -146,6 +155,16 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
         );
     }
     assert.equal(halo.reals([0, 1, 2]).targets, undefined, 'a ring without a soft target gives no targets');
+    // The ring two out only (haloRows' direct search checks which rows): fewer rows, still no fake among them.
+    const outer = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, haloRadius: 2, haloFrom: 2, reporter: silentReporter });
+    assert.ok(outer.haloCount > 0 && outer.haloCount < halo.haloCount, `${outer.haloCount} rows two out against ${halo.haloCount} in the whole ring`);
+    for (let i = 0; i < train.length; i++) {
+      const fake = new Set(outer.batch([i]).rows);
+      assert.ok(
+        Array.from(outer.reals([i]).rows).every((row) => !fake.has(row)),
+        `image ${i}: a row two out is also a fake`,
+      );
+    }
     assert.deepEqual([plain.keepsReals, plain.softReals, halo.keepsReals, halo.softReals], [false, false, true, false], 'what a step must be created with');
     // The partly covered patches: every target a share of 1 … DEFECT_HITS − 1 of 9 points, the ring's its own.
     const part = await SyntheticFakes.create(extractor, train, cache, { seed: 2, kind, partial: true, reporter: silentReporter });
@@ -186,21 +205,38 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
 
 test('train.haloReals: an integer 0 … 4, default 0; a ring only around synthetic fakes', () => {
   assert.equal(parseConfig({}).train.haloReals, 0);
-  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, target: 0, partial: false }, 'no ring by default');
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 0, from: 1, target: 0, partial: false }, 'no ring by default');
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, target: 0.5, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, from: 1, target: 0.5, partial: false });
   assert.deepEqual(
     effectiveHalo(parseConfig({ train: { haloReals: 2, syntheticFakes: 'none' } })),
-    { radius: 0, target: 0, partial: false },
+    { radius: 0, from: 1, target: 0, partial: false },
     'no synthetic defect, no ring',
+  );
+});
+
+test('train.haloFrom: an integer 1 … 4, default 1, at most haloReals; it moves only a ring that is trained', () => {
+  assert.equal(parseConfig({}).train.haloFrom, 1);
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloFrom: 2 } })), { radius: 2, from: 2, target: 0.5, partial: false });
+  assert.throws(() => parseConfig({ train: { haloReals: 2, haloFrom: 3 } }), /train.haloFrom must be at most train.haloReals/);
+  assert.throws(() => parseConfig({ train: { haloReals: 2, haloFrom: 0 } }), /train.haloFrom/);
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloFrom: 3 } })), { radius: 0, from: 1, target: 0, partial: false }, 'no ring, nothing to move');
+  assert.deepEqual(
+    effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2, haloFrom: 2 } })),
+    { radius: 0, from: 1, target: 0, partial: false, dropped: effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2 } })).dropped },
+    'a soft ring that cannot be trained has no inner radius either',
   );
 });
 
 test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no ring is trained, with a reason to warn', () => {
   assert.equal(parseConfig({}).train.haloTarget, 0.5);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, target: 0.5, partial: false });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), { radius: 2, target: 0, partial: false }, 'the ring as real');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 2 } })), { radius: 2, from: 1, target: 0.5, partial: false });
+  assert.deepEqual(
+    effectiveHalo(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })),
+    { radius: 2, from: 1, target: 0, partial: false },
+    'the ring as real',
+  );
   assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
   assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
@@ -213,11 +249,12 @@ test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard r
   }
   assert.deepEqual(
     effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' } })),
-    { radius: 0, target: 0, partial: false },
+    { radius: 0, from: 1, target: 0, partial: false },
     'no ring asked, nothing to warn of',
   );
   assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloReals: 2, haloTarget: 0 } })), {
     radius: 2,
+    from: 1,
     target: 0,
     partial: false,
   });
@@ -227,9 +264,9 @@ test("train.partialPatches: 'clean' by default; 'coverage' only with synthetic f
   assert.equal(parseConfig({}).train.partialPatches, 'clean');
   assert.throws(() => parseConfig({ train: { partialPatches: 'half' } }), /train.partialPatches/);
   const coverage = { partialPatches: 'coverage' } as const;
-  assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 0, target: 0, partial: true });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, haloReals: 2 } })), { radius: 2, target: 0.5, partial: true });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, syntheticFakes: 'none' } })), { radius: 0, target: 0, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 0, from: 1, target: 0, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, haloReals: 2 } })), { radius: 2, from: 1, target: 0.5, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, syntheticFakes: 'none' } })), { radius: 0, from: 1, target: 0, partial: false });
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
     const halo = effectiveHalo(parseConfig({ head, train: { ...coverage, haloReals: 2, haloTarget: 0 } }));
     assert.deepEqual([halo.radius, halo.partial], [2, false], JSON.stringify(head));
