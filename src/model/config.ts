@@ -266,20 +266,22 @@ export const ConfigSchema = z
              * defect next to them) train with the copy's features as their own rows: pixel masks count
              * those patches normal, and a discriminator that never saw them scores the ring around a
              * real defect almost as high as the defect (training/haloRows.ts;
-             * docs/studies/fast-convergence.md, "The ring around a defect"). 0 (the paper; default):
-             * none; 2 with `haloTarget` scored higher validation on five of five seeds but fails the
-             * int8 one-epoch check ("The ring between normal and defect"). Only with `syntheticFakes`:
-             * the ring is around their defects.
+             * docs/studies/fast-convergence.md, "The ring around a defect"). 2 (default, with
+             * `haloFrom` 2: the patches two out only; adopted by the five-seed rule, "The ring two
+             * patches out"); 0 (the paper): none. Only with `syntheticFakes`: the ring is around
+             * their defects.
              */
-            haloReals: z.number().int().min(0).max(4).default(0),
+            haloReals: z.number().int().min(0).max(4).default(2),
             /**
              * The ring's inner radius, in patches: the ring is the patches from `haloFrom` to
-             * `haloReals` patches (chessboard distance) from the nearest defective patch. 1
-             * (default) starts at the adjacent patches; 2 leaves those as clean reals, as without a
-             * ring: they are moved nearly as far as the defect's own patches, and a tiny defect's
-             * pixels take their values partly from them (training/haloRows.ts). At most `haloReals`.
+             * `haloReals` patches (chessboard distance) from the nearest defective patch. 2
+             * (default) leaves the adjacent patches as clean reals, as without a ring: they are
+             * moved nearly as far as the defect's own patches, a target on them pulls the defects'
+             * scores down too, and a tiny defect's pixels take their values partly from them
+             * (training/haloRows.ts); 1 starts at the adjacent patches ("The ring between normal and
+             * defect": higher validation, lower small defects). At most `haloReals`.
              */
-            haloFrom: z.number().int().min(1).max(4).default(1),
+            haloFrom: z.number().int().min(1).max(4).default(2),
             /**
              * The ring's soft target: each ring row trains as "a fake with probability haloTarget"
              * (binary cross-entropy), so the discriminator learns the ring as between the normal
@@ -318,7 +320,8 @@ export const ConfigSchema = z
           })
           .strict()
           .refine((t) => t.haloReals === 0 || t.haloFrom <= t.haloReals, {
-            message: 'train.haloFrom must be at most train.haloReals (the ring runs from haloFrom to haloReals patches out)',
+            message:
+              'train.haloFrom (default 2) must be at most train.haloReals (the ring runs from haloFrom to haloReals patches out; haloFrom 1 starts at the adjacent patches)',
             path: ['haloFrom'],
           }),
       )
@@ -412,7 +415,7 @@ export function knnSettings(c: Pick<SimpleNetConfig, 'knn'>): NonNullable<Simple
  * Which preset a configuration is, judged by every choice that changes the trained model or its
  * maps (the epoch count aside): 'paper' (constant rates and σ, final weights, absolute σ, Xavier adaptor, truncated
  * L1, Gaussian fakes only, no EMA or guard, the centre crop, maps of −D), 'validated' (σ relative to the
- * feature std, identity adaptor, logistic loss, the ascent, image-level and extrapolated fakes,
+ * feature std, identity adaptor, logistic loss, the ascent, image-level and extrapolated fakes, the ring two out,
  * best-by-validation weights, the default fit, maps of σ(−D)), else 'custom'.
  */
 export function presetOf(c: SimpleNetConfig): PresetName | 'custom' {
@@ -457,7 +460,7 @@ export interface Halo {
  * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
  * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
  * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
- * @example effectiveHalo(parseConfig({ train: { haloReals: 2 } })); // { radius: 2, from: 1, target: 0.5, partial: false }
+ * @example effectiveHalo(parseConfig({})); // { radius: 2, from: 2, target: 0.5, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
   const { haloReals, haloFrom, haloTarget, syntheticFakes, partialPatches } = config.train;
@@ -505,8 +508,8 @@ export const VALIDATED_MECHANISMS = {
     adaptorInit: 'identity',
     loss: 'logistic',
   },
-  // The ring as it runs (`effectiveHalo`): none by default, so no target either.
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 0, haloFrom: 1, haloTarget: 0, partialPatches: 'clean' },
+  // The ring as it runs (`effectiveHalo`): the patches two out, between normal and defect.
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloFrom: 2, haloTarget: 0.5, partialPatches: 'clean' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */

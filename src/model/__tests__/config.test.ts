@@ -93,11 +93,10 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: paper.head, train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
   assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the validated preset's head with the paper's rule");
   assert.equal(presetOf(parseConfig({ head: paper.head })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 2 } })), 'custom', 'the validated preset with the ring between normal and defect');
-  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'validated', 'a target for no ring changes nothing');
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloFrom: 2 } })), 'custom', 'the validated preset with the ring two out');
-  assert.equal(presetOf(parseConfig({ train: { haloFrom: 2 } })), 'validated', 'an inner radius for no ring changes nothing');
+  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
+  assert.equal(presetOf(parseConfig({ train: { haloFrom: 1 } })), 'custom', 'the validated preset with the adjacent patches in the ring');
+  assert.equal(presetOf(parseConfig({ train: { haloReals: 0 } })), 'custom', 'the validated preset without a ring');
+  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloFrom: 2, haloTarget: 0.5 } })), 'validated', 'the ring two out is the default');
   assert.equal(presetOf(parseConfig({ train: { partialPatches: 'coverage' } })), 'custom', 'the validated preset with the partly covered patches');
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');
@@ -147,6 +146,9 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   assert.equal(c.train.syntheticFakes, 'none', 'Gaussian fakes only, then');
   assert.equal(c.head.fakesThroughAdaptor, false, 'data-made fakes as A + δ, then');
   assert.equal(c.map.transform, 'none', 'maps of −D, then');
+  assert.equal(c.train.haloReals, 0, 'no ring, then');
+  const ringed = parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloTarget: 0.5 } }));
+  assert.equal(ringed.train.haloFrom, 1, 'a ring saved before its inner radius existed started at the adjacent patches');
   assert.equal(parseConfig({}).threshold.floor, 'training', 'the validated default');
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
