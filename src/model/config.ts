@@ -321,7 +321,7 @@ export const ConfigSchema = z
           .strict()
           .refine((t) => t.haloReals === 0 || t.haloFrom <= t.haloReals, {
             message:
-              'train.haloFrom (default 2) must be at most train.haloReals (the ring runs from haloFrom to haloReals patches out; haloFrom 1 starts at the adjacent patches)',
+              'must be at most train.haloReals: the ring runs from haloFrom (default 2) to haloReals patches out; haloFrom 1 starts it at the adjacent patches',
             path: ['haloFrom'],
           }),
       )

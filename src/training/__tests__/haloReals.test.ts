@@ -220,8 +220,8 @@ test('train.haloReals: an integer 0 … 4, default 2 (the ring two out); a ring 
 test('train.haloFrom: an integer 1 … 4, default 2, at most haloReals; it moves only a ring that is trained', () => {
   assert.equal(parseConfig({}).train.haloFrom, 2);
   assert.deepEqual(effectiveHalo(parseConfig({ train: { haloFrom: 1 } })), { radius: 2, from: 1, target: 0.5, partial: false }, 'the adjacent patches too');
-  assert.throws(() => parseConfig({ train: { haloReals: 2, haloFrom: 3 } }), /train.haloFrom \(default 2\) must be at most train.haloReals/);
-  assert.throws(() => parseConfig({ train: { haloReals: 1 } }), /haloFrom 1 starts at the adjacent patches/, 'the adjacent ring alone asks for haloFrom 1');
+  assert.throws(() => parseConfig({ train: { haloReals: 2, haloFrom: 3 } }), /train\.haloFrom: must be at most train\.haloReals/);
+  assert.throws(() => parseConfig({ train: { haloReals: 1 } }), /haloFrom 1 starts it at the adjacent patches/, 'the adjacent ring alone asks for haloFrom 1');
   assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 1, haloFrom: 1 } })), { radius: 1, from: 1, target: 0.5, partial: false });
   assert.throws(() => parseConfig({ train: { haloFrom: 0 } }), /train.haloFrom/);
   assert.deepEqual(
