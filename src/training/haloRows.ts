@@ -26,7 +26,7 @@ export function haloRows(hits: Uint8Array, grid: { height: number; width: number
   if (hits.length !== height * width) throw new RangeError(`haloRows: hits must have ${height}×${width} entries, got ${hits.length}`);
   // Each patch's distance to the nearest defective patch, where it is at most `radius`.
   const far = radius + 1;
-  const distance = new Uint8Array(hits.length).fill(far);
+  const distance = new Int32Array(hits.length).fill(far);
   for (let i = 0; i < height; i++) {
     for (let j = 0; j < width; j++) {
       if (hits[i * width + j] < DEFECT_HITS) continue;

@@ -151,8 +151,9 @@ export class SyntheticFakes {
    * `kind: 'stains+rescaled'` (default 'stains') one rescaled copy too, through `extractor`, each kind
    * drawn from `seed` on its own stream. `haloRadius` (default 0, none) also keeps each copy's rows
    * within that many patches of its defect, from `haloFrom` patches out (default 1, the adjacent
-   * ones), as real rows (training/haloRows.ts), each with the soft target `haloTarget` (default 0); `partial` (default false) keeps the patches a defect covers in
-   * part as real rows too, each with its covered share as its target (both in `haloTargets`). A row
+   * ones), as real rows (training/haloRows.ts), each with the soft target `haloTarget` (default 0);
+   * `partial` (default false) keeps the patches a defect covers in part as real rows too, each with
+   * its covered share as its target (both in `haloTargets`). A row
    * that is a fake in any copy, or already kept from an earlier one, is not.
    * @throws the decoder's error naming the file when an image cannot be read.
    * @example const fakes = await SyntheticFakes.create(extractor, dataset.train, cache, { seed: 0, reporter });
@@ -204,7 +205,7 @@ export class SyntheticFakes {
           });
           if (picked.length === 0) continue;
           for (const r of picked) taken.add(r);
-          const ring = radius > 0 ? haloRows(hits, extractor.grid, radius, opts.haloFrom ?? 1) : [];
+          const ring = radius > 0 ? haloRows(hits, extractor.grid, radius, opts.haloFrom) : [];
           const part: number[] = [];
           if (partial) hits.forEach((h, r) => h > 0 && h < DEFECT_HITS && part.push(r));
           const halo = [...ring, ...part];

@@ -50,6 +50,7 @@ test('haloRows: the untouched patches from `from` to `radius` patches of the nea
     'the ring two out, without the adjacent patches',
   );
   assert.throws(() => haloRows(one, grid, 2, 0), /from must be an integer ≥ 1, got 0/);
+  assert.deepEqual(haloRows(one, grid, 255), haloRows(one, grid, 8), 'a radius past the grid is the whole grid, with no overflow');
   assert.throws(() => haloRows(one, grid, 1.5), /radius must be an integer ≥ 0, got 1.5/);
   assert.throws(() => haloRows(new Uint8Array(5), grid, 1), /hits must have 7×9 entries, got 5/);
 });
