@@ -30,7 +30,7 @@ export interface QuantizeOptions {
   /**
    * Mixed precision (the default rule): the fewest most sensitive activations stay float32 so that
    * the feature taps' predicted relative error is at most this (`QuantizeBackboneOptions.errorBudget`,
-   * default 0.015); Infinity quantizes all.
+   * default 0.0125, `DEFAULT_ERROR_BUDGET`); Infinity quantizes all.
    */
   errorBudget?: number;
   /**

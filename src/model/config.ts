@@ -267,8 +267,8 @@ export const ConfigSchema = z
              * those patches normal, and a discriminator that never saw them scores the ring around a
              * real defect almost as high as the defect (training/haloRows.ts;
              * docs/studies/fast-convergence.md, "The ring around a defect"). 2 (default, with
-             * `haloFrom` 2: the patches two out only; adopted by the five-seed rule, "The ring two
-             * patches out"); 0 (the paper): none. Only with `syntheticFakes`: the ring is around
+             * `haloFrom` 2 and `haloTarget` 0: the patches two out only, trained as normal; adopted
+             * by the five-seed rule, "The ring two patches out"); 0 (the paper): none. Only with `syntheticFakes`: the ring is around
              * their defects.
              */
             haloReals: z.number().int().min(0).max(4).default(2),
@@ -283,14 +283,17 @@ export const ConfigSchema = z
              */
             haloFrom: z.number().int().min(1).max(4).default(2),
             /**
-             * The ring's soft target: each ring row trains as "a fake with probability haloTarget"
-             * (binary cross-entropy), so the discriminator learns the ring as between the normal
-             * patches and the defect (its optimum there is the logit log((1 − t)/t), 0 at the default)
-             * rather than as either. Default 0.5, used when `haloReals` asks for a ring; 0: the ring
-             * trains as real. Only under `head.loss: logistic` on every row (`head.hardFraction` 1);
-             * otherwise the trainer warns and trains no ring (`effectiveHalo`).
+             * The ring's target: each ring row trains as "a fake with probability haloTarget".
+             * 0 (default, used when `haloReals` asks for a ring): the ring trains as real, which
+             * is what the masks call it; with the adjacent patches left out (`haloFrom` 2) this
+             * no longer costs small defects (adopted by a five-seed confirmation on unused seeds,
+             * "The ring two out trained as normal, confirmed" in docs/studies/fast-convergence.md).
+             * Above 0 (binary cross-entropy) the discriminator learns the ring as between normal
+             * and defect (its optimum there is the logit log((1 − t)/t)); such a soft target runs
+             * only under `head.loss: logistic` on every row (`head.hardFraction` 1), otherwise the
+             * trainer warns and trains no ring (`effectiveHalo`).
              */
-            haloTarget: z.number().min(0).lt(1).default(0.5),
+            haloTarget: z.number().min(0).lt(1).default(0),
             /**
              * The patches a synthetic defect covers only in part (1 to 4 of their 9 sample points;
              * 5 or more make a fake): 'clean' (the paper; default) leaves them out, their rows
@@ -460,7 +463,7 @@ export interface Halo {
  * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
  * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
  * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
- * @example effectiveHalo(parseConfig({})); // { radius: 2, from: 2, target: 0.5, partial: false }
+ * @example effectiveHalo(parseConfig({})); // { radius: 2, from: 2, target: 0, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
   const { haloReals, haloFrom, haloTarget, syntheticFakes, partialPatches } = config.train;
@@ -509,7 +512,7 @@ export const VALIDATED_MECHANISMS = {
     loss: 'logistic',
   },
   // The ring as it runs (`effectiveHalo`): the patches two out, between normal and defect.
-  train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloFrom: 2, haloTarget: 0.5, partialPatches: 'clean' },
+  train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloFrom: 2, haloTarget: 0, partialPatches: 'clean' },
 } as const;
 
 /** The paper's values of every issue-6 mechanism and of `image.fit` (what `preset: paper` forces). */

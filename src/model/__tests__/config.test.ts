@@ -93,10 +93,14 @@ test('presetOf judges what runs, not what was asked', () => {
   assert.equal(presetOf(parseConfig({ head: paper.head, train: { select: 'final' } })), 'custom', "the paper's rule on a squashed image");
   assert.equal(presetOf(parseConfig({ train: { select: 'final' } })), 'custom', "the validated preset's head with the paper's rule");
   assert.equal(presetOf(parseConfig({ head: paper.head })), 'custom', "the paper's head chosen on validation (the issue-6 'validated')");
-  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0 } })), 'custom', 'the validated preset with the ring trained as normal');
+  assert.equal(presetOf(parseConfig({ train: { haloTarget: 0.5 } })), 'custom', 'the validated preset with a soft ring');
   assert.equal(presetOf(parseConfig({ train: { haloFrom: 1 } })), 'custom', 'the validated preset with the adjacent patches in the ring');
   assert.equal(presetOf(parseConfig({ train: { haloReals: 0 } })), 'custom', 'the validated preset without a ring');
-  assert.equal(presetOf(parseConfig({ train: { haloReals: 2, haloFrom: 2, haloTarget: 0.5 } })), 'validated', 'the ring two out is the default');
+  assert.equal(
+    presetOf(parseConfig({ train: { haloReals: 2, haloFrom: 2, haloTarget: 0 } })),
+    'validated',
+    'the ring two out, trained as normal, is the default',
+  );
   assert.equal(presetOf(parseConfig({ train: { partialPatches: 'coverage' } })), 'custom', 'the validated preset with the partly covered patches');
   assert.equal(presetOf(parseConfig({ image: { fit: 'crop' } })), 'custom', 'validation on the centre crop');
   assert.equal(presetOf(parseConfig({ head: { adaptorInit: 'standardize' } })), 'custom');

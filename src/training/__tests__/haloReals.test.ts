@@ -206,11 +206,11 @@ test('SyntheticFakes.create with a halo radius: the same fakes, and real rows be
 
 test('train.haloReals: an integer 0 … 4, default 2 (the ring two out); a ring only around synthetic fakes', () => {
   assert.equal(parseConfig({}).train.haloReals, 2);
-  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 2, from: 2, target: 0.5, partial: false }, 'the ring two out by default');
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 2, from: 2, target: 0, partial: false }, 'the ring two out, as real, by default');
   assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 0 } })), { radius: 0, from: 1, target: 0, partial: false }, 'no ring');
   assert.throws(() => parseConfig({ train: { haloReals: 1.5 } }), /train.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 5 } }), /train.haloReals/);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, from: 2, target: 0.5, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 3 } })), { radius: 3, from: 2, target: 0, partial: false });
   assert.deepEqual(
     effectiveHalo(parseConfig({ train: { syntheticFakes: 'none' } })),
     { radius: 0, from: 1, target: 0, partial: false },
@@ -220,10 +220,10 @@ test('train.haloReals: an integer 0 … 4, default 2 (the ring two out); a ring 
 
 test('train.haloFrom: an integer 1 … 4, default 2, at most haloReals; it moves only a ring that is trained', () => {
   assert.equal(parseConfig({}).train.haloFrom, 2);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloFrom: 1 } })), { radius: 2, from: 1, target: 0.5, partial: false }, 'the adjacent patches too');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloFrom: 1 } })), { radius: 2, from: 1, target: 0, partial: false }, 'the adjacent patches too');
   assert.throws(() => parseConfig({ train: { haloReals: 2, haloFrom: 3 } }), /train\.haloFrom: must be at most train\.haloReals/);
   assert.throws(() => parseConfig({ train: { haloReals: 1 } }), /haloFrom 1 starts it at the adjacent patches/, 'the adjacent ring alone asks for haloFrom 1');
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 1, haloFrom: 1 } })), { radius: 1, from: 1, target: 0.5, partial: false });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloReals: 1, haloFrom: 1 } })), { radius: 1, from: 1, target: 0, partial: false });
   assert.throws(() => parseConfig({ train: { haloFrom: 0 } }), /train.haloFrom/);
   assert.deepEqual(
     effectiveHalo(parseConfig({ train: { haloReals: 0, haloFrom: 3 } })),
@@ -231,19 +231,26 @@ test('train.haloFrom: an integer 1 … 4, default 2, at most haloReals; it moves
     'no ring, nothing to move',
   );
   assert.deepEqual(
-    effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' } })),
-    { radius: 0, from: 1, target: 0, partial: false, dropped: effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloFrom: 1 } })).dropped },
+    effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloTarget: 0.5 } })),
+    {
+      radius: 0,
+      from: 1,
+      target: 0,
+      partial: false,
+      dropped: effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloFrom: 1, haloTarget: 0.5 } })).dropped,
+    },
     'a soft ring that cannot be trained has no inner radius either',
   );
 });
 
-test('train.haloTarget: in [0, 1), default 0.5; under the truncated L1 or hard rows no soft ring is trained, with a reason to warn', () => {
-  assert.equal(parseConfig({}).train.haloTarget, 0.5);
-  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloTarget: 0 } })), { radius: 2, from: 2, target: 0, partial: false }, 'the ring as real');
+test('train.haloTarget: in [0, 1), default 0 (the ring as real); under the truncated L1 or hard rows no soft ring is trained, with a reason to warn', () => {
+  assert.equal(parseConfig({}).train.haloTarget, 0);
+  assert.deepEqual(effectiveHalo(parseConfig({})), { radius: 2, from: 2, target: 0, partial: false }, 'the ring as real');
+  assert.deepEqual(effectiveHalo(parseConfig({ train: { haloTarget: 0.5 } })), { radius: 2, from: 2, target: 0.5, partial: false }, 'a soft ring');
   assert.throws(() => parseConfig({ train: { haloTarget: 1 } }), /train.haloTarget/);
   assert.throws(() => parseConfig({ train: { haloTarget: -0.1 } }), /train.haloTarget/);
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
-    const halo = effectiveHalo(parseConfig({ head }));
+    const halo = effectiveHalo(parseConfig({ head, train: { haloTarget: 0.5 } }));
     assert.equal(halo.radius, 0, JSON.stringify(head));
     assert.match(
       halo.dropped ?? '',
@@ -268,7 +275,7 @@ test("train.partialPatches: 'clean' by default; 'coverage' only with synthetic f
   assert.throws(() => parseConfig({ train: { partialPatches: 'half' } }), /train.partialPatches/);
   const coverage = { partialPatches: 'coverage' } as const;
   assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, haloReals: 0 } })), { radius: 0, from: 1, target: 0, partial: true });
-  assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 2, from: 2, target: 0.5, partial: true });
+  assert.deepEqual(effectiveHalo(parseConfig({ train: coverage })), { radius: 2, from: 2, target: 0, partial: true });
   assert.deepEqual(effectiveHalo(parseConfig({ train: { ...coverage, syntheticFakes: 'none' } })), { radius: 0, from: 1, target: 0, partial: false });
   for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }]) {
     const halo = effectiveHalo(parseConfig({ head, train: { ...coverage, haloReals: 2, haloTarget: 0 } }));
