@@ -268,8 +268,8 @@ export const ConfigSchema = z
              * real defect almost as high as the defect (training/haloRows.ts;
              * docs/studies/fast-convergence.md, "The ring around a defect"). 2 (default, with
              * `haloFrom` 2 and `haloTarget` 0: the patches two out only, trained as normal; adopted
-             * by the five-seed rule, "The ring two patches out"); 0 (the paper): none. Only with `syntheticFakes`: the ring is around
-             * their defects.
+             * by the five-seed rule, "The ring two patches out"); 0 (the paper): none. Only with
+             * `syntheticFakes`: the ring is around their defects.
              */
             haloReals: z.number().int().min(0).max(4).default(2),
             /**
@@ -461,8 +461,9 @@ export interface Halo {
 /**
  * The ring and the partly covered patches as they can run. Without synthetic fakes there is no
  * defect to have either; a soft target is a cross-entropy target, so under the truncated L1 or hard
- * rows neither a soft ring nor the partly covered patches are trained at all (as reals they cost
- * faint defects: docs/studies/fast-convergence.md, "The ring as normal").
+ * rows neither a soft ring nor the partly covered patches are trained at all, rather than silently
+ * as reals (the whole ring as normal cost faint defects: docs/studies/fast-convergence.md, "The ring
+ * as normal"); the default ring, already real (`haloTarget` 0), trains under any loss.
  * @example effectiveHalo(parseConfig({})); // { radius: 2, from: 2, target: 0, partial: false }
  */
 export function effectiveHalo(config: Pick<SimpleNetConfig, 'train' | 'head'>): Halo {
@@ -511,7 +512,7 @@ export const VALIDATED_MECHANISMS = {
     adaptorInit: 'identity',
     loss: 'logistic',
   },
-  // The ring as it runs (`effectiveHalo`): the patches two out, between normal and defect.
+  // The ring as it runs (`effectiveHalo`): the patches two out, trained as normal.
   train: { syntheticFakes: 'stains+rescaled', haloReals: 2, haloFrom: 2, haloTarget: 0, partialPatches: 'clean' },
 } as const;
 
