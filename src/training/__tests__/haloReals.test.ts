@@ -262,12 +262,12 @@ test('train.haloTarget: in [0, 1), default 0 (the ring as real); under the trunc
     { radius: 0, from: 1, target: 0, partial: false },
     'no ring asked, nothing to warn of',
   );
-  assert.deepEqual(effectiveHalo(parseConfig({ head: { loss: 'truncated-l1' }, train: { haloTarget: 0 } })), {
-    radius: 2,
-    from: 2,
-    target: 0,
-    partial: false,
-  });
+  for (const head of [{ loss: 'truncated-l1' }, { hardFraction: 0.5 }])
+    assert.deepEqual(
+      effectiveHalo(parseConfig({ head })),
+      { radius: 2, from: 2, target: 0, partial: false },
+      `the default ring is already real, so it trains under ${JSON.stringify(head)}`,
+    );
 });
 
 test("train.partialPatches: 'clean' by default; 'coverage' only with synthetic fakes and the cross-entropy on every row", () => {
