@@ -31,7 +31,7 @@ export function embedCommand(program: Command): void {
     )
     .requiredOption('--image <file>', 'image to embed')
     .requiredOption('--out <features.npy>', 'output file')
-    .option('--config <file>', 'JSON or YAML configuration (image and embed sections apply)')
+    .option('--config <file|json>', 'JSON or YAML configuration, a file or the JSON itself (image and embed sections apply)')
     .action(async (flags: EmbedFlags) => {
       await prepareOutput(flags.out, 'npy');
       const config = await loadConfig(flags.config, {});

@@ -55,7 +55,7 @@ export function trainCommand(program: Command): void {
       1,
     )
     .option('--resume', 'continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)')
-    .option('--config <file>', 'JSON or YAML file with any part of the configuration')
+    .option('--config <file|json>', 'JSON or YAML file with any part of the configuration, or that JSON itself (\'{"train":{"epochs":8}}\')')
     .option(
       '--monitor-test <epochs>',
       'also evaluate the TEST split after these epochs (e.g. 1,2,4,8); recorded for study only, never used to choose anything',

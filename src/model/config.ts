@@ -582,19 +582,38 @@ export function parseConfig(input: unknown, source = 'config'): SimpleNetConfig 
   return r.data;
 }
 
-/** Reads a JSON or YAML config file (partial; unspecified values keep their defaults). */
+/**
+ * Reads a JSON or YAML config file (partial; unspecified values keep their defaults). An argument
+ * that names no file and starts with `{` is the JSON itself, so a one-field change needs no file:
+ * `--config '{"train":{"haloReals":3}}'` (a file of that name still wins).
+ * @throws Error naming the argument: unreadable, or not valid JSON / YAML, or inline JSON that is not an object.
+ * @example await readConfigFile('my.yaml'); await readConfigFile('{"train":{"epochs":8}}');
+ */
 export async function readConfigFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readRegularFile(path, 'utf8');
   } catch (e) {
-    throw new Error(`${path}: cannot read config file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (path.trimStart().startsWith('{') && (code === 'ENOENT' || code === 'ENAMETOOLONG')) return inlineConfig(path);
+    throw new Error(`${path}: cannot read config file (${code ?? (e as Error).message})`);
   }
   try {
     return /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (e) {
     throw new Error(`${path}: not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'} (${oneLine((e as Error).message)})`);
   }
+}
+
+function inlineConfig(json: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new Error(`${json}: no such config file, and not valid JSON either (${oneLine((e as Error).message)})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${json}: inline config must be a JSON object`);
+  return value as Record<string, unknown>;
 }
 
 /** Deep-merges plain objects; later sources win. */

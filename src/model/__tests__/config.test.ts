@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { applyPreset, defaultConfig, FIELDS_BEFORE_THEY_EXISTED, mergeConfig, parseConfig, presetOf } from '../config.js';
+import { applyPreset, defaultConfig, FIELDS_BEFORE_THEY_EXISTED, mergeConfig, parseConfig, presetOf, readConfigFile, resolveConfig } from '../config.js';
+import { testTempDir } from '../../testing/tempDir.js';
 
 test('the defaults are the validated preset: relative noise, identity adaptor, graded validation every epoch choosing the weights, 6 epochs', () => {
   const c = defaultConfig();
@@ -157,4 +160,29 @@ test('a model saved before a field existed loads with what ran then (Xavier adap
   assert.throws(() => parseConfig({ threshold: { floor: 'test' } }), /threshold\.floor/);
   // Saved values always win over the filler.
   assert.equal(parseConfig(mergeConfig(FIELDS_BEFORE_THEY_EXISTED, { head: { adaptorInit: 'identity' } })).head.adaptorInit, 'identity');
+});
+
+test('--config takes a file or, where no file has that name, the JSON object itself', async () => {
+  assert.deepEqual(await readConfigFile(' {"train":{"haloReals":3}}'), { train: { haloReals: 3 } });
+  assert.equal((await resolveConfig('{"train":{"haloReals":3}}')).train.haloReals, 3);
+  const long = JSON.stringify({ train: { haloReals: 3 }, note: 'x'.repeat(300) });
+  assert.deepEqual(await readConfigFile(long), JSON.parse(long), 'longer than a file name may be');
+  await assert.rejects(readConfigFile('{"train":'), /^Error: \{"train":: no such config file, and not valid JSON either \(/);
+  await assert.rejects(readConfigFile('{x}'), /no such config file, and not valid JSON either/);
+  await assert.rejects(
+    resolveConfig('{"train":{"haloReals":9}}'),
+    /^Error: \{"train":\{"haloReals":9\}\}: train\.haloReals: /,
+    'a bad field names the argument',
+  );
+  await assert.rejects(readConfigFile('missing.json'), /missing\.json: cannot read config file \(ENOENT\)/, 'a path is still a path');
+  // A file named like JSON, given as a relative path that starts with '{', is read as the file.
+  const dir = testTempDir('simplenet-config-');
+  writeFileSync(join(dir, '{"a":1}'), '{"train":{"haloReals":1,"haloFrom":1}}');
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    assert.deepEqual(await readConfigFile('{"a":1}'), { train: { haloReals: 1, haloFrom: 1 } }, 'a file of that name wins');
+  } finally {
+    process.chdir(cwd);
+  }
 });
