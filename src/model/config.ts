@@ -586,7 +586,7 @@ export function parseConfig(input: unknown, source = 'config'): SimpleNetConfig 
  * Reads a JSON or YAML config file (partial; unspecified values keep their defaults). An argument
  * that names no file and starts with `{` is the JSON itself, so a one-field change needs no file:
  * `--config '{"train":{"haloReals":3}}'` (a file of that name still wins).
- * @throws Error naming the argument: unreadable, or not valid JSON / YAML, or inline JSON that is not an object.
+ * @throws Error naming the argument: unreadable, or not valid JSON / YAML.
  * @example await readConfigFile('my.yaml'); await readConfigFile('{"train":{"epochs":8}}');
  */
 export async function readConfigFile(path: string): Promise<unknown> {
@@ -595,7 +595,7 @@ export async function readConfigFile(path: string): Promise<unknown> {
     text = await readRegularFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (path.trimStart().startsWith('{') && (code === 'ENOENT' || code === 'ENAMETOOLONG')) return inlineConfig(path);
+    if (path.trimStart().startsWith('{') && (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG')) return inlineConfig(path);
     throw new Error(`${path}: cannot read config file (${code ?? (e as Error).message})`);
   }
   try {
@@ -605,15 +605,13 @@ export async function readConfigFile(path: string): Promise<unknown> {
   }
 }
 
+/** JSON text that starts with `{` can only parse to an object. */
 function inlineConfig(json: string): Record<string, unknown> {
-  let value: unknown;
   try {
-    value = JSON.parse(json);
+    return JSON.parse(json) as Record<string, unknown>;
   } catch (e) {
     throw new Error(`${json}: no such config file, and not valid JSON either (${oneLine((e as Error).message)})`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${json}: inline config must be a JSON object`);
-  return value as Record<string, unknown>;
 }
 
 /** Deep-merges plain objects; later sources win. */

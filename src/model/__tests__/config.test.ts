@@ -167,6 +167,7 @@ test('--config takes a file or, where no file has that name, the JSON object its
   assert.equal((await resolveConfig('{"train":{"haloReals":3}}')).train.haloReals, 3);
   const long = JSON.stringify({ train: { haloReals: 3 }, note: 'x'.repeat(300) });
   assert.deepEqual(await readConfigFile(long), JSON.parse(long), 'longer than a file name may be');
+  assert.deepEqual(await readConfigFile('{"note":"a/b/c"}'), { note: 'a/b/c' }, 'slashes, as in a path');
   await assert.rejects(readConfigFile('{"train":'), /^Error: \{"train":: no such config file, and not valid JSON either \(/);
   await assert.rejects(readConfigFile('{x}'), /no such config file, and not valid JSON either/);
   await assert.rejects(
