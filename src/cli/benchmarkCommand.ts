@@ -4,7 +4,7 @@ import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
 import { datasetFormats } from '../datasets/formats.js';
 import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
-import { intListOption, intOption, reporterFor } from './options.js';
+import { CONFIG_HELP, intListOption, intOption, reporterFor } from './options.js';
 import { queuedBenchmark } from './queuedBenchmark.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
@@ -49,7 +49,7 @@ export function benchmarkCommand(program: Command): void {
       'passes over each training set, exactly (default 6, or more to reach 144 optimizer steps on a small training set; paper: 160)',
       intOption('--epochs', 1),
     )
-    .option('--config <file|json>', 'JSON or YAML file with any part of the configuration, or that JSON itself (\'{"train":{"epochs":8}}\')')
+    .option('--config <file|json>', CONFIG_HELP)
     .option(
       '--eval-every <n>',
       'every N epochs, score validation and the TEST split: adds final / validation-selected / oracle columns and curves/<category>_seed<s>.csv',

@@ -47,6 +47,9 @@ export const WORKERS_HELP =
 /** The default `--workers`: two runs side by side (on 2 cores 1.5–1.8× the images/s of one; README). */
 export const DEFAULT_WORKERS = 2;
 
+/** `--config` of `train` and `benchmark` (readConfigFile: a file, or the JSON itself). */
+export const CONFIG_HELP = 'JSON or YAML file with any part of the configuration, or that JSON itself (\'{"train":{"epochs":8}}\')';
+
 export const PRECISION_HELP = "the backbone's arithmetic: fp32, or int8 after `simplenet quantize` (faster; scores change slightly)";
 
 export { resolveConfig as loadConfig } from '../model/config.js';

@@ -5,7 +5,7 @@ import { prepareOutput } from '../io/atomic.js';
 import { readTrainingLog } from '../model/modelDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from '../evaluation/metricSpecs.js';
-import { intListOption, intOption, reporterFor } from './options.js';
+import { CONFIG_HELP, intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface TrainFlags extends DatasetFlags, TrainingFlags {
@@ -55,7 +55,7 @@ export function trainCommand(program: Command): void {
       1,
     )
     .option('--resume', 'continue an interrupted run from <out>.checkpoint (same data, backbone and config; --epochs may grow)')
-    .option('--config <file|json>', 'JSON or YAML file with any part of the configuration, or that JSON itself (\'{"train":{"epochs":8}}\')')
+    .option('--config <file|json>', CONFIG_HELP)
     .option(
       '--monitor-test <epochs>',
       'also evaluate the TEST split after these epochs (e.g. 1,2,4,8); recorded for study only, never used to choose anything',
