@@ -44,7 +44,7 @@ export interface TrainOptions {
   config?: PartialConfig;
   /** A configuration already resolved (by `trainingConfig`, as the CLI does); replaces the fields above. */
   resolvedConfig?: SimpleNetConfig;
-  /** Shorthand for `config.train.epochs`: exactly this many epochs (absent: 6, or more on a small training set to reach `train.minSteps`). */
+  /** Shorthand for `config.train.epochs`: exactly this many epochs (absent: at least 6, and enough to reach `train.minSteps`, 192 steps by default: 8 epochs for 188 images). */
   epochs?: number;
   /** Shorthand for `config.train.seed`: the held-out split and the head's initial weights. Default 0. */
   seed?: number;

@@ -17,7 +17,7 @@ export function heldOutCount(n: number, fraction: number): number {
  * max(`train.epochs`, ⌈`train.minSteps` / steps per epoch⌉) for `nTrain` training images (after the
  * held-out split), an epoch being ⌈nTrain / batchSize⌉ steps.
  * @throws RangeError when `nTrain` is not a positive integer.
- * @example plannedEpochs({ epochs: 6, minSteps: 144, batchSize: 8 }, 94); // 12: 12 steps an epoch
+ * @example plannedEpochs({ epochs: 6, minSteps: 192, batchSize: 8 }, 94); // 16: 12 steps an epoch
  */
 export function plannedEpochs(train: Pick<SimpleNetConfig['train'], 'epochs' | 'minSteps' | 'batchSize'>, nTrain: number): number {
   if (!(Number.isInteger(nTrain) && nTrain > 0)) throw new RangeError(`plannedEpochs: nTrain must be a positive integer, got ${nTrain}`);

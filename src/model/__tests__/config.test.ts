@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import { applyPreset, defaultConfig, FIELDS_BEFORE_THEY_EXISTED, mergeConfig, parseConfig, presetOf, readConfigFile, resolveConfig } from '../config.js';
 import { testTempDir } from '../../testing/tempDir.js';
 
-test('the defaults are the validated preset: relative noise, identity adaptor, graded validation every epoch choosing the weights, 6 epochs', () => {
+test('the defaults are the validated preset: relative noise, identity adaptor, graded validation every epoch choosing the weights, at least 6 epochs and 192 steps', () => {
   const c = defaultConfig();
   assert.equal(c.preset, 'validated');
   assert.equal(c.train.select, 'validation');
   assert.equal(c.validation.every, 1);
   assert.equal(c.validation.defects, 'graded');
-  assert.equal(c.train.epochs, 6);
+  assert.deepEqual([c.train.epochs, c.train.minSteps], [6, 192]);
   assert.deepEqual([c.head.noiseScale, c.head.noiseStd, c.head.adaptorInit], ['feature-std', 0.5, 'identity']);
   assert.equal(c.threshold.validationFraction, 0.1);
   assert.equal(c.head.hiddenDim, 512);
