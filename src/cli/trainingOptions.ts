@@ -62,7 +62,7 @@ export function addTrainingOptions(cmd: Command): Command {
     )
     .option(
       '--preset <name>',
-      "'validated' (default: relative noise, identity adaptor, logistic loss, best weights on synthetic-defect validation, 6 epochs) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
+      "'validated' (default: relative noise, identity adaptor, logistic loss, best weights on synthetic-defect validation, at least 6 epochs and 192 steps) or 'paper' (final weights, 160 epochs; overrides the mechanism options below)",
       choice('--preset', ['validated', 'paper'] as const),
     )
     .option(

@@ -395,7 +395,7 @@ export type SimpleNetConfig = z.infer<typeof ConfigSchema>;
 
 /**
  * A configuration preset: 'validated' (the default: relative noise, identity adaptor, logistic loss, held-out validation chooses
- * the weights, 6 epochs) or 'paper' (the paper's rule: the final weights after 160 epochs).
+ * the weights, at least 6 epochs and 192 steps) or 'paper' (the paper's rule: the final weights after 160 epochs).
  * @example const detector = await train({ data, backbone: 'wide_resnet50_2', out: 'runs/paper', preset: 'paper' });
  */
 export type PresetName = 'validated' | 'paper';
