@@ -20,6 +20,12 @@ function eta(job: Job): number | undefined {
   return Math.max(0, Number((perEpoch * (p.epochs - p.epoch - inEpoch)).toFixed(1)));
 }
 
+/** A spec without epochs learns the planned count from the trainer's first 'epoch i/N' task. */
+function plannedFromTask(p: Job['progress']): void {
+  const m = p.task ? EPOCH_TASK.exec(p.task) : null;
+  if (m) p.epochs = Number(m[2]);
+}
+
 /**
  * Applies one event to `job` (in place).
  * @returns true when something worth sending changed (every event but an unchanged tick).
@@ -31,11 +37,13 @@ export function applyProgress(job: Job, e: ProgressEvent, now = new Date()): boo
       p.task = e.task;
       p.step = 0;
       p.steps = e.total;
+      plannedFromTask(p);
       break;
     case 'progress':
       p.task = e.task;
       p.step = e.done;
       p.steps = e.total;
+      plannedFromTask(p);
       break;
     case 'end':
       p.task = e.task;

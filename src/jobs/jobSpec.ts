@@ -28,7 +28,12 @@ export const JobSpecSchema = z
       .strict(),
     /** A builtin backbone name, or a manifest .json under the data root. */
     backbone: z.string().min(1).default('mobilenet_v2'),
-    epochs: z.number().int().min(1).max(1000).default(8),
+    /**
+     * Exactly this many epochs. Absent: the library's default, as `simplenet train` without
+     * `--epochs` (at least 6 epochs and `train.minSteps` steps, 8 epochs on bottle; 160 under
+     * 'paper'), or the server's --train-config.
+     */
+    epochs: z.number().int().min(1).max(1000).optional(),
     preset: z.enum(['validated', 'paper']).default('validated'),
     seed: z
       .number()
@@ -67,6 +72,7 @@ export const JobProgressSchema = z.object({
   task: z.string().optional(),
   /** Epochs finished. */
   epoch: z.number().int(),
+  /** Epochs the run trains: the spec's, or 0 until the trainer starts its first epoch when the spec left it to the default. */
   epochs: z.number().int(),
   /** Steps done in the current epoch (or items of the current task), out of `steps`. */
   step: z.number().int(),
@@ -111,7 +117,7 @@ export function newJob(id: string, spec: JobSpec, now = new Date()): Job {
     spec,
     state: 'queued',
     createdAt: now.toISOString(),
-    progress: { epoch: 0, epochs: spec.epochs, step: 0, steps: 0 },
+    progress: { epoch: 0, epochs: spec.epochs ?? 0, step: 0, steps: 0 },
     history: [],
   };
 }

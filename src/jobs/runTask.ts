@@ -18,7 +18,7 @@ export async function runTask(task: Task, signal: AbortSignal, onProgress: (e: P
         data: task.data as Parameters<typeof train>[0]['data'],
         backbone: task.backbone,
         out: task.out,
-        epochs: task.epochs,
+        ...(task.epochs !== undefined ? { epochs: task.epochs } : {}),
         seed: task.seed,
         preset: task.preset,
         ...(task.configFile ? { configFile: task.configFile } : {}),

@@ -17,7 +17,8 @@ export const TrainTaskSchema = z.object({
   out: z.string().min(1),
   checkpointPath: z.string().min(1),
   resume: z.boolean(),
-  epochs: z.number().int().min(1),
+  /** Absent: the library's default epochs. */
+  epochs: z.number().int().min(1).optional(),
   preset: z.enum(['validated', 'paper']),
   seed: z.number().int().min(0),
   /** A config file applied on top (the server's --train-config). */

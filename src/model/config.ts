@@ -217,7 +217,7 @@ export const ConfigSchema = z
       .strict()
       .transform((h) => ({ ...h, noiseStd: h.noiseStd ?? defaultNoiseStd(h.noiseScale) }))
       .prefault({}),
-    /** Epochs (default 6), batch size (default 8), seed (default 0) and the training mechanisms. */
+    /** Epochs (default 6, more to reach `minSteps`), batch size (default 8), seed (default 0) and the training mechanisms. */
     train: z
       .preprocess(
         givenEpochsRunAsGiven,

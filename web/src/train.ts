@@ -122,7 +122,8 @@ export function mountTrain(root: HTMLElement): void {
     // A builtin name, or a backbone manifest (.json) under the data root: free text with suggestions.
     const backbone = h('input', { type: 'text', id: 'train-backbone', list: 'train-backbones', required: true, value: 'mobilenet_v2', autocomplete: 'off' });
     const backbones = h('datalist', { id: 'train-backbones' }, ...BUILTIN_BACKBONES.map(([v, what]) => h('option', { value: v }, `${v} (${what})`)));
-    const epochs = h('input', { type: 'number', id: 'train-epochs', min: 1, max: 1000, value: 10, required: true });
+    // Empty: the library's default (at least 6 epochs and 192 steps; 160 under 'paper'), as the CLI.
+    const epochs = h('input', { type: 'number', id: 'train-epochs', min: 1, max: 1000, placeholder: 'default' });
     const preset = h(
       'select',
       { id: 'train-preset' },
@@ -180,7 +181,7 @@ export function mountTrain(root: HTMLElement): void {
           name: name.value,
           dataset: ds,
           backbone: backbone.value.trim(),
-          epochs: Number(epochs.value),
+          ...(epochs.value ? { epochs: Number(epochs.value) } : {}),
           preset: preset.value,
           seed: Number(seed.value),
         });
@@ -327,7 +328,7 @@ export function mountTrain(root: HTMLElement): void {
             'p',
             { class: 'progress', id: 'job-progress' },
             p.task ? `${p.task}: ` : '',
-            `${p.epoch} of ${p.epochs} epochs done, step ${p.step} of ${p.steps}`,
+            `${p.epoch} of ${p.epochs || '?'} epochs done, step ${p.step} of ${p.steps}`,
             p.loss !== undefined ? `, loss ${num(p.loss)}` : '',
             p.val_image_auroc != null ? `, validation image AUROC ${num(p.val_image_auroc)}` : '',
             ACTIVE.has(j.state) && p.eta_s !== undefined ? `, ${eta(p.eta_s)}` : '',

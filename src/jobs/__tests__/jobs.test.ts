@@ -22,9 +22,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const base = { kind: 'train', name: 'bottle-1', dataset: { format: 'mvtec', path: 'mvtec', category: 'bottle' } };
 
 describe('job spec', () => {
-  test('defaults: mobilenet_v2, 8 epochs, validated, seed 0, no replace', () => {
+  test("defaults: mobilenet_v2, the library's epochs, validated, seed 0, no replace", () => {
     const s = JobSpecSchema.parse(base);
-    assert.deepEqual([s.backbone, s.epochs, s.preset, s.seed, s.replace], ['mobilenet_v2', 8, 'validated', 0, false]);
+    assert.deepEqual([s.backbone, s.epochs, s.preset, s.seed, s.replace], ['mobilenet_v2', undefined, 'validated', 0, false]);
+    assert.ok(!('epochs' in s), 'no epoch count: the trainer plans them as `simplenet train` does');
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s, 'plain JSON');
   });
   test('refuses bad names, epochs, presets and unknown fields', () => {
@@ -64,6 +65,16 @@ describe('job progress', () => {
       job.history.map((h) => [h.epoch, h.loss]),
       [[1, 0.4]],
     );
+  });
+  test("a spec without epochs learns the planned count from the trainer's first epoch", () => {
+    const job = newJob('j-2-abcdef', JobSpecSchema.parse(base));
+    assert.equal(job.progress.epochs, 0, 'unknown until the trainer plans them');
+    applyProgress(job, { type: 'start', task: 'extracting features', total: 188, unit: 'items' });
+    assert.equal(job.progress.epochs, 0, 'only an epoch task says how many');
+    applyProgress(job, { type: 'start', task: 'epoch 1/8', total: 24, unit: 'items' });
+    assert.equal(job.progress.epochs, 8);
+    applyProgress(job, { type: 'epoch', epoch: 1, epochs: 8, loss: 0.5, pTrue: 0.9, pFake: 0.8, seconds: 2 });
+    assert.equal(job.progress.eta_s, 14);
   });
 });
 

@@ -282,6 +282,18 @@ describe('serve: training jobs', () => {
       for (const p of ['/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/resume', '/v1/datasets'])
         assert.ok(spec3[p], p);
     });
+
+    test("a job without epochs trains as `simplenet train` would: here the server's --train-config, 3 epochs", async () => {
+      const { epochs: _, ...noEpochs } = spec('w3', 1);
+      const r = await postJson(`${s.url}/v1/jobs`, noEpochs);
+      assert.equal(r.status, 201);
+      const { job } = (await r.json()) as { job: Job };
+      assert.equal(job.spec.epochs, undefined);
+      assert.equal(job.progress.epochs, 0, 'not known before the trainer plans them');
+      const done = await waitFor(s.url, job.id, (j) => j.state === 'succeeded' || j.state === 'failed');
+      assert.equal(done.state, 'succeeded', done.error);
+      assert.deepEqual([done.progress.epochs, done.history.length], [3, 3]);
+    });
   });
 
   test('without --data-root the job routes answer 409 jobs_disabled', async () => {
