@@ -4,7 +4,7 @@ import { runBenchmark } from '../benchmark/runBenchmark.js';
 import { benchmarkTitle, summaryMarkdown } from '../benchmark/summary.js';
 import { datasetFormats } from '../datasets/formats.js';
 import { DEFAULT_QUEUE } from '../queue/queueOptions.js';
-import { CONFIG_HELP, intListOption, intOption, reporterFor } from './options.js';
+import { CONFIG_HELP, EPOCHS_HELP, intListOption, intOption, reporterFor } from './options.js';
 import { queuedBenchmark } from './queuedBenchmark.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
@@ -44,11 +44,7 @@ export function benchmarkCommand(program: Command): void {
       'wide_resnet50_2',
     )
     .option('--weights <file>', 'state dict for a builtin backbone (default: cached ImageNet weights)')
-    .option(
-      '--epochs <n>',
-      'passes over each training set, exactly (default: at least 6, and enough to reach 192 optimizer steps, 8 for 188 images at batch 8; paper: 160)',
-      intOption('--epochs', 1),
-    )
+    .option('--epochs <n>', EPOCHS_HELP, intOption('--epochs', 1))
     .option('--config <file|json>', CONFIG_HELP)
     .option(
       '--eval-every <n>',

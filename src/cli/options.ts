@@ -1,5 +1,7 @@
 /** Shared option parsing: numbers, lists, and the config assembled from defaults, file and flags. */
 import { InvalidArgumentError } from 'commander';
+import { defaultConfig } from '../model/config.js';
+import { plannedEpochs } from '../training/epochs.js';
 import { PRECISIONS, type Precision } from '../scoring/precision.js';
 import { type Reporter, stderrReporter, warningsOnlyReporter } from './progress.js';
 
@@ -46,6 +48,10 @@ export const WORKERS_HELP =
 
 /** The default `--workers`: two runs side by side (on 2 cores 1.5–1.8× the images/s of one; README). */
 export const DEFAULT_WORKERS = 2;
+
+const defaults = defaultConfig().train;
+/** `--epochs` of `train` and `benchmark`, from the schema's defaults so it cannot go stale. */
+export const EPOCHS_HELP = `passes over each training set, exactly (default: at least ${defaults.epochs}, and enough to reach ${defaults.minSteps} optimizer steps, ${plannedEpochs(defaults, 188)} for 188 images at batch ${defaults.batchSize}; paper: 160)`;
 
 /** `--config` of `train` and `benchmark` (readConfigFile: a file, or the JSON itself). */
 export const CONFIG_HELP = 'JSON or YAML file with any part of the configuration, or that JSON itself (\'{"train":{"epochs":8}}\')';

@@ -5,7 +5,7 @@ import { prepareOutput } from '../io/atomic.js';
 import { readTrainingLog } from '../model/modelDir.js';
 import { addDatasetOptions, type DatasetFlags, datasetSpecFrom } from './datasetOptions.js';
 import { formatMetrics } from '../evaluation/metricSpecs.js';
-import { CONFIG_HELP, intListOption, intOption, reporterFor } from './options.js';
+import { CONFIG_HELP, EPOCHS_HELP, intListOption, intOption, reporterFor } from './options.js';
 import { addTrainingOptions, type TrainingFlags, trainingConfig } from './trainingOptions.js';
 
 interface TrainFlags extends DatasetFlags, TrainingFlags {
@@ -42,11 +42,7 @@ export function trainCommand(program: Command): void {
         return v;
       },
     )
-    .option(
-      '--epochs <n>',
-      'passes over the training set, exactly (default: at least 6, and enough to reach 192 optimizer steps, 8 for 188 images at batch 8; paper: 160)',
-      intOption('--epochs', 1),
-    )
+    .option('--epochs <n>', EPOCHS_HELP, intOption('--epochs', 1))
     .option('--seed <s>', 'seed for init, shuffling and noise', intOption('--seed', 0))
     .option(
       '--checkpoint-every <epochs>',
